@@ -1,0 +1,29 @@
+import { defineConfig } from '@playwright/test';
+
+// End-to-end tests run in Debian's Chromium (never a downloaded browser): see scripts/e2e.mjs.
+const chromium = process.env['CUSTOS_CHROMIUM'] ?? '/usr/bin/chromium';
+
+export default defineConfig({
+  testDir: 'test/e2e',
+  testMatch: '**/*.spec.ts',
+  outputDir: 'test-results',
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: true,
+  retries: 0,
+  reporter: [['list']],
+  timeout: 60_000,
+  use: {
+    headless: true,
+    launchOptions: {
+      executablePath: chromium,
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    },
+  },
+  webServer: {
+    command: 'npx vite preview --config test/e2e/harness/vite.config.ts --host 127.0.0.1 --port 4317 --strictPort',
+    url: 'http://127.0.0.1:4317/index.html',
+    reuseExistingServer: false,
+    timeout: 60_000,
+  },
+});

@@ -1,0 +1,109 @@
+/**
+ * Canonical CBOR (RFC 8949 §4.2.1, "core deterministic encoding") for every Custos message.
+ *
+ * Why CBOR rather than RFC 8785 JSON (docs/protocol.md §2): byte strings are native (no base64
+ * growth, which matters for QR codes), integers have one shortest form, and decoding can be made
+ * strict. Decoding here is stricter than the RFC requires: after decoding we re-encode and demand
+ * the same bytes, so there is exactly one accepted encoding of every message and a signature can
+ * never be "moved" onto an equivalent but different byte string.
+ */
+import { decode, encode, rfc8949EncodeOptions } from 'cborg';
+import { constantTimeEqual } from '../bytes';
+import { CustosError } from '../errors';
+
+/** The largest message Custos will decode (an ECDSA envelope is about 4 KB). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/** Values that canonical encoding supports: no floats, no undefined, no tags. */
+export type CborValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | readonly CborValue[]
+  | { readonly [key: string]: CborValue };
+
+export function encodeCanonical(value: unknown): Uint8Array {
+  try {
+    assertEncodable(value, 0);
+    return encode(value, rfc8949EncodeOptions);
+  } catch (error) {
+    if (error instanceof CustosError) throw error;
+    throw new CustosError('INVALID_PARAMETERS', 'The value cannot be encoded as canonical CBOR.', { cause: error });
+  }
+}
+
+/**
+ * Decodes canonical CBOR. Anything that is not exactly the canonical encoding of a value (trailing
+ * bytes, indefinite lengths, non-shortest integers, unsorted or duplicate map keys, floats, tags)
+ * is refused with MALFORMED.
+ */
+export function decodeCanonical(bytes: unknown, what = 'message'): unknown {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new CustosError('MALFORMED', `The ${what} must be binary data.`);
+  }
+  if (bytes.length === 0) throw new CustosError('MALFORMED', `The ${what} is empty.`);
+  if (bytes.length > MAX_MESSAGE_BYTES) {
+    throw new CustosError('TOO_LARGE', `The ${what} is ${String(bytes.length)} bytes; at most ${String(MAX_MESSAGE_BYTES)} are accepted.`);
+  }
+  let value: unknown;
+  try {
+    value = decode(bytes, {
+      strict: true,
+      allowIndefinite: false,
+      allowUndefined: false,
+      allowInfinity: false,
+      allowNaN: false,
+      allowBigInt: true,
+      rejectDuplicateMapKeys: true,
+      useMaps: false,
+      tags: [],
+    });
+  } catch (error) {
+    throw new CustosError('MALFORMED', `The ${what} is not valid CBOR: it is damaged or is not a Custos file.`, { cause: error });
+  }
+  let again: Uint8Array;
+  try {
+    assertEncodable(value, 0);
+    again = encode(value, rfc8949EncodeOptions);
+  } catch (error) {
+    throw new CustosError('MALFORMED', `The ${what} uses CBOR features Custos does not accept.`, { cause: error });
+  }
+  if (!constantTimeEqual(again, bytes)) {
+    throw new CustosError('MALFORMED', `The ${what} is not in canonical form: it was altered or written by an incompatible tool.`);
+  }
+  return value;
+}
+
+const MAX_DEPTH = 16;
+
+function assertEncodable(value: unknown, depth: number): void {
+  if (depth > MAX_DEPTH) throw new CustosError('MALFORMED', 'The data is nested too deeply.');
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'bigint':
+      return;
+    case 'number':
+      if (!Number.isSafeInteger(value)) throw new CustosError('MALFORMED', 'Only whole numbers are allowed; floating-point values are not.');
+      return;
+    case 'object':
+      if (value === null || value instanceof Uint8Array) return;
+      if (Array.isArray(value)) {
+        for (const v of value as unknown[]) assertEncodable(v, depth + 1);
+        return;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
+        throw new CustosError('MALFORMED', 'Only plain maps can be encoded.');
+      }
+      for (const v of Object.values(value)) {
+        if (v === undefined) throw new CustosError('MALFORMED', 'Undefined values cannot be encoded; omit the field instead.');
+        assertEncodable(v, depth + 1);
+      }
+      return;
+    default:
+      throw new CustosError('MALFORMED', `A ${typeof value} cannot be encoded.`);
+  }
+}

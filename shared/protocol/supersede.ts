@@ -1,0 +1,42 @@
+/**
+ * Supersede notice, version 1 (docs/protocol.md §4.8). Signed by the agent when a key and node get
+ * a new backup set (rotation): the old set is replaced by the new one, and the custodian should
+ * destroy the old share after `destroy_after`.
+ */
+import { z } from 'zod';
+import { constantTimeEqual } from '../bytes';
+import { CustosError } from '../errors';
+import { openMessage, sealMessage, trustKey, type Opened, type SigningKey } from './frame';
+import { epoch, fingerprint, identifier, setId, sha256Digest, timestamp } from './schema';
+
+export const supersedeSchema = z
+  .strictObject({
+    key_id: identifier,
+    node_id: identifier,
+    old_set_id: setId,
+    old_epoch: epoch,
+    new_set_id: setId,
+    new_epoch: epoch,
+    new_manifest_hash: sha256Digest,
+    recipient: fingerprint,
+    destroy_after: timestamp,
+    created_at: timestamp,
+  })
+  .superRefine((n, ctx) => {
+    if (n.new_epoch <= n.old_epoch) ctx.addIssue({ code: 'custom', path: ['new_epoch'], message: 'must be later than old_epoch' });
+    if (n.destroy_after < n.created_at) ctx.addIssue({ code: 'custom', path: ['destroy_after'], message: 'is before created_at' });
+  });
+export type Supersede = z.infer<typeof supersedeSchema>;
+
+export const makeSupersede = (body: Supersede, agent: SigningKey): Uint8Array => sealMessage('supersede', supersedeSchema, body, agent);
+
+export function openSupersede(bytes: unknown, agentKey: Uint8Array, me: Uint8Array): Opened<Supersede> {
+  const opened = openMessage(bytes, 'supersede', supersedeSchema, trustKey(agentKey));
+  if (!constantTimeEqual(opened.body.recipient, me)) {
+    throw new CustosError('WRONG_RECIPIENT', 'This supersede notice is addressed to another custodian.');
+  }
+  if (constantTimeEqual(opened.body.old_set_id, opened.body.new_set_id)) {
+    throw new CustosError('MALFORMED', 'This supersede notice replaces a backup set with itself.');
+  }
+  return opened;
+}
