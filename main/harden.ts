@@ -1,0 +1,125 @@
+/**
+ * The one hardening function every Custos window goes through (HANDBOOK: Signal Desktop's habit).
+ *
+ * - webPreferences are fixed here: sandbox, contextIsolation, no nodeIntegration, no webview, no
+ *   remote content (only the app's own files);
+ * - navigation away from the app is blocked and `window.open` is denied; the only external URLs
+ *   that may open in the system browser are on an allow-list;
+ * - permission requests are denied except the camera (media, video only) for QR scanning;
+ * - every network request of the session is blocked except the app's own files and the linked
+ *   agent's origin, when the user linked one. Without a linked agent the app makes no request;
+ * - a strict Content-Security-Policy header on every response.
+ *
+ * Everything blocked is logged with what was asked, never with content.
+ */
+import type { BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "font-src 'self'",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export const EXTERNAL_URL_ALLOW_LIST: readonly string[] = ['https://age-encryption.org/'];
+
+export type Logger = (event: string, fields: Record<string, string>) => void;
+
+export function secureWebPreferences(preload: string): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {
+  return {
+    preload,
+    sandbox: true,
+    contextIsolation: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webviewTag: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+    enableBlinkFeatures: '',
+    spellcheck: false,
+    navigateOnDragDrop: false,
+    safeDialogs: true,
+  };
+}
+
+/** Is `url` one of the app's own files (the packaged renderer)? */
+export function isAppUrl(url: string, appRoot: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'file:' && decodeURIComponent(u.pathname).startsWith(appRoot);
+  } catch {
+    return false;
+  }
+}
+
+export function isAllowedRequest(url: string, appRoot: string, agentOrigin: string | null): boolean {
+  if (isAppUrl(url, appRoot)) return true;
+  if (url.startsWith('devtools://') || url.startsWith('data:') || url.startsWith('blob:')) return true;
+  if (agentOrigin === null) return false;
+  try {
+    return new URL(url).origin === agentOrigin;
+  } catch {
+    return false;
+  }
+}
+
+export function hardenSession(session: Session, opts: { appRoot: string; agentOrigin: () => string | null; log: Logger }): void {
+  session.setPermissionRequestHandler((_wc, permission, callback, details) => {
+    const mediaTypes = 'mediaTypes' in details ? (details.mediaTypes ?? []) : [];
+    const allowed = permission === 'media' && mediaTypes.length > 0 && mediaTypes.every((t) => t === 'video');
+    if (!allowed) opts.log('permission-denied', { permission });
+    callback(allowed);
+  });
+  session.setPermissionCheckHandler((_wc, permission) => permission === 'media');
+  session.webRequest.onBeforeRequest((details, callback) => {
+    const ok = isAllowedRequest(details.url, opts.appRoot, opts.agentOrigin());
+    if (!ok) opts.log('request-blocked', { url: redactUrl(details.url) });
+    callback({ cancel: !ok });
+  });
+  session.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+}
+
+export function hardenWebContents(contents: WebContents, opts: { appRoot: string; openExternal: (url: string) => void; log: Logger }): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isAppUrl(url, opts.appRoot)) {
+      event.preventDefault();
+      opts.log('navigation-blocked', { url: redactUrl(url) });
+    }
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isAppUrl(url, opts.appRoot)) {
+      event.preventDefault();
+      opts.log('redirect-blocked', { url: redactUrl(url) });
+    }
+  });
+  contents.on('will-attach-webview', (event) => {
+    event.preventDefault();
+    opts.log('webview-blocked', {});
+  });
+  contents.setWindowOpenHandler(({ url }) => {
+    if (EXTERNAL_URL_ALLOW_LIST.some((prefix) => url.startsWith(prefix))) opts.openExternal(url);
+    else opts.log('window-open-denied', { url: redactUrl(url) });
+    return { action: 'deny' };
+  });
+}
+
+/** Origin and path only: a query string might carry something that should not reach a log. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(unparseable url)';
+  }
+}
