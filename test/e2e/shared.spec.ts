@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 
 // shared/ must run unchanged in the renderer: this runs the protocol loop in Chromium and checks
 // that the page made no request beyond loopback.
@@ -19,12 +20,16 @@ test('the protocol core runs unchanged in Chromium, offline', async ({ page }) =
   expect(result?.steps).toContain('below threshold refused');
   await expect(page.locator('#log')).toContainText('OK');
   await page.screenshot({ path: 'test-results/shared-in-browser.png', fullPage: true });
+  // The QR code as drawn by the browser is read back by an independent reader.
+  await page.locator('#qr svg').screenshot({ path: 'test-results/shared-in-browser-qr.png' });
+  const scanned = execFileSync('zbarimg', ['--raw', '-q', 'test-results/shared-in-browser-qr.png'], { encoding: 'utf8' }).trim();
+  expect(scanned.toLowerCase()).toBe(result?.frame);
   expect(errors).toEqual([]);
   expect(offLoopback).toEqual([]);
 });
 
 declare global {
   interface Window {
-    __custos?: { ok: boolean; steps: string[]; error?: string };
+    __custos?: { ok: boolean; steps: string[]; frame?: string; error?: string };
   }
 }

@@ -5,6 +5,8 @@ import { randomBytes, toHex } from '../../../shared/bytes';
 import { combineShares } from '../../../shared/crypto/shamir';
 import { generateAgeKeyPair } from '../../../shared/crypto/seal';
 import { isCustosError } from '../../../shared/errors';
+import { encodeFrames, FrameAssembler } from '../../../shared/qr/ur';
+import { renderSvg } from '../../../shared/qr/render';
 import {
   combineExpectation,
   createAgentIdentity,
@@ -25,9 +27,11 @@ import {
 
 declare global {
   interface Window {
-    __custos?: { ok: boolean; steps: string[]; error?: string };
+    __custos?: { ok: boolean; steps: string[]; frame?: string; error?: string };
   }
 }
+
+let firstFrame = '';
 
 async function run(): Promise<string[]> {
   const steps: string[] = [];
@@ -61,7 +65,18 @@ async function run(): Promise<string[]> {
   const registered = custodians.map((c) => ({ signKey: c.signing.publicKey, ageRecipient: c.age.recipient }));
   const provided = [];
   for (const s of shares) {
-    const exp = await makeRecoveryExport(req, s.index, s.share, { signing: s.c.signing, fingerprint: custodianIdentityFingerprint(s.c) }, now);
+    const exported = await makeRecoveryExport(req, s.index, s.share, { signing: s.c.signing, fingerprint: custodianIdentityFingerprint(s.c) }, now);
+    // Through QR frames and back, as on the recovery station.
+    const frames = encodeFrames(exported, { type: 'custos-recovery-export' });
+    const assembler = new FrameAssembler({ type: 'custos-recovery-export' });
+    for (const f of frames) assembler.add(f);
+    const exp = assembler.result().payload;
+    if (provided.length === 0) {
+      const qr = document.getElementById('qr');
+      firstFrame = frames[0] ?? '';
+      if (qr) qr.innerHTML = await renderSvg(firstFrame, { scale: 4 });
+      steps.push(`export ${String(exported.length)} bytes in ${String(frames.length)} QR frame(s)`);
+    }
     const o = await openRecoveryExport(exp, req, registered, sessionKey.identity);
     provided.push({ index: o.shareIndex, share: o.share, setId: session.set_id, epoch: 1 });
   }
@@ -81,7 +96,7 @@ async function run(): Promise<string[]> {
 const log = document.getElementById('log');
 run().then(
   (steps) => {
-    window.__custos = { ok: true, steps };
+    window.__custos = { ok: true, steps, frame: firstFrame };
     if (log) log.textContent = steps.join('\n') + '\nOK';
   },
   (error: unknown) => {
