@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    maxWorkers: 2,
     // An empty run is a failure: a suite must never be skipped silently.
     passWithNoTests: false,
   },

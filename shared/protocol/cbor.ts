@@ -78,11 +78,17 @@ export function decodeCanonical(bytes: unknown, what = 'message'): unknown {
 }
 
 const MAX_DEPTH = 16;
+/** In a `u` regular expression, \p{Cs} matches only surrogates that are not part of a pair. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 function assertEncodable(value: unknown, depth: number): void {
   if (depth > MAX_DEPTH) throw new CustosError('MALFORMED', 'The data is nested too deeply.');
   switch (typeof value) {
     case 'string':
+      // A lone UTF-16 surrogate has no UTF-8 encoding: the encoder would silently write U+FFFD, so
+      // the signed bytes would say something other than the text the caller gave.
+      if (LONE_SURROGATE.test(value)) throw new CustosError('MALFORMED', 'Text must be valid Unicode; this text contains a lone surrogate code unit.');
+      return;
     case 'boolean':
     case 'bigint':
       return;
@@ -98,7 +104,8 @@ function assertEncodable(value: unknown, depth: number): void {
       if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
         throw new CustosError('MALFORMED', 'Only plain maps can be encoded.');
       }
-      for (const v of Object.values(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        assertEncodable(k, depth + 1);
         if (v === undefined) throw new CustosError('MALFORMED', 'Undefined values cannot be encoded; omit the field instead.');
         assertEncodable(v, depth + 1);
       }

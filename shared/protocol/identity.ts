@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { constantTimeEqual, toHex } from '../bytes';
 import { CustosError } from '../errors';
 import { taggedHash } from '../crypto/hash';
-import { ageRecipient, label, publicKey, timestamp } from './schema';
+import { ageRecipient, label, parseWith, publicKey, timestamp } from './schema';
 import { generateAgeKeyPair, recipientOf, type AgeKeyPair } from '../crypto/seal';
 import { generateSigningKey, openMessage, sealMessage, TRUST_SELF, type Opened, type SigningKey } from './frame';
 
@@ -56,15 +56,15 @@ export interface ApproverIdentity {
 }
 
 export function createAgentIdentity(name: string): AgentIdentity {
-  return { name: label.parse(name), signing: generateSigningKey() };
+  return { name: parseWith(label, name, 'name'), signing: generateSigningKey() };
 }
 
 export async function createCustodianIdentity(name: string): Promise<CustodianIdentity> {
-  return { name: label.parse(name), signing: generateSigningKey(), age: await generateAgeKeyPair() };
+  return { name: parseWith(label, name, 'name'), signing: generateSigningKey(), age: await generateAgeKeyPair() };
 }
 
 export function createApproverIdentity(name: string): ApproverIdentity {
-  return { name: label.parse(name), signing: generateSigningKey() };
+  return { name: parseWith(label, name, 'name'), signing: generateSigningKey() };
 }
 
 /** Checks that an age identity and its recipient belong together (after loading from storage). */

@@ -22,7 +22,7 @@ import {
   verifyAttestation,
   type SessionDetails,
 } from '../../shared/protocol';
-import { makeWorld, NOW } from './helpers';
+import { at, makeWorld, NOW } from './helpers';
 
 async function expectCode(p: Promise<unknown> | (() => unknown), code: string): Promise<void> {
   try {
@@ -44,7 +44,7 @@ describe('the whole protocol loop', () => {
     // Each custodian opens its envelope and signs a receipt the agent accepts.
     const held: { index: number; share: Uint8Array; custodian: number }[] = [];
     for (const [i, env] of w.backup.envelopes.entries()) {
-      const c = w.custodians[i]!;
+      const c = at(w.custodians, i);
       const opened = await openEnvelope(env.bytes, agentKey, { fingerprint: custodianIdentityFingerprint(c), ageIdentity: c.age.identity }, NOW + 10);
       held.push({ index: opened.envelope.body.share_index, share: opened.share, custodian: i });
       const receipt = makeReceipt(
@@ -63,7 +63,7 @@ describe('the whole protocol loop', () => {
       const r = openReceipt(receipt, c.signing.publicKey);
       expect(r.body.envelope_hash).toEqual(fileHash(env.bytes));
       // A custodian cannot open another custodian's envelope.
-      const other = w.custodians[(i + 1) % 3]!;
+      const other = at(w.custodians, (i + 1) % 3);
       await expectCode(openEnvelope(env.bytes, agentKey, { fingerprint: custodianIdentityFingerprint(other), ageIdentity: other.age.identity }, NOW), 'WRONG_RECIPIENT');
     }
 
@@ -90,7 +90,7 @@ describe('the whole protocol loop', () => {
     const registered = w.custodians.map((c) => ({ signKey: c.signing.publicKey, ageRecipient: c.age.recipient }));
     const recovered = [];
     for (const h of held) {
-      const c = w.custodians[h.custodian]!;
+      const c = at(w.custodians, h.custodian);
       const exp = await makeRecoveryExport(req, h.index, h.share, { signing: c.signing, fingerprint: custodianIdentityFingerprint(c) }, NOW + 120);
       const opened = await openRecoveryExport(exp, req, registered, sessionKey.identity);
       recovered.push({ index: opened.shareIndex, share: opened.share, setId: session.set_id, epoch: 1 });
@@ -101,30 +101,30 @@ describe('the whole protocol loop', () => {
     // Mixed: two server shares and one external.
     const mixed = [
       ...w.backup.retained.map((s) => ({ ...s, setId: session.set_id, epoch: 1 })),
-      recovered[2]!,
+      at(recovered, 2),
     ];
     expect(await combineShares(expectation, mixed)).toEqual(w.secret);
 
     // Refusals with their codes.
     await expectCode(combineShares(expectation, recovered.slice(0, 2)), 'BELOW_THRESHOLD');
-    await expectCode(combineShares(expectation, [recovered[0]!, recovered[0]!, recovered[1]!]), 'DUPLICATE_SHARE');
-    const bad = { ...recovered[1]!, share: Uint8Array.from(recovered[1]!.share) };
-    bad.share[0]! ^= 1;
+    await expectCode(combineShares(expectation, [at(recovered, 0), at(recovered, 0), at(recovered, 1)]), 'DUPLICATE_SHARE');
+    const bad = { ...at(recovered, 1), share: Uint8Array.from(at(recovered, 1).share) };
+    bad.share[0] = at(bad.share, 0) ^ 1;
     try {
-      await combineShares(expectation, [recovered[0]!, bad, recovered[2]!]);
+      await combineShares(expectation, [at(recovered, 0), bad, at(recovered, 2)]);
       throw new Error('no error');
     } catch (e) {
       expect(isCustosError(e, 'SHARE_COMMITMENT_MISMATCH')).toBe(true);
       expect(isCustosError(e) && e.details['shareIndex']).toBe(bad.index);
     }
-    await expectCode(combineShares(expectation, [recovered[0]!, { ...recovered[1]!, epoch: 2 }, recovered[2]!]), 'SET_MISMATCH');
+    await expectCode(combineShares(expectation, [at(recovered, 0), { ...at(recovered, 1), epoch: 2 }, at(recovered, 2)]), 'SET_MISMATCH');
     await expectCode(() => openRecoveryRequest(requestBytes, agentKey, NOW + 7200), 'EXPIRED');
   });
 
   it('refuses an export replayed into another session', async () => {
     const w = await makeWorld();
-    const c = w.custodians[0]!;
-    const env = await openEnvelope(w.backup.envelopes[0]!.bytes, w.agent.signing.publicKey, { fingerprint: custodianIdentityFingerprint(c), ageIdentity: c.age.identity }, NOW);
+    const c = at(w.custodians, 0);
+    const env = await openEnvelope(at(w.backup.envelopes, 0).bytes, w.agent.signing.publicKey, { fingerprint: custodianIdentityFingerprint(c), ageIdentity: c.age.identity }, NOW);
     const mk = async (incident: string) => {
       const key = await generateAgeKeyPair();
       const session: SessionDetails = {
@@ -176,9 +176,9 @@ describe('the whole protocol loop', () => {
 
   it('proves possession for inventory without revealing the share', async () => {
     const w = await makeWorld();
-    const c = w.custodians[1]!;
+    const c = at(w.custodians, 1);
     const me = custodianIdentityFingerprint(c);
-    const env = await openEnvelope(w.backup.envelopes[1]!.bytes, w.agent.signing.publicKey, { fingerprint: me, ageIdentity: c.age.identity }, NOW);
+    const env = await openEnvelope(at(w.backup.envelopes, 1).bytes, w.agent.signing.publicKey, { fingerprint: me, ageIdentity: c.age.identity }, NOW);
     const m = w.backup.manifest;
     const item = { key_id: m.key_id, node_id: m.node_id, set_id: m.set_id, epoch: m.epoch, share_index: env.envelope.body.share_index };
     const other = { ...item, node_id: 'node-2' };

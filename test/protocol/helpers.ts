@@ -10,6 +10,13 @@ import {
 import { createBackup, type CreatedBackup } from '../../shared/protocol/backup';
 import { randomBytes } from '../../shared/bytes';
 
+/** list[i], or a test failure naming what is missing (instead of a non-null assertion). */
+export function at<T>(list: ArrayLike<T>, i: number, what = 'item'): T {
+  const v = list[i];
+  if (v === undefined) throw new Error(`${what} ${String(i)} is missing`);
+  return v;
+}
+
 export const NOW = 1_790_000_000; // 2026-09-21, fixed so tests do not depend on the clock
 
 export interface World {
