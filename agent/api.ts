@@ -6,11 +6,23 @@
  * causes.
  *
  * Byte fields are Uint8Array; ids that are bytes on the wire (set_id, session_id) are hex strings
- * here, because they are also what operators type.
+ * here, because they are also what operators type. Times (`...At`, `at`, `notAfter`) are Unix
+ * seconds, the protocol's unit; durations are milliseconds (`durationMs`).
+ *
+ * Fields marked "(Agent always sets it)" were added after the first version of these types; they
+ * are optional so other implementations of the older shape still type-check.
  */
+import type { SessionDetails } from '../shared/protocol/approval';
 import type { Curve, RecoveryMode } from '../shared/protocol/schema';
 
 export type CustodianRole = 'security-team' | 'independent-custodian' | 'cold-storage';
+
+export const CUSTODIAN_ROLES: readonly CustodianRole[] = ['security-team', 'independent-custodian', 'cold-storage'];
+
+/** Who performed an operation, for the audit log (seeds SOP §7 "操作者"). */
+export interface OpContext {
+  readonly operator?: string;
+}
 
 export interface CustodianRecord {
   readonly fingerprint: string; // hex
@@ -19,6 +31,9 @@ export interface CustodianRecord {
   readonly role: CustodianRole;
   readonly enabled: boolean;
   readonly addedAt: number;
+  /** The name on the custodian's own (self-signed) enrollment card. */
+  readonly cardName: string;
+  readonly ageRecipient: string;
 }
 
 export interface ApproverRecord {
@@ -35,6 +50,13 @@ export interface BackupParams {
   readonly retain: number; // default 2
 }
 
+export interface BackupOptions extends OpContext {
+  /** Also write each envelope as QR frame PNGs (default true). */
+  readonly qr?: boolean;
+  /** Envelopes expire this many seconds after creation (default: no expiry). */
+  readonly envelopeTtlSeconds?: number;
+}
+
 export interface BackupResult {
   readonly keyId: string;
   readonly nodeId: string;
@@ -43,8 +65,66 @@ export interface BackupResult {
   readonly threshold: number;
   readonly total: number;
   readonly retainedIndexes: readonly number[];
+  /** `file` is the envelope's path; `qrFrames` the paths of its QR frame PNGs, in frame order. */
   readonly envelopes: readonly { readonly shareIndex: number; readonly custodian: string; readonly file: string; readonly sha256: string; readonly qrFrames: readonly string[] }[];
   readonly manifestFile: string;
+  readonly manifestSha256: string;
+  /** The set this one replaced, if any, with one signed supersede notice file per custodian of it. */
+  readonly superseded?: { readonly setId: string; readonly epoch: number; readonly notices: readonly { readonly custodian: string; readonly shareIndex: number; readonly file: string }[] };
+}
+
+export interface ImportResult {
+  readonly keyId: string;
+  readonly nodeId: string;
+  readonly curve: Curve;
+  /** This node's position in the key's party list (tss-lib Ks). */
+  readonly partyIndex: number;
+  readonly parties: number;
+  readonly publicContextHash: string;
+  /** SHA-256 of the keydata in tss-lib's compact form: what a recovery must reproduce exactly. */
+  readonly keydataSha256: string;
+  readonly selfCheck: readonly SelfCheckLine[];
+}
+
+export interface SelfCheckLine {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+export interface NodeRecord {
+  readonly keyId: string;
+  readonly nodeId: string;
+  readonly curve: Curve;
+  readonly partyIndex: number;
+  readonly parties: number;
+  readonly publicContextHash: string;
+  readonly keydataSha256: string;
+  readonly importedAt: number;
+  readonly restoredAt?: number;
+  readonly activeSet?: { readonly setId: string; readonly epoch: number };
+}
+
+/** The result of checking a node's stored files (seeds SOP §4.3 巡检). Never contains secrets. */
+export interface InspectReport {
+  readonly keyId: string;
+  readonly nodeId: string;
+  readonly shareFile: FileState;
+  readonly keydataFile: FileState;
+  /** The secret record and the stored public context rebuild exactly the stored keydata. */
+  readonly consistent: boolean;
+  readonly selfCheck: readonly SelfCheckLine[];
+  readonly ok: boolean;
+}
+
+export type FileState = 'ok' | 'missing' | 'corrupt';
+
+export interface ShareRef {
+  readonly keyId: string;
+  readonly nodeId: string;
+  readonly shareIndex: number;
+  /** Default: the node's active backup set. */
+  readonly setId?: string;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'confirmed' | 'rejected';
@@ -73,8 +153,34 @@ export interface BackupStatus {
   readonly serverSharesHeld: number;
   readonly externalDelivered: number;
   readonly externalConfirmed: number;
+  /** serverSharesHeld + externalConfirmed reach the threshold. */
   readonly recoverable: boolean;
-  readonly lastDrill?: { readonly at: number; readonly ok: boolean; readonly mode: RecoveryMode; readonly durationMs: number };
+  /** Shares the set gave the server to keep. (Agent always sets it.) */
+  readonly retain?: number;
+  /** externalConfirmed alone reaches the threshold, what zero retention needs. (Agent always sets it.) */
+  readonly externalOnlyRecoverable?: boolean;
+  readonly lastDrill?: DrillRecord;
+}
+
+export interface DrillRecord {
+  readonly at: number;
+  readonly ok: boolean;
+  readonly mode: RecoveryMode;
+  readonly durationMs: number;
+  readonly setId?: string;
+  readonly sessionId?: string;
+  readonly note?: string;
+}
+
+export interface DrillInput {
+  readonly keyId: string;
+  readonly nodeId: string;
+  readonly mode: RecoveryMode;
+  readonly ok: boolean;
+  readonly durationMs: number;
+  readonly setId?: string;
+  readonly sessionId?: string;
+  readonly note?: string;
 }
 
 export interface ServerShareRecord {
@@ -86,6 +192,20 @@ export interface ServerShareRecord {
   readonly commitment: string; // hex
   readonly state: 'held' | 'soft-deleted' | 'deleted';
   readonly createdAt: number;
+  /** (Agent always sets it.) */
+  readonly setState?: 'active' | 'superseded';
+  readonly softDeletedAt?: number;
+  readonly deletedAt?: number;
+}
+
+/** Which server-held shares a delete / rollback / purge applies to. */
+export interface ServerShareSelector {
+  readonly keyId: string;
+  readonly nodeId: string;
+  /** Default: the active set. */
+  readonly setId?: string;
+  /** Default: every retained share of the set. */
+  readonly indexes?: readonly number[];
 }
 
 export type SessionState = 'awaiting-approvals' | 'collecting' | 'completed' | 'failed' | 'expired' | 'cancelled';
@@ -104,6 +224,42 @@ export interface SessionView {
   readonly threshold: number;
   readonly received: readonly number[]; // share indexes accepted so far
   readonly missing: readonly number[]; // external indexes not yet received
+  /** Mixed mode: the server-held shares completion will use; empty in external-only mode. (Agent always sets it.) */
+  readonly serverAvailable?: readonly number[];
+  /** (Agent always sets it.) */
+  readonly requestIssued?: boolean;
+  /** (Agent always sets it.) */
+  readonly createdAt?: number;
+  readonly endedAt?: number;
+}
+
+export interface OpenSessionInput {
+  readonly incidentId: string;
+  readonly keyId: string;
+  readonly nodeId: string;
+  readonly mode: RecoveryMode;
+  /** How long approvals and exports are accepted (60 s .. 7 days; default 24 h). */
+  readonly ttlSeconds?: number;
+  /** Default: the node's active backup set. */
+  readonly setId?: string;
+}
+
+/** A new session and the details approvers sign over (as the object and as canonical CBOR). */
+export interface OpenedSession {
+  readonly session: SessionView;
+  readonly details: SessionDetails;
+  readonly detailsCbor: Uint8Array;
+}
+
+export interface CompleteOptions {
+  /**
+   * The keydata file of another party of the same key, when this server lost everything: its
+   * public context is used (after its own self-check, and only if it hashes to the manifest's
+   * public_context_hash).
+   */
+  readonly peerKeydata?: Uint8Array;
+  /** A drill: verify and regenerate everything, write nothing, record a drill. */
+  readonly drill?: boolean;
 }
 
 export interface SubmitResult {
@@ -117,5 +273,23 @@ export interface RecoveryOutcome {
   readonly session: SessionView;
   readonly sharesUsed: { readonly server: number; readonly external: number };
   readonly keydataSha256: string;
-  readonly selfCheck: readonly { readonly name: string; readonly ok: boolean; readonly detail?: string }[];
+  readonly selfCheck: readonly SelfCheckLine[];
+  /** The share indexes combined, lowest first. (Agent always sets it, and the fields below.) */
+  readonly indexesUsed?: readonly number[];
+  /** Where the public context came from. */
+  readonly contextSource?: 'stored' | 'peer';
+  /** False for a drill: nothing was written. */
+  readonly written?: boolean;
+  /** Shares set aside at completion (e.g. a damaged retained share file), with why. */
+  readonly skipped?: readonly { readonly shareIndex: number; readonly code: string; readonly message: string }[];
+  readonly durationMs?: number;
+}
+
+export interface InitResult {
+  readonly dataDir: string;
+  readonly fingerprint: string;
+  readonly code: string;
+  readonly cardFile: string;
+  readonly tokenFile: string;
+  readonly kekId: string;
 }

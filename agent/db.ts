@@ -1,0 +1,356 @@
+/**
+ * The agent's records in one SQLite database, `<data>/custos-agent.db` (better-sqlite3; WAL, foreign
+ * keys, synchronous=FULL, secure_delete). Secrets are never stored here in the clear: the only
+ * secret column, a recovery session's age identity, holds a KEK-sealed blob (agent/secret-store.ts)
+ * and is set to NULL when the session ends or expires (a CHECK constraint ties the two together).
+ *
+ * Times in `*_at` columns are milliseconds since the Unix epoch, except `not_after` and
+ * `approved_at`, which are the protocol's seconds. Ids that are bytes on the wire (set_id,
+ * session_id, fingerprints) are lower-case hex.
+ *
+ * Migrations are numbered; `PRAGMA user_version` records the last one applied. Add a migration,
+ * never edit one that has shipped.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, constants, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { AUDIT_SCHEMA } from './audit';
+import { AgentError } from './errors';
+import { exists } from './fs-atomic';
+
+export const DB_FILE = 'custos-agent.db';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: the initial schema
+  `
+CREATE TABLE meta (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE custodians (
+  fingerprint   TEXT PRIMARY KEY CHECK (length(fingerprint) = 64),
+  code          TEXT NOT NULL,
+  card          BLOB NOT NULL,
+  card_name     TEXT NOT NULL,
+  sign_key      BLOB NOT NULL UNIQUE CHECK (length(sign_key) = 32),
+  age_recipient TEXT NOT NULL UNIQUE,
+  label         TEXT NOT NULL,
+  role          TEXT NOT NULL CHECK (role IN ('security-team', 'independent-custodian', 'cold-storage')),
+  enabled       INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  added_at      INTEGER NOT NULL,
+  disabled_at   INTEGER
+) STRICT;
+
+CREATE TABLE approvers (
+  fingerprint TEXT PRIMARY KEY CHECK (length(fingerprint) = 64),
+  code        TEXT NOT NULL,
+  card        BLOB NOT NULL,
+  name        TEXT NOT NULL,
+  sign_key    BLOB NOT NULL UNIQUE CHECK (length(sign_key) = 32),
+  enabled     INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  added_at    INTEGER NOT NULL,
+  disabled_at INTEGER
+) STRICT;
+
+CREATE TABLE nodes (
+  key_id              TEXT NOT NULL,
+  node_id             TEXT NOT NULL,
+  curve               TEXT NOT NULL CHECK (curve IN ('secp256k1', 'ed25519')),
+  party_index         INTEGER NOT NULL,
+  parties             INTEGER NOT NULL,
+  public_context      BLOB NOT NULL,
+  public_context_hash BLOB NOT NULL CHECK (length(public_context_hash) = 32),
+  keydata_sha256      BLOB NOT NULL CHECK (length(keydata_sha256) = 32),
+  imported_at         INTEGER NOT NULL,
+  restored_at         INTEGER,
+  PRIMARY KEY (key_id, node_id)
+) STRICT;
+
+CREATE TABLE backup_sets (
+  set_id          TEXT PRIMARY KEY CHECK (length(set_id) = 32),
+  key_id          TEXT NOT NULL,
+  node_id         TEXT NOT NULL,
+  epoch           INTEGER NOT NULL CHECK (epoch >= 1),
+  threshold       INTEGER NOT NULL,
+  total           INTEGER NOT NULL,
+  retain          INTEGER NOT NULL,
+  manifest        BLOB NOT NULL,
+  manifest_sha256 TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('active', 'superseded')),
+  created_at      INTEGER NOT NULL,
+  superseded_at   INTEGER,
+  FOREIGN KEY (key_id, node_id) REFERENCES nodes (key_id, node_id),
+  UNIQUE (key_id, node_id, epoch)
+) STRICT;
+CREATE UNIQUE INDEX backup_sets_one_active ON backup_sets (key_id, node_id) WHERE state = 'active';
+
+CREATE TABLE deliveries (
+  set_id          TEXT NOT NULL REFERENCES backup_sets (set_id),
+  share_index     INTEGER NOT NULL CHECK (share_index BETWEEN 1 AND 255),
+  custodian       TEXT NOT NULL REFERENCES custodians (fingerprint),
+  envelope        BLOB NOT NULL,
+  envelope_sha256 TEXT NOT NULL,
+  envelope_file   TEXT,
+  status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'confirmed', 'rejected')),
+  reason          TEXT,
+  note            TEXT,
+  receipt         BLOB,
+  created_at      INTEGER NOT NULL,
+  delivered_at    INTEGER,
+  confirmed_at    INTEGER,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (set_id, share_index)
+) STRICT;
+
+CREATE TABLE retained_shares (
+  set_id          TEXT NOT NULL REFERENCES backup_sets (set_id),
+  share_index     INTEGER NOT NULL CHECK (share_index BETWEEN 1 AND 255),
+  commitment      BLOB NOT NULL CHECK (length(commitment) = 32),
+  state           TEXT NOT NULL CHECK (state IN ('held', 'soft-deleted', 'deleted')),
+  created_at      INTEGER NOT NULL,
+  soft_deleted_at INTEGER,
+  deleted_at      INTEGER,
+  PRIMARY KEY (set_id, share_index)
+) STRICT;
+
+CREATE TABLE recovery_sessions (
+  session_id      TEXT PRIMARY KEY CHECK (length(session_id) = 32),
+  incident_id     TEXT NOT NULL,
+  key_id          TEXT NOT NULL,
+  node_id         TEXT NOT NULL,
+  set_id          TEXT NOT NULL REFERENCES backup_sets (set_id),
+  epoch           INTEGER NOT NULL,
+  mode            TEXT NOT NULL CHECK (mode IN ('mixed', 'external-only')),
+  not_after       INTEGER NOT NULL,
+  details         BLOB NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('awaiting-approvals', 'collecting', 'completed', 'failed', 'expired', 'cancelled')),
+  recipient       TEXT NOT NULL,
+  identity_sealed BLOB,
+  request         BLOB,
+  request_sha256  TEXT,
+  operator        TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  ended_at        INTEGER,
+  outcome         TEXT,
+  CHECK ((state IN ('completed', 'failed', 'expired', 'cancelled')) = (identity_sealed IS NULL))
+) STRICT;
+CREATE INDEX recovery_sessions_node ON recovery_sessions (key_id, node_id);
+
+CREATE TABLE approvals (
+  session_id    TEXT NOT NULL REFERENCES recovery_sessions (session_id),
+  approver      TEXT NOT NULL REFERENCES approvers (fingerprint),
+  approval      BLOB NOT NULL,
+  approver_name TEXT NOT NULL,
+  approved_at   INTEGER NOT NULL,
+  added_at      INTEGER NOT NULL,
+  PRIMARY KEY (session_id, approver)
+) STRICT;
+
+CREATE TABLE submitted_exports (
+  session_id    TEXT NOT NULL REFERENCES recovery_sessions (session_id),
+  share_index   INTEGER NOT NULL CHECK (share_index BETWEEN 1 AND 255),
+  custodian     TEXT NOT NULL REFERENCES custodians (fingerprint),
+  export        BLOB NOT NULL,
+  export_sha256 TEXT NOT NULL,
+  submitted_at  INTEGER NOT NULL,
+  PRIMARY KEY (session_id, share_index)
+) STRICT;
+
+CREATE TABLE drills (
+  id          INTEGER PRIMARY KEY,
+  key_id      TEXT NOT NULL,
+  node_id     TEXT NOT NULL,
+  set_id      TEXT,
+  mode        TEXT NOT NULL CHECK (mode IN ('mixed', 'external-only')),
+  ok          INTEGER NOT NULL CHECK (ok IN (0, 1)),
+  duration_ms INTEGER NOT NULL,
+  session_id  TEXT,
+  note        TEXT,
+  at          INTEGER NOT NULL
+) STRICT;
+CREATE INDEX drills_node ON drills (key_id, node_id, at);
+` + AUDIT_SCHEMA,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Opens (and with `create`, first creates with mode 0600) the agent database, sets its pragmas and
+ * applies pending migrations. SQLite gives the -wal and -shm files the database file's mode.
+ */
+export function openDatabase(dataDir: string, options: { create?: boolean } = {}): Database.Database {
+  const path = join(dataDir, DB_FILE);
+  if (!exists(path)) {
+    if (options.create !== true) {
+      throw new AgentError('NOT_FOUND', `The agent database ${DB_FILE} is missing: this is not an initialised agent data directory.`);
+    }
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+  }
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('secure_delete = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new AgentError('FAILED_PRECONDITION', `The agent database has schema version ${String(current)}; this build knows up to ${String(MIGRATIONS.length)}. Use a newer agent.`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    const sql = MIGRATIONS[v] ?? '';
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${String(v + 1)}`);
+    }).immediate();
+  }
+}
+
+/** Runs `fn` in an IMMEDIATE transaction (takes the write lock first, so concurrent writers queue). */
+export function inTransaction<T>(db: Database.Database, fn: () => T): T {
+  return db.inTransaction ? fn() : db.transaction(fn).immediate();
+}
+
+// Row shapes, as stored.
+
+export interface CustodianRow {
+  fingerprint: string;
+  code: string;
+  card: Uint8Array;
+  card_name: string;
+  sign_key: Uint8Array;
+  age_recipient: string;
+  label: string;
+  role: 'security-team' | 'independent-custodian' | 'cold-storage';
+  enabled: 0 | 1;
+  added_at: number;
+  disabled_at: number | null;
+}
+
+export interface ApproverRow {
+  fingerprint: string;
+  code: string;
+  card: Uint8Array;
+  name: string;
+  sign_key: Uint8Array;
+  enabled: 0 | 1;
+  added_at: number;
+  disabled_at: number | null;
+}
+
+export interface NodeRow {
+  key_id: string;
+  node_id: string;
+  curve: 'secp256k1' | 'ed25519';
+  party_index: number;
+  parties: number;
+  public_context: Uint8Array;
+  public_context_hash: Uint8Array;
+  keydata_sha256: Uint8Array;
+  imported_at: number;
+  restored_at: number | null;
+}
+
+export interface BackupSetRow {
+  set_id: string;
+  key_id: string;
+  node_id: string;
+  epoch: number;
+  threshold: number;
+  total: number;
+  retain: number;
+  manifest: Uint8Array;
+  manifest_sha256: string;
+  state: 'active' | 'superseded';
+  created_at: number;
+  superseded_at: number | null;
+}
+
+export interface DeliveryRow {
+  set_id: string;
+  share_index: number;
+  custodian: string;
+  envelope: Uint8Array;
+  envelope_sha256: string;
+  envelope_file: string | null;
+  status: 'pending' | 'delivered' | 'confirmed' | 'rejected';
+  reason: string | null;
+  note: string | null;
+  receipt: Uint8Array | null;
+  created_at: number;
+  delivered_at: number | null;
+  confirmed_at: number | null;
+  updated_at: number;
+}
+
+export interface RetainedShareRow {
+  set_id: string;
+  share_index: number;
+  commitment: Uint8Array;
+  state: 'held' | 'soft-deleted' | 'deleted';
+  created_at: number;
+  soft_deleted_at: number | null;
+  deleted_at: number | null;
+}
+
+export interface SessionRow {
+  session_id: string;
+  incident_id: string;
+  key_id: string;
+  node_id: string;
+  set_id: string;
+  epoch: number;
+  mode: 'mixed' | 'external-only';
+  not_after: number;
+  details: Uint8Array;
+  state: 'awaiting-approvals' | 'collecting' | 'completed' | 'failed' | 'expired' | 'cancelled';
+  recipient: string;
+  identity_sealed: Uint8Array | null;
+  request: Uint8Array | null;
+  request_sha256: string | null;
+  operator: string;
+  created_at: number;
+  ended_at: number | null;
+  outcome: string | null;
+}
+
+export interface ApprovalRow {
+  session_id: string;
+  approver: string;
+  approval: Uint8Array;
+  approver_name: string;
+  approved_at: number;
+  added_at: number;
+}
+
+export interface ExportRow {
+  session_id: string;
+  share_index: number;
+  custodian: string;
+  export: Uint8Array;
+  export_sha256: string;
+  submitted_at: number;
+}
+
+export interface DrillRow {
+  id: number;
+  key_id: string;
+  node_id: string;
+  set_id: string | null;
+  mode: 'mixed' | 'external-only';
+  ok: 0 | 1;
+  duration_ms: number;
+  session_id: string | null;
+  note: string | null;
+  at: number;
+}

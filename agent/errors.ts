@@ -1,0 +1,124 @@
+/**
+ * The agent's own refusals, for what is not a protocol error (shared/errors.ts covers those): a
+ * missing record, a damaged file on disk, a bad token, a busy or wrongly ordered operation.
+ *
+ * Like CustosError, an AgentError carries a stable `code`, a sentence a person can act on, and
+ * non-secret `details`; its cause stays on this machine (toJSON never includes it). The RPC layer
+ * maps codes to gRPC status codes (suggested mapping in {@link GRPC_STATUS_HINT}).
+ */
+import { CustosError, type ErrorCode, type ErrorDetails } from '../shared/errors';
+
+export const AGENT_ERROR_CODES = [
+  /** No such key, node, set, share, custodian, approver or session. */
+  'NOT_FOUND',
+  /** A stored file failed authentication (damaged, truncated, or another file put in its place). */
+  'CORRUPT_FILE',
+  /** Missing or wrong API token. */
+  'UNAUTHENTICATED',
+  /** A file's permissions are too open (e.g. a KEK readable by group or others). */
+  'PERMISSION_DENIED',
+  /** Too many recovery calls in a short time. */
+  'RATE_LIMITED',
+  /** The thing exists already, or would overwrite something that must not be overwritten. */
+  'CONFLICT',
+  /** The operation is not allowed in the current state (no backup set yet, session already ended…). */
+  'FAILED_PRECONDITION',
+  /** A receipt names an envelope other than the one the agent sent for that share. */
+  'ENVELOPE_MISMATCH',
+  /** A bug or an unexpected environment failure; the cause is logged locally only. */
+  'INTERNAL',
+] as const;
+
+export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
+export type AnyErrorCode = ErrorCode | AgentErrorCode;
+
+export class AgentError extends Error {
+  override readonly name = 'AgentError';
+  readonly code: AgentErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: AgentErrorCode, message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  toJSON(): PublicError {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export interface PublicError {
+  readonly code: AnyErrorCode;
+  readonly message: string;
+  readonly details: ErrorDetails;
+}
+
+export function isAgentError(value: unknown, code?: AgentErrorCode): value is AgentError {
+  return value instanceof AgentError && (code === undefined || value.code === code);
+}
+
+/** True for the two coded error types: what may be shown to a caller as is. */
+export function isCodedError(value: unknown): value is AgentError | CustosError {
+  return value instanceof AgentError || value instanceof CustosError;
+}
+
+/** The code of a coded error, or INTERNAL for anything else. */
+export function codeOf(error: unknown): AnyErrorCode {
+  return isCodedError(error) ? error.code : 'INTERNAL';
+}
+
+/**
+ * What may cross a process or network boundary. Anything that is not a coded error becomes a
+ * generic INTERNAL error: its message could contain paths or values and is never sent.
+ */
+export function toPublicError(error: unknown): PublicError {
+  if (isCodedError(error)) return error.toJSON();
+  return { code: 'INTERNAL', message: 'The agent failed with an internal error; the details are in its log.', details: {} };
+}
+
+/** Runs `fn`; anything it throws that is not already coded becomes `code` with `message`. */
+export function guardAgent<T>(code: AgentErrorCode, message: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (isCodedError(error)) throw error;
+    throw new AgentError(code, message, { cause: error });
+  }
+}
+
+/** Suggested gRPC status names for every code (for agent/rpc/). */
+export const GRPC_STATUS_HINT: Readonly<Record<AnyErrorCode, string>> = {
+  NOT_FOUND: 'NOT_FOUND',
+  CORRUPT_FILE: 'DATA_LOSS',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
+  RATE_LIMITED: 'RESOURCE_EXHAUSTED',
+  CONFLICT: 'ALREADY_EXISTS',
+  FAILED_PRECONDITION: 'FAILED_PRECONDITION',
+  ENVELOPE_MISMATCH: 'FAILED_PRECONDITION',
+  INTERNAL: 'INTERNAL',
+  MALFORMED: 'INVALID_ARGUMENT',
+  VERSION_UNSUPPORTED: 'INVALID_ARGUMENT',
+  WRONG_TYPE: 'INVALID_ARGUMENT',
+  SIGNATURE_INVALID: 'INVALID_ARGUMENT',
+  UNTRUSTED_SIGNER: 'PERMISSION_DENIED',
+  WRONG_RECIPIENT: 'FAILED_PRECONDITION',
+  EXPIRED: 'FAILED_PRECONDITION',
+  NOT_YET_VALID: 'FAILED_PRECONDITION',
+  SET_MISMATCH: 'FAILED_PRECONDITION',
+  SESSION_MISMATCH: 'FAILED_PRECONDITION',
+  SHARE_COMMITMENT_MISMATCH: 'INVALID_ARGUMENT',
+  SECRET_COMMITMENT_MISMATCH: 'FAILED_PRECONDITION',
+  BELOW_THRESHOLD: 'FAILED_PRECONDITION',
+  DUPLICATE_SHARE: 'ALREADY_EXISTS',
+  DUPLICATE_APPROVER: 'ALREADY_EXISTS',
+  APPROVAL_REQUIRED: 'FAILED_PRECONDITION',
+  INVALID_PARAMETERS: 'INVALID_ARGUMENT',
+  DECRYPT_FAILED: 'INVALID_ARGUMENT',
+  FRAME_MISMATCH: 'INVALID_ARGUMENT',
+  INCOMPLETE: 'INVALID_ARGUMENT',
+  TOO_LARGE: 'INVALID_ARGUMENT',
+  KEYDATA_INVALID: 'INVALID_ARGUMENT',
+  SELF_CHECK_FAILED: 'FAILED_PRECONDITION',
+};

@@ -1,0 +1,117 @@
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalFileKek } from '../../agent/kek';
+import { SecretStore, type SecretRef } from '../../agent/secret-store';
+import { compactFixture, expectCode, fixture, makeWorld, removeTempDirs, snapshot, tempDir } from './helpers';
+
+afterEach(removeTempDirs);
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function store(): SecretStore {
+  const dir = tempDir();
+  return new SecretStore(dir, LocalFileKek.create(dir));
+}
+
+describe('SecretStore (AES-256-GCM, per-file data keys, AAD-bound)', () => {
+  it('round-trips every kind, with a fresh nonce and data key per write', async () => {
+    const s = store();
+    const refs: SecretRef[] = [
+      { kind: 'share', keyId: 'key-1', nodeId: 'node-a' },
+      { kind: 'keydata', keyId: 'key-1', nodeId: 'node-a' },
+      { kind: 'retained-share', keyId: 'key-1', nodeId: 'node-a', setId: 'ab'.repeat(16), index: 2 },
+      { kind: 'agent-identity' },
+    ];
+    for (const ref of refs) {
+      const path = await s.write(ref, text(`secret of ${ref.kind}`));
+      const first = new Uint8Array(readFileSync(path));
+      expect(new TextDecoder().decode(await s.read(ref))).toBe(`secret of ${ref.kind}`);
+      await s.write(ref, text(`secret of ${ref.kind}`));
+      expect(new Uint8Array(readFileSync(path))).not.toEqual(first);
+      expect(new TextDecoder().decode(first)).not.toContain('secret of');
+    }
+    const sealed = await s.seal({ kind: 'session-identity', sessionId: 'cd'.repeat(16) }, text('AGE-SECRET-KEY-1...'));
+    expect(new TextDecoder().decode(await s.open({ kind: 'session-identity', sessionId: 'cd'.repeat(16) }, sealed))).toBe('AGE-SECRET-KEY-1...');
+    await expectCode(s.open({ kind: 'session-identity', sessionId: 'ce'.repeat(16) }, sealed), 'CORRUPT_FILE');
+  });
+
+  it('refuses a file moved to another node, another kind or another share index (AAD), without touching it', async () => {
+    const s = store();
+    const a = { kind: 'share', keyId: 'key-1', nodeId: 'node-a' } as const;
+    const b = { kind: 'share', keyId: 'key-1', nodeId: 'node-b' } as const;
+    const kd = { kind: 'keydata', keyId: 'key-1', nodeId: 'node-a' } as const;
+    await s.write(a, text('A'));
+    await s.write(b, text('B'));
+    await s.write(kd, text('KD'));
+    copyFileSync(s.pathOf(a), s.pathOf(b));
+    const before = readFileSync(s.pathOf(b));
+    const e = await expectCode(s.read(b), 'CORRUPT_FILE');
+    expect(e.message).toMatch(/node node-b/);
+    expect(readFileSync(s.pathOf(b))).toEqual(before);
+    copyFileSync(s.pathOf(a), s.pathOf(kd));
+    await expectCode(s.read(kd), 'CORRUPT_FILE');
+    const r1 = { kind: 'retained-share', keyId: 'key-1', nodeId: 'node-a', setId: '01'.repeat(16), index: 1 } as const;
+    const r2 = { ...r1, index: 2 };
+    await s.write(r1, text('one'));
+    await s.write(r2, text('two'));
+    copyFileSync(s.pathOf(r1), s.pathOf(r2));
+    await expectCode(s.read(r2), 'CORRUPT_FILE');
+    expect(new TextDecoder().decode(await s.read(a))).toBe('A');
+  });
+
+  it('refuses every single-byte corruption and truncation with CORRUPT_FILE', async () => {
+    const s = store();
+    const ref = { kind: 'share', keyId: 'k', nodeId: 'n' } as const;
+    const path = await s.write(ref, text('the secret record'));
+    const good = new Uint8Array(readFileSync(path));
+    for (let i = 0; i < good.length; i++) {
+      const bad = Uint8Array.from(good);
+      bad[i]! ^= 0x01;
+      writeFileSync(path, bad);
+      await expectCode(s.read(ref), 'CORRUPT_FILE');
+    }
+    for (const len of [0, 3, 10, good.length - 1]) {
+      writeFileSync(path, good.subarray(0, len));
+      await expectCode(s.read(ref), 'CORRUPT_FILE');
+    }
+  });
+
+  it('validates identifiers before touching a path (no traversal)', async () => {
+    const s = store();
+    for (const [keyId, nodeId] of [
+      ['../etc', 'n'],
+      ['k', '../../x'],
+      ['k', 'a/b'],
+      ['.', 'n'],
+      ['k', ''],
+      ['k', 'node.keydata'],
+      ['k\u0000', 'n'],
+    ]) {
+      await expectCode(() => s.pathOf({ kind: 'share', keyId: keyId!, nodeId: nodeId! }), 'INVALID_PARAMETERS');
+      await expectCode(s.write({ kind: 'share', keyId: keyId!, nodeId: nodeId! }, text('x')), 'INVALID_PARAMETERS');
+    }
+    await expectCode(() => s.pathOf({ kind: 'retained-share', keyId: 'k', nodeId: 'n', setId: '../x', index: 1 }), 'INVALID_PARAMETERS');
+    await expectCode(() => s.pathOf({ kind: 'retained-share', keyId: 'k', nodeId: 'n', setId: 'ab'.repeat(16), index: 0 }), 'INVALID_PARAMETERS');
+    await expectCode(s.read({ kind: 'share', keyId: 'k', nodeId: 'missing' }), 'NOT_FOUND');
+  });
+});
+
+describe('the agent on swapped or corrupted files', () => {
+  it("copying node A's .enc over node B's gives CORRUPT_FILE and changes nothing", async () => {
+    const w = await makeWorld({ custodians: 3 });
+    await w.agent.importKeyshare('key-1', 'node-a', fixture('eddsa', 0));
+    await w.agent.importKeyshare('key-1', 'node-b', fixture('eddsa', 1));
+    const keys = `${w.dir}/keys/key-1`;
+    copyFileSync(`${keys}/node-a.enc`, `${keys}/node-b.enc`);
+    copyFileSync(`${keys}/node-a.keydata.enc`, `${keys}/node-b.keydata.enc`);
+    const before = snapshot(w.dir + '/keys');
+    await expectCode(w.agent.backup('key-1', 'node-b', {}, w.fingerprints, w.out, { qr: false }), 'CORRUPT_FILE');
+    await expectCode(w.agent.exportKeydata('key-1', 'node-b'), 'CORRUPT_FILE');
+    expect(snapshot(w.dir + '/keys')).toEqual(before);
+    expect(await w.agent.exportKeydata('key-1', 'node-a')).toEqual(compactFixture('eddsa', 0));
+    const report = await w.agent.inspectNode('key-1', 'node-b');
+    expect(report).toMatchObject({ shareFile: 'corrupt', keydataFile: 'corrupt', ok: false });
+    expect(snapshot(w.dir + '/keys')).toEqual(before);
+    w.agent.close();
+  });
+});
