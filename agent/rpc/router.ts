@@ -1,0 +1,92 @@
+/**
+ * The RPC surface without a socket: both services plus the one interceptor every call passes
+ * (authenticate, rate-limit recovery calls, turn anything thrown into a safe status, observe).
+ * ./server.ts serves it over HTTP/2; tests mount it on `createRouterTransport`.
+ */
+import { Code, type ConnectRouter, type ConnectRouterOptions, type Interceptor } from '@connectrpc/connect';
+import { BackupService } from '../../proto/gen/infra/v1/backup_pb';
+import { createTokenCheck, operatorKey } from './auth';
+import { reasonOf, rpcError, toConnectError } from './errors';
+import { registerServices } from './handlers';
+import { notify, stderrLogger, type RpcLogger, type RpcObserver } from './log';
+import type { AgentOps } from './ops';
+import { DEFAULT_RECOVERY_RATE_LIMIT, TokenBuckets, type Clock, type RateLimit } from './rate-limit';
+import { MAX_REQUEST_BYTES } from './validate';
+
+export interface RpcOptions {
+  readonly ops: AgentOps;
+  /** The API token (the token file's content). */
+  readonly token: string;
+  readonly logger?: RpcLogger;
+  readonly observer?: RpcObserver;
+  /** Limit on RecoverMPCShare per token; default 10 per minute, burst 5. */
+  readonly recoveryRateLimit?: RateLimit;
+  /** Milliseconds clock for the rate limiter (tests). */
+  readonly clock?: Clock;
+}
+
+/** The methods that spend recovery budget. */
+const RATE_LIMITED = new Set([`${BackupService.typeName}/${BackupService.method.recoverMPCShare.name}`]);
+
+const UNAUTHENTICATED_MESSAGE = 'A valid API token is required: send the header "authorization: Bearer <token>" with the token from the agent\'s token file.';
+
+export interface Rpc {
+  readonly routes: (router: ConnectRouter) => void;
+  readonly routerOptions: ConnectRouterOptions;
+}
+
+export function createRpc(options: RpcOptions): Rpc {
+  const logger = options.logger ?? stderrLogger;
+  const observer = options.observer;
+  const check = createTokenCheck(options.token);
+  const limit = options.recoveryRateLimit ?? DEFAULT_RECOVERY_RATE_LIMIT;
+  const buckets = new TokenBuckets(limit, options.clock);
+
+  const surface: Interceptor = (next) => async (req) => {
+    const method = req.method.name;
+    const started = performance.now();
+    try {
+      const auth = check(req.header.get('authorization'));
+      if (!auth.ok) {
+        notify(observer, logger, 'authFailure', { method, reason: auth.reason });
+        throw rpcError(Code.Unauthenticated, UNAUTHENTICATED_MESSAGE, 'UNAUTHENTICATED');
+      }
+      if (RATE_LIMITED.has(`${req.service.typeName}/${method}`)) {
+        const waitMs = buckets.take(auth.key);
+        if (waitMs > 0) {
+          const seconds = Math.ceil(waitMs / 1000);
+          throw rpcError(
+            Code.ResourceExhausted,
+            `Too many recovery calls: at most ${String(limit.perMinute)} per minute (burst ${String(limit.burst)}). Retry in ${String(seconds)} s.`,
+            'RATE_LIMITED',
+            { 'retry-after': String(seconds) },
+          );
+        }
+      }
+      req.contextValues.set(operatorKey, auth.operator);
+      const res = await next(req);
+      notify(observer, logger, 'completed', { method, status: 'OK', durationMs: performance.now() - started });
+      return res;
+    } catch (error) {
+      const e = toConnectError(error, method, logger);
+      const status = statusName(e.code);
+      notify(observer, logger, 'refused', { method, status, reason: reasonOf(e) ?? status });
+      notify(observer, logger, 'completed', { method, status, durationMs: performance.now() - started });
+      throw e;
+    }
+  };
+
+  return {
+    routes: (router) => {
+      registerServices(router, { ops: options.ops, logger, observer });
+    },
+    routerOptions: {
+      interceptors: [surface],
+      readMaxBytes: MAX_REQUEST_BYTES,
+      writeMaxBytes: MAX_REQUEST_BYTES,
+    },
+  };
+}
+
+/** The canonical gRPC name of a status code: RESOURCE_EXHAUSTED, NOT_FOUND... */
+export const statusName = (code: Code): string => Code[code].replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();

@@ -1,0 +1,99 @@
+/**
+ * The agent's RPC server (issue 3, "Interfaces"): one cleartext HTTP/2 server speaking gRPC,
+ * gRPC-Web and Connect (`@connectrpc/connect-node`), on 127.0.0.1 unless told otherwise. The
+ * bearer token is sent in the clear over HTTP/2 without TLS, so listening beyond loopback is
+ * logged as a warning: put a TLS-terminating proxy or a tunnel in front.
+ */
+import * as http2 from 'node:http2';
+import { isIP } from 'node:net';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { readApiToken } from '../service';
+import { agentOps, type AgentForRpc } from './agent-ops';
+import { createRpc, type RpcOptions } from './router';
+import { stderrLogger } from './log';
+
+export interface ServerOptions extends RpcOptions {
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 0: a free port, reported in the result. */
+  readonly port?: number;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  /** `http://host:port`, for connect-node transports. */
+  readonly url: string;
+  /** Stops accepting calls, aborts those in flight, closes every connection. */
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const CLOSE_GRACE_MS = 2000;
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer 0..65535, got ${String(port)}`);
+  const logger = options.logger ?? stderrLogger;
+  if (!LOOPBACK.has(host) && !host.startsWith('127.')) {
+    logger.warn('rpc: listening beyond loopback without TLS; the bearer token travels in the clear', { host });
+  }
+
+  const rpc = createRpc({ ...options, logger });
+  const shutdown = new AbortController();
+  const handler = connectNodeAdapter({ ...rpc.routerOptions, routes: rpc.routes, shutdownSignal: shutdown.signal });
+
+  const server = http2.createServer(handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s: http2.ServerHttp2Session) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error) => {
+      reject(e);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (e: Error) => {
+    logger.error('rpc: server error', { message: e.message });
+  });
+
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the HTTP/2 server has no TCP address');
+  const urlHost = isIP(host) === 6 ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    host,
+    port: address.port,
+    url: `http://${urlHost}:${String(address.port)}`,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        shutdown.abort();
+        server.close(() => {
+          resolve();
+        });
+        for (const s of sessions) s.close();
+        setTimeout(() => {
+          for (const s of sessions) s.destroy();
+        }, CLOSE_GRACE_MS).unref();
+      })),
+  };
+}
+
+export interface AgentServerOptions extends Omit<ServerOptions, 'ops' | 'token'> {
+  /** Default: the data directory's api.token (read with its permission check). */
+  readonly token?: string;
+}
+
+/** Serves an opened core `Agent`: its operations, with the token from its data directory. */
+export async function serveAgent(agent: AgentForRpc & { readonly dataDir: string }, options: AgentServerOptions = {}): Promise<RunningServer> {
+  return startServer({ ...options, ops: agentOps(agent), token: options.token ?? readApiToken(agent.dataDir) });
+}
