@@ -1,5 +1,5 @@
 // Shared helpers for the keydata tests: the real tss-lib fixtures (see
-// ../../../shared/fixtures/tss-lib/README.md) and an independent whitespace stripper.
+// test/fixtures/tss-lib/README.md) and an independent whitespace stripper.
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { isCustosError, type ErrorCode } from '../../shared/errors';
@@ -15,7 +15,7 @@ export function fixtureBytes(scheme: Scheme, party: number): Uint8Array {
   const key = `${scheme}/${party}`;
   let bytes = cache.get(key);
   if (bytes === undefined) {
-    bytes = new Uint8Array(readFileSync(new URL(`../../../shared/fixtures/tss-lib/${scheme}/keygen_data_${party}.json`, import.meta.url)));
+    bytes = new Uint8Array(readFileSync(new URL(`../fixtures/tss-lib/${scheme}/keygen_data_${party}.json`, import.meta.url)));
     cache.set(key, bytes);
   }
   return bytes;

@@ -30,7 +30,7 @@ import {
   type RejectionReason,
 } from '../../shared/protocol';
 
-export const FIXTURES = new URL('../../../shared/fixtures/tss-lib/', import.meta.url);
+export const FIXTURES = new URL('../fixtures/tss-lib/', import.meta.url);
 export const fixture = (curve: 'ecdsa' | 'eddsa', party: number): Uint8Array =>
   new Uint8Array(readFileSync(new URL(`${curve}/keygen_data_${String(party)}.json`, FIXTURES)));
 
