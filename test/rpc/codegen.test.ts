@@ -5,13 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'node_modules', '.bin');
+// buf comes from its platform package (see scripts/buf.mjs for why).
+const BUF = join(ROOT, 'node_modules', '@bufbuild', 'buf-linux-x64', 'bin', 'buf');
+if (!existsSync(BUF)) throw new Error('buf is missing: run `npm ci` on linux-x64, or install @bufbuild/buf-<os>-<arch>@1.75.0 (see scripts/buf.mjs).');
 
 function files(dir: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -30,7 +33,7 @@ describe('generated protobuf code', () => {
   it('is exactly what `buf generate` produces from proto/', () => {
     const out = mkdtempSync(join(tmpdir(), 'custos-buf-'));
     try {
-      execFileSync(join(BIN, 'buf'), ['generate', '--template', 'buf.gen.yaml', '--output', out], {
+      execFileSync(BUF, ['generate', '--template', 'buf.gen.yaml', '--output', out], {
         cwd: ROOT,
         env: { ...process.env, PATH: `${BIN}${delimiter}${process.env['PATH'] ?? ''}` },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,6 +57,6 @@ describe('generated protobuf code', () => {
   });
 
   it('passes buf lint', () => {
-    execFileSync(join(BIN, 'buf'), ['lint'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    execFileSync(BUF, ['lint'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   });
 });
