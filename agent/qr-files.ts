@@ -3,15 +3,16 @@
  * animated-QR frame images next to their files, and recovery exports may come back as photos or
  * screenshots of the custodian's frames.
  *
- * UR types: `custos-envelope` (a share envelope) and `custos-export` (a recovery export).
+ * UR types come from shared/qr/types.ts: `custos-envelope` and `custos-recovery-export`.
  */
 import { PNG } from 'pngjs';
 import { CustosError } from '../shared/errors';
 import { decodeQrImage } from '../shared/qr/decode';
 import { renderPng } from '../shared/qr/render';
 import { encodeFrames, FrameAssembler } from '../shared/qr/ur';
+import { urTypeOf } from '../shared/qr/types';
 
-export const UR_TYPES = { envelope: 'custos-envelope', export: 'custos-export' } as const;
+export const UR_TYPES = { envelope: urTypeOf('envelope'), export: urTypeOf('recovery-export') } as const;
 export type UrType = (typeof UR_TYPES)[keyof typeof UR_TYPES];
 
 /** The frames of `payload` (one UR per frame) rendered as PNG images, in order. */

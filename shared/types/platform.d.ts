@@ -13,7 +13,6 @@ declare global {
   }
   function atob(data: string): string;
   function btoa(data: string): string;
-  // eslint-disable-next-line no-var -- this is how a global `const` is declared in a .d.ts
   var crypto: { getRandomValues<T extends Uint8Array>(array: T): T };
 }
 export {};

@@ -1,0 +1,171 @@
+/**
+ * An approver's own key, on the approver's own machine (issue 3, "Recovery": an approval is a
+ * signature by an approver's own key over the session's details, made where the approver keeps
+ * that key; docs/protocol.md §4.5). Used by `npm run agent -- approver keygen|sign`; nothing here
+ * needs an agent data directory.
+ *
+ * Files written by {@link createApproverKey} into the chosen folder (0700):
+ *   approver.key   0600  JSON: { format: "custos-approver-key", version: 1, name, public_key (hex),
+ *                        seed (hex, the Ed25519 secret), created_at (Unix seconds) }
+ *   approver.card  0644  the self-signed approver card (what ops register with `approver add`)
+ * The key file is refused when group or others can read it, when it is a link, or when its seed
+ * does not give its public key. Its content is never printed, logged or put in an error message.
+ */
+import { readFileSync, closeSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { constantTimeEqual, fromHex, fromUtf8, toHex, utf8, wipe } from '../shared/bytes';
+import { CustosError } from '../shared/errors';
+import {
+  approverFingerprint,
+  comparisonCode,
+  createApproverIdentity,
+  decodeCanonical,
+  label,
+  makeApproval,
+  makeApproverCard,
+  openApproverCard,
+  parseWith,
+  sessionDetailsSchema,
+  signingKeyFromSeed,
+  type SessionDetails,
+  type SigningKey,
+} from '../shared/protocol';
+import { AgentError } from './errors';
+import { ensureDir, writeFileAtomic } from './fs-atomic';
+import { openPrivateFile } from './kek';
+
+export const APPROVER_KEY_FILE = 'approver.key';
+export const APPROVER_CARD_FILE = 'approver.card';
+const KEY_FORMAT = 'custos-approver-key';
+const MAX_KEY_FILE_BYTES = 4096;
+
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
+const keyFileSchema = z.strictObject({
+  format: z.literal(KEY_FORMAT),
+  version: z.literal(1),
+  name: label,
+  public_key: hex32,
+  seed: hex32,
+  created_at: z.number().int().min(0),
+});
+
+export interface ApproverKeyInfo {
+  readonly name: string;
+  readonly fingerprint: string;
+  /** The 24-digit comparison code ops compare when registering the card. */
+  readonly code: string;
+}
+
+export interface CreatedApproverKey extends ApproverKeyInfo {
+  readonly keyFile: string;
+  readonly cardFile: string;
+}
+
+/** A loaded key; call {@link ApproverKey.close} when done (wipes the seed). */
+export interface ApproverKey extends ApproverKeyInfo {
+  readonly signing: SigningKey;
+  close(): void;
+}
+
+/** Creates a new approver key and card in `outDir`; refuses (CONFLICT) to overwrite either. */
+export function createApproverKey(outDir: string, name: string, nowSeconds: number): CreatedApproverKey {
+  const dir = resolve(outDir);
+  const identity = createApproverIdentity(name);
+  try {
+    const card = makeApproverCard(identity, nowSeconds);
+    const opened = openApproverCard(card);
+    const keyFile = join(dir, APPROVER_KEY_FILE);
+    const cardFile = join(dir, APPROVER_CARD_FILE);
+    ensureDir(dir, 0o700);
+    const text = utf8(
+      `${JSON.stringify({
+        format: KEY_FORMAT,
+        version: 1,
+        name: identity.name,
+        public_key: toHex(identity.signing.publicKey),
+        seed: toHex(identity.signing.seed),
+        created_at: nowSeconds,
+      })}\n`,
+    );
+    try {
+      writeFileAtomic(keyFile, text, { mode: 0o600, noOverwrite: true });
+    } finally {
+      wipe(text);
+    }
+    writeFileAtomic(cardFile, card, { mode: 0o644, noOverwrite: true });
+    return { name: identity.name, fingerprint: toHex(opened.fingerprint), code: opened.code, keyFile, cardFile };
+  } finally {
+    wipe(identity.signing.seed);
+  }
+}
+
+/** Loads an approver key file after checking its permissions and that its seed fits its public key. */
+export function readApproverKey(path: string): ApproverKey {
+  const file = resolve(path);
+  const name = basename(file);
+  const fd = openPrivateFile(file, name);
+  let raw: Uint8Array;
+  try {
+    raw = new Uint8Array(readFileSync(fd));
+  } finally {
+    closeSync(fd);
+  }
+  const notAKey = (): AgentError => new AgentError('CORRUPT_FILE', `${name} is not a Custos approver key file (made by \`approver keygen\`), or it is damaged.`, { details: { file: name } });
+  if (raw.length > MAX_KEY_FILE_BYTES) throw notAKey();
+  let parsed: z.infer<typeof keyFileSchema>;
+  try {
+    const result = keyFileSchema.safeParse(JSON.parse(fromUtf8(raw)));
+    if (!result.success) throw notAKey();
+    parsed = result.data;
+  } catch {
+    throw notAKey();
+  } finally {
+    wipe(raw);
+  }
+  const seed = fromHex(parsed.seed, 'seed');
+  const signing = signingKeyFromSeed(seed);
+  wipe(seed);
+  if (!constantTimeEqual(signing.publicKey, fromHex(parsed.public_key, 'public key'))) {
+    wipe(signing.seed);
+    throw new AgentError('CORRUPT_FILE', `${name} is damaged: its secret does not belong to its public key.`, { details: { file: name } });
+  }
+  const fp = approverFingerprint(signing.publicKey);
+  return {
+    name: parsed.name,
+    fingerprint: toHex(fp),
+    code: comparisonCode(fp),
+    signing,
+    close: () => {
+      wipe(signing.seed);
+    },
+  };
+}
+
+/** Parses a session details file (canonical CBOR, as `session open --out` writes it). */
+export function readSessionDetails(bytes: Uint8Array): SessionDetails {
+  return parseWith(sessionDetailsSchema, decodeCanonical(bytes, 'session details file'), 'session details');
+}
+
+/** The details an approver reads before signing, in plain words (label, value). */
+export function describeSession(d: SessionDetails, nowSeconds: number): [string, string][] {
+  const left = d.not_after - nowSeconds;
+  const remaining = left <= 0 ? 'expired' : left < 3600 ? `in ${String(Math.ceil(left / 60))} min` : `in ${(left / 3600).toFixed(1)} h`;
+  return [
+    ['incident', d.incident_id],
+    ['key', d.key_id],
+    ['node', d.node_id],
+    ['mode', d.mode === 'mixed' ? 'mixed: server-held shares plus custodian shares' : 'external-only: custodian shares only'],
+    ['backup set', `${toHex(d.set_id)} (epoch ${String(d.epoch)})`],
+    ['session', toHex(d.session_id)],
+    ['valid until', `${new Date(d.not_after * 1000).toISOString().replace('.000Z', 'Z')} (${remaining})`],
+  ];
+}
+
+/** Signs an approval of exactly these session details; refuses an expired session. */
+export function signApproval(key: ApproverKey, details: SessionDetails, nowSeconds: number): Uint8Array {
+  if (nowSeconds > details.not_after) {
+    throw new CustosError('EXPIRED', `This recovery session expired at ${new Date(details.not_after * 1000).toISOString()}; ask ops to open a new one.`);
+  }
+  return makeApproval({ session: details, approver_name: key.name, approved_at: nowSeconds }, key.signing);
+}

@@ -1,0 +1,402 @@
+/**
+ * Prometheus metrics of one agent (issue 5, "Metrics"; seeds SOP §8 "监控与告警"), with
+ * `prom-client`: one registry per agent, served on its own loopback HTTP/1.1 port by
+ * {@link startMetricsServer} (`npm run agent -- serve --metrics 127.0.0.1:PORT`). docs/metrics.md
+ * lists every metric and what to alert on.
+ *
+ * Three sources, refreshed when scraped ({@link AgentMetrics.render}):
+ * - the agent's state (gauges): per key and node, the active backup set's coverage, the
+ *   recoverable flags, the delivery confirmation ratio and the last drill; sessions, registries.
+ * - the agent's audit log (counters): read incrementally from a cursor, so what the CLI or a drill
+ *   did in another process against the same data directory is counted too: drills and their
+ *   durations, recovery attempts by result, delivery failures by reason, every event by result.
+ * - the RPC server's observer hooks (counters): authentication failures, refused calls by code,
+ *   calls and their durations. These count what this server process saw since it started.
+ *
+ * Nothing secret is exported: no share, key, token or file content. Key and node ids ARE label
+ * values (they name what is at risk, which is the point), so the endpoint is loopback-only and
+ * whoever may scrape it learns the agent's inventory.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ERROR_CODES } from '../shared/errors';
+import { REJECTION_REASONS } from '../shared/protocol/receipt';
+import type { AuditEntry } from './audit';
+import { AGENT_ERROR_CODES, AgentError } from './errors';
+import type { RpcLogger, RpcObserver } from './rpc/log';
+import type { Agent } from './service';
+
+/** What the metrics read from the agent (read-only calls; a test can pass something narrower). */
+export type MetricsSource = Pick<
+  Agent,
+  'fingerprint' | 'kekId' | 'listNodes' | 'getBackupStatus' | 'queryShareStatus' | 'listSessions' | 'listCustodians' | 'listApprovers' | 'auditEntries'
+>;
+
+export interface MetricsOptions {
+  /** Also export prom-client's process and Node.js metrics (default true). */
+  readonly defaultMetrics?: boolean;
+  /** Where a failed refresh is reported (default: nowhere; the error counter still counts it). */
+  readonly logger?: Pick<RpcLogger, 'warn'>;
+}
+
+const KNOWN_CODES = new Set<string>([...ERROR_CODES, ...AGENT_ERROR_CODES]);
+const REJECTIONS = new Set<string>(REJECTION_REASONS);
+const AUDIT_BATCH = 5000;
+const NODE_LABELS = ['key_id', 'node_id'] as const;
+
+/** A label value from a closed set: a known error code, or OTHER (bounded cardinality). */
+function codeLabel(value: unknown): string {
+  return typeof value === 'string' && KNOWN_CODES.has(value) ? value : 'OTHER';
+}
+
+/** The code at the front of an audit reason ("<CODE>: <sentence>"). */
+function reasonCode(reason: string | undefined): string {
+  const m = reason === undefined ? null : /^([A-Z][A-Z0-9_]*):/.exec(reason);
+  return codeLabel(m?.[1]);
+}
+
+/** RPC-layer codes and gRPC status names are upper-case words; anything else is OTHER. */
+function rpcLabel(value: string, pattern: RegExp): string {
+  return value.length <= 64 && pattern.test(value) ? value : 'OTHER';
+}
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly #agent: MetricsSource;
+  readonly #logger: Pick<RpcLogger, 'warn'> | undefined;
+  /** The next audit sequence number to read. */
+  #cursor = 1;
+
+  // ── state gauges, per key and node ──
+  readonly #present: Gauge<'key_id' | 'node_id'>;
+  readonly #epoch: Gauge<'key_id' | 'node_id'>;
+  readonly #threshold: Gauge<'key_id' | 'node_id'>;
+  readonly #total: Gauge<'key_id' | 'node_id'>;
+  readonly #serverHeld: Gauge<'key_id' | 'node_id'>;
+  readonly #external: Gauge<'key_id' | 'node_id'>;
+  readonly #delivered: Gauge<'key_id' | 'node_id'>;
+  readonly #confirmed: Gauge<'key_id' | 'node_id'>;
+  readonly #rejected: Gauge<'key_id' | 'node_id'>;
+  readonly #recoverable: Gauge<'key_id' | 'node_id'>;
+  readonly #externalOnly: Gauge<'key_id' | 'node_id'>;
+  readonly #confirmation: Gauge<'key_id' | 'node_id'>;
+  readonly #drillAt: Gauge<'key_id' | 'node_id'>;
+  readonly #drillOk: Gauge<'key_id' | 'node_id'>;
+  readonly #drillSeconds: Gauge<'key_id' | 'node_id'>;
+  // ── state gauges, agent-wide ──
+  readonly #nodes: Gauge;
+  readonly #sessions: Gauge<'state'>;
+  readonly #custodians: Gauge<'enabled'>;
+  readonly #approvers: Gauge<'enabled'>;
+  readonly #refreshSeconds: Gauge;
+  readonly #refreshErrors: Counter;
+  // ── audit-log counters ──
+  readonly #auditEvents: Counter<'event' | 'result'>;
+  readonly #drills: Counter<'result'>;
+  readonly #drillDuration: Histogram;
+  readonly #recoveries: Counter<'result'>;
+  readonly #deliveryFailures: Counter<'kind' | 'reason'>;
+  // ── RPC observer counters ──
+  readonly #authFailures: Counter<'reason'>;
+  readonly #refused: Counter<'method' | 'code'>;
+  readonly #requests: Counter<'method' | 'status'>;
+  readonly #requestSeconds: Histogram<'method'>;
+
+  constructor(agent: MetricsSource, options: MetricsOptions = {}) {
+    this.#agent = agent;
+    this.#logger = options.logger;
+    const registers = [this.registry];
+    const nodeGauge = (name: string, help: string): Gauge<'key_id' | 'node_id'> => new Gauge({ name, help, labelNames: NODE_LABELS, registers });
+
+    new Gauge({ name: 'custos_agent_info', help: 'Always 1; the labels name this agent (public fingerprint and KEK provider id).', labelNames: ['fingerprint', 'kek_id'], registers }).set(
+      { fingerprint: agent.fingerprint, kek_id: agent.kekId },
+      1,
+    );
+
+    this.#present = nodeGauge('custos_backup_present', '1 when the node has an active backup set, 0 when it was imported but never backed up.');
+    this.#epoch = nodeGauge('custos_backup_epoch', 'Epoch of the active backup set.');
+    this.#threshold = nodeGauge('custos_backup_threshold', 'Shares needed to recover (Shamir threshold) of the active backup set.');
+    this.#total = nodeGauge('custos_backup_shares_total', 'Shares in the active backup set (server-retained plus external).');
+    this.#serverHeld = nodeGauge('custos_backup_server_shares_held', 'Server-retained shares of the active set still held (not soft-deleted or deleted).');
+    this.#external = nodeGauge('custos_backup_external_shares', 'External shares of the active set (one per custodian).');
+    this.#delivered = nodeGauge('custos_backup_external_delivered', 'External shares handed out (delivered or confirmed).');
+    this.#confirmed = nodeGauge('custos_backup_external_confirmed', 'External shares whose custodian signed an accepting receipt.');
+    this.#rejected = nodeGauge('custos_backup_external_rejected', 'External shares whose custodian signed a rejecting receipt.');
+    this.#recoverable = nodeGauge('custos_backup_recoverable', '1 when server-held plus confirmed external shares reach the threshold; 0 otherwise (also when there is no backup).');
+    this.#externalOnly = nodeGauge('custos_backup_external_only_recoverable', '1 when confirmed external shares alone reach the threshold (what zero retention needs).');
+    this.#confirmation = nodeGauge('custos_delivery_confirmation_ratio', 'Confirmed external shares / external shares of the active set (1 when the set has none).');
+    this.#drillAt = nodeGauge('custos_drill_last_timestamp_seconds', 'Unix time of the last recovery drill of the node; 0 when it never had one.');
+    this.#drillOk = nodeGauge('custos_drill_last_success', '1 when the last drill of the node passed, 0 when it failed or there was none.');
+    this.#drillSeconds = nodeGauge('custos_drill_last_duration_seconds', 'Duration of the last drill of the node.');
+
+    this.#nodes = new Gauge({ name: 'custos_nodes', help: 'Key shares (key and node) imported into this agent.', registers });
+    this.#sessions = new Gauge({ name: 'custos_recovery_sessions', help: 'Recovery sessions by state.', labelNames: ['state'], registers });
+    this.#custodians = new Gauge({ name: 'custos_custodians', help: 'Registered custodians.', labelNames: ['enabled'], registers });
+    this.#approvers = new Gauge({ name: 'custos_approvers', help: 'Registered approvers.', labelNames: ['enabled'], registers });
+    this.#refreshSeconds = new Gauge({ name: 'custos_metrics_refresh_seconds', help: 'How long reading the agent state for this scrape took.', registers });
+    this.#refreshErrors = new Counter({ name: 'custos_metrics_refresh_errors_total', help: 'Scrapes whose refresh from the agent state failed (values may be stale).', registers });
+
+    this.#auditEvents = new Counter({ name: 'custos_audit_events_total', help: 'Audit log entries by event and result (ok, refused, failed).', labelNames: ['event', 'result'], registers });
+    this.#drills = new Counter({ name: 'custos_drills_total', help: 'Recovery drills by result (success, failure).', labelNames: ['result'], registers });
+    this.#drillDuration = new Histogram({
+      name: 'custos_drill_duration_seconds',
+      help: 'Duration of drills that recorded one (passed session drills and drills recorded by the drill tool).',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    });
+    this.#recoveries = new Counter({ name: 'custos_recovery_attempts_total', help: 'Recovery completions (not drills) by result: success, or the refusal code.', labelNames: ['result'], registers });
+    this.#deliveryFailures = new Counter({
+      name: 'custos_delivery_failures_total',
+      help: 'Delivery failures: kind custodian_rejected (reason: the custodian\'s rejection reason), receipt_refused or delivery_refused (reason: the agent\'s refusal code).',
+      labelNames: ['kind', 'reason'],
+      registers,
+    });
+
+    this.#authFailures = new Counter({ name: 'custos_rpc_auth_failures_total', help: 'RPC calls without a valid bearer token, by reason (missing, malformed, wrong).', labelNames: ['reason'], registers });
+    this.#refused = new Counter({ name: 'custos_rpc_refused_total', help: 'Refused RPC calls and refusals inside successful responses, by method and code.', labelNames: ['method', 'code'], registers });
+    this.#requests = new Counter({ name: 'custos_rpc_requests_total', help: 'RPC calls by method and gRPC status.', labelNames: ['method', 'status'], registers });
+    this.#requestSeconds = new Histogram({ name: 'custos_rpc_request_duration_seconds', help: 'RPC call duration by method.', labelNames: ['method'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers });
+
+    // Series that alerts look at exist from the start, at 0, rather than appearing on first use.
+    this.#refreshErrors.inc(0);
+    for (const result of ['success', 'failure']) this.#drills.inc({ result }, 0);
+    this.#recoveries.inc({ result: 'success' }, 0);
+    for (const reason of ['missing', 'malformed', 'wrong']) this.#authFailures.inc({ reason }, 0);
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The hooks to hand to the RPC server (`serveAgent(agent, { observer })`). */
+  get observer(): RpcObserver {
+    const method = (m: string): string => rpcLabel(m, /^[A-Za-z][A-Za-z0-9]*$/);
+    return {
+      authFailure: (e) => {
+        this.#authFailures.inc({ reason: rpcLabel(e.reason, /^[a-z]+$/) });
+      },
+      refused: (e) => {
+        this.#refused.inc({ method: method(e.method), code: rpcLabel(e.reason, /^[A-Z][A-Z0-9_]*$/) });
+      },
+      completed: (e) => {
+        this.#requests.inc({ method: method(e.method), status: rpcLabel(e.status, /^[A-Z][A-Z_]*$/) });
+        this.#requestSeconds.observe({ method: method(e.method) }, Math.max(0, e.durationMs) / 1000);
+      },
+    };
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Reads the agent's state and new audit entries, then renders the exposition text. */
+  async render(): Promise<string> {
+    this.refresh();
+    return this.registry.metrics();
+  }
+
+  /**
+   * Brings every gauge and audit counter up to date. A failure (e.g. the database is busy) is
+   * counted and logged; the previous values stay.
+   */
+  refresh(): void {
+    const started = performance.now();
+    try {
+      this.#readAudit();
+      this.#readState();
+    } catch (error) {
+      this.#refreshErrors.inc();
+      this.#logger?.warn('metrics: refreshing from the agent state failed', { error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      this.#refreshSeconds.set((performance.now() - started) / 1000);
+    }
+  }
+
+  #readAudit(): void {
+    for (;;) {
+      const batch = this.#agent.auditEntries({ fromSeq: this.#cursor, limit: AUDIT_BATCH });
+      for (const { entry } of batch) {
+        this.#count(entry);
+        this.#cursor = entry.seq + 1;
+      }
+      if (batch.length < AUDIT_BATCH) return;
+    }
+  }
+
+  #count(e: AuditEntry): void {
+    this.#auditEvents.inc({ event: e.event, result: e.result });
+    const details = e.details ?? {};
+    if (e.event === 'drill' && (e.action === 'record' || e.action === 'session-drill')) {
+      this.#drills.inc({ result: e.result === 'ok' ? 'success' : 'failure' });
+      const ms = details['duration_ms'];
+      if (typeof ms === 'number' && ms >= 0) this.#drillDuration.observe(ms / 1000);
+    } else if (e.event === 'recover' && e.action === 'session-complete') {
+      this.#recoveries.inc({ result: e.result === 'ok' ? 'success' : reasonCode(e.reason) });
+    } else if (e.event === 'confirm' && e.action === 'receipt') {
+      if (e.result === 'ok' && details['status'] === 'rejected') {
+        const reason = details['custodian_reason'];
+        this.#deliveryFailures.inc({ kind: 'custodian_rejected', reason: typeof reason === 'string' && REJECTIONS.has(reason) ? reason : 'OTHER' });
+      } else if (e.result !== 'ok') {
+        this.#deliveryFailures.inc({ kind: 'receipt_refused', reason: reasonCode(e.reason) });
+      }
+    } else if (e.event === 'deliver' && e.result !== 'ok') {
+      this.#deliveryFailures.inc({ kind: 'delivery_refused', reason: reasonCode(e.reason) });
+    }
+  }
+
+  #readState(): void {
+    const a = this.#agent;
+    const nodes = a.listNodes();
+    const perNode = [
+      this.#present,
+      this.#epoch,
+      this.#threshold,
+      this.#total,
+      this.#serverHeld,
+      this.#external,
+      this.#delivered,
+      this.#confirmed,
+      this.#rejected,
+      this.#recoverable,
+      this.#externalOnly,
+      this.#confirmation,
+      this.#drillAt,
+      this.#drillOk,
+      this.#drillSeconds,
+    ];
+    // Gather first, then swap in: a failure half-way leaves the previous values intact.
+    const rows: { labels: { key_id: string; node_id: string }; values: (number | undefined)[] }[] = [];
+    for (const n of nodes) {
+      const labels = { key_id: n.keyId, node_id: n.nodeId };
+      if (n.activeSet === undefined) {
+        rows.push({ labels, values: [0, undefined, undefined, undefined, 0, undefined, 0, 0, 0, 0, 0, undefined, 0, 0, undefined] });
+        continue;
+      }
+      const s = a.getBackupStatus(n.keyId, n.nodeId);
+      // One delivery record per external share of the active set.
+      const shares = a.queryShareStatus({ keyId: n.keyId, nodeId: n.nodeId });
+      const external = shares.length;
+      const rejected = shares.filter((x) => x.status === 'rejected').length;
+      const externalOnly = s.externalOnlyRecoverable ?? s.externalConfirmed >= s.threshold;
+      rows.push({
+        labels,
+        values: [
+          1,
+          s.epoch,
+          s.threshold,
+          s.total,
+          s.serverSharesHeld,
+          external,
+          s.externalDelivered,
+          s.externalConfirmed,
+          rejected,
+          s.recoverable ? 1 : 0,
+          externalOnly ? 1 : 0,
+          external === 0 ? 1 : s.externalConfirmed / external,
+          s.lastDrill?.at ?? 0,
+          s.lastDrill?.ok === true ? 1 : 0,
+          s.lastDrill === undefined ? undefined : s.lastDrill.durationMs / 1000,
+        ],
+      });
+    }
+    const sessions = new Map<string, number>();
+    for (const state of ['awaiting-approvals', 'collecting', 'completed', 'failed', 'expired', 'cancelled']) sessions.set(state, 0);
+    for (const s of a.listSessions()) sessions.set(s.state, (sessions.get(s.state) ?? 0) + 1);
+    const custodians = a.listCustodians();
+    const approvers = a.listApprovers();
+
+    for (const g of perNode) g.reset();
+    for (const r of rows) {
+      r.values.forEach((v, i) => {
+        if (v !== undefined) perNode[i]?.set(r.labels, v);
+      });
+    }
+    this.#nodes.set(nodes.length);
+    for (const [state, count] of sessions) this.#sessions.set({ state }, count);
+    this.#custodians.set({ enabled: 'true' }, custodians.filter((c) => c.enabled).length);
+    this.#custodians.set({ enabled: 'false' }, custodians.filter((c) => !c.enabled).length);
+    this.#approvers.set({ enabled: 'true' }, approvers.filter((c) => c.enabled).length);
+    this.#approvers.set({ enabled: 'false' }, approvers.filter((c) => !c.enabled).length);
+  }
+}
+
+// ───────────────────────────── the HTTP endpoint ─────────────────────────────
+
+export interface MetricsServerOptions {
+  /** A loopback address (127.0.0.0/8, ::1 or localhost); default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 0: a free port, reported in the result. */
+  readonly port?: number;
+  readonly logger?: Pick<RpcLogger, 'warn'>;
+}
+
+export interface RunningMetricsServer {
+  readonly host: string;
+  readonly port: number;
+  /** `http://host:port/metrics` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/**
+ * Serves `GET /metrics` (and HEAD) over plain HTTP/1.1 on a loopback address only: key ids are
+ * labels, so the endpoint is not for the network. Put an authenticating proxy in front to scrape
+ * from elsewhere.
+ */
+export async function startMetricsServer(metrics: AgentMetrics, options: MetricsServerOptions = {}): Promise<RunningMetricsServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  if (!isLoopback(host)) {
+    throw new AgentError('PERMISSION_DENIED', `The metrics endpoint listens on loopback only (127.0.0.1 or ::1), not on ${host}: its labels name the agent's keys. Scrape it through a local proxy.`);
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AgentError('FAILED_PRECONDITION', `A port is 0 to 65535, not ${String(port)}.`);
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found. The metrics are at /metrics.\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Only GET and HEAD.\n');
+      return;
+    }
+    metrics.render().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : text);
+      },
+      (error: unknown) => {
+        options.logger?.warn('metrics: rendering failed', { error: error instanceof Error ? error.message : String(error) });
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('The metrics could not be rendered; see the agent log.\n');
+      },
+    );
+  };
+
+  const server: Server = createServer(handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (e: Error) => options.logger?.warn('metrics: server error', { message: e.message }));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new AgentError('INTERNAL', 'The metrics server has no TCP address.');
+  const urlHost = isIP(host) === 6 ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    host,
+    port: address.port,
+    url: `http://${urlHost}:${String(address.port)}/metrics`,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      })),
+  };
+}

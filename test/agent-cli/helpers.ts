@@ -1,0 +1,154 @@
+// Helpers for the agent CLI tests: the CLI called in-process through its `main` (most cases) or
+// spawned as a real process with tsx (a few: init, the approver's machine, an error, serve), and
+// the custodians' side of the protocol made with shared/protocol as the custodian app would.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../agent/cli';
+import {
+  createCustodianIdentity,
+  custodianIdentityFingerprint,
+  makeCustodianCard,
+  makeReceipt,
+  makeRecoveryExport,
+  openAgentCard,
+  openEnvelope,
+  openRecoveryRequest,
+  type CustodianIdentity,
+} from '../../shared/protocol';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const FIXTURE = join(ROOT, 'test', 'fixtures', 'tss-lib', 'eddsa', 'keygen_data_0.json');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+const dirs: string[] = [];
+
+export function tempDir(prefix = 'custos-cli-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+export function removeTempDirs(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI in this process (its `main`, with captured output). */
+export async function cli(...argv: string[]): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    env: {},
+  });
+  return { code, stdout, stderr };
+}
+
+/** The CLI in this process with --json; returns the parsed object and the exit status. */
+export async function cliJson(...argv: string[]): Promise<{ code: number; json: Record<string, unknown>; stderr: string }> {
+  const r = await cli(...argv, '--json');
+  const lines = r.stdout.trim().split('\n');
+  return { code: r.code, json: JSON.parse(lines[lines.length - 1] ?? 'null') as Record<string, unknown>, stderr: r.stderr };
+}
+
+/** Starts the CLI as its own process (tsx agent/cli.ts ...). */
+export function spawnCli(argv: readonly string[]): ChildProcessWithoutNullStreams {
+  return spawn(TSX, ['agent/cli.ts', ...argv], { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: 'pipe' });
+}
+
+/** Runs the CLI as its own process to the end. */
+export function runCli(argv: readonly string[]): Promise<CliRun> {
+  const child = spawnCli(argv);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export interface Custodian {
+  readonly identity: CustodianIdentity;
+  readonly cardFile: string;
+  readonly fingerprint: string;
+}
+
+/** `n` custodian identities, each with its enrollment card written to `dir`. */
+export async function makeCustodians(dir: string, n: number): Promise<Custodian[]> {
+  const out: Custodian[] = [];
+  for (let i = 1; i <= n; i++) {
+    const identity = await createCustodianIdentity(`custodian ${String(i)}`);
+    const cardFile = join(dir, `custodian-${String(i)}.card`);
+    writeFileSync(cardFile, makeCustodianCard(identity, Math.floor(Date.now() / 1000)));
+    out.push({ identity, cardFile, fingerprint: Buffer.from(custodianIdentityFingerprint(identity)).toString('hex') });
+  }
+  return out;
+}
+
+export const agentKeyOf = (dataDir: string): Uint8Array => openAgentCard(new Uint8Array(readFileSync(join(dataDir, 'agent-card.cbor')))).body.sign_key;
+
+export interface Held {
+  readonly custodian: Custodian;
+  readonly shareIndex: number;
+  readonly share: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly setId: Uint8Array;
+  readonly epoch: number;
+}
+
+/** Each custodian opens the envelope addressed to it (every check of the custodian app). */
+export async function openEnvelopes(dataDir: string, custodians: readonly Custodian[], envelopes: readonly { shareIndex: number; custodian: string; file: string }[]): Promise<Held[]> {
+  const agentKey = agentKeyOf(dataDir);
+  const now = Math.floor(Date.now() / 1000);
+  const held: Held[] = [];
+  for (const e of envelopes) {
+    const c = custodians.find((x) => x.fingerprint === e.custodian)!;
+    const opened = await openEnvelope(new Uint8Array(readFileSync(e.file)), agentKey, { fingerprint: custodianIdentityFingerprint(c.identity), ageIdentity: c.identity.age.identity }, now);
+    held.push({ custodian: c, shareIndex: e.shareIndex, share: opened.share, hash: opened.hash, setId: opened.manifest.body.set_id, epoch: opened.manifest.body.epoch });
+  }
+  return held;
+}
+
+/** A custodian's signed receipt for its envelope, written to `file`. */
+export function writeReceipt(file: string, keyId: string, nodeId: string, h: Held, status: 'accepted' | 'rejected' = 'accepted'): string {
+  const receipt = makeReceipt(
+    {
+      envelope_hash: h.hash,
+      key_id: keyId,
+      node_id: nodeId,
+      set_id: h.setId,
+      epoch: h.epoch,
+      share_index: h.shareIndex,
+      status,
+      ...(status === 'rejected' ? { reason: 'OTHER' as const, note: 'label unreadable' } : {}),
+      received_at: Math.floor(Date.now() / 1000),
+    },
+    h.custodian.identity.signing,
+  );
+  writeFileSync(file, receipt);
+  return file;
+}
+
+/** A custodian's recovery export of its share for a signed recovery request. */
+export async function makeExport(dataDir: string, requestFile: string, h: Held): Promise<Uint8Array> {
+  const now = Math.floor(Date.now() / 1000);
+  const req = openRecoveryRequest(new Uint8Array(readFileSync(requestFile)), agentKeyOf(dataDir), now);
+  return makeRecoveryExport(req, h.shareIndex, h.share, { signing: h.custodian.identity.signing, fingerprint: custodianIdentityFingerprint(h.custodian.identity) }, now);
+}
