@@ -80,7 +80,8 @@ export function signingKeyFromSeed(seed: Uint8Array): SigningKey {
 /**
  * Ed25519 verification. Replaceable so a Node process can install `node:crypto`'s faster
  * implementation (about 12× faster); the default is @noble/ed25519, which runs everywhere.
- * A replacement must implement RFC 8032 verification with the same cofactorless semantics.
+ * A replacement must accept exactly what @noble/ed25519 accepts with zip215: false (main/services/node-verifier.ts
+ * pre-checks keys with noble and falls back to it, and is tested against crafted disagreements).
  */
 export type Verifier = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
 

@@ -1,0 +1,62 @@
+/**
+ * The custodian app's audit log: append-only, hash-chained (shared/audit/chain.ts), one entry for
+ * everything done to the vault (create, pin, import, refusal, receipt, export, inventory,
+ * supersede, delete, rollback, purge, verify).
+ *
+ * Where it lives: inside the sealed vault state (shares.age), with its head (seq and hash of the
+ * last entry) kept apart from the entries in the same state. So an entry and the change it records
+ * are saved in the same atomic write; nobody without the vault key can read or touch the log; and
+ * an edited, removed, reordered or truncated entry is named by `verifyAudit`.
+ *
+ * For auditors: `exportAuditJsonl` writes one JSON entry per line, and the head separately, so the
+ * export can be checked with `verifyAuditJsonl` (or any reimplementation of the chain rule).
+ */
+import { auditEntrySchema, nextEntry, verifyChain, type AuditEntry, type AuditFields, type ChainVerdict } from '../../shared/audit/chain';
+import { ServiceError } from './errors';
+import type { VaultState } from './state';
+
+/** Appends one entry to the state's log (in memory; saved with the state). */
+export function appendAudit(state: VaultState, at: number, fields: AuditFields): AuditEntry {
+  const entry = nextEntry(state.audit.head, at, fields);
+  state.audit.entries.push(entry);
+  state.audit.head = { seq: entry.seq, hash: entry.hash };
+  return entry;
+}
+
+export function verifyAudit(state: VaultState): ChainVerdict {
+  return verifyChain(state.audit.entries, state.audit.head ?? undefined);
+}
+
+/** The entries that parse, for a viewer; a damaged entry shows as `{ raw }`. */
+export function listAudit(state: VaultState): ({ entry: AuditEntry } | { raw: unknown })[] {
+  return state.audit.entries.map((raw) => {
+    const parsed = auditEntrySchema.safeParse(raw);
+    return parsed.success ? { entry: parsed.data } : { raw };
+  });
+}
+
+export interface AuditExport {
+  /** One entry per line, in order. */
+  readonly jsonl: string;
+  readonly head: { seq: number; hash: string } | null;
+  readonly verdict: ChainVerdict;
+}
+
+export function exportAuditJsonl(state: VaultState): AuditExport {
+  const jsonl = state.audit.entries.map((e) => JSON.stringify(e)).join('\n') + (state.audit.entries.length > 0 ? '\n' : '');
+  return { jsonl, head: state.audit.head, verdict: verifyAudit(state) };
+}
+
+/** Verifies an exported log (JSON lines), optionally against a head obtained separately. */
+export function verifyAuditJsonl(jsonl: string, head?: { seq: number; hash: string }): ChainVerdict {
+  const entries: unknown[] = [];
+  for (const [i, line] of jsonl.split('\n').entries()) {
+    if (line.trim() === '') continue;
+    try {
+      entries.push(JSON.parse(line));
+    } catch (error) {
+      throw new ServiceError('INVALID_STATE', `Line ${String(i + 1)} of the audit export is not JSON.`, { cause: error, details: { line: i + 1 } });
+    }
+  }
+  return verifyChain(entries, head);
+}

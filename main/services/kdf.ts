@@ -1,0 +1,214 @@
+/**
+ * The vault's passphrase KDF: age's scrypt recipient (age-encryption.org/v1, "scrypt" stanza),
+ * computed with node:crypto's scrypt so that it runs on libuv's thread pool and never blocks the
+ * event loop.
+ *
+ * Why not typage's own `Encrypter.setPassphrase` / `Decrypter.addPassphrase`: they call
+ * @noble/hashes' synchronous `scrypt` inside an async function, so a one-second derivation freezes
+ * the whole process (no timer, no IPC, no repaint) for that second. The stanza written here is
+ * byte-for-byte the format typage and the `age` CLI write and read (test/custodian proves all four
+ * directions), so the file stays a standard age passphrase file:
+ *
+ *   -> scrypt <base64(salt, 16 bytes)> <logN>
+ *   <base64(ChaCha20-Poly1305(key = scrypt(passphrase, "age-encryption.org/v1/scrypt" || salt,
+ *                             N = 2^logN, r = 8, p = 1, dkLen = 32), nonce = 0, file key))>
+ *
+ * The work factor is in the stanza, so every file says how it was made. It is calibrated at vault
+ * creation to about one second on the creating machine and clamped to [15, 20]: 20 is the largest
+ * that typage accepts when reading (the Go `age` CLI accepts up to 22), so the vault stays readable
+ * by both.
+ */
+import { scrypt as nodeScrypt } from 'node:crypto';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { Stanza, type Identity, type Recipient } from 'age-encryption';
+import { concatBytes, randomBytes, utf8, wipe } from '../../shared/bytes';
+import { ServiceError } from './errors';
+
+const LABEL = utf8('age-encryption.org/v1/scrypt');
+
+/** The production floor: no vault is created with less unless a test opts in explicitly. */
+export const MIN_LOG_N = 15;
+/** The largest work factor typage reads; the age CLI reads up to 22. */
+export const MAX_LOG_N = 20;
+/** The largest work factor this app agrees to compute when reading a file (bounds memory and time). */
+export const MAX_READ_LOG_N = 22;
+/** The lowest a test may go, with `allowWeakKdf`. */
+export const TEST_MIN_LOG_N = 1;
+
+export interface ScryptKdf {
+  /** scrypt(passphrase, salt, N = 2^logN, r = 8, p = 1, dkLen = 32). */
+  derive(passphrase: Uint8Array, salt: Uint8Array, logN: number): Promise<Uint8Array>;
+}
+
+/** node:crypto's scrypt: native, on the thread pool, the event loop keeps running meanwhile. */
+export const nodeScryptKdf: ScryptKdf = {
+  derive(passphrase, salt, logN) {
+    const N = 2 ** logN;
+    // scrypt needs 128·N·r bytes; leave headroom above Node's default 32 MiB limit.
+    const maxmem = 128 * N * 8 + 16 * 1024 * 1024;
+    return new Promise((resolve, reject) => {
+      nodeScrypt(passphrase, salt, 32, { N, r: 8, p: 1, maxmem }, (error, key) => {
+        if (error) reject(error);
+        else resolve(new Uint8Array(key.buffer, key.byteOffset, key.length));
+      });
+    });
+  },
+};
+
+/** Wraps a KDF and counts derivations (tests, and the "save does not re-run the KDF" check). */
+export function countingKdf(inner: ScryptKdf = nodeScryptKdf): ScryptKdf & { count: number; running: boolean } {
+  const spy = {
+    count: 0,
+    running: false,
+    async derive(passphrase: Uint8Array, salt: Uint8Array, logN: number): Promise<Uint8Array> {
+      spy.count++;
+      spy.running = true;
+      try {
+        return await inner.derive(passphrase, salt, logN);
+      } finally {
+        spy.running = false;
+      }
+    },
+  };
+  return spy;
+}
+
+const NONCE = new Uint8Array(12);
+
+function b64NoPad(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64').replace(/=+$/, '');
+}
+
+function fromB64NoPad(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9+/]*$/.test(text)) return undefined;
+  const bytes = new Uint8Array(Buffer.from(text, 'base64'));
+  return b64NoPad(bytes) === text ? bytes : undefined;
+}
+
+/** An age recipient that wraps the file key with a passphrase (the standard scrypt stanza). */
+export class ScryptPassphraseRecipient implements Recipient {
+  readonly #passphrase: Uint8Array;
+  readonly #logN: number;
+  readonly #kdf: ScryptKdf;
+
+  constructor(passphrase: string, logN: number, kdf: ScryptKdf = nodeScryptKdf) {
+    if (!Number.isInteger(logN) || logN < TEST_MIN_LOG_N || logN > MAX_LOG_N) {
+      throw new ServiceError('WEAK_KDF', `The scrypt work factor must be a whole number up to ${String(MAX_LOG_N)}; got ${String(logN)}.`);
+    }
+    this.#passphrase = utf8(passphrase);
+    this.#logN = logN;
+    this.#kdf = kdf;
+  }
+
+  async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
+    const salt = randomBytes(16);
+    const key = await this.#kdf.derive(this.#passphrase, concatBytes(LABEL, salt), this.#logN);
+    try {
+      return [new Stanza(['scrypt', b64NoPad(salt), String(this.#logN)], chacha20poly1305(key, NONCE).encrypt(fileKey))];
+    } finally {
+      wipe(key);
+    }
+  }
+}
+
+/**
+ * An age identity that unwraps a scrypt stanza with a passphrase. After a decryption attempt,
+ * `outcome` says whether the file had a scrypt stanza at all and whether the passphrase opened it,
+ * so a caller can tell "wrong passphrase" from "damaged file".
+ */
+export class ScryptPassphraseIdentity implements Identity {
+  readonly #passphrase: Uint8Array;
+  readonly #kdf: ScryptKdf;
+  outcome: 'not-tried' | 'no-scrypt-stanza' | 'invalid-stanza' | 'too-expensive' | 'wrong-passphrase' | 'unwrapped' = 'not-tried';
+  /** The work factor found in the stanza, once read. */
+  logN: number | undefined;
+
+  constructor(passphrase: string, kdf: ScryptKdf = nodeScryptKdf) {
+    this.#passphrase = utf8(passphrase);
+    this.#kdf = kdf;
+  }
+
+  async unwrapFileKey(stanzas: Stanza[]): Promise<Uint8Array | null> {
+    const s = stanzas.find((x) => x.args[0] === 'scrypt');
+    if (s === undefined) {
+      this.outcome = 'no-scrypt-stanza';
+      return null;
+    }
+    // age spec: a scrypt stanza must be the only one in the header.
+    const salt = s.args.length === 3 ? fromB64NoPad(s.args[1] ?? '') : undefined;
+    const logText = s.args[2] ?? '';
+    if (stanzas.length !== 1 || salt?.length !== 16 || !/^[1-9][0-9]?$/.test(logText) || s.body.length !== 32) {
+      this.outcome = 'invalid-stanza';
+      throw new Error('invalid scrypt stanza');
+    }
+    const logN = Number(logText);
+    this.logN = logN;
+    if (logN > MAX_READ_LOG_N) {
+      this.outcome = 'too-expensive';
+      throw new Error('scrypt work factor is too high');
+    }
+    const key = await this.#kdf.derive(this.#passphrase, concatBytes(LABEL, salt), logN);
+    try {
+      const fileKey = chacha20poly1305(key, NONCE).decrypt(s.body);
+      this.outcome = 'unwrapped';
+      return fileKey;
+    } catch {
+      this.outcome = 'wrong-passphrase';
+      return null;
+    } finally {
+      wipe(key);
+    }
+  }
+}
+
+/** Reads the work factor of an age passphrase file's header without deriving anything. */
+export function scryptLogNOf(ageFile: Uint8Array): number | undefined {
+  const head = new TextDecoder('latin1').decode(ageFile.subarray(0, 512));
+  const m = /\n-> scrypt [A-Za-z0-9+/]+ ([0-9]+)\n/.exec(head);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+
+export interface CalibrationOptions {
+  /** Aim for about this long per derivation (default 1000 ms). */
+  readonly targetMs?: number;
+  readonly kdf?: ScryptKdf;
+  readonly min?: number;
+  readonly max?: number;
+  /** The small work factor measured (default 14). */
+  readonly probeLogN?: number;
+  /** For tests: the measuring clock. */
+  readonly nowMs?: () => number;
+}
+
+export interface Calibration {
+  readonly logN: number;
+  readonly probeLogN: number;
+  readonly probeMs: number;
+  readonly estimatedMs: number;
+}
+
+/**
+ * Picks the work factor whose derivation takes about `targetMs` here: measures scrypt at a small
+ * work factor (twice; the faster run counts, the first one warms up), scales by 2^Δ (scrypt's time
+ * is linear in N), takes the nearest work factor in log scale, clamps to [min, max].
+ */
+export async function calibrateScryptLogN(options: CalibrationOptions = {}): Promise<Calibration> {
+  const target = options.targetMs ?? 1000;
+  const kdf = options.kdf ?? nodeScryptKdf;
+  const probe = options.probeLogN ?? 14;
+  const min = options.min ?? MIN_LOG_N;
+  const max = options.max ?? MAX_LOG_N;
+  const now = options.nowMs ?? ((): number => performance.now());
+  const salt = randomBytes(16);
+  const pass = utf8('calibration');
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 2; i++) {
+    const t0 = now();
+    wipe(await kdf.derive(pass, salt, probe));
+    best = Math.min(best, now() - t0);
+  }
+  const probeMs = Math.max(best, 0.01);
+  const ideal = probe + Math.round(Math.log2(target / probeMs));
+  const logN = Math.min(max, Math.max(min, ideal));
+  return { logN, probeLogN: probe, probeMs, estimatedMs: probeMs * 2 ** (logN - probe) };
+}

@@ -1,0 +1,87 @@
+/**
+ * Writing a signed message as files: the message itself (`NAME.custos`) and, on request, its QR
+ * frames through shared/qr (BC-UR type `custos-<message type>`, docs/protocol.md §7): one PNG and/or
+ * SVG per frame, and a text file with one UR frame per line (for a display that loops them, or for a
+ * scanner test). Names are made from identifiers, with anything outside [A-Za-z0-9._-] replaced, so
+ * they are valid on every file system.
+ */
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { utf8 } from '../../shared/bytes';
+import type { MessageType } from '../../shared/protocol/frame';
+import { encodeFrames } from '../../shared/qr/ur';
+import { renderPng, renderSvg } from '../../shared/qr/render';
+import { isCodedError, ServiceError } from './errors';
+import { writeFileAtomic } from './fs-atomic';
+
+export interface QrOptions {
+  readonly png?: boolean;
+  readonly svg?: boolean;
+}
+
+export interface WrittenFiles {
+  readonly file: string;
+  readonly frames: readonly string[];
+  readonly png: readonly string[];
+  readonly svg: readonly string[];
+  readonly framesFile?: string;
+}
+
+/** A file-name-safe form of identifiers. */
+export const safeName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120);
+
+export const urTypeFor = (type: MessageType): string => `custos-${type}`;
+
+/** The UR frames of a message (one, or several multipart frames). */
+export function framesFor(type: MessageType, bytes: Uint8Array): string[] {
+  return encodeFrames(bytes, { type: urTypeFor(type) });
+}
+
+/** Writes the QR frames of a message next to it: `BASE-qr-NN.png|svg` and `BASE-qr-frames.txt`. */
+export async function writeQrFiles(outDir: string, baseName: string, type: MessageType, bytes: Uint8Array, qr: QrOptions): Promise<Omit<WrittenFiles, 'file'>> {
+  return guardIo(outDir, async () => {
+    await fsp.mkdir(outDir, { recursive: true, mode: 0o700 });
+    const base = safeName(baseName);
+    const frames = framesFor(type, bytes);
+    const png: string[] = [];
+    const svg: string[] = [];
+    const width = String(frames.length).length;
+    for (const [i, frame] of frames.entries()) {
+      const n = String(i + 1).padStart(Math.max(2, width), '0');
+      if (qr.png === true) {
+        const p = join(outDir, `${base}-qr-${n}.png`);
+        await writeFileAtomic(p, await renderPng(frame), { mode: 0o600 });
+        png.push(p);
+      }
+      if (qr.svg === true) {
+        const p = join(outDir, `${base}-qr-${n}.svg`);
+        await writeFileAtomic(p, utf8(await renderSvg(frame)), { mode: 0o600 });
+        svg.push(p);
+      }
+    }
+    const framesFile = join(outDir, `${base}-qr-frames.txt`);
+    await writeFileAtomic(framesFile, utf8(frames.join('\n') + '\n'), { mode: 0o600 });
+    return { frames, png, svg, framesFile };
+  });
+}
+
+/** Writes `BASE.custos`, and its QR frames when `qr` asks for PNG and/or SVG. */
+export async function writeMessageFiles(outDir: string, baseName: string, type: MessageType, bytes: Uint8Array, qr: QrOptions | undefined): Promise<WrittenFiles> {
+  const file = await guardIo(outDir, async () => {
+    await fsp.mkdir(outDir, { recursive: true, mode: 0o700 });
+    const path = join(outDir, `${safeName(baseName)}.custos`);
+    await writeFileAtomic(path, bytes, { mode: 0o600 });
+    return path;
+  });
+  if (qr === undefined || (qr.png !== true && qr.svg !== true)) return { file, frames: [], png: [], svg: [] };
+  return { file, ...(await writeQrFiles(outDir, baseName, type, bytes, qr)) };
+}
+
+async function guardIo<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (isCodedError(error)) throw error;
+    throw new ServiceError('IO_FAILED', `The files could not be written to ${dir}.`, { cause: error, details: { dir } });
+  }
+}

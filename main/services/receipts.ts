@@ -1,0 +1,174 @@
+/**
+ * Delivery receipts (docs/protocol.md §4.4): the custodian signs `accepted` for an envelope it
+ * imported, or `rejected` with a reason code (REJECTION_REASONS) and an optional note, per
+ * envelope or in batch. An accepted receipt moves the share from `received` to `confirmed`.
+ *
+ * A `rejected` receipt can also answer an envelope the inbox refused: its key, node, set and index
+ * are then read from the envelope without trusting it (the agent matches the receipt by the
+ * envelope hash it sent), and the reason defaults to the refusal's code mapped to a rejection reason.
+ *
+ * Receipts are exported as `.custos` files and, on request, QR frames (`custos-receipt`).
+ */
+import { fromHex, toHex } from '../../shared/bytes';
+import { fileHash } from '../../shared/crypto/hash';
+import { makeReceipt, REJECTION_REASONS, type Receipt, type RejectionReason } from '../../shared/protocol/receipt';
+import { ServiceError, type AnyErrorCode } from './errors';
+import { writeMessageFiles, type QrOptions, type WrittenFiles } from './qr-files';
+import { findShareOrRefusal } from './shares';
+import type { ReceiptRef, RefusalRecord, ShareRecord } from './state';
+import type { Vault, VaultTx } from './vault';
+
+/** The rejection reason that answers an inbox refusal code. */
+export function reasonForCode(code: string): RejectionReason {
+  const map: Partial<Record<AnyErrorCode, RejectionReason>> = {
+    MALFORMED: 'MALFORMED',
+    VERSION_UNSUPPORTED: 'MALFORMED',
+    WRONG_TYPE: 'MALFORMED',
+    TOO_LARGE: 'MALFORMED',
+    SIGNATURE_INVALID: 'SIGNATURE_INVALID',
+    UNTRUSTED_SIGNER: 'UNTRUSTED_SIGNER',
+    WRONG_RECIPIENT: 'WRONG_RECIPIENT',
+    EXPIRED: 'EXPIRED',
+    SHARE_COMMITMENT_MISMATCH: 'SHARE_COMMITMENT_MISMATCH',
+    DECRYPT_FAILED: 'DECRYPT_FAILED',
+    DUPLICATE_SHARE: 'DUPLICATE_SHARE',
+    ALREADY_DESTROYED: 'DUPLICATE_SHARE',
+    CONFLICTING_SET: 'SET_MISMATCH',
+    SET_SUPERSEDED: 'SET_MISMATCH',
+    SET_MISMATCH: 'SET_MISMATCH',
+  };
+  return map[code as AnyErrorCode] ?? 'OTHER';
+}
+
+export interface ReceiptRequest {
+  /** Envelope ids (or unique prefixes), or 'all': every share still `received` (accepted), or every refusal without a receipt (rejected). */
+  readonly ids: readonly string[] | 'all';
+  readonly status: 'accepted' | 'rejected';
+  /** Required to reject a held share; for a refusal it defaults to the refusal's own reason. */
+  readonly reason?: RejectionReason;
+  readonly note?: string;
+}
+
+export interface SignedReceipt {
+  readonly id: string;
+  readonly bytes: Uint8Array;
+  /** SHA-256 of the receipt file, hex. */
+  readonly hash: string;
+  readonly body: Receipt;
+  /** A suggested file name (without extension). */
+  readonly baseName: string;
+}
+
+function checkReason(reason: unknown): asserts reason is RejectionReason | undefined {
+  if (reason !== undefined && !(REJECTION_REASONS as readonly unknown[]).includes(reason)) {
+    throw new ServiceError('USAGE', `The rejection reason must be one of ${REJECTION_REASONS.join(', ')}.`);
+  }
+}
+
+function signOne(tx: VaultTx, target: { share: ShareRecord } | { refusal: RefusalRecord }, req: ReceiptRequest): SignedReceipt {
+  const note = req.note;
+  if (note !== undefined && note.length > 500) throw new ServiceError('USAGE', 'A receipt note is at most 500 characters.');
+  let body: Receipt;
+  let receipts: ReceiptRef[];
+  if ('share' in target) {
+    const r = target.share;
+    if (req.status === 'accepted' && !['received', 'confirmed', 'exported'].includes(r.status)) {
+      throw new ServiceError('INVALID_STATE', `Share ${String(r.shareIndex)} of ${r.keyId}/${r.nodeId} is ${r.status}; only a received share can be accepted.`);
+    }
+    if (req.status === 'rejected' && req.reason === undefined) {
+      throw new ServiceError('USAGE', 'Rejecting a share you hold needs a reason code (for example OTHER with a note).');
+    }
+    body = {
+      envelope_hash: fromHex(r.id),
+      key_id: r.keyId,
+      node_id: r.nodeId,
+      set_id: fromHex(r.setId),
+      epoch: r.epoch,
+      share_index: r.shareIndex,
+      status: req.status,
+      ...(req.status === 'rejected' ? { reason: req.reason } : {}),
+      ...(note === undefined ? {} : { note }),
+      received_at: r.receivedAt,
+    };
+    receipts = r.receipts;
+  } else {
+    const f = target.refusal;
+    if (req.status === 'accepted') {
+      throw new ServiceError('INVALID_STATE', 'This envelope was refused at import; only a rejected receipt can be signed for it.');
+    }
+    if (f.fields === undefined) {
+      throw new ServiceError('INVALID_STATE', 'This refused file could not be read as an envelope at all, so no receipt can name its key, node and share. Tell the agent operator.');
+    }
+    body = {
+      envelope_hash: fromHex(f.id),
+      key_id: f.fields.keyId,
+      node_id: f.fields.nodeId,
+      set_id: fromHex(f.fields.setId),
+      epoch: f.fields.epoch,
+      share_index: f.fields.shareIndex,
+      status: 'rejected',
+      reason: req.reason ?? reasonForCode(f.code),
+      ...(note === undefined ? {} : { note }),
+      received_at: f.at,
+    };
+    receipts = f.receipts;
+  }
+  const bytes = makeReceipt(body, tx.identity.signing);
+  const hash = toHex(fileHash(bytes));
+  const id = toHex(body.envelope_hash);
+  receipts.push({ status: body.status, ...(body.reason === undefined ? {} : { reason: body.reason }), ...(note === undefined ? {} : { note }), signedAt: tx.now, hash });
+  if ('share' in target) {
+    const r = target.share;
+    if (req.status === 'accepted' && r.status === 'received') r.status = 'confirmed';
+    r.history.push({ at: tx.now, event: `receipt-${req.status}`, ...(body.reason === undefined ? {} : { detail: body.reason }) });
+  }
+  tx.audit({
+    event: 'receipt',
+    result: 'ok',
+    key_id: body.key_id,
+    node_id: body.node_id,
+    set_id: toHex(body.set_id),
+    share_index: body.share_index,
+    envelope_hash: id,
+    signature: hash,
+    detail: `${body.status}${body.reason === undefined ? '' : ` (${body.reason})`}`,
+  });
+  return { id, bytes, hash, body, baseName: `receipt-${body.key_id}-${body.node_id}-s${String(body.share_index)}-${id.slice(0, 12)}` };
+}
+
+/** Signs receipts (one vault save for the whole batch). */
+export async function signReceipts(vault: Vault, req: ReceiptRequest): Promise<SignedReceipt[]> {
+  checkReason(req.reason);
+  if (req.status === 'accepted' && req.reason !== undefined) throw new ServiceError('USAGE', 'A reason is only for rejected receipts.');
+  return vault.update((tx) => {
+    let targets: ({ share: ShareRecord } | { refusal: RefusalRecord })[];
+    if (req.ids === 'all') {
+      targets =
+        req.status === 'accepted'
+          ? tx.state.shares.filter((r) => r.status === 'received').map((share) => ({ share }))
+          : tx.state.refusals.filter((f) => f.receipts.length === 0 && f.fields !== undefined).map((refusal) => ({ refusal }));
+    } else {
+      targets = req.ids.map((id) => findShareOrRefusal(vault, id));
+    }
+    // Check everything before signing anything, so a bad id in a batch changes nothing.
+    const seen = new Set<string>();
+    for (const t of targets) {
+      const id = 'share' in t ? t.share.id : t.refusal.id;
+      if (seen.has(id)) throw new ServiceError('USAGE', `Envelope ${id.slice(0, 12)}… is named twice.`);
+      seen.add(id);
+    }
+    const out: SignedReceipt[] = [];
+    for (const t of targets) {
+      // signOne throws only on a wrong state or usage, checked before it changes anything for that target.
+      out.push(signOne(tx, t, req));
+    }
+    return out;
+  });
+}
+
+/** Writes receipts as files (and QR frames on request). */
+export async function writeReceipts(receipts: readonly SignedReceipt[], outDir: string, qr?: QrOptions): Promise<WrittenFiles[]> {
+  const written: WrittenFiles[] = [];
+  for (const r of receipts) written.push(await writeMessageFiles(outDir, r.baseName, 'receipt', r.bytes, qr));
+  return written;
+}

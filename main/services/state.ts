@@ -1,0 +1,318 @@
+/**
+ * What the vault holds once unlocked, and its on-disk form (the plaintext of `shares.age`).
+ *
+ * On disk it is one UTF-8 JSON document, readable after `age -d -i key.txt shares.age`:
+ * byte strings are lower-case hex (hashes, keys, ids, the share itself) or base64 (whole signed
+ * files: envelopes, cards, notices); times are Unix seconds. Everything read back is parsed by the
+ * zod schema below before use: a file that decrypts but does not parse is treated as damaged.
+ */
+import { z } from 'zod';
+import { REJECTION_REASONS, type RejectionReason } from '../../shared/protocol/receipt';
+
+export const VAULT_FORMAT = 'custos-vault/1';
+
+export const SHARE_STATUSES = ['received', 'confirmed', 'exported', 'superseded', 'deleted'] as const;
+export type ShareStatus = (typeof SHARE_STATUSES)[number];
+export type LiveStatus = Exclude<ShareStatus, 'deleted'>;
+
+export interface HistoryEvent {
+  readonly at: number;
+  readonly event: string;
+  readonly detail?: string;
+}
+
+export interface ReceiptRef {
+  readonly status: 'accepted' | 'rejected';
+  readonly reason?: RejectionReason;
+  readonly note?: string;
+  readonly signedAt: number;
+  /** SHA-256 of the receipt file. */
+  readonly hash: string;
+}
+
+export interface ExportRef {
+  readonly sessionId: string;
+  readonly incidentId: string;
+  readonly requestHash: string;
+  readonly exportedAt: number;
+  readonly exportHash: string;
+}
+
+export interface DeletionInfo {
+  readonly deletedAt: number;
+  /** Hard deletion is allowed from this time on; rollback until then. */
+  readonly purgeAfter: number;
+  readonly previousStatus: LiveStatus;
+  readonly reason?: string;
+}
+
+export interface SupersededInfo {
+  readonly newSetId: string;
+  readonly newEpoch: number;
+  readonly newManifestHash: string;
+  /** From the agent's notice: the old share should be destroyed after this time. */
+  readonly destroyAfter: number;
+  readonly noticeHash: string;
+  readonly appliedAt: number;
+}
+
+/** The facts that name one share. */
+export interface ShareCoordinates {
+  readonly keyId: string;
+  readonly nodeId: string;
+  /** hex */
+  readonly setId: string;
+  readonly epoch: number;
+  readonly shareIndex: number;
+}
+
+export interface ShareRecord extends ShareCoordinates {
+  /** The envelope's SHA-256, hex: the id everything uses (receipts name it too). */
+  readonly id: string;
+  readonly curve: string;
+  readonly threshold: number;
+  readonly total: number;
+  readonly manifestHash: string;
+  /** The agent key that signed the envelope, hex. */
+  readonly agentKey: string;
+  readonly envelope: Uint8Array;
+  /** The decrypted share, checked against its commitment at import. */
+  readonly share: Uint8Array;
+  readonly envelopeCreatedAt: number;
+  readonly notAfter?: number;
+  readonly receivedAt: number;
+  status: ShareStatus;
+  deletion?: DeletionInfo;
+  superseded?: SupersededInfo;
+  readonly receipts: ReceiptRef[];
+  readonly exports: ExportRef[];
+  readonly history: HistoryEvent[];
+}
+
+/** An envelope refused at import: kept (without any secret) so a `rejected` receipt can be signed. */
+export interface RefusalRecord {
+  readonly id: string;
+  name?: string;
+  at: number;
+  code: string;
+  /** Read from the envelope WITHOUT trusting it, when it could be parsed at all. */
+  readonly fields?: ShareCoordinates;
+  readonly receipts: ReceiptRef[];
+}
+
+export interface SupersedeRecord {
+  readonly noticeHash: string;
+  readonly keyId: string;
+  readonly nodeId: string;
+  readonly oldSetId: string;
+  readonly oldEpoch: number;
+  readonly newSetId: string;
+  readonly newEpoch: number;
+  readonly newManifestHash: string;
+  readonly destroyAfter: number;
+  readonly appliedAt: number;
+}
+
+/** What remains of a hard-deleted share: no secret, enough to refuse it if it comes back. */
+export interface PurgedRecord extends ShareCoordinates {
+  readonly id: string;
+  readonly purgedAt: number;
+}
+
+export interface PinnedAgent {
+  readonly card: Uint8Array;
+  readonly signKey: string;
+  readonly name: string;
+  readonly fingerprint: string;
+  readonly code: string;
+  readonly pinnedAt: number;
+  readonly via: 'pin' | 'rotation';
+  /** The key replacement notice that introduced this key (via = rotation). */
+  readonly notice?: Uint8Array;
+  replacedAt?: number;
+}
+
+export interface VaultState {
+  readonly format: typeof VAULT_FORMAT;
+  generation: number;
+  savedAt: number;
+  readonly custodian: { readonly name: string; readonly signKey: string; readonly ageRecipient: string; readonly createdAt: number };
+  agent: PinnedAgent | null;
+  readonly previousAgents: PinnedAgent[];
+  shares: ShareRecord[];
+  refusals: RefusalRecord[];
+  readonly supersedes: SupersedeRecord[];
+  readonly purged: PurgedRecord[];
+  /**
+   * The app's hash-chained audit log (shared/audit/chain.ts). Entries stay `unknown` as read, so
+   * that a damaged entry is reported by verification (naming it) instead of making the vault
+   * unreadable; `head` is the last entry's seq and hash, kept apart so truncation is detected.
+   */
+  readonly audit: { entries: unknown[]; head: { seq: number; hash: string } | null };
+}
+
+// ---- on-disk form -----------------------------------------------------------------------------
+
+const hex = (len?: number) => z.string().regex(len === undefined ? /^(?:[0-9a-f]{2})*$/ : new RegExp(`^[0-9a-f]{${String(len * 2)}}$`));
+const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+const time = z.number().int().min(0);
+const text = z.string().max(2000);
+
+const coordinates = {
+  keyId: z.string().min(1).max(128),
+  nodeId: z.string().min(1).max(128),
+  setId: hex(16),
+  epoch: z.number().int().min(1),
+  shareIndex: z.number().int().min(1).max(255),
+};
+
+const historySchema = z.strictObject({ at: time, event: z.string().max(64), detail: text.optional() });
+const receiptRefSchema = z.strictObject({
+  status: z.enum(['accepted', 'rejected']),
+  reason: z.enum(REJECTION_REASONS).optional(),
+  note: z.string().max(500).optional(),
+  signedAt: time,
+  hash: hex(32),
+});
+const exportRefSchema = z.strictObject({ sessionId: hex(16), incidentId: text, requestHash: hex(32), exportedAt: time, exportHash: hex(32) });
+const liveStatus = z.enum(['received', 'confirmed', 'exported', 'superseded']);
+
+const shareDiskSchema = z.strictObject({
+  id: hex(32),
+  ...coordinates,
+  curve: z.string().max(32),
+  threshold: z.number().int().min(2).max(255),
+  total: z.number().int().min(2).max(255),
+  manifestHash: hex(32),
+  agentKey: hex(32),
+  envelope: b64,
+  share: hex(),
+  envelopeCreatedAt: time,
+  notAfter: time.optional(),
+  receivedAt: time,
+  status: z.enum(SHARE_STATUSES),
+  deletion: z.strictObject({ deletedAt: time, purgeAfter: time, previousStatus: liveStatus, reason: text.optional() }).optional(),
+  superseded: z
+    .strictObject({ newSetId: hex(16), newEpoch: z.number().int().min(1), newManifestHash: hex(32), destroyAfter: time, noticeHash: hex(32), appliedAt: time })
+    .optional(),
+  receipts: z.array(receiptRefSchema),
+  exports: z.array(exportRefSchema),
+  history: z.array(historySchema),
+});
+
+const refusalDiskSchema = z.strictObject({
+  id: hex(32),
+  name: text.optional(),
+  at: time,
+  code: z.string().max(64),
+  fields: z.strictObject(coordinates).optional(),
+  receipts: z.array(receiptRefSchema),
+});
+
+const supersedeDiskSchema = z.strictObject({
+  noticeHash: hex(32),
+  keyId: coordinates.keyId,
+  nodeId: coordinates.nodeId,
+  oldSetId: hex(16),
+  oldEpoch: z.number().int().min(1),
+  newSetId: hex(16),
+  newEpoch: z.number().int().min(1),
+  newManifestHash: hex(32),
+  destroyAfter: time,
+  appliedAt: time,
+});
+
+const purgedDiskSchema = z.strictObject({ id: hex(32), ...coordinates, purgedAt: time });
+
+const agentDiskSchema = z.strictObject({
+  card: b64,
+  signKey: hex(32),
+  name: text,
+  fingerprint: hex(32),
+  code: z.string().regex(/^[0-9]{4}( [0-9]{4}){5}$/),
+  pinnedAt: time,
+  via: z.enum(['pin', 'rotation']),
+  notice: b64.optional(),
+  replacedAt: time.optional(),
+});
+
+export const vaultDiskSchema = z.strictObject({
+  format: z.literal(VAULT_FORMAT),
+  generation: z.number().int().min(1),
+  savedAt: time,
+  custodian: z.strictObject({ name: text, signKey: hex(32), ageRecipient: z.string().max(100), createdAt: time }),
+  agent: agentDiskSchema.nullable(),
+  previousAgents: z.array(agentDiskSchema),
+  shares: z.array(shareDiskSchema),
+  refusals: z.array(refusalDiskSchema),
+  supersedes: z.array(supersedeDiskSchema),
+  purged: z.array(purgedDiskSchema),
+  audit: z.strictObject({
+    entries: z.array(z.unknown()),
+    head: z.strictObject({ seq: z.number().int().min(0), hash: hex(32) }).nullable(),
+  }),
+});
+
+const toB64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+const fromB64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
+const toHexStr = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const fromHexStr = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+
+function agentToDisk(a: PinnedAgent): z.input<typeof agentDiskSchema> {
+  const { notice, card, ...rest } = a;
+  return { ...rest, card: toB64(card), ...(notice === undefined ? {} : { notice: toB64(notice) }) };
+}
+
+function agentFromDisk(a: z.output<typeof agentDiskSchema>): PinnedAgent {
+  const { notice, card, ...rest } = a;
+  return { ...rest, card: fromB64(card), ...(notice === undefined ? {} : { notice: fromB64(notice) }) };
+}
+
+/** The JSON text of the state (the plaintext of shares.age). */
+export function serializeState(s: VaultState): string {
+  const disk: z.input<typeof vaultDiskSchema> = {
+    format: s.format,
+    generation: s.generation,
+    savedAt: s.savedAt,
+    custodian: s.custodian,
+    agent: s.agent === null ? null : agentToDisk(s.agent),
+    previousAgents: s.previousAgents.map(agentToDisk),
+    shares: s.shares.map((r) => ({ ...r, envelope: toB64(r.envelope), share: toHexStr(r.share) })),
+    refusals: s.refusals,
+    supersedes: s.supersedes,
+    purged: s.purged,
+    audit: s.audit,
+  };
+  return JSON.stringify(disk);
+}
+
+/** Parses the JSON text of shares.age; returns undefined when it is not a valid vault state. */
+export function parseState(json: string): VaultState | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const parsed = vaultDiskSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const d = parsed.data;
+  return {
+    format: d.format,
+    generation: d.generation,
+    savedAt: d.savedAt,
+    custodian: d.custodian,
+    agent: d.agent === null ? null : agentFromDisk(d.agent),
+    previousAgents: d.previousAgents.map(agentFromDisk),
+    shares: d.shares.map((r) => ({ ...r, envelope: fromB64(r.envelope), share: fromHexStr(r.share) })),
+    refusals: d.refusals,
+    supersedes: d.supersedes,
+    purged: d.purged,
+    audit: { entries: d.audit.entries, head: d.audit.head },
+  };
+}
+
+/** Wipes every share held in memory (on lock). */
+export function wipeState(s: VaultState): void {
+  for (const r of s.shares) r.share.fill(0);
+}

@@ -1,0 +1,206 @@
+// Helpers for the custodian service tests: temp folders, a vault with a LOW scrypt work factor
+// (explicit test opt-in), a controllable clock, and an agent that makes envelopes, notices,
+// recovery requests and challenges for the vault's custodian with shared/protocol.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect } from 'vitest';
+import { randomBytes } from '../../shared/bytes';
+import { generateAgeKeyPair } from '../../shared/crypto/seal';
+import { possessionPublicKey } from '../../shared/crypto/possession';
+import { splitSecret } from '../../shared/crypto/shamir';
+import { fileHash } from '../../shared/crypto/hash';
+import {
+  createAgentIdentity,
+  createApproverIdentity,
+  makeAgentCard,
+  makeApproval,
+  makeChallenge,
+  makeEnvelope,
+  makeManifest,
+  makeRecoveryRequest,
+  makeSupersede,
+  openAgentCard,
+  manifestSchema,
+  type AgentIdentity,
+  type ApproverIdentity,
+  type Manifest,
+  type SessionDetails,
+} from '../../shared/protocol';
+import { isCodedError } from '../../main/services/errors';
+import { pinAgent } from '../../main/services/trust';
+import { Vault, type CreateOptions } from '../../main/services/vault';
+
+export const NOW = 1_790_000_000;
+export const PASSPHRASE = 'correct horse battery staple';
+/** A deliberately weak work factor: tests only, with the explicit opt-in. */
+export const TEST_LOG_N = 10;
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+export function tempDir(prefix = 'custos-test-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+/** A clock the test moves: `clock.now` in ms. */
+export function testClock(startSeconds = NOW): { now: number; fn: () => number; advance(seconds: number): void } {
+  const c = {
+    now: startSeconds * 1000,
+    fn: (): number => c.now,
+    advance(seconds: number): void {
+      c.now += seconds * 1000;
+    },
+  };
+  return c;
+}
+
+export async function createVault(options: Partial<CreateOptions> & { name?: string; dir?: string } = {}): Promise<Vault> {
+  const { name = 'Carol (cold storage)', dir = join(tempDir(), 'vault'), ...rest } = options;
+  // The protocol fixtures are dated NOW: the vault's clock stands there unless a test brings its own.
+  return Vault.create(dir, { name, passphrase: PASSPHRASE }, { kdfLogN: TEST_LOG_N, allowWeakKdf: true, clock: testClock().fn, ...rest });
+}
+
+export interface Me {
+  readonly fingerprint: Uint8Array;
+  readonly ageRecipient: string;
+}
+
+export const meOf = (v: Vault): Me => ({ fingerprint: v.fingerprint, ageRecipient: v.info.ageRecipient });
+
+export interface TestSet {
+  readonly manifest: Manifest;
+  readonly manifestBytes: Uint8Array;
+  readonly envelope: Uint8Array;
+  readonly share: Uint8Array;
+  readonly shareIndex: number;
+  readonly setId: Uint8Array;
+  readonly secret: Uint8Array;
+}
+
+/** One backup set of a 3-of-5 split in which `me` holds share 3 (server keeps 1-2, others 4-5). */
+export async function makeSet(
+  agent: AgentIdentity,
+  me: Me,
+  opts: { keyId?: string; nodeId?: string; epoch?: number; setId?: Uint8Array; now?: number; notAfter?: number; createdAt?: number } = {},
+): Promise<TestSet> {
+  const setId = opts.setId ?? randomBytes(16);
+  const epoch = opts.epoch ?? 1;
+  const now = opts.now ?? NOW;
+  const secret = randomBytes(48);
+  const binding = { setId, epoch };
+  const split = await splitSecret(secret, { threshold: 3, total: 5 }, binding);
+  const custodians = [null, null, me.fingerprint, randomBytes(32), randomBytes(32)];
+  const manifest: Manifest = manifestSchema.parse({
+    key_id: opts.keyId ?? 'key-1',
+    node_id: opts.nodeId ?? 'node-1',
+    set_id: setId,
+    epoch,
+    curve: 'ed25519',
+    threshold: 3,
+    total: 5,
+    secret_length: secret.length,
+    secret_commitment: split.secretCommitment,
+    public_context_hash: randomBytes(32),
+    shares: split.shares.map((s, i) => ({ index: s.index, custodian: custodians[i], commitment: split.shareCommitments[i], possession_key: possessionPublicKey(binding, s.index, s.share) })),
+    created_at: now,
+  });
+  const manifestBytes = makeManifest(manifest, agent.signing);
+  const share = split.shares[2]!.share;
+  const envelope = await makeEnvelope(
+    {
+      manifestBytes,
+      manifest,
+      shareIndex: 3,
+      share,
+      recipientFingerprint: me.fingerprint,
+      recipientAge: me.ageRecipient,
+      createdAt: opts.createdAt ?? now,
+      ...(opts.notAfter === undefined ? {} : { notAfter: opts.notAfter }),
+    },
+    agent.signing,
+  );
+  return { manifest, manifestBytes, envelope, share: Uint8Array.from(share), shareIndex: 3, setId, secret };
+}
+
+export interface Agent {
+  readonly id: AgentIdentity;
+  readonly card: Uint8Array;
+  readonly code: string;
+}
+
+export function makeAgent(name = 'agent node-1'): Agent {
+  const id = createAgentIdentity(name);
+  const card = makeAgentCard(id, NOW - 100);
+  // The code ops read out, computed independently of the app's trust service.
+  return { id, card, code: openAgentCard(card).code };
+}
+
+export async function pinned(v: Vault, agent: Agent): Promise<void> {
+  await pinAgent(v, agent.card, agent.code);
+}
+
+export function supersedeNotice(agent: AgentIdentity, me: Me, old: TestSet, next: TestSet, destroyAfter: number, now = NOW): Uint8Array {
+  return makeSupersede(
+    {
+      key_id: old.manifest.key_id,
+      node_id: old.manifest.node_id,
+      old_set_id: old.setId,
+      old_epoch: old.manifest.epoch,
+      new_set_id: next.setId,
+      new_epoch: next.manifest.epoch,
+      new_manifest_hash: fileHash(next.manifestBytes),
+      recipient: me.fingerprint,
+      destroy_after: destroyAfter,
+      created_at: now,
+    },
+    agent.signing,
+  );
+}
+
+export interface Session {
+  readonly request: Uint8Array;
+  readonly sessionIdentity: string;
+  readonly approvers: ApproverIdentity[];
+  readonly session: SessionDetails;
+}
+
+export async function recoveryRequest(agent: AgentIdentity, set: TestSet, opts: { incident?: string; notAfter?: number; now?: number } = {}): Promise<Session> {
+  const key = await generateAgeKeyPair();
+  const approvers = [createApproverIdentity('Alice (security)'), createApproverIdentity('Bob (business owner)')];
+  const session: SessionDetails = {
+    session_id: randomBytes(16),
+    incident_id: opts.incident ?? 'INC-2026-0042',
+    key_id: set.manifest.key_id,
+    node_id: set.manifest.node_id,
+    set_id: set.setId,
+    epoch: set.manifest.epoch,
+    mode: 'external-only',
+    not_after: opts.notAfter ?? NOW + 3600,
+  };
+  const now = opts.now ?? NOW;
+  const approvals = approvers.map((a) => makeApproval({ session, approver_name: a.name, approved_at: now }, a.signing));
+  const request = makeRecoveryRequest({ session, approvals, recipient: key.recipient, manifest: set.manifestBytes, created_at: now }, agent.signing);
+  return { request, sessionIdentity: key.identity, approvers, session };
+}
+
+export function challenge(agent: AgentIdentity, me: Me, sets: readonly TestSet[], extra: readonly { key_id: string; node_id: string; set_id: Uint8Array; epoch: number; share_index: number }[] = [], now = NOW) {
+  const items = [...sets.map((s) => ({ key_id: s.manifest.key_id, node_id: s.manifest.node_id, set_id: s.setId, epoch: s.manifest.epoch, share_index: s.shareIndex })), ...extra];
+  const bytes = makeChallenge({ challenge_id: randomBytes(16), nonce: randomBytes(32), custodian: me.fingerprint, items, created_at: now, not_after: now + 86_400 }, agent.signing);
+  return { bytes, items };
+}
+
+/** Runs `fn` and returns the coded error's code; fails if nothing or something uncoded was thrown. */
+export async function codeOf(fn: () => unknown): Promise<string> {
+  try {
+    await fn();
+  } catch (e) {
+    if (isCodedError(e)) return e.code;
+    throw e;
+  }
+  expect.fail('expected a coded error, nothing was thrown');
+}
