@@ -13,6 +13,7 @@
  * are optional so other implementations of the older shape still type-check.
  */
 import type { SessionDetails } from '../shared/protocol/approval';
+import type { DeletionDetails, DeletionPurpose } from '../shared/protocol/deletion-approval';
 import type { Curve, RecoveryMode } from '../shared/protocol/schema';
 
 export type CustodianRole = 'security-team' | 'independent-custodian' | 'cold-storage';
@@ -69,8 +70,17 @@ export interface BackupResult {
   readonly envelopes: readonly { readonly shareIndex: number; readonly custodian: string; readonly file: string; readonly sha256: string; readonly qrFrames: readonly string[] }[];
   readonly manifestFile: string;
   readonly manifestSha256: string;
-  /** The set this one replaced, if any, with one signed supersede notice file per custodian of it. */
-  readonly superseded?: { readonly setId: string; readonly epoch: number; readonly notices: readonly { readonly custodian: string; readonly shareIndex: number; readonly file: string }[] };
+  /**
+   * The set this one replaced, if any, with one signed supersede notice file per custodian of it,
+   * and the old set's server shares that were soft-deleted with the rotation (cooling off; they can
+   * be rolled back, and are hard-deleted with a `superseded-set` deletion).
+   */
+  readonly superseded?: {
+    readonly setId: string;
+    readonly epoch: number;
+    readonly notices: readonly { readonly custodian: string; readonly shareIndex: number; readonly file: string }[];
+    readonly retainedSoftDeleted?: readonly number[];
+  };
 }
 
 export interface ImportResult {
@@ -160,6 +170,31 @@ export interface BackupStatus {
   /** externalConfirmed alone reaches the threshold, what zero retention needs. (Agent always sets it.) */
   readonly externalOnlyRecoverable?: boolean;
   readonly lastDrill?: DrillRecord;
+  /** Server shares of the active set that are soft-deleted (cooling off, can be rolled back). (Agent always sets it.) */
+  readonly serverSharesSoftDeleted?: number;
+  /**
+   * The server holds no share of this key and node any more, of any backup set (none held, none
+   * soft-deleted): the SOP's zero retention. (Agent always sets it.)
+   */
+  readonly zeroRetention?: boolean;
+  /** When the last retained share of the node was hard-deleted, if zeroRetention came from deletion. */
+  readonly zeroRetentionSince?: number;
+  /** The inventory of the active set's external shares (see InventoryStatus). (Agent always sets it.) */
+  readonly inventory?: InventorySummary;
+}
+
+/** What GetBackupStatus says about the inventory (seeds SOP §4.3 盘点); `inventory status` has the details. */
+export interface InventorySummary {
+  /** External shares whose custodian proved possession within the configured maximum age. */
+  readonly externalAttested: number;
+  /** External shares whose custodian's latest attestation said missing or carried a bad proof. */
+  readonly externalFailed: number;
+  /** serverSharesHeld + externalAttested reach the threshold: recoverable from what was proven lately. */
+  readonly recoverable: boolean;
+  /** Fingerprints of the custodians of this set that are overdue (see OverdueCustodian). */
+  readonly overdueCustodians: readonly string[];
+  /** The most recent proof of possession of any external share, if any. */
+  readonly lastAttestedAt?: number;
 }
 
 export interface DrillRecord {
@@ -196,6 +231,174 @@ export interface ServerShareRecord {
   readonly setState?: 'active' | 'superseded';
   readonly softDeletedAt?: number;
   readonly deletedAt?: number;
+}
+
+// ───────────────────────────── deletion (issue 5) ─────────────────────────────
+
+export type DeletionState = 'awaiting-approvals' | 'approved' | 'completed' | 'cancelled' | 'expired';
+
+/**
+ * A hard deletion of soft-deleted server shares: created with `requestDeletion`, approved by two
+ * distinct registered approvers (signed `deletion-approval` messages over `details`), executed by
+ * `purgeServerShares` once the cooling-off period is over.
+ */
+export interface DeletionView {
+  readonly deletionId: string;
+  readonly keyId: string;
+  readonly nodeId: string;
+  readonly setId: string;
+  readonly epoch: number;
+  readonly shareIndexes: readonly number[];
+  readonly purpose: DeletionPurpose;
+  readonly state: DeletionState;
+  /** The earliest moment the hard delete may run (end of the cooling-off period). */
+  readonly coolingEndsAt: number;
+  /** Approvals and the hard delete are accepted until then. */
+  readonly notAfter: number;
+  readonly approvals: readonly { readonly approver: string; readonly name: string; readonly at: number }[];
+  /** Who asked for it (audit log operator). */
+  readonly operator: string;
+  readonly createdAt: number;
+  readonly endedAt?: number;
+  /**
+   * For a deletion still open: what the hard delete would be refused with now, in the order it is
+   * checked (e.g. COOLING_OFF, APPROVAL_REQUIRED, RECEIPTS_REQUIRED, DRILL_REQUIRED). Empty: it can run.
+   */
+  readonly blockers: readonly { readonly code: string; readonly message: string }[];
+}
+
+export interface RequestDeletionOptions extends OpContext {
+  /** How long after the cooling-off period ends the approvals stay valid (3600 .. 30 days; default 7 days). */
+  readonly ttlSeconds?: number;
+}
+
+/** A new deletion and the details approvers sign over (as the object and as canonical CBOR). */
+export interface RequestedDeletion {
+  readonly deletion: DeletionView;
+  readonly details: DeletionDetails;
+  readonly detailsCbor: Uint8Array;
+}
+
+export interface PurgeResult {
+  readonly deletion: DeletionView;
+  readonly shares: readonly ServerShareRecord[];
+  /** After this deletion the server holds no share of the key and node (any set). */
+  readonly zeroRetention: boolean;
+}
+
+/** Operator-changeable settings, kept in the database (changes are audited as `configure`). */
+export interface AgentSettings {
+  /** Soft-deleted server shares can be hard-deleted only after this long (default 7 days). */
+  readonly deletionCoolingSeconds: number;
+  /** A custodian whose proof of possession of a share is older than this is overdue (default 90 days). */
+  readonly inventoryMaxAgeSeconds: number;
+  /** How long an inventory challenge can be answered (default 7 days). */
+  readonly inventoryChallengeTtlSeconds: number;
+}
+
+// ───────────────────────────── inventory (issue 5) ─────────────────────────────
+
+export type InventoryVerdict = 'proven' | 'missing' | 'bad-proof' | 'not-answered';
+
+export interface InventoryItemRef {
+  readonly keyId: string;
+  readonly nodeId: string;
+  readonly setId: string;
+  readonly epoch: number;
+  readonly shareIndex: number;
+}
+
+export interface IssuedChallenge {
+  readonly challengeId: string;
+  readonly custodian: string;
+  readonly items: readonly InventoryItemRef[];
+  readonly createdAt: number;
+  readonly notAfter: number;
+  /** The signed inventory-challenge file, for the custodian. */
+  readonly challenge: Uint8Array;
+  readonly sha256: string;
+}
+
+export interface AttestationResult {
+  readonly challengeId: string;
+  readonly custodian: string;
+  readonly answeredAt: number;
+  readonly items: readonly (InventoryItemRef & { readonly result: InventoryVerdict })[];
+  readonly proven: number;
+  readonly missing: number;
+  readonly badProof: number;
+  readonly notAnswered: number;
+}
+
+export interface InventoryShare {
+  readonly shareIndex: number;
+  readonly custodian: string;
+  readonly label: string;
+  readonly delivery: DeliveryStatus;
+  /** The last proof of possession. */
+  readonly lastProvenAt?: number;
+  /** The latest inventory verdict and when it was recorded. */
+  readonly lastResult?: InventoryVerdict;
+  readonly lastCheckedAt?: number;
+  /** Proven within the maximum age, and no later verdict says otherwise. */
+  readonly attested: boolean;
+  readonly overdue?: OverdueReason;
+}
+
+export type OverdueReason = 'challenge-unanswered' | 'attestation-stale';
+
+/**
+ * A custodian the inventory has not heard from in time: the latest challenge that named one of its
+ * shares expired unanswered (or its answer left the share out), or the last proof of possession of
+ * a share (or, never proven, its delivery) is older than the maximum age.
+ */
+export interface OverdueCustodian {
+  readonly custodian: string;
+  readonly label: string;
+  readonly reason: OverdueReason;
+  /** Since when it is overdue. */
+  readonly since: number;
+  readonly shareIndexes: readonly number[];
+  readonly challengeId?: string;
+}
+
+/** The inventory of one key and node's active set (seeds SOP §4.3, §9). */
+export interface InventoryStatus {
+  readonly keyId: string;
+  readonly nodeId: string;
+  readonly setId: string;
+  readonly epoch: number;
+  readonly threshold: number;
+  readonly serverSharesHeld: number;
+  readonly externalDelivered: number;
+  readonly externalConfirmed: number;
+  readonly externalAttested: number;
+  readonly externalFailed: number;
+  /** serverSharesHeld + externalAttested reach the threshold. */
+  readonly recoverable: boolean;
+  readonly overdueCustodians: readonly OverdueCustodian[];
+  readonly shares: readonly InventoryShare[];
+  readonly maxAgeSeconds: number;
+}
+
+/** One custodian's inventory across every active set. */
+export interface CustodianInventory {
+  readonly custodian: string;
+  readonly label: string;
+  readonly enabled: boolean;
+  /** Delivered or confirmed shares of active sets the custodian should hold. */
+  readonly sharesExpected: number;
+  readonly sharesAttested: number;
+  readonly lastChallenge?: {
+    readonly challengeId: string;
+    readonly createdAt: number;
+    readonly notAfter: number;
+    readonly answeredAt?: number;
+    /** answered; open (can still be answered); expired (unanswered past notAfter). */
+    readonly state: 'answered' | 'open' | 'expired';
+  };
+  readonly lastProvenAt?: number;
+  readonly overdue?: OverdueReason;
 }
 
 /** Which server-held shares a delete / rollback / purge applies to. */

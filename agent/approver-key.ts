@@ -1,7 +1,9 @@
 /**
  * An approver's own key, on the approver's own machine (issue 3, "Recovery": an approval is a
  * signature by an approver's own key over the session's details, made where the approver keeps
- * that key; docs/protocol.md §4.5). Used by `npm run agent -- approver keygen|sign`; nothing here
+ * that key; docs/protocol.md §4.5). The same key approves hard deletions of server-retained shares
+ * (issue 5, "Deletion"; docs/protocol.md §4.11): `approver sign` reads either kind of details file
+ * and signs the matching message. Used by `npm run agent -- approver keygen|sign`; nothing here
  * needs an agent data directory.
  *
  * Files written by {@link createApproverKey} into the chosen folder (0700):
@@ -21,13 +23,16 @@ import {
   comparisonCode,
   createApproverIdentity,
   decodeCanonical,
+  deletionDetailsSchema,
   label,
   makeApproval,
+  makeDeletionApproval,
   makeApproverCard,
   openApproverCard,
   parseWith,
   sessionDetailsSchema,
   signingKeyFromSeed,
+  type DeletionDetails,
   type SessionDetails,
   type SigningKey,
 } from '../shared/protocol';
@@ -168,4 +173,52 @@ export function signApproval(key: ApproverKey, details: SessionDetails, nowSecon
     throw new CustosError('EXPIRED', `This recovery session expired at ${new Date(details.not_after * 1000).toISOString()}; ask ops to open a new one.`);
   }
   return makeApproval({ session: details, approver_name: key.name, approved_at: nowSeconds }, key.signing);
+}
+
+/** What an approver is asked to sign: a recovery session's details or a deletion's details. */
+export type ApprovalSubject = { readonly kind: 'session'; readonly details: SessionDetails } | { readonly kind: 'deletion'; readonly details: DeletionDetails };
+
+/**
+ * Reads a details file (canonical CBOR, as `session open --out` or `delete request --out` writes
+ * it) and says which kind it is. The two kinds have different fields, so a file is never both.
+ */
+export function readApprovalSubject(bytes: Uint8Array): ApprovalSubject {
+  const value = decodeCanonical(bytes, 'details file');
+  const session = sessionDetailsSchema.safeParse(value);
+  if (session.success) return { kind: 'session', details: session.data };
+  const isDeletion = typeof value === 'object' && value !== null && 'deletion_id' in value;
+  if (isDeletion) return { kind: 'deletion', details: parseWith(deletionDetailsSchema, value, 'deletion details') };
+  return { kind: 'session', details: parseWith(sessionDetailsSchema, value, 'session details') };
+}
+
+const PURPOSE_TEXT: Record<DeletionDetails['purpose'], string> = {
+  'zero-retention': "zero retention: afterwards the server keeps NO share of this node's current backup set; only the custodians can recover it",
+  'superseded-set': 'old backup set replaced by a newer one (rotation)',
+  'reduce-retention': 'fewer server-retained shares of the current backup set',
+};
+
+/** The details of a deletion an approver reads before signing, in plain words (label, value). */
+export function describeDeletion(d: DeletionDetails, nowSeconds: number): [string, string][] {
+  const left = d.not_after - nowSeconds;
+  const remaining = left <= 0 ? 'expired' : left < 3600 ? `in ${String(Math.ceil(left / 60))} min` : `in ${(left / 3600).toFixed(1)} h`;
+  const at = (t: number): string => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+  return [
+    ['action', 'DESTROY server-retained backup shares (cannot be undone)'],
+    ['key', d.key_id],
+    ['node', d.node_id],
+    ['backup set', `${toHex(d.set_id)} (epoch ${String(d.epoch)})`],
+    ['shares', d.share_indexes.join(', ')],
+    ['purpose', PURPOSE_TEXT[d.purpose]],
+    ['not before', `${at(d.cooling_ends_at)} (end of the cooling-off period)`],
+    ['deletion', toHex(d.deletion_id)],
+    ['valid until', `${at(d.not_after)} (${remaining})`],
+  ];
+}
+
+/** Signs an approval of exactly this deletion; refuses an expired one. */
+export function signDeletionApproval(key: ApproverKey, details: DeletionDetails, nowSeconds: number): Uint8Array {
+  if (nowSeconds > details.not_after) {
+    throw new CustosError('EXPIRED', `This deletion expired at ${new Date(details.not_after * 1000).toISOString()}; ask ops for a new one.`);
+  }
+  return makeDeletionApproval({ deletion: details, approver_name: key.name, approved_at: nowSeconds }, key.signing);
 }

@@ -4,7 +4,8 @@
  * Every entry carries the SOP's fields — key_id, node_id, share_index, envelope hash, signature,
  * version, timestamp, operator, approver, target entity, result and failure reason — for the SOP's
  * events (generate, deliver, confirm, inspect, drill, recover, delete, rollback) and the agent's own
- * (init, register, import). Entries live in the `audit_log` table of the agent database, which
+ * (init, register, import, configure). Inventory challenges and attestations (SOP §4.3 盘点) are
+ * `inspect` events. Entries live in the `audit_log` table of the agent database, which
  * triggers make append-only for every ordinary writer.
  *
  *   entry  = canonical JSON (keys sorted, no whitespace, integers only) of
@@ -35,6 +36,7 @@ export const AUDIT_EVENTS = [
   'recover',
   'delete',
   'rollback',
+  'configure',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 export type AuditResult = 'ok' | 'refused' | 'failed';

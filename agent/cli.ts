@@ -20,9 +20,31 @@ import { toHex } from '../shared/bytes';
 import { fileHash } from '../shared/crypto/hash';
 import { CustosError } from '../shared/errors';
 import { FrameAssembler } from '../shared/qr/ur';
-import type { BackupResult, BackupStatus, CustodianRole, NodeRecord, RecoveryOutcome, ServerShareRecord, SessionView, ShareStatus } from './api';
+import type {
+  AgentSettings,
+  BackupResult,
+  BackupStatus,
+  CustodianRole,
+  DeletionView,
+  InventoryStatus,
+  NodeRecord,
+  RecoveryOutcome,
+  ServerShareRecord,
+  SessionView,
+  ShareStatus,
+} from './api';
 import { CUSTODIAN_ROLES } from './api';
-import { APPROVER_CARD_FILE, APPROVER_KEY_FILE, createApproverKey, describeSession, readApproverKey, readSessionDetails, signApproval } from './approver-key';
+import {
+  APPROVER_CARD_FILE,
+  APPROVER_KEY_FILE,
+  createApproverKey,
+  describeDeletion,
+  describeSession,
+  readApprovalSubject,
+  readApproverKey,
+  signApproval,
+  signDeletionApproval,
+} from './approver-key';
 import { AgentError, isCodedError, toPublicError } from './errors';
 import { exists, writeFileAtomic } from './fs-atomic';
 import { AgentMetrics, isLoopback, startMetricsServer, type RunningMetricsServer } from './metrics';
@@ -56,13 +78,25 @@ Agent (every command below takes --data DIR, or CUSTOS_AGENT_DATA):
   session show --session-id S | session list [--key-id K --node-id N] | session cancel --session-id S
   status [--key-id K --node-id N]             one node, or every node
   shares --key-id K --node-id N               server-held share records (never their secrets)
-  delete soft|rollback|purge --key-id K --node-id N [--set-id S] [--index 1,2]
+  delete soft|rollback --key-id K --node-id N [--set-id S] [--index 1,2]
+  delete request --key-id K --node-id N [--set-id S] [--index 1,2] [--ttl S] --out FILE
+                                              a hard delete of soft-deleted shares; FILE is what 2 approvers sign
+  delete approve --deletion-id D --approval FILE [--approval FILE...]
+  delete purge --deletion-id D                destroys the shares (after cooling-off, 2 approvals; zero retention
+                                              also needs every receipt and a passed external-only drill of the set)
+  delete show --deletion-id D | delete list [--key-id K --node-id N] | delete details --deletion-id D --out FILE
+  delete cancel --deletion-id D
+  inventory challenge --custodian FP --out FILE [--ttl S]   a signed challenge for one custodian
+  inventory submit FILE...                    the custodians' attestations (exit 3 if a share is not proven)
+  inventory status [--key-id K --node-id N]   per custodian, or per share of one node (exit 3 if overdue or failed)
+  settings show | settings set [--deletion-cooling 7d] [--inventory-max-age 90d] [--challenge-ttl 7d]
   drill record --key-id K --node-id N --mode M --result ok|failed --duration-ms MS [--note TEXT]
   audit verify | audit export --out FILE | audit show [--from SEQ] [--limit N]
 
 Approver, on the approver's own machine (no --data):
   approver keygen --out DIR --name NAME       writes ${APPROVER_KEY_FILE} (0600, secret) and ${APPROVER_CARD_FILE}
-  approver sign --key FILE --session FILE --out FILE [--yes]
+  approver sign --key FILE --session FILE --out FILE [--yes]    a recovery session's details
+  approver sign --key FILE --deletion FILE --out FILE [--yes]   a deletion's details (delete request --out)
 
 Everywhere: --json (one JSON object on stdout), --debug (stack traces), --quiet (no progress),
 --operator NAME (audit log; default the OS user). Fingerprints and session ids may be shortened
@@ -112,6 +146,12 @@ const OPTIONS = {
   note: { type: 'string' },
   from: { type: 'string' },
   limit: { type: 'string' },
+  deletion: { type: 'string' },
+  'deletion-id': { type: 'string' },
+  custodian: { type: 'string' },
+  'deletion-cooling': { type: 'string' },
+  'inventory-max-age': { type: 'string' },
+  'challenge-ttl': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
@@ -549,32 +589,52 @@ async function approver(ctx: Ctx, sub: string | undefined): Promise<Outcome> {
 
 function approverSign(ctx: Ctx): Outcome {
   const { values } = ctx;
-  const details = readSessionDetails(readInput(need(values, 'session'), 'session details', 4096));
+  if (values.session !== undefined && values.deletion !== undefined) throw usage('Give --session FILE or --deletion FILE, not both.');
+  const detailsFile = values.session ?? values.deletion;
+  if (detailsFile === undefined || detailsFile === '') throw usage('--session FILE (a recovery session) or --deletion FILE (a deletion) is required here.');
+  const subject = readApprovalSubject(readInput(detailsFile, 'details', 4096));
   const out = need(values, 'out');
   const key = readApproverKey(need(values, 'key'));
   try {
     const now = Math.floor(Date.now() / 1000);
-    const described = describeSession(details, now);
-    const header = ['Recovery session to approve (compare every line with the incident ticket):', ...pairs([...described, ['signing as', `${key.name} (code ${key.code})`]])];
-    const summary = {
-      sessionId: toHex(details.session_id),
-      incidentId: details.incident_id,
-      keyId: details.key_id,
-      nodeId: details.node_id,
-      setId: toHex(details.set_id),
-      epoch: details.epoch,
-      mode: details.mode,
-      notAfter: details.not_after,
-    };
+    const isSession = subject.kind === 'session';
+    const described = isSession ? describeSession(subject.details, now) : describeDeletion(subject.details, now);
+    const intro = isSession ? 'Recovery session to approve (compare every line with the incident ticket):' : 'Deletion to approve (compare every line with the change ticket):';
+    const header = [intro, ...pairs([...described, ['signing as', `${key.name} (code ${key.code})`]])];
+    const summary: Record<string, unknown> =
+      subject.kind === 'session'
+        ? {
+            sessionId: toHex(subject.details.session_id),
+            incidentId: subject.details.incident_id,
+            keyId: subject.details.key_id,
+            nodeId: subject.details.node_id,
+            setId: toHex(subject.details.set_id),
+            epoch: subject.details.epoch,
+            mode: subject.details.mode,
+            notAfter: subject.details.not_after,
+          }
+        : {
+            deletionId: toHex(subject.details.deletion_id),
+            keyId: subject.details.key_id,
+            nodeId: subject.details.node_id,
+            setId: toHex(subject.details.set_id),
+            epoch: subject.details.epoch,
+            shareIndexes: subject.details.share_indexes,
+            purpose: subject.details.purpose,
+            coolingEndsAt: subject.details.cooling_ends_at,
+            notAfter: subject.details.not_after,
+          };
+    const what = isSession ? 'session' : 'deletion';
     if (values.yes !== true) {
       ctx.io[values.json === true ? 'stderr' : 'stdout'](`${header.join('\n')}\n`);
-      throw new CliError('CONFIRMATION_REQUIRED', 'Nothing was signed. Review the details above; to approve exactly this session, run again with --yes.', { session: summary });
+      throw new CliError('CONFIRMATION_REQUIRED', `Nothing was signed. Review the details above; to approve exactly this ${what}, run again with --yes.`, { [what]: summary });
     }
-    const approval = signApproval(key, details, now);
+    const approval = subject.kind === 'session' ? signApproval(key, subject.details, now) : signDeletionApproval(key, subject.details, now);
     const file = writeNew(out, approval, 0o644);
+    const next = isSession ? 'session approve --approval FILE' : 'delete approve --approval FILE';
     return {
-      data: { approval: file, approver: { name: key.name, fingerprint: key.fingerprint, code: key.code }, session: summary },
-      lines: [...header, `Signed. Approval written to ${file}; send it to ops (session approve --approval FILE).`],
+      data: { approval: file, approver: { name: key.name, fingerprint: key.fingerprint, code: key.code }, [what]: summary },
+      lines: [...header, `Signed. Approval written to ${file}; send it to ops (${next}).`],
     };
   } finally {
     key.close();
@@ -1009,6 +1069,20 @@ function statusLines(s: BackupStatus): string[] {
       ['external', `${String(external)}: ${String(s.externalDelivered)} delivered, ${String(s.externalConfirmed)} confirmed`],
       ['external only', s.externalOnlyRecoverable === true ? 'recoverable without the server' : 'not enough confirmed shares without the server'],
       ['last drill', s.lastDrill === undefined ? 'never' : `${iso(s.lastDrill.at)} ${s.lastDrill.ok ? 'passed' : 'FAILED'} (${s.lastDrill.mode}, ${String(s.lastDrill.durationMs)} ms)`],
+      ...(s.zeroRetention === true
+        ? ([['zero retention', `yes: the server holds no share of this node${s.zeroRetentionSince === undefined ? '' : ` (since ${iso(s.zeroRetentionSince)})`}`]] as const)
+        : s.serverSharesSoftDeleted !== undefined && s.serverSharesSoftDeleted > 0
+          ? ([['soft-deleted', `${String(s.serverSharesSoftDeleted)} server share(s) cooling off (delete rollback keeps them)`]] as const)
+          : []),
+      ...(s.inventory === undefined
+        ? []
+        : ([
+            [
+              'inventory',
+              `${String(s.inventory.externalAttested)} external share(s) proven lately, ${s.inventory.recoverable ? 'recoverable from proven shares' : 'NOT recoverable from proven shares'}${s.inventory.externalFailed > 0 ? `, ${String(s.inventory.externalFailed)} missing or badly proven` : ''}`,
+            ],
+            ['overdue', s.inventory.overdueCustodians.length === 0 ? 'none' : s.inventory.overdueCustodians.map(short).join(', ')],
+          ] as const)),
     ]),
   ];
 }
@@ -1029,10 +1103,10 @@ async function status(ctx: Ctx): Promise<Outcome> {
         nodes.length === 0
           ? ['No key shares imported yet.']
           : table([
-              ['KEY', 'NODE', 'SET', 'T/N', 'SERVER', 'DELIVERED', 'CONFIRMED', 'RECOVERABLE', 'LAST DRILL'],
+              ['KEY', 'NODE', 'SET', 'T/N', 'SERVER', 'DELIVERED', 'CONFIRMED', 'RECOVERABLE', 'LAST DRILL', 'ATTESTED', 'OVERDUE'],
               ...all.map(({ node, status: s }) =>
                 s === undefined
-                  ? [node.keyId, node.nodeId, 'none', '-', '-', '-', '-', 'NO', '-']
+                  ? [node.keyId, node.nodeId, 'none', '-', '-', '-', '-', 'NO', '-', '-', '-']
                   : [
                       s.keyId,
                       s.nodeId,
@@ -1043,6 +1117,8 @@ async function status(ctx: Ctx): Promise<Outcome> {
                       String(s.externalConfirmed),
                       s.recoverable ? 'yes' : 'NO',
                       s.lastDrill === undefined ? 'never' : `${iso(s.lastDrill.at)} ${s.lastDrill.ok ? 'ok' : 'FAILED'}`,
+                      s.inventory === undefined ? '-' : String(s.inventory.externalAttested),
+                      s.inventory === undefined ? '-' : String(s.inventory.overdueCustodians.length),
                     ],
               ),
             ]),
@@ -1063,17 +1139,299 @@ async function shares(ctx: Ctx): Promise<Outcome> {
   return { data: { shares: list }, lines: list.length === 0 ? ['This node has no server-held shares.'] : shareTable(list) };
 }
 
+function deletionLines(d: DeletionView): string[] {
+  return [
+    `Deletion ${d.deletionId}: ${d.state}`,
+    ...pairs([
+      ['key / node', `${d.keyId} / ${d.nodeId}`],
+      ['backup set', `${d.setId} (epoch ${String(d.epoch)})`],
+      ['shares', d.shareIndexes.join(', ')],
+      ['purpose', d.purpose],
+      ['not before', `${iso(d.coolingEndsAt)} (end of the cooling-off period)`],
+      ['valid until', iso(d.notAfter)],
+      ['approvals', d.approvals.length === 0 ? 'none yet (2 needed)' : d.approvals.map((x) => `${x.name} (${short(x.approver)})`).join(', ')],
+      ['requested by', `${d.operator} at ${iso(d.createdAt)}`],
+    ]),
+    ...d.blockers.map((b) => `  waiting: ${b.message} (${b.code})`),
+  ];
+}
+
+function deletionId(ctx: Ctx, agent: Agent): string {
+  return resolveId(
+    need(ctx.values, 'deletion-id'),
+    agent.listDeletions().map((d) => d.deletionId),
+    'deletion id',
+    32,
+  );
+}
+
 async function deletion(ctx: Ctx, sub: string | undefined): Promise<Outcome> {
   const { values: v } = ctx;
-  if (sub !== 'soft' && sub !== 'rollback' && sub !== 'purge') throw usage('delete soft | rollback | purge --key-id K --node-id N [--set-id S] [--index 1,2]');
-  const { keyId, nodeId } = keyNode(v);
-  const indexes = indexList(v.index, 'index');
-  const sel = { keyId, nodeId, ...(v['set-id'] === undefined ? {} : { setId: v['set-id'] }), ...(indexes === undefined ? {} : { indexes }) };
-  const list = await withAgent(ctx, (a) =>
-    sub === 'soft' ? a.softDeleteServerShares(sel, op(v)) : sub === 'rollback' ? a.rollbackServerShares(sel, op(v)) : a.purgeServerShares(sel, op(v)),
-  );
-  const what = { soft: 'soft-deleted (they can be rolled back during the cooling-off period)', rollback: 'restored', purge: 'destroyed' }[sub];
-  return { data: { shares: list }, lines: [`${String(list.length)} server share(s) of ${keyId} / ${nodeId} ${what}.`, ...shareTable(list)] };
+  switch (sub) {
+    case 'soft':
+    case 'rollback': {
+      const { keyId, nodeId } = keyNode(v);
+      const indexes = indexList(v.index, 'index');
+      const sel = { keyId, nodeId, ...(v['set-id'] === undefined ? {} : { setId: v['set-id'] }), ...(indexes === undefined ? {} : { indexes }) };
+      const list = await withAgent(ctx, (a) => (sub === 'soft' ? a.softDeleteServerShares(sel, op(v)) : a.rollbackServerShares(sel, op(v))));
+      const what = sub === 'soft' ? 'soft-deleted (they can be rolled back during the cooling-off period; next: delete request)' : 'restored';
+      return { data: { shares: list }, lines: [`${String(list.length)} server share(s) of ${keyId} / ${nodeId} ${what}.`, ...shareTable(list)] };
+    }
+    case 'request': {
+      const { keyId, nodeId } = keyNode(v);
+      const indexes = indexList(v.index, 'index');
+      const out = need(v, 'out');
+      const ttl = integer(v, 'ttl', 1, 365 * 24 * 3600);
+      if (exists(resolve(out))) throw new AgentError('CONFLICT', `${resolve(out)} exists already; choose another file for the deletion details.`);
+      if (!exists(dirname(resolve(out)))) throw new CliError('IO_FAILED', `The folder ${dirname(resolve(out))} does not exist.`);
+      return withAgent(ctx, async (a) => {
+        const r = await a.requestDeletion(
+          { keyId, nodeId, ...(v['set-id'] === undefined ? {} : { setId: v['set-id'] }), ...(indexes === undefined ? {} : { indexes }) },
+          { ...op(v), ...(ttl === undefined ? {} : { ttlSeconds: ttl }) },
+        );
+        const file = writeNew(out, r.detailsCbor, 0o644);
+        return {
+          data: { deletion: r.deletion, detailsFile: file },
+          lines: [
+            ...deletionLines(r.deletion),
+            `Deletion details written to ${file}. Two approvers each run, on their own machine:`,
+            `  approver sign --key approver.key --deletion ${file} --out approval.cbor`,
+            `then: delete approve --deletion-id ${r.deletion.deletionId} --approval FILE, and after the cooling-off period: delete purge --deletion-id ${r.deletion.deletionId}`,
+          ],
+        };
+      });
+    }
+    case 'details': {
+      const out = need(v, 'out');
+      return withAgent(ctx, (a) => {
+        const did = deletionId(ctx, a);
+        const file = writeNew(out, a.deletionDetails(did).detailsCbor, 0o644);
+        return { data: { deletionId: did, detailsFile: file }, lines: [`Deletion details written to ${file}.`] };
+      });
+    }
+    case 'approve': {
+      const files = [...(v.approval ?? []), ...ctx.args];
+      if (files.length === 0) throw usage('delete approve --deletion-id D --approval FILE');
+      return withAgent(ctx, async (a) => {
+        const did = deletionId(ctx, a);
+        const refused: { file: string; code: string; message: string }[] = [];
+        let view = a.getDeletion(did);
+        for (const f of files) {
+          try {
+            view = await a.approveDeletion(did, readInput(f, 'deletion approval', 4096), op(v));
+          } catch (error) {
+            if (files.length === 1) throw error;
+            refused.push({ file: f, ...publicOf(error) });
+          }
+        }
+        return {
+          data: { deletion: view, refused },
+          lines: [...refused.map((r) => `refused ${r.file}: ${r.message} (${r.code})`), ...deletionLines(view)],
+          exit: refused.length > 0 ? 3 : 0,
+        };
+      });
+    }
+    case 'purge':
+      return withAgent(ctx, async (a) => {
+        const r = await a.purgeServerShares(deletionId(ctx, a), op(v));
+        return {
+          data: { deletion: r.deletion, shares: r.shares, zeroRetention: r.zeroRetention },
+          lines: [
+            `${String(r.shares.length)} server share(s) of ${r.deletion.keyId} / ${r.deletion.nodeId} destroyed (approved by ${r.deletion.approvals.map((x) => x.name).join(' and ')}).`,
+            ...shareTable(r.shares),
+            ...(r.zeroRetention ? ['Zero retention: the server holds no share of this node any more; only its custodians can recover it.'] : []),
+          ],
+        };
+      });
+    case 'show':
+      return withAgent(ctx, (a) => {
+        const d = a.getDeletion(deletionId(ctx, a));
+        return { data: { deletion: d }, lines: deletionLines(d) };
+      });
+    case 'list': {
+      const filter = { ...(v['key-id'] === undefined ? {} : { keyId: v['key-id'] }), ...(v['node-id'] === undefined ? {} : { nodeId: v['node-id'] }) };
+      const list = await withAgent(ctx, (a) => a.listDeletions(filter));
+      return {
+        data: { deletions: list },
+        lines:
+          list.length === 0
+            ? ['No deletions.']
+            : table([
+                ['DELETION', 'STATE', 'KEY', 'NODE', 'EPOCH', 'SHARES', 'PURPOSE', 'APPROVALS', 'NOT BEFORE'],
+                ...list.map((d) => [d.deletionId, d.state, d.keyId, d.nodeId, String(d.epoch), d.shareIndexes.join(','), d.purpose, String(d.approvals.length), iso(d.coolingEndsAt)]),
+              ]),
+      };
+    }
+    case 'cancel':
+      return withAgent(ctx, async (a) => {
+        const d = await a.cancelDeletion(deletionId(ctx, a), op(v));
+        return { data: { deletion: d }, lines: [`Deletion ${d.deletionId} cancelled; its shares stay soft-deleted (delete rollback restores them).`] };
+      });
+    default:
+      throw usage('delete soft | rollback | request | approve | purge | show | list | details | cancel');
+  }
+}
+
+// ───────────────────────────── inventory and settings ─────────────────────────────
+
+function inventoryLines(s: InventoryStatus): string[] {
+  return [
+    `${s.keyId} / ${s.nodeId} (epoch ${String(s.epoch)}): ${s.recoverable ? 'recoverable from proven shares' : 'NOT recoverable from proven shares'}`,
+    ...pairs([
+      ['server shares', `${String(s.serverSharesHeld)} held`],
+      ['external', `${String(s.externalDelivered)} delivered, ${String(s.externalConfirmed)} confirmed, ${String(s.externalAttested)} proven within ${String(Math.round(s.maxAgeSeconds / 86400))} days`],
+      ['overdue', s.overdueCustodians.length === 0 ? 'none' : s.overdueCustodians.map((o) => `${o.label} (${o.reason}, since ${iso(o.since)})`).join('; ')],
+    ]),
+    ...table([
+      ['SHARE', 'CUSTODIAN', 'DELIVERY', 'LAST PROVEN', 'LAST RESULT', 'STATE'],
+      ...s.shares.map((x) => [
+        String(x.shareIndex),
+        x.label,
+        x.delivery,
+        x.lastProvenAt === undefined ? 'never' : iso(x.lastProvenAt),
+        x.lastResult ?? '-',
+        x.attested ? 'attested' : (x.overdue ?? (x.lastResult === 'missing' || x.lastResult === 'bad-proof' ? 'FAILED' : 'not proven')),
+      ]),
+    ]).map((l) => `  ${l}`),
+  ];
+}
+
+async function inventory(ctx: Ctx, sub: string | undefined): Promise<Outcome> {
+  const { values: v } = ctx;
+  switch (sub) {
+    case 'challenge': {
+      const out = need(v, 'out');
+      const ttl = integer(v, 'ttl', 1, 365 * 24 * 3600);
+      if (exists(resolve(out))) throw new AgentError('CONFLICT', `${resolve(out)} exists already; choose another file for the challenge.`);
+      if (!exists(dirname(resolve(out)))) throw new CliError('IO_FAILED', `The folder ${dirname(resolve(out))} does not exist.`);
+      return withAgent(ctx, async (a) => {
+        const fp = custodianFp(a, need(v, 'custodian'));
+        const c = await a.issueInventoryChallenge(fp, { ...op(v), ...(ttl === undefined ? {} : { ttlSeconds: ttl }) });
+        const file = writeNew(out, c.challenge, 0o644);
+        const { challenge: _bytes, ...rest } = c;
+        const label = a.listCustodians().find((x) => x.fingerprint === fp)?.label ?? short(fp);
+        return {
+          data: { challenge: { ...rest, file } },
+          lines: [
+            `Inventory challenge ${c.challengeId} for ${label}: ${String(c.items.length)} share(s), answer by ${iso(c.notAfter)}.`,
+            `Written to ${file}. The custodian answers it (custodian app or CLI); then: inventory submit ATTESTATION_FILE`,
+          ],
+        };
+      });
+    }
+    case 'submit': {
+      if (ctx.args.length === 0) throw usage('inventory submit FILE|DIR...');
+      const files = expandInputs(ctx.args);
+      return withAgent(ctx, async (a) => {
+        const results: Awaited<ReturnType<Agent['submitInventoryAttestation']>>[] = [];
+        const refused: { file: string; code: string; message: string }[] = [];
+        for (const f of files) {
+          try {
+            results.push(await a.submitInventoryAttestation(readInput(f, 'inventory attestation', 1024 * 1024), op(v)));
+          } catch (error) {
+            if (files.length === 1) throw error;
+            refused.push({ file: f, ...publicOf(error) });
+          }
+        }
+        const labels = new Map(a.listCustodians().map((c) => [c.fingerprint, c.label]));
+        const failed = results.reduce((n, r) => n + r.missing + r.badProof + r.notAnswered, 0);
+        return {
+          data: { attestations: results, refused },
+          lines: [
+            ...results.map(
+              (r) =>
+                `${labels.get(r.custodian) ?? short(r.custodian)}: ${String(r.proven)} proven, ${String(r.missing)} missing, ${String(r.badProof)} bad proof, ${String(r.notAnswered)} not answered (challenge ${short(r.challengeId)})`,
+            ),
+            ...results.flatMap((r) => r.items.filter((i) => i.result !== 'proven').map((i) => `  ${i.result.padEnd(12)} ${i.keyId} / ${i.nodeId} share ${String(i.shareIndex)} (epoch ${String(i.epoch)})`)),
+            ...refused.map((r) => `refused ${r.file}: ${r.message} (${r.code})`),
+          ],
+          exit: refused.length > 0 || failed > 0 ? 3 : 0,
+        };
+      });
+    }
+    case 'status': {
+      if (v['key-id'] !== undefined || v['node-id'] !== undefined) {
+        const { keyId, nodeId } = keyNode(v);
+        const s = await withAgent(ctx, (a) => a.inventoryStatus(keyId, nodeId));
+        return { data: { inventory: s }, lines: inventoryLines(s), exit: s.overdueCustodians.length > 0 || s.externalFailed > 0 ? 3 : 0 };
+      }
+      return withAgent(ctx, (a) => {
+        const custodians = a.inventoryCustodians();
+        const nodes = a
+          .listNodes()
+          .filter((n) => n.activeSet !== undefined)
+          .map((n) => a.inventoryStatus(n.keyId, n.nodeId));
+        const overdue = custodians.filter((c) => c.overdue !== undefined).length;
+        return {
+          data: { custodians, nodes },
+          lines: [
+            ...table([
+              ['CUSTODIAN', 'LABEL', 'SHARES', 'ATTESTED', 'LAST CHALLENGE', 'ANSWERED', 'LAST PROVEN', 'OVERDUE'],
+              ...custodians.map((c) => [
+                short(c.custodian),
+                c.label,
+                String(c.sharesExpected),
+                String(c.sharesAttested),
+                c.lastChallenge === undefined ? 'never' : iso(c.lastChallenge.createdAt),
+                c.lastChallenge === undefined ? '-' : c.lastChallenge.answeredAt === undefined ? `no (by ${iso(c.lastChallenge.notAfter)})` : iso(c.lastChallenge.answeredAt),
+                c.lastProvenAt === undefined ? 'never' : iso(c.lastProvenAt),
+                c.overdue ?? '-',
+              ]),
+            ]),
+            `${String(nodes.filter((n) => n.recoverable).length)} of ${String(nodes.length)} backed-up node(s) recoverable from proven shares; ${String(overdue)} custodian(s) overdue.`,
+          ],
+          exit: overdue > 0 ? 3 : 0,
+        };
+      });
+    }
+    default:
+      throw usage('inventory challenge --custodian FP --out FILE | submit FILE... | status [--key-id K --node-id N]');
+  }
+}
+
+/** "7d", "36h", "90m", "3600s" or plain seconds, to seconds. */
+function duration(values: Values, name: StringOption): number | undefined {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  const m = /^([0-9]{1,9})([smhd]?)$/.exec(text.trim());
+  if (m === null) throw usage(`--${name} is a duration such as 7d, 36h, 90m or 3600s; got "${text}".`);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] ?? ''] ?? 1;
+  return Number(m[1]) * unit;
+}
+
+function settingsLines(s: AgentSettings): string[] {
+  const days = (x: number): string => (x % 86400 === 0 ? `${String(x / 86400)} day(s)` : x % 3600 === 0 ? `${String(x / 3600)} hour(s)` : `${String(x)} s`);
+  return pairs([
+    ['deletion cooling-off', days(s.deletionCoolingSeconds)],
+    ['inventory max age', days(s.inventoryMaxAgeSeconds)],
+    ['challenge lifetime', days(s.inventoryChallengeTtlSeconds)],
+  ]);
+}
+
+async function settings(ctx: Ctx, sub: string | undefined): Promise<Outcome> {
+  const { values: v } = ctx;
+  if (sub === 'show') {
+    const s = await withAgent(ctx, (a) => a.getSettings());
+    return { data: { settings: s }, lines: ['Settings:', ...settingsLines(s)] };
+  }
+  if (sub === 'set') {
+    const cooling = duration(v, 'deletion-cooling');
+    const maxAge = duration(v, 'inventory-max-age');
+    const ttl = duration(v, 'challenge-ttl');
+    if (cooling === undefined && maxAge === undefined && ttl === undefined) throw usage('settings set [--deletion-cooling 7d] [--inventory-max-age 90d] [--challenge-ttl 7d]');
+    const s = await withAgent(ctx, (a) =>
+      a.updateSettings(
+        {
+          ...(cooling === undefined ? {} : { deletionCoolingSeconds: cooling }),
+          ...(maxAge === undefined ? {} : { inventoryMaxAgeSeconds: maxAge }),
+          ...(ttl === undefined ? {} : { inventoryChallengeTtlSeconds: ttl }),
+        },
+        op(v),
+      ),
+    );
+    return { data: { settings: s }, lines: ['Settings changed (audited):', ...settingsLines(s)] };
+  }
+  throw usage('settings show | set [--deletion-cooling 7d] [--inventory-max-age 90d] [--challenge-ttl 7d]');
 }
 
 async function drill(ctx: Ctx, sub: string | undefined): Promise<Outcome> {
@@ -1178,6 +1536,10 @@ async function run(ctx: Ctx, command: string | undefined, sub: string | undefine
       return shares(ctx);
     case 'delete':
       return deletion(ctx, sub);
+    case 'inventory':
+      return inventory(ctx, sub);
+    case 'settings':
+      return settings(ctx, sub);
     case 'drill':
       return drill(ctx, sub);
     case 'audit':
@@ -1188,7 +1550,7 @@ async function run(ctx: Ctx, command: string | undefined, sub: string | undefine
 }
 
 /** Commands whose second word is a subcommand (the rest are positional arguments). */
-const WITH_SUB = new Set(['custodian', 'approver', 'keyshare', 'delivery', 'session', 'delete', 'drill', 'audit']);
+const WITH_SUB = new Set(['custodian', 'approver', 'keyshare', 'delivery', 'session', 'delete', 'inventory', 'settings', 'drill', 'audit']);
 
 /** JSON on one line; byte arrays (never expected in output) as hex rather than "{0:…}". */
 function toJson(value: unknown): string {

@@ -4,8 +4,8 @@
  * secret column, a recovery session's age identity, holds a KEK-sealed blob (agent/secret-store.ts)
  * and is set to NULL when the session ends or expires (a CHECK constraint ties the two together).
  *
- * Times in `*_at` columns are milliseconds since the Unix epoch, except `not_after` and
- * `approved_at`, which are the protocol's seconds. Ids that are bytes on the wire (set_id,
+ * Times in `*_at` columns are milliseconds since the Unix epoch, except `not_after`,
+ * `approved_at` and `cooling_ends_at`, which are the protocol's seconds. Ids that are bytes on the wire (set_id,
  * session_id, fingerprints) are lower-case hex.
  *
  * Migrations are numbered; `PRAGMA user_version` records the last one applied. Add a migration,
@@ -171,6 +171,70 @@ CREATE TABLE drills (
 ) STRICT;
 CREATE INDEX drills_node ON drills (key_id, node_id, at);
 ` + AUDIT_SCHEMA,
+  // 2: hard deletions with their two approvals (issue 5, "Deletion"), inventory challenges and
+  // their verdicts (issue 5, "Inventory"), and the last inventory verdict of every external share.
+  `
+CREATE TABLE deletions (
+  deletion_id     TEXT PRIMARY KEY CHECK (length(deletion_id) = 32),
+  set_id          TEXT NOT NULL REFERENCES backup_sets (set_id),
+  key_id          TEXT NOT NULL,
+  node_id         TEXT NOT NULL,
+  epoch           INTEGER NOT NULL,
+  share_indexes   TEXT NOT NULL,
+  purpose         TEXT NOT NULL CHECK (purpose IN ('zero-retention', 'superseded-set', 'reduce-retention')),
+  details         BLOB NOT NULL,
+  cooling_ends_at INTEGER NOT NULL,
+  not_after       INTEGER NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('awaiting-approvals', 'approved', 'completed', 'cancelled', 'expired')),
+  operator        TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  ended_at        INTEGER,
+  outcome         TEXT
+) STRICT;
+CREATE INDEX deletions_node ON deletions (key_id, node_id);
+
+CREATE TABLE deletion_approvals (
+  deletion_id   TEXT NOT NULL REFERENCES deletions (deletion_id),
+  approver      TEXT NOT NULL REFERENCES approvers (fingerprint),
+  approval      BLOB NOT NULL,
+  approver_name TEXT NOT NULL,
+  approved_at   INTEGER NOT NULL,
+  added_at      INTEGER NOT NULL,
+  PRIMARY KEY (deletion_id, approver)
+) STRICT;
+
+CREATE TABLE inventory_challenges (
+  challenge_id     TEXT PRIMARY KEY CHECK (length(challenge_id) = 32),
+  custodian        TEXT NOT NULL REFERENCES custodians (fingerprint),
+  challenge        BLOB NOT NULL,
+  challenge_sha256 TEXT NOT NULL,
+  items            INTEGER NOT NULL,
+  not_after        INTEGER NOT NULL,
+  operator         TEXT NOT NULL,
+  created_at       INTEGER NOT NULL,
+  attestation      BLOB,
+  answered_at      INTEGER,
+  proven           INTEGER,
+  missing          INTEGER,
+  bad_proof        INTEGER,
+  not_answered     INTEGER,
+  CHECK ((attestation IS NULL) = (answered_at IS NULL))
+) STRICT;
+CREATE INDEX inventory_challenges_custodian ON inventory_challenges (custodian, created_at);
+
+CREATE TABLE inventory_items (
+  challenge_id TEXT NOT NULL REFERENCES inventory_challenges (challenge_id),
+  set_id       TEXT NOT NULL REFERENCES backup_sets (set_id),
+  share_index  INTEGER NOT NULL CHECK (share_index BETWEEN 1 AND 255),
+  result       TEXT CHECK (result IN ('proven', 'missing', 'bad-proof', 'not-answered')),
+  PRIMARY KEY (challenge_id, set_id, share_index)
+) STRICT;
+CREATE INDEX inventory_items_share ON inventory_items (set_id, share_index);
+
+ALTER TABLE deliveries ADD COLUMN last_proven_at INTEGER;
+ALTER TABLE deliveries ADD COLUMN inventory_result TEXT CHECK (inventory_result IN ('proven', 'missing', 'bad-proof', 'not-answered'));
+ALTER TABLE deliveries ADD COLUMN inventory_at INTEGER;
+`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -291,6 +355,11 @@ export interface DeliveryRow {
   delivered_at: number | null;
   confirmed_at: number | null;
   updated_at: number;
+  /** Last time (ms) the custodian proved possession in an inventory attestation. */
+  last_proven_at: number | null;
+  /** The latest inventory verdict for this share, and when (ms) it was recorded. */
+  inventory_result: InventoryResult | null;
+  inventory_at: number | null;
 }
 
 export interface RetainedShareRow {
@@ -353,4 +422,54 @@ export interface DrillRow {
   session_id: string | null;
   note: string | null;
   at: number;
+}
+
+export type InventoryResult = 'proven' | 'missing' | 'bad-proof' | 'not-answered';
+
+export interface DeletionRow {
+  deletion_id: string;
+  set_id: string;
+  key_id: string;
+  node_id: string;
+  epoch: number;
+  /** JSON array of share indexes, increasing. */
+  share_indexes: string;
+  purpose: 'zero-retention' | 'superseded-set' | 'reduce-retention';
+  /** Canonical CBOR of the deletion details the approvers sign. */
+  details: Uint8Array;
+  /** Seconds (protocol time). */
+  cooling_ends_at: number;
+  not_after: number;
+  state: 'awaiting-approvals' | 'approved' | 'completed' | 'cancelled' | 'expired';
+  operator: string;
+  created_at: number;
+  ended_at: number | null;
+  outcome: string | null;
+}
+
+export interface DeletionApprovalRow {
+  deletion_id: string;
+  approver: string;
+  approval: Uint8Array;
+  approver_name: string;
+  approved_at: number;
+  added_at: number;
+}
+
+export interface ChallengeRow {
+  challenge_id: string;
+  custodian: string;
+  challenge: Uint8Array;
+  challenge_sha256: string;
+  items: number;
+  /** Seconds (protocol time). */
+  not_after: number;
+  operator: string;
+  created_at: number;
+  attestation: Uint8Array | null;
+  answered_at: number | null;
+  proven: number | null;
+  missing: number | null;
+  bad_proof: number | null;
+  not_answered: number | null;
 }

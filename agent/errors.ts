@@ -25,6 +25,12 @@ export const AGENT_ERROR_CODES = [
   'FAILED_PRECONDITION',
   /** A receipt names an envelope other than the one the agent sent for that share. */
   'ENVELOPE_MISMATCH',
+  /** A hard delete asked for before the cooling-off period of a soft delete ended (rollback is still possible). */
+  'COOLING_OFF',
+  /** Zero retention without a passed external-only recovery drill of that same backup set. */
+  'DRILL_REQUIRED',
+  /** Zero retention while some external share of the set has no accepting receipt from its custodian. */
+  'RECEIPTS_REQUIRED',
   /** A bug or an unexpected environment failure; the cause is logged locally only. */
   'INTERNAL',
 ] as const;
@@ -97,6 +103,9 @@ export const GRPC_STATUS_HINT: Readonly<Record<AnyErrorCode, string>> = {
   CONFLICT: 'ALREADY_EXISTS',
   FAILED_PRECONDITION: 'FAILED_PRECONDITION',
   ENVELOPE_MISMATCH: 'FAILED_PRECONDITION',
+  COOLING_OFF: 'FAILED_PRECONDITION',
+  DRILL_REQUIRED: 'FAILED_PRECONDITION',
+  RECEIPTS_REQUIRED: 'FAILED_PRECONDITION',
   INTERNAL: 'INTERNAL',
   MALFORMED: 'INVALID_ARGUMENT',
   VERSION_UNSUPPORTED: 'INVALID_ARGUMENT',

@@ -41,6 +41,8 @@ function checkHex(value: unknown, bytes: number, what: string): string {
 export const checkSetId = (value: unknown): string => checkHex(value, 16, 'set_id');
 export const checkSessionId = (value: unknown): string => checkHex(value, 16, 'session_id');
 export const checkFingerprint = (value: unknown): string => checkHex(value, 32, 'fingerprint');
+export const checkDeletionId = (value: unknown): string => checkHex(value, 16, 'deletion_id');
+export const checkChallengeId = (value: unknown): string => checkHex(value, 16, 'challenge_id');
 
 export function checkShareIndex(value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 255) {

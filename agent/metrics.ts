@@ -6,7 +6,9 @@
  *
  * Three sources, refreshed when scraped ({@link AgentMetrics.render}):
  * - the agent's state (gauges): per key and node, the active backup set's coverage, the
- *   recoverable flags, the delivery confirmation ratio and the last drill; sessions, registries.
+ *   recoverable flags, the delivery confirmation ratio, the last drill, zero retention and the
+ *   inventory (`custos_inventory_*`: shares proven lately, failed proofs, overdue custodians);
+ *   sessions, registries, open deletions.
  * - the agent's audit log (counters): read incrementally from a cursor, so what the CLI or a drill
  *   did in another process against the same data directory is counted too: drills and their
  *   durations, recovery attempts by result, delivery failures by reason, every event by result.
@@ -31,7 +33,9 @@ import type { Agent } from './service';
 export type MetricsSource = Pick<
   Agent,
   'fingerprint' | 'kekId' | 'listNodes' | 'getBackupStatus' | 'queryShareStatus' | 'listSessions' | 'listCustodians' | 'listApprovers' | 'auditEntries'
->;
+> &
+  /** Optional so a narrower source still works; without them the inventory and deletion series are absent. */
+  Partial<Pick<Agent, 'inventoryStatus' | 'inventoryCustodians' | 'listDeletions'>>;
 
 export interface MetricsOptions {
   /** Also export prom-client's process and Node.js metrics (default true). */
@@ -84,7 +88,17 @@ export class AgentMetrics {
   readonly #drillAt: Gauge<'key_id' | 'node_id'>;
   readonly #drillOk: Gauge<'key_id' | 'node_id'>;
   readonly #drillSeconds: Gauge<'key_id' | 'node_id'>;
+  readonly #softDeleted: Gauge<'key_id' | 'node_id'>;
+  readonly #zeroRetention: Gauge<'key_id' | 'node_id'>;
+  readonly #invAttested: Gauge<'key_id' | 'node_id'>;
+  readonly #invFailed: Gauge<'key_id' | 'node_id'>;
+  readonly #invRecoverable: Gauge<'key_id' | 'node_id'>;
+  readonly #invOverdue: Gauge<'key_id' | 'node_id'>;
+  readonly #invOldestProof: Gauge<'key_id' | 'node_id'>;
   // ── state gauges, agent-wide ──
+  readonly #invCustodiansOverdue: Gauge<'reason'>;
+  readonly #invChallenges: Gauge<'state'>;
+  readonly #deletionsOpen: Gauge<'state'>;
   readonly #nodes: Gauge;
   readonly #sessions: Gauge<'state'>;
   readonly #custodians: Gauge<'enabled'>;
@@ -129,11 +143,34 @@ export class AgentMetrics {
     this.#drillAt = nodeGauge('custos_drill_last_timestamp_seconds', 'Unix time of the last recovery drill of the node; 0 when it never had one.');
     this.#drillOk = nodeGauge('custos_drill_last_success', '1 when the last drill of the node passed, 0 when it failed or there was none.');
     this.#drillSeconds = nodeGauge('custos_drill_last_duration_seconds', 'Duration of the last drill of the node.');
+    this.#softDeleted = nodeGauge('custos_backup_server_shares_soft_deleted', 'Server-retained shares of the active set that are soft-deleted (cooling off; they can still be rolled back).');
+    this.#zeroRetention = nodeGauge('custos_backup_zero_retention', '1 when the server holds no share of the node any more (any set): zero retention.');
+    this.#invAttested = nodeGauge('custos_inventory_external_attested', 'External shares of the active set whose custodian proved possession within the inventory maximum age.');
+    this.#invFailed = nodeGauge('custos_inventory_external_failed', "External shares whose custodian's latest attestation reported them missing or carried a proof that does not verify.");
+    this.#invRecoverable = nodeGauge('custos_inventory_recoverable', '1 when server-held shares plus external shares proven lately reach the threshold.');
+    this.#invOverdue = nodeGauge('custos_inventory_overdue_custodians', 'Custodians of the active set that are overdue: a challenge expired unanswered, or their last proof is older than the maximum age.');
+    this.#invOldestProof = nodeGauge(
+      'custos_inventory_oldest_proof_timestamp_seconds',
+      'Unix time of the oldest last proof of possession among the delivered external shares of the active set; 0 when one was never proven.',
+    );
 
     this.#nodes = new Gauge({ name: 'custos_nodes', help: 'Key shares (key and node) imported into this agent.', registers });
     this.#sessions = new Gauge({ name: 'custos_recovery_sessions', help: 'Recovery sessions by state.', labelNames: ['state'], registers });
     this.#custodians = new Gauge({ name: 'custos_custodians', help: 'Registered custodians.', labelNames: ['enabled'], registers });
     this.#approvers = new Gauge({ name: 'custos_approvers', help: 'Registered approvers.', labelNames: ['enabled'], registers });
+    this.#invCustodiansOverdue = new Gauge({
+      name: 'custos_inventory_custodians_overdue',
+      help: 'Custodians overdue in the inventory across every active set, by reason (challenge-unanswered, attestation-stale).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#invChallenges = new Gauge({
+      name: 'custos_inventory_last_challenges',
+      help: "Custodians by the state of their latest inventory challenge: answered, open (not yet due), expired (unanswered), none.",
+      labelNames: ['state'],
+      registers,
+    });
+    this.#deletionsOpen = new Gauge({ name: 'custos_deletions', help: 'Hard deletions of server shares still open, by state (awaiting-approvals, approved).', labelNames: ['state'], registers });
     this.#refreshSeconds = new Gauge({ name: 'custos_metrics_refresh_seconds', help: 'How long reading the agent state for this scrape took.', registers });
     this.#refreshErrors = new Counter({ name: 'custos_metrics_refresh_errors_total', help: 'Scrapes whose refresh from the agent state failed (values may be stale).', registers });
 
@@ -261,15 +298,24 @@ export class AgentMetrics {
       this.#drillAt,
       this.#drillOk,
       this.#drillSeconds,
+      this.#softDeleted,
+      this.#zeroRetention,
+      this.#invAttested,
+      this.#invFailed,
+      this.#invRecoverable,
+      this.#invOverdue,
+      this.#invOldestProof,
     ];
     // Gather first, then swap in: a failure half-way leaves the previous values intact.
     const rows: { labels: { key_id: string; node_id: string }; values: (number | undefined)[] }[] = [];
     for (const n of nodes) {
       const labels = { key_id: n.keyId, node_id: n.nodeId };
       if (n.activeSet === undefined) {
-        rows.push({ labels, values: [0, undefined, undefined, undefined, 0, undefined, 0, 0, 0, 0, 0, undefined, 0, 0, undefined] });
+        rows.push({ labels, values: [0, undefined, undefined, undefined, 0, undefined, 0, 0, 0, 0, 0, undefined, 0, 0, undefined, 0, 0, 0, 0, 0, 0, undefined] });
         continue;
       }
+      const inv = a.inventoryStatus?.(n.keyId, n.nodeId);
+      const held = inv?.shares.filter((x) => x.delivery === 'delivered' || x.delivery === 'confirmed') ?? [];
       const s = a.getBackupStatus(n.keyId, n.nodeId);
       // One delivery record per external share of the active set.
       const shares = a.queryShareStatus({ keyId: n.keyId, nodeId: n.nodeId });
@@ -294,9 +340,18 @@ export class AgentMetrics {
           s.lastDrill?.at ?? 0,
           s.lastDrill?.ok === true ? 1 : 0,
           s.lastDrill === undefined ? undefined : s.lastDrill.durationMs / 1000,
+          s.serverSharesSoftDeleted,
+          s.zeroRetention === undefined ? undefined : s.zeroRetention ? 1 : 0,
+          inv?.externalAttested,
+          inv?.externalFailed,
+          inv === undefined ? undefined : inv.recoverable ? 1 : 0,
+          inv === undefined ? undefined : new Set(inv.overdueCustodians.map((o) => o.custodian)).size,
+          inv === undefined || held.length === 0 ? undefined : held.some((x) => x.lastProvenAt === undefined) ? 0 : Math.min(...held.map((x) => x.lastProvenAt ?? 0)),
         ],
       });
     }
+    const custodianInventory = a.inventoryCustodians?.();
+    const deletions = a.listDeletions?.();
     const sessions = new Map<string, number>();
     for (const state of ['awaiting-approvals', 'collecting', 'completed', 'failed', 'expired', 'cancelled']) sessions.set(state, 0);
     for (const s of a.listSessions()) sessions.set(s.state, (sessions.get(s.state) ?? 0) + 1);
@@ -315,6 +370,13 @@ export class AgentMetrics {
     this.#custodians.set({ enabled: 'false' }, custodians.filter((c) => !c.enabled).length);
     this.#approvers.set({ enabled: 'true' }, approvers.filter((c) => c.enabled).length);
     this.#approvers.set({ enabled: 'false' }, approvers.filter((c) => !c.enabled).length);
+    if (custodianInventory !== undefined) {
+      for (const reason of ['challenge-unanswered', 'attestation-stale']) this.#invCustodiansOverdue.set({ reason }, custodianInventory.filter((c) => c.overdue === reason).length);
+      for (const st of ['answered', 'open', 'expired', 'none']) this.#invChallenges.set({ state: st }, custodianInventory.filter((c) => (c.lastChallenge?.state ?? 'none') === st).length);
+    }
+    if (deletions !== undefined) {
+      for (const st of ['awaiting-approvals', 'approved']) this.#deletionsOpen.set({ state: st }, deletions.filter((d) => d.state === st).length);
+    }
   }
 }
 

@@ -49,8 +49,10 @@ import {
   createAgentIdentity,
   createBackup,
   decodeCanonical,
+  deletionDetailsSchema,
   encodeCanonical,
   makeAgentCard,
+  makeChallenge,
   makeRecoveryRequest,
   makeSupersede,
   manifestHash,
@@ -58,7 +60,9 @@ import {
   openAgentCard,
   openApproval,
   openApproverCard,
+  openChallenge,
   openCustodianCard,
+  openDeletionApproval,
   openManifest,
   openReceipt,
   openRecoveryExport,
@@ -67,7 +71,11 @@ import {
   receiptSchema,
   sessionDetailsSchema,
   signingKeyFromSeed,
+  verifyAttestation,
   label as labelSchema,
+  type DeletionDetails,
+  type DeletionPurpose,
+  type InventoryItem,
   type Manifest,
   type OpenedRecoveryRequest,
   type RegisteredCustodian,
@@ -75,25 +83,40 @@ import {
   type SigningKey,
 } from '../shared/protocol';
 import type {
+  AgentSettings,
   ApproverRecord,
+  AttestationResult,
   BackupOptions,
   BackupParams,
   BackupResult,
   BackupStatus,
   CompleteOptions,
+  CustodianInventory,
   CustodianRecord,
   CustodianRole,
+  DeletionView,
   DrillInput,
   DrillRecord,
   FileState,
   ImportResult,
   InitResult,
   InspectReport,
+  InventoryItemRef,
+  InventoryShare,
+  InventoryStatus,
+  InventorySummary,
+  InventoryVerdict,
+  IssuedChallenge,
   NodeRecord,
   OpContext,
   OpenSessionInput,
   OpenedSession,
+  OverdueCustodian,
+  OverdueReason,
+  PurgeResult,
   RecoveryOutcome,
+  RequestDeletionOptions,
+  RequestedDeletion,
   ServerShareRecord,
   ServerShareSelector,
   SessionView,
@@ -109,7 +132,10 @@ import {
   type ApprovalRow,
   type ApproverRow,
   type BackupSetRow,
+  type ChallengeRow,
   type CustodianRow,
+  type DeletionApprovalRow,
+  type DeletionRow,
   type DeliveryRow,
   type DrillRow,
   type ExportRow,
@@ -119,7 +145,17 @@ import {
 } from './db';
 import { AgentError, codeOf, isCodedError } from './errors';
 import { ensureDir, exists, removeFileDurable, writeFileAtomic } from './fs-atomic';
-import { checkBytes, checkFingerprint, checkIncidentId, checkKeyId, checkNodeId, checkSessionId, checkSetId, checkShareIndex } from './ids';
+import {
+  checkBytes,
+  checkDeletionId,
+  checkFingerprint,
+  checkIncidentId,
+  checkKeyId,
+  checkNodeId,
+  checkSessionId,
+  checkSetId,
+  checkShareIndex,
+} from './ids';
 import { LocalFileKek, assertPrivateFile, type KekProvider } from './kek';
 import { UR_TYPES, qrPngFrames } from './qr-files';
 import { DEFAULT_RECOVERY_RATE_LIMIT, TokenBucket, type RateLimit } from './rate-limit';
@@ -131,6 +167,25 @@ export const TOKEN_FILE = 'api.token';
 export const DEFAULT_PARAMS: BackupParams = { threshold: 3, total: 5, retain: 2 };
 /** Seeds: soft delete → cooling-off period (7 days) → hard delete, rollback allowed meanwhile. */
 export const DEFAULT_DELETION_COOLDOWN_MS = 7 * 24 * 3600 * 1000;
+/** A custodian whose last proof of possession is older than this is overdue (quarterly, as the SOP's drills). */
+export const DEFAULT_INVENTORY_MAX_AGE_MS = 90 * 24 * 3600 * 1000;
+/** How long an inventory challenge can be answered. */
+export const DEFAULT_CHALLENGE_TTL_S = 7 * 24 * 3600;
+/** How long after the cooling-off period a deletion's approvals stay valid. */
+const DEFAULT_DELETION_TTL_S = 7 * 24 * 3600;
+const MAX_DELETION_TTL_S = 30 * 24 * 3600;
+/** Bounds of the settings (seconds). */
+const SETTING_BOUNDS = {
+  deletionCoolingSeconds: [3600, 365 * 24 * 3600],
+  inventoryMaxAgeSeconds: [24 * 3600, 3 * 365 * 24 * 3600],
+  inventoryChallengeTtlSeconds: [300, 90 * 24 * 3600],
+} as const satisfies Record<keyof AgentSettings, readonly [number, number]>;
+const SETTING_META: Record<keyof AgentSettings, string> = {
+  deletionCoolingSeconds: 'deletion_cooling_s',
+  inventoryMaxAgeSeconds: 'inventory_max_age_s',
+  inventoryChallengeTtlSeconds: 'inventory_challenge_ttl_s',
+};
+const MAX_CHALLENGE_ITEMS = 20_000;
 const DEFAULT_SESSION_TTL_S = 24 * 3600;
 const MAX_SESSION_TTL_S = 7 * 24 * 3600;
 const MIN_SESSION_TTL_S = 60;
@@ -145,8 +200,13 @@ export interface AgentOptions {
   readonly operator?: string;
   /** Token bucket for the recovery operations; false turns it off. */
   readonly recoveryRateLimit?: RateLimit | false;
-  /** Soft-deleted server shares can be purged after this long (default 7 days). */
+  /**
+   * Soft-deleted server shares can be purged after this long. Overrides the stored setting
+   * (`updateSettings`, default 7 days); for tests and embedding.
+   */
   readonly deletionCooldownMs?: number;
+  /** A proof of possession older than this makes its custodian overdue. Overrides the stored setting (default 90 days). */
+  readonly inventoryMaxAgeMs?: number;
 }
 
 export interface InitOptions {
@@ -264,7 +324,8 @@ export class Agent {
   readonly #now: () => number;
   readonly #operator: string;
   readonly #limiter: TokenBucket | undefined;
-  readonly #cooldownMs: number;
+  readonly #cooldownOverrideMs: number | undefined;
+  readonly #maxAgeOverrideMs: number | undefined;
   readonly #locks = new KeyedMutex();
   readonly #manifests = new Map<string, Manifest>();
   #closed = false;
@@ -295,7 +356,8 @@ export class Agent {
     this.#operator = init.options.operator === undefined ? defaultOperator() : checkOperator(init.options.operator);
     const limit = init.options.recoveryRateLimit ?? DEFAULT_RECOVERY_RATE_LIMIT;
     this.#limiter = limit === false ? undefined : new TokenBucket(limit, this.#now);
-    this.#cooldownMs = init.options.deletionCooldownMs ?? DEFAULT_DELETION_COOLDOWN_MS;
+    this.#cooldownOverrideMs = init.options.deletionCooldownMs;
+    this.#maxAgeOverrideMs = init.options.inventoryMaxAgeMs;
   }
 
   // ───────────────────────────── lifecycle ─────────────────────────────
@@ -757,6 +819,9 @@ export class Agent {
           const manifestFile = join(out, `${stem}.manifest.cbor`);
           const envelopeFiles = created.envelopes.map((e) => join(out, `${stem}_share${String(e.shareIndex)}.envelope.cbor`));
           const prevDeliveries = previous === undefined ? [] : (this.#db.prepare('SELECT * FROM deliveries WHERE set_id = ? ORDER BY share_index').all(previous.set_id) as DeliveryRow[]);
+          // SOP §4.5: the old set goes through the cooling-off period, then deletion. Its retained
+          // shares are soft-deleted with the rotation (rollback stays possible), like the custodians'.
+          const prevHeld = previous === undefined ? [] : this.#heldIndexes(previous.set_id);
           const noticeFiles = previous === undefined ? [] : prevDeliveries.map((d) => join(out, `${k}_${n}_e${String(previous.epoch)}_share${String(d.share_index)}.supersede.cbor`));
           for (const f of [manifestFile, ...envelopeFiles, ...noticeFiles]) {
             if (exists(f)) throw new AgentError('CONFLICT', `${f} exists already; choose an empty output directory.`);
@@ -800,7 +865,7 @@ export class Agent {
                     new_epoch: epoch,
                     new_manifest_hash: manifestHash(created.manifestBytes),
                     recipient: fromHex(d.custodian),
-                    destroy_after: now + sec(this.#cooldownMs),
+                    destroy_after: now + sec(this.#cooldownMs()),
                     created_at: now,
                   },
                   this.#signing,
@@ -829,7 +894,7 @@ export class Agent {
               })),
               manifestFile,
               manifestSha256: manifestSha,
-              ...(previous === undefined ? {} : { superseded: { setId: previous.set_id, epoch: previous.epoch, notices } }),
+              ...(previous === undefined ? {} : { superseded: { setId: previous.set_id, epoch: previous.epoch, notices, retainedSoftDeleted: prevHeld } }),
             };
             inTransaction(this.#db, () => {
               if (previous !== undefined) {
@@ -880,6 +945,40 @@ export class Agent {
                   signature: frameSignature(e.bytes),
                   target: `custodian:${toHex(e.custodian.fingerprint)} (${c?.label ?? '?'})`,
                 });
+              }
+              if (previous !== undefined) {
+                for (const [i, d] of prevDeliveries.entries()) {
+                  this.#audit({
+                    event: 'generate',
+                    action: 'supersede-notice',
+                    result: 'ok',
+                    keyId: k,
+                    nodeId: n,
+                    setId: previous.set_id,
+                    epoch: previous.epoch,
+                    shareIndex: d.share_index,
+                    operator: this.#op(options),
+                    target: `custodian:${d.custodian}`,
+                    details: { new_set_id: setId, new_epoch: epoch, file: noticeFiles[i] ?? '' },
+                  });
+                }
+                const soft = this.#db.prepare("UPDATE retained_shares SET state = 'soft-deleted', soft_deleted_at = ? WHERE set_id = ? AND share_index = ? AND state = 'held'");
+                for (const index of prevHeld) {
+                  soft.run(nowMs, previous.set_id, index);
+                  this.#audit({
+                    event: 'delete',
+                    action: 'soft-delete',
+                    result: 'ok',
+                    keyId: k,
+                    nodeId: n,
+                    setId: previous.set_id,
+                    epoch: previous.epoch,
+                    shareIndex: index,
+                    operator: this.#op(options),
+                    target: 'server',
+                    details: { reason: 'superseded', new_set_id: setId, new_epoch: epoch },
+                  });
+                }
               }
             });
             return result;
@@ -1017,6 +1116,20 @@ export class Agent {
       .get(set.set_id) as { delivered: number | null; confirmed: number | null };
     const confirmed = counts.confirmed ?? 0;
     const lastDrill = this.#lastDrill(k, n);
+    const softDeleted = (this.#db.prepare("SELECT COUNT(*) AS c FROM retained_shares WHERE set_id = ? AND state = 'soft-deleted'").get(set.set_id) as { c: number }).c;
+    const zeroRetention = this.#serverSharesOfNode(k, n) === 0;
+    const lastDeleted = zeroRetention
+      ? (this.#db.prepare('SELECT MAX(r.deleted_at) AS at FROM retained_shares r JOIN backup_sets s ON s.set_id = r.set_id WHERE s.key_id = ? AND s.node_id = ?').get(k, n) as { at: number | null }).at
+      : null;
+    const inv = this.#inventoryOf(set);
+    const lastProven = inv.shares.reduce<number | undefined>((m, s) => (s.lastProvenAt === undefined ? m : Math.max(m ?? 0, s.lastProvenAt)), undefined);
+    const inventory: InventorySummary = {
+      externalAttested: inv.externalAttested,
+      externalFailed: inv.externalFailed,
+      recoverable: inv.recoverable,
+      overdueCustodians: inv.overdueCustodians.map((o) => o.custodian).filter((c, i, all) => all.indexOf(c) === i),
+      ...(lastProven === undefined ? {} : { lastAttestedAt: lastProven }),
+    };
     return {
       keyId: k,
       nodeId: n,
@@ -1032,6 +1145,10 @@ export class Agent {
       recoverable: held + confirmed >= set.threshold,
       externalOnlyRecoverable: confirmed >= set.threshold,
       ...(lastDrill === undefined ? {} : { lastDrill }),
+      serverSharesSoftDeleted: softDeleted,
+      zeroRetention,
+      ...(lastDeleted === null ? {} : { zeroRetentionSince: sec(lastDeleted) }),
+      inventory,
     };
   }
 
@@ -1072,6 +1189,12 @@ export class Agent {
   }
 
   // ───────────────────────────── deletion (soft → cool-off → hard, rollback) ─────────────────────────────
+  //
+  // Seeds SOP §6: soft delete (the shares are no longer used for recovery), a cooling-off period
+  // (default 7 days, `updateSettings`), rollback meanwhile, then a hard delete that needs two
+  // distinct registered approvers' signed approvals (`deletion-approval`, docs/protocol.md §4.11)
+  // over the deletion's details. Zero retention (the last server shares of the active set) also
+  // needs every external share confirmed and a passed external-only drill of that same set.
 
   /** Marks server-held shares for deletion (seeds 软删除). They are no longer used for recovery. */
   async softDeleteServerShares(sel: ServerShareSelector, ctx: OpContext = {}): Promise<ServerShareRecord[]> {
@@ -1080,40 +1203,509 @@ export class Agent {
     });
   }
 
-  /** Restores soft-deleted shares during the cooling-off period (seeds 回滚). */
+  /**
+   * Restores soft-deleted shares (seeds 回滚), during the cooling-off period or after it, as long as
+   * they were not hard-deleted. A deletion still open for any of them is cancelled.
+   */
   async rollbackServerShares(sel: ServerShareSelector, ctx: OpContext = {}): Promise<ServerShareRecord[]> {
     return this.#changeServerShares(sel, ctx, 'rollback', 'restore', 'soft-deleted', (set, index) => {
       this.#db.prepare("UPDATE retained_shares SET state = 'held', soft_deleted_at = NULL WHERE set_id = ? AND share_index = ?").run(set.set_id, index);
+      for (const d of this.#liveDeletions(set.set_id)) {
+        if (!this.#deletionIndexes(d).includes(index)) continue;
+        this.#db.prepare("UPDATE deletions SET state = 'cancelled', ended_at = ?, outcome = 'rolled-back' WHERE deletion_id = ?").run(this.#now(), d.deletion_id);
+        this.#audit({
+          event: 'rollback',
+          action: 'deletion-cancel',
+          result: 'ok',
+          keyId: d.key_id,
+          nodeId: d.node_id,
+          setId: d.set_id,
+          epoch: d.epoch,
+          shareIndex: index,
+          operator: this.#op(ctx),
+          target: `deletion:${d.deletion_id}`,
+          details: { reason: `share ${String(index)} was rolled back` },
+        });
+      }
     });
   }
 
   /**
-   * Hard-deletes soft-deleted shares after the cooling-off period. For the active set (zero
-   * retention) the SOP's preconditions apply too: every external share confirmed by its custodian
-   * and a successful external-only drill of this set.
+   * Asks for the hard deletion of soft-deleted server shares (default: every soft-deleted share of
+   * the selected set). Returns the details two distinct registered approvers sign over with their
+   * own keys (`approver sign`), then `approveDeletion` takes each signature and `purgeServerShares`
+   * runs it after the cooling-off period. Nothing is destroyed here.
    */
-  async purgeServerShares(sel: ServerShareSelector, ctx: OpContext = {}): Promise<ServerShareRecord[]> {
-    return this.#changeServerShares(sel, ctx, 'delete', 'hard-delete', 'soft-deleted', (set, index, now, row) => {
-      const since = row.soft_deleted_at ?? now;
-      if (now - since < this.#cooldownMs) {
-        const hours = Math.ceil((this.#cooldownMs - (now - since)) / 3_600_000);
-        throw new AgentError('FAILED_PRECONDITION', `Share ${String(index)} is in its cooling-off period for another ${String(hours)} hour(s); it can still be rolled back.`, {
-          details: { shareIndex: index },
+  async requestDeletion(sel: ServerShareSelector, options: RequestDeletionOptions = {}): Promise<RequestedDeletion> {
+    const base = { event: 'delete', action: 'deletion-request', operator: this.#op(options) } as const;
+    return this.#audited(base, () => {
+      const k = checkKeyId(sel.keyId);
+      const n = checkNodeId(sel.nodeId);
+      const ttl = options.ttlSeconds ?? DEFAULT_DELETION_TTL_S;
+      if (!Number.isInteger(ttl) || ttl < 3600 || ttl > MAX_DELETION_TTL_S) {
+        throw new CustosError('INVALID_PARAMETERS', `A deletion's approvals stay valid 3600 to ${String(MAX_DELETION_TTL_S)} seconds after the cooling-off period.`, { details: { field: 'ttlSeconds' } });
+      }
+      const set = this.#setFor(k, n, sel.setId);
+      return this.#locks.run(`node:${k}/${n}`, () => {
+        const all = this.#db.prepare('SELECT * FROM retained_shares WHERE set_id = ? ORDER BY share_index').all(set.set_id) as RetainedShareRow[];
+        let targets: RetainedShareRow[];
+        if (sel.indexes === undefined) {
+          targets = all.filter((r) => r.state === 'soft-deleted');
+          if (targets.length === 0) {
+            throw new AgentError('FAILED_PRECONDITION', `No server share of backup set epoch ${String(set.epoch)} is soft-deleted; soft-delete them first (delete soft), then ask for the hard delete.`, {
+              details: { keyId: k, nodeId: n },
+            });
+          }
+        } else {
+          const wanted = [...new Set(sel.indexes.map((i) => checkShareIndex(i)))].sort((a, b) => a - b);
+          if (wanted.length === 0) throw new CustosError('INVALID_PARAMETERS', 'Name at least one share index.');
+          targets = wanted.map((index) => {
+            const r = all.find((x) => x.share_index === index);
+            if (r === undefined) throw new AgentError('NOT_FOUND', `Share ${String(index)} is not a server-held share of this set.`, { details: { shareIndex: index } });
+            if (r.state !== 'soft-deleted') {
+              throw new AgentError('FAILED_PRECONDITION', `Share ${String(index)} is ${r.state}; only a soft-deleted share can be hard-deleted (delete soft first).`, { details: { shareIndex: index } });
+            }
+            return r;
+          });
+        }
+        const indexes = targets.map((r) => r.share_index);
+        for (const d of this.#liveDeletions(set.set_id)) {
+          const overlap = this.#deletionIndexes(d).filter((i) => indexes.includes(i));
+          if (overlap.length > 0) {
+            throw new AgentError('CONFLICT', `Deletion ${d.deletion_id} is already open for share(s) ${overlap.join(', ')}; approve or cancel that one.`, {
+              details: { deletionId: d.deletion_id },
+            });
+          }
+        }
+        const remaining = all.filter((r) => r.state !== 'deleted' && !indexes.includes(r.share_index));
+        const purpose: DeletionPurpose = set.state === 'superseded' ? 'superseded-set' : remaining.length === 0 ? 'zero-retention' : 'reduce-retention';
+        const nowMs = this.#now();
+        const cooling = this.#cooldownMs();
+        const coolingEndsAt = Math.max(...targets.map((r) => Math.ceil(((r.soft_deleted_at ?? nowMs) + cooling) / 1000)));
+        const deletionIdBytes = new Uint8Array(nodeRandomBytes(16));
+        const deletionId = toHex(deletionIdBytes);
+        const details: DeletionDetails = parseWith(
+          deletionDetailsSchema,
+          {
+            deletion_id: deletionIdBytes,
+            key_id: k,
+            node_id: n,
+            set_id: fromHex(set.set_id),
+            epoch: set.epoch,
+            share_indexes: indexes,
+            purpose,
+            cooling_ends_at: coolingEndsAt,
+            not_after: Math.max(coolingEndsAt, sec(nowMs)) + ttl,
+          },
+          'deletion details',
+        );
+        const detailsCbor = encodeCanonical(details);
+        inTransaction(this.#db, () => {
+          this.#db
+            .prepare(
+              "INSERT INTO deletions (deletion_id, set_id, key_id, node_id, epoch, share_indexes, purpose, details, cooling_ends_at, not_after, state, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'awaiting-approvals', ?, ?)",
+            )
+            .run(deletionId, set.set_id, k, n, set.epoch, JSON.stringify(indexes), purpose, detailsCbor, coolingEndsAt, details.not_after, this.#op(options), nowMs);
+          this.#audit({
+            ...base,
+            result: 'ok',
+            keyId: k,
+            nodeId: n,
+            setId: set.set_id,
+            epoch: set.epoch,
+            target: `deletion:${deletionId}`,
+            details: { share_indexes: indexes, purpose, cooling_ends_at: coolingEndsAt, not_after: details.not_after },
+          });
+        });
+        return Promise.resolve({ deletion: this.getDeletion(deletionId), details, detailsCbor });
+      });
+    });
+  }
+
+  getDeletion(deletionId: string): DeletionView {
+    return this.#deletionView(this.#deletionRow(checkDeletionId(deletionId)));
+  }
+
+  /** The details approvers sign over, as the object and as canonical CBOR (for a file). */
+  deletionDetails(deletionId: string): { details: DeletionDetails; detailsCbor: Uint8Array } {
+    const row = this.#deletionRow(checkDeletionId(deletionId));
+    return { details: this.#deletionDetailsOf(row), detailsCbor: blob(row.details) };
+  }
+
+  listDeletions(filter: { keyId?: string; nodeId?: string } = {}): DeletionView[] {
+    this.#expireDeletions();
+    const k = filter.keyId === undefined ? null : checkKeyId(filter.keyId);
+    const n = filter.nodeId === undefined ? null : checkNodeId(filter.nodeId);
+    const rows = this.#db
+      .prepare('SELECT * FROM deletions WHERE (? IS NULL OR key_id = ?) AND (? IS NULL OR node_id = ?) ORDER BY created_at DESC, deletion_id')
+      .all(k, k, n, n) as DeletionRow[];
+    return rows.map((r) => this.#deletionView(r));
+  }
+
+  /** Records one approval of a deletion: a registered, enabled approver's signature over its details. */
+  async approveDeletion(deletionId: string, approvalBytes: Uint8Array, ctx: OpContext = {}): Promise<DeletionView> {
+    const base = { event: 'delete', action: 'approval-add', operator: this.#op(ctx) } as const;
+    return this.#audited(base, () => {
+      const did = checkDeletionId(deletionId);
+      checkBytes(approvalBytes, 'deletion approval', 4096);
+      const row = this.#liveDeletion(did);
+      const opened = openDeletionApproval(approvalBytes, this.#deletionDetailsOf(row), this.#enabledApprovers().map((a) => blob(a.sign_key)));
+      const fp = toHex(opened.fingerprint);
+      const approver = this.#approverRow(fp);
+      return Promise.resolve(
+        inTransaction(this.#db, () => {
+          if (this.#db.prepare('SELECT approver FROM deletion_approvals WHERE deletion_id = ? AND approver = ?').get(did, fp) !== undefined) {
+            throw new CustosError('DUPLICATE_APPROVER', `${approver.name} has approved this deletion already; the second approval must come from a different person.`, {
+              details: { approver: fp },
+            });
+          }
+          this.#db
+            .prepare('INSERT INTO deletion_approvals (deletion_id, approver, approval, approver_name, approved_at, added_at) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(did, fp, approvalBytes, opened.body.approver_name, opened.body.approved_at, this.#now());
+          if (this.#validDeletionApprovals(did).length >= MIN_APPROVALS) {
+            this.#db.prepare("UPDATE deletions SET state = 'approved' WHERE deletion_id = ? AND state = 'awaiting-approvals'").run(did);
+          }
+          this.#audit({
+            ...base,
+            result: 'ok',
+            keyId: row.key_id,
+            nodeId: row.node_id,
+            setId: row.set_id,
+            epoch: row.epoch,
+            approver: `${approver.name} (${fp})`,
+            signature: frameSignature(approvalBytes),
+            target: `deletion:${did}`,
+            details: { share_indexes: this.#deletionIndexes(row), purpose: row.purpose },
+          });
+          return this.#deletionView(this.#deletionRow(did));
+        }),
+      );
+    });
+  }
+
+  /** Cancels an open deletion; its shares stay soft-deleted (roll them back to keep them). */
+  async cancelDeletion(deletionId: string, ctx: OpContext = {}): Promise<DeletionView> {
+    const base = { event: 'rollback', action: 'deletion-cancel', operator: this.#op(ctx) } as const;
+    return this.#audited(base, () => {
+      const did = checkDeletionId(deletionId);
+      const row = this.#liveDeletion(did);
+      inTransaction(this.#db, () => {
+        this.#db.prepare("UPDATE deletions SET state = 'cancelled', ended_at = ?, outcome = 'cancelled' WHERE deletion_id = ?").run(this.#now(), did);
+        this.#audit({ ...base, result: 'ok', keyId: row.key_id, nodeId: row.node_id, setId: row.set_id, epoch: row.epoch, target: `deletion:${did}` });
+      });
+      return Promise.resolve(this.getDeletion(did));
+    });
+  }
+
+  /**
+   * Hard-deletes the shares of an approved deletion (seeds 硬删除): refused while the cooling-off
+   * period runs (COOLING_OFF), without two valid approvals by distinct registered approvers
+   * (APPROVAL_REQUIRED), and, for the active set, unless every external share is confirmed
+   * (RECEIPTS_REQUIRED) and an external-only drill of this same set passed on this agent
+   * (DRILL_REQUIRED). Every destroyed share is audited with the operator and both approvers; a
+   * deletion that leaves the server with no share of the node is recorded as zero retention.
+   */
+  async purgeServerShares(deletionId: string, ctx: OpContext = {}): Promise<PurgeResult> {
+    const base = { event: 'delete', action: 'hard-delete', operator: this.#op(ctx) } as const;
+    return this.#audited(base, () => {
+      const did = checkDeletionId(deletionId);
+      const first = this.#deletionRow(did);
+      return this.#locks.run(`node:${first.key_id}/${first.node_id}`, () => {
+        const row = this.#liveDeletion(did);
+        const [blocker] = this.#deletionBlockers(row);
+        if (blocker !== undefined) throw blocker;
+        const set = this.#setRowById(row.set_id);
+        const approvals = this.#validDeletionApprovals(did);
+        const approverText = approvals.map((a) => `${a.approver_name} (${a.approver})`).join('; ');
+        const indexes = this.#deletionIndexes(row);
+        for (const index of indexes) {
+          this.#store.remove({ kind: 'retained-share', keyId: set.key_id, nodeId: set.node_id, setId: set.set_id, index });
+          inTransaction(this.#db, () => {
+            this.#db.prepare("UPDATE retained_shares SET state = 'deleted', deleted_at = ? WHERE set_id = ? AND share_index = ?").run(this.#now(), set.set_id, index);
+            this.#audit({
+              ...base,
+              result: 'ok',
+              keyId: set.key_id,
+              nodeId: set.node_id,
+              setId: set.set_id,
+              epoch: set.epoch,
+              shareIndex: index,
+              approver: approverText,
+              target: 'server',
+              details: { deletion_id: did, purpose: row.purpose },
+            });
+          });
+        }
+        const zeroRetention = this.#serverSharesOfNode(set.key_id, set.node_id) === 0;
+        inTransaction(this.#db, () => {
+          this.#db.prepare("UPDATE deletions SET state = 'completed', ended_at = ?, outcome = 'deleted' WHERE deletion_id = ?").run(this.#now(), did);
+          if (zeroRetention) {
+            // Seeds SOP §6 零保留确认: the record compliance files.
+            this.#audit({
+              event: 'delete',
+              action: 'zero-retention',
+              result: 'ok',
+              keyId: set.key_id,
+              nodeId: set.node_id,
+              setId: set.set_id,
+              epoch: set.epoch,
+              operator: this.#op(ctx),
+              approver: approverText,
+              target: 'server',
+              details: { deletion_id: did, drill_session_id: this.#externalOnlyDrill(set.set_id) ?? null },
+            });
+          }
+        });
+        const shares = this.listBackupShares(set.key_id, set.node_id).filter((s) => s.setId === set.set_id && indexes.includes(s.shareIndex));
+        return Promise.resolve({ deletion: this.getDeletion(did), shares, zeroRetention });
+      });
+    });
+  }
+
+  // ───────────────────────────── settings ─────────────────────────────
+
+  getSettings(): AgentSettings {
+    const stored = (name: keyof AgentSettings, fallback: number): number => {
+      const row = this.#db.prepare('SELECT value FROM meta WHERE name = ?').get(SETTING_META[name]) as { value: string } | undefined;
+      const v = row === undefined ? NaN : Number(row.value);
+      return Number.isSafeInteger(v) && v > 0 ? v : fallback;
+    };
+    return {
+      deletionCoolingSeconds: this.#cooldownOverrideMs === undefined ? stored('deletionCoolingSeconds', sec(DEFAULT_DELETION_COOLDOWN_MS)) : sec(this.#cooldownOverrideMs),
+      inventoryMaxAgeSeconds: this.#maxAgeOverrideMs === undefined ? stored('inventoryMaxAgeSeconds', sec(DEFAULT_INVENTORY_MAX_AGE_MS)) : sec(this.#maxAgeOverrideMs),
+      inventoryChallengeTtlSeconds: stored('inventoryChallengeTtlSeconds', DEFAULT_CHALLENGE_TTL_S),
+    };
+  }
+
+  /** Changes settings (whole seconds within bounds); audited as `configure` with the old and new values. */
+  async updateSettings(patch: Partial<AgentSettings>, ctx: OpContext = {}): Promise<AgentSettings> {
+    const base = { event: 'configure', action: 'settings', operator: this.#op(ctx) } as const;
+    return this.#audited(base, () => {
+      const entries = Object.entries(patch as Record<string, unknown>).filter(([, v]) => v !== undefined);
+      if (entries.length === 0) throw new CustosError('INVALID_PARAMETERS', 'Name at least one setting to change.');
+      const known = (name: string): name is keyof AgentSettings => Object.hasOwn(SETTING_BOUNDS, name);
+      for (const [name, value] of entries) {
+        if (!known(name)) throw new CustosError('INVALID_PARAMETERS', `There is no setting "${name}".`);
+        const bounds = SETTING_BOUNDS[name];
+        if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < bounds[0] || value > bounds[1]) {
+          throw new CustosError('INVALID_PARAMETERS', `${name} is whole seconds from ${String(bounds[0])} to ${String(bounds[1])}.`, { details: { field: name } });
+        }
+      }
+      const before = this.getSettings();
+      return Promise.resolve(
+        inTransaction(this.#db, () => {
+          const set = this.#db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
+          for (const [name, value] of entries) if (known(name)) set.run(SETTING_META[name], String(value));
+          const after = this.getSettings();
+          this.#audit({ ...base, result: 'ok', target: 'agent', details: { before: { ...before }, after: { ...after } } });
+          return after;
+        }),
+      );
+    });
+  }
+
+  // ───────────────────────────── inventory (seeds SOP §4.3 盘点) ─────────────────────────────
+  //
+  // The agent signs a challenge per custodian listing the shares it should hold (delivered or
+  // confirmed shares of active sets) with a fresh nonce; the custodian answers with an attestation
+  // that proves possession of each share with the share's possession key (docs/protocol.md §4.9),
+  // checked against the possession keys in the agent's own signed manifests. The verdicts and the
+  // last proof of each share are kept; a custodian is overdue when a challenge expires unanswered or
+  // its last proof is older than the maximum age.
+
+  /** Signs and stores an inventory challenge for one custodian; returns the file to send them. */
+  async issueInventoryChallenge(custodianFingerprint: string, options: OpContext & { ttlSeconds?: number } = {}): Promise<IssuedChallenge> {
+    const base = { event: 'inspect', action: 'inventory-challenge', operator: this.#op(options) } as const;
+    return this.#audited(base, () => {
+      const fp = checkFingerprint(custodianFingerprint);
+      const ttl = options.ttlSeconds ?? this.getSettings().inventoryChallengeTtlSeconds;
+      const [minTtl, maxTtl] = SETTING_BOUNDS.inventoryChallengeTtlSeconds;
+      if (!Number.isInteger(ttl) || ttl < minTtl || ttl > maxTtl) {
+        throw new CustosError('INVALID_PARAMETERS', `A challenge can be answered for ${String(minTtl)} to ${String(maxTtl)} seconds.`, { details: { field: 'ttlSeconds' } });
+      }
+      const custodian = this.#custodianRow(fp);
+      if (custodian.enabled !== 1) throw new AgentError('FAILED_PRECONDITION', `Custodian ${custodian.label} (${custodian.code}) is disabled.`, { details: { fingerprint: fp } });
+      const rows = this.#db
+        .prepare(
+          "SELECT s.key_id, s.node_id, s.set_id, s.epoch, d.share_index FROM deliveries d JOIN backup_sets s ON s.set_id = d.set_id WHERE d.custodian = ? AND s.state = 'active' AND d.status IN ('delivered', 'confirmed') ORDER BY s.key_id, s.node_id, d.share_index",
+        )
+        .all(fp) as { key_id: string; node_id: string; set_id: string; epoch: number; share_index: number }[];
+      if (rows.length === 0) {
+        throw new AgentError('FAILED_PRECONDITION', `Custodian ${custodian.label} holds no delivered share of a current backup set; there is nothing to take stock of.`, { details: { fingerprint: fp } });
+      }
+      if (rows.length > MAX_CHALLENGE_ITEMS) {
+        throw new AgentError('FAILED_PRECONDITION', `Custodian ${custodian.label} holds ${String(rows.length)} shares; one challenge lists at most ${String(MAX_CHALLENGE_ITEMS)}.`);
+      }
+      const nowMs = this.#now();
+      const idBytes = new Uint8Array(nodeRandomBytes(16));
+      const challengeId = toHex(idBytes);
+      const items: InventoryItem[] = rows.map((r) => ({ key_id: r.key_id, node_id: r.node_id, set_id: fromHex(r.set_id), epoch: r.epoch, share_index: r.share_index }));
+      const notAfter = sec(nowMs) + ttl;
+      const bytes = makeChallenge(
+        { challenge_id: idBytes, nonce: new Uint8Array(nodeRandomBytes(32)), custodian: fromHex(fp), items, created_at: sec(nowMs), not_after: notAfter },
+        this.#signing,
+      );
+      const digest = sha256Hex(bytes);
+      inTransaction(this.#db, () => {
+        this.#db
+          .prepare('INSERT INTO inventory_challenges (challenge_id, custodian, challenge, challenge_sha256, items, not_after, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(challengeId, fp, bytes, digest, rows.length, notAfter, this.#op(options), nowMs);
+        const add = this.#db.prepare('INSERT INTO inventory_items (challenge_id, set_id, share_index) VALUES (?, ?, ?)');
+        for (const r of rows) add.run(challengeId, r.set_id, r.share_index);
+        this.#audit({
+          ...base,
+          result: 'ok',
+          signature: frameSignature(bytes),
+          target: `custodian:${fp} (${custodian.label})`,
+          details: { challenge_id: challengeId, items: rows.length, not_after: notAfter, challenge_sha256: digest },
+        });
+      });
+      return Promise.resolve({
+        challengeId,
+        custodian: fp,
+        items: rows.map((r) => ({ keyId: r.key_id, nodeId: r.node_id, setId: r.set_id, epoch: r.epoch, shareIndex: r.share_index })),
+        createdAt: sec(nowMs),
+        notAfter,
+        challenge: bytes,
+        sha256: digest,
+      });
+    });
+  }
+
+  /**
+   * Takes a custodian's attestation for one of the agent's challenges: the registered custodian's
+   * signature, the challenge hash, and every possession proof against the manifest's possession
+   * key. A bad proof or a share reported missing is recorded as such (the attestation itself is
+   * accepted); an attestation after the challenge expired, for another challenge, or not signed by
+   * the challenged custodian is refused and changes nothing.
+   */
+  async submitInventoryAttestation(attestationBytes: Uint8Array, ctx: OpContext = {}): Promise<AttestationResult> {
+    const base = { event: 'inspect', action: 'inventory-attestation', operator: this.#op(ctx) } as const;
+    return this.#audited(base, () => {
+      checkBytes(attestationBytes, 'inventory attestation', 1024 * 1024);
+      const claimed = peekBody(attestationBytes, 'inventory attestation')['challenge_id'];
+      if (!(claimed instanceof Uint8Array) || claimed.length !== 16) throw new CustosError('MALFORMED', 'The inventory attestation does not name a challenge.', { details: { field: 'challenge_id' } });
+      const cid = toHex(claimed);
+      const row = this.#db.prepare('SELECT * FROM inventory_challenges WHERE challenge_id = ?').get(cid) as ChallengeRow | undefined;
+      if (row === undefined) throw new AgentError('NOT_FOUND', 'The attestation answers a challenge this agent did not issue.', { details: { challengeId: cid } });
+      const custodian = this.#custodianRow(row.custodian);
+      const digest = sha256Hex(attestationBytes);
+      if (row.attestation !== null) {
+        if (sha256Hex(blob(row.attestation)) === digest) return Promise.resolve(this.#attestationResult(row));
+        throw new AgentError('CONFLICT', `Challenge ${cid} was answered already; issue a new challenge for a new attestation.`, { details: { challengeId: cid } });
+      }
+      const nowMs = this.#now();
+      if (nowMs > row.not_after * 1000) {
+        throw new CustosError('EXPIRED', `Challenge ${cid} expired at ${new Date(row.not_after * 1000).toISOString()} before this attestation arrived; ${custodian.label} is overdue. Issue a new challenge.`, {
+          details: { challengeId: cid, notAfter: row.not_after },
         });
       }
-      if (set.state === 'active') {
-        const confirmed = (this.#db.prepare("SELECT COUNT(*) AS c FROM deliveries WHERE set_id = ? AND status = 'confirmed'").get(set.set_id) as { c: number }).c;
-        const externals = set.total - set.retain;
-        if (confirmed < externals) {
-          throw new AgentError('FAILED_PRECONDITION', `Only ${String(confirmed)} of ${String(externals)} external shares are confirmed; zero retention needs every receipt.`);
-        }
-        const drill = this.#db.prepare("SELECT id FROM drills WHERE set_id = ? AND mode = 'external-only' AND ok = 1 LIMIT 1").get(set.set_id);
-        if (drill === undefined) {
-          throw new AgentError('FAILED_PRECONDITION', 'Zero retention needs a successful external-only recovery drill of this backup set first.');
-        }
+      const challenge = openChallenge(blob(row.challenge), this.#signing.publicKey, fromHex(row.custodian), row.not_after);
+      const possessionKeyOf = (item: InventoryItem): Uint8Array | undefined => {
+        const set = this.#db.prepare('SELECT * FROM backup_sets WHERE set_id = ?').get(toHex(item.set_id)) as BackupSetRow | undefined;
+        if (set?.key_id !== item.key_id || set.node_id !== item.node_id || set.epoch !== item.epoch) return undefined;
+        const share = this.#manifest(set).shares[item.share_index - 1];
+        return share?.custodian !== null && share !== undefined && toHex(share.custodian) === row.custodian ? share.possession_key : undefined;
+      };
+      const { verdicts } = verifyAttestation(attestationBytes, { bytes: challenge.bytes, body: challenge.body }, blob(custodian.sign_key), possessionKeyOf);
+      const count = (r: InventoryVerdict): number => verdicts.filter((v) => v.result === r).length;
+      return Promise.resolve(
+        inTransaction(this.#db, () => {
+          this.#db
+            .prepare('UPDATE inventory_challenges SET attestation = ?, answered_at = ?, proven = ?, missing = ?, bad_proof = ?, not_answered = ? WHERE challenge_id = ?')
+            .run(attestationBytes, nowMs, count('proven'), count('missing'), count('bad-proof'), count('not-answered'), cid);
+          const setItem = this.#db.prepare('UPDATE inventory_items SET result = ? WHERE challenge_id = ? AND set_id = ? AND share_index = ?');
+          const proven = this.#db.prepare("UPDATE deliveries SET last_proven_at = ?, inventory_result = 'proven', inventory_at = ? WHERE set_id = ? AND share_index = ? AND custodian = ?");
+          const other = this.#db.prepare('UPDATE deliveries SET inventory_result = ?, inventory_at = ? WHERE set_id = ? AND share_index = ? AND custodian = ?');
+          for (const v of verdicts) {
+            const setId = toHex(v.set_id);
+            setItem.run(v.result, cid, setId, v.share_index);
+            if (v.result === 'proven') proven.run(nowMs, nowMs, setId, v.share_index, row.custodian);
+            else {
+              other.run(v.result, nowMs, setId, v.share_index, row.custodian);
+              this.#audit({
+                event: 'inspect',
+                action: 'inventory-item',
+                result: 'failed',
+                keyId: v.key_id,
+                nodeId: v.node_id,
+                setId,
+                epoch: v.epoch,
+                shareIndex: v.share_index,
+                operator: this.#op(ctx),
+                target: `custodian:${row.custodian} (${custodian.label})`,
+                reason: {
+                  missing: 'the custodian reports this share missing',
+                  'bad-proof': 'SIGNATURE_INVALID: the proof of possession does not verify against the manifest',
+                  'not-answered': 'the attestation leaves this share out',
+                }[v.result],
+                details: { challenge_id: cid, verdict: v.result },
+              });
+            }
+          }
+          const allProven = verdicts.every((v) => v.result === 'proven');
+          this.#audit({
+            ...base,
+            result: allProven ? 'ok' : 'failed',
+            signature: frameSignature(attestationBytes),
+            target: `custodian:${row.custodian} (${custodian.label})`,
+            ...(allProven ? {} : { reason: `${String(verdicts.length - count('proven'))} of ${String(verdicts.length)} share(s) not proven` }),
+            details: { challenge_id: cid, proven: count('proven'), missing: count('missing'), bad_proof: count('bad-proof'), not_answered: count('not-answered'), attestation_sha256: digest },
+          });
+          return this.#attestationResult(this.#db.prepare('SELECT * FROM inventory_challenges WHERE challenge_id = ?').get(cid) as ChallengeRow);
+        }),
+      );
+    });
+  }
+
+  /** The inventory of a key and node's active set: per share and per custodian (seeds SOP §4.3, §9). */
+  inventoryStatus(keyId: string, nodeId: string): InventoryStatus {
+    const k = checkKeyId(keyId);
+    const n = checkNodeId(nodeId);
+    this.#nodeRow(k, n);
+    const set = this.#activeSetOrUndefined(k, n);
+    if (set === undefined) throw new AgentError('NOT_FOUND', `Key ${k} node ${n} has no backup set yet.`, { details: { keyId: k, nodeId: n } });
+    return this.#inventoryOf(set);
+  }
+
+  /** Every custodian's inventory across the active sets, for `inventory status` without a node. */
+  inventoryCustodians(): CustodianInventory[] {
+    const nowMs = this.#now();
+    const maxAge = this.#maxAgeMs();
+    return this.listCustodians().map((c) => {
+      const rows = this.#db
+        .prepare("SELECT d.* FROM deliveries d JOIN backup_sets s ON s.set_id = d.set_id WHERE d.custodian = ? AND s.state = 'active' AND d.status IN ('delivered', 'confirmed')")
+        .all(c.fingerprint) as DeliveryRow[];
+      let overdue: OverdueReason | undefined;
+      let attested = 0;
+      let lastProven: number | undefined;
+      for (const d of rows) {
+        const o = this.#overdueOf(d, nowMs, maxAge);
+        if (o !== undefined && overdue !== 'challenge-unanswered') overdue = o.reason;
+        if (this.#attested(d, nowMs, maxAge)) attested++;
+        if (d.last_proven_at !== null) lastProven = Math.max(lastProven ?? 0, d.last_proven_at);
       }
-      this.#store.remove({ kind: 'retained-share', keyId: set.key_id, nodeId: set.node_id, setId: set.set_id, index });
-      this.#db.prepare("UPDATE retained_shares SET state = 'deleted', deleted_at = ? WHERE set_id = ? AND share_index = ?").run(now, set.set_id, index);
+      const last = this.#db.prepare('SELECT * FROM inventory_challenges WHERE custodian = ? ORDER BY created_at DESC, challenge_id LIMIT 1').get(c.fingerprint) as ChallengeRow | undefined;
+      return {
+        custodian: c.fingerprint,
+        label: c.label,
+        enabled: c.enabled,
+        sharesExpected: rows.length,
+        sharesAttested: attested,
+        ...(last === undefined
+          ? {}
+          : {
+              lastChallenge: {
+                challengeId: last.challenge_id,
+                createdAt: sec(last.created_at),
+                notAfter: last.not_after,
+                ...(last.answered_at === null ? {} : { answeredAt: sec(last.answered_at) }),
+                state: last.answered_at !== null ? ('answered' as const) : nowMs > last.not_after * 1000 ? ('expired' as const) : ('open' as const),
+              },
+            }),
+        ...(lastProven === undefined ? {} : { lastProvenAt: sec(lastProven) }),
+        ...(overdue === undefined ? {} : { overdue }),
+      };
     });
   }
 
@@ -1878,6 +2470,256 @@ export class Agent {
         return Promise.resolve(this.listBackupShares(k, n).filter((s) => s.setId === set.set_id && targets.some((t) => t.share_index === s.shareIndex)));
       });
     });
+  }
+
+  #cooldownMs(): number {
+    return this.#cooldownOverrideMs ?? this.getSettings().deletionCoolingSeconds * 1000;
+  }
+
+  #maxAgeMs(): number {
+    return this.#maxAgeOverrideMs ?? this.getSettings().inventoryMaxAgeSeconds * 1000;
+  }
+
+  /** Server shares (held or soft-deleted) of a key and node, across every backup set. */
+  #serverSharesOfNode(k: string, n: string): number {
+    return (
+      this.#db
+        .prepare("SELECT COUNT(*) AS c FROM retained_shares r JOIN backup_sets s ON s.set_id = r.set_id WHERE s.key_id = ? AND s.node_id = ? AND r.state IN ('held', 'soft-deleted')")
+        .get(k, n) as { c: number }
+    ).c;
+  }
+
+  /**
+   * A completed external-only session of this set on this agent (a drill, or a real recovery): the
+   * evidence zero retention needs. A drill only recorded by hand (`recordDrill`) does not count.
+   */
+  #externalOnlyDrill(setId: string): string | undefined {
+    const row = this.#db
+      .prepare("SELECT session_id FROM recovery_sessions WHERE set_id = ? AND mode = 'external-only' AND state = 'completed' AND outcome IN ('drill-ok', 'recovered') ORDER BY ended_at DESC LIMIT 1")
+      .get(setId) as { session_id: string } | undefined;
+    return row?.session_id;
+  }
+
+  #deletionRow(did: string): DeletionRow {
+    const row = this.#db.prepare('SELECT * FROM deletions WHERE deletion_id = ?').get(did) as DeletionRow | undefined;
+    if (row === undefined) throw new AgentError('NOT_FOUND', 'No deletion with this id.', { details: { deletionId: did } });
+    return row;
+  }
+
+  #deletionIndexes(row: DeletionRow): number[] {
+    const parsed: unknown = JSON.parse(row.share_indexes);
+    return Array.isArray(parsed) ? parsed.filter((x): x is number => typeof x === 'number') : [];
+  }
+
+  #deletionDetailsOf(row: DeletionRow): DeletionDetails {
+    return parseWith(deletionDetailsSchema, decodeCanonical(blob(row.details), 'deletion details'), 'deletion details');
+  }
+
+  #liveDeletions(setId: string): DeletionRow[] {
+    return this.#db.prepare("SELECT * FROM deletions WHERE set_id = ? AND state IN ('awaiting-approvals', 'approved') ORDER BY created_at").all(setId) as DeletionRow[];
+  }
+
+  /** A deletion that may still be approved or run; expires it (and throws EXPIRED) when its time is up. */
+  #liveDeletion(did: string): DeletionRow {
+    const row = this.#deletionRow(did);
+    if (row.state === 'expired') throw new CustosError('EXPIRED', 'This deletion expired before it ran; soft-deleted shares stay as they are. Ask for a new deletion.', { details: { deletionId: did } });
+    if (row.state === 'completed' || row.state === 'cancelled') {
+      throw new AgentError('FAILED_PRECONDITION', `This deletion has ended (${row.state}).`, { details: { deletionId: did, state: row.state } });
+    }
+    if (this.#now() > row.not_after * 1000) {
+      this.#expireDeletion(row);
+      throw new CustosError('EXPIRED', 'This deletion expired before it ran; soft-deleted shares stay as they are. Ask for a new deletion.', { details: { deletionId: did, notAfter: row.not_after } });
+    }
+    return row;
+  }
+
+  #expireDeletions(): void {
+    const due = this.#db.prepare("SELECT * FROM deletions WHERE state IN ('awaiting-approvals', 'approved') AND not_after * 1000 < ?").all(this.#now()) as DeletionRow[];
+    for (const row of due) this.#expireDeletion(row);
+  }
+
+  #expireDeletion(row: DeletionRow): void {
+    inTransaction(this.#db, () => {
+      const changed = this.#db
+        .prepare("UPDATE deletions SET state = 'expired', ended_at = ?, outcome = 'expired' WHERE deletion_id = ? AND state IN ('awaiting-approvals', 'approved')")
+        .run(this.#now(), row.deletion_id).changes;
+      if (changed > 0) {
+        this.#audit({ event: 'delete', action: 'deletion-expire', result: 'ok', keyId: row.key_id, nodeId: row.node_id, setId: row.set_id, epoch: row.epoch, target: `deletion:${row.deletion_id}`, operator: 'agent' });
+      }
+    });
+  }
+
+  /** The deletion's approvals whose approver is still registered and enabled. */
+  #validDeletionApprovals(did: string): DeletionApprovalRow[] {
+    return this.#db
+      .prepare('SELECT a.* FROM deletion_approvals a JOIN approvers p ON p.fingerprint = a.approver WHERE a.deletion_id = ? AND p.enabled = 1 ORDER BY a.added_at, a.approver')
+      .all(did) as DeletionApprovalRow[];
+  }
+
+  /** What a hard delete of this deletion would be refused with now, in the order it is checked. */
+  #deletionBlockers(row: DeletionRow): (AgentError | CustosError)[] {
+    const out: (AgentError | CustosError)[] = [];
+    const nowMs = this.#now();
+    const did = row.deletion_id;
+    if (nowMs > row.not_after * 1000) out.push(new CustosError('EXPIRED', 'This deletion expired before it ran; ask for a new deletion.', { details: { deletionId: did } }));
+    const indexes = this.#deletionIndexes(row);
+    const shares = this.#db.prepare('SELECT * FROM retained_shares WHERE set_id = ?').all(row.set_id) as RetainedShareRow[];
+    const targets = indexes.map((i) => shares.find((r) => r.share_index === i));
+    const notSoft = indexes.filter((_, j) => targets[j]?.state !== 'soft-deleted');
+    if (notSoft.length > 0) {
+      out.push(new AgentError('FAILED_PRECONDITION', `Share(s) ${notSoft.join(', ')} are no longer soft-deleted; this deletion cannot run.`, { details: { deletionId: did } }));
+    }
+    const cooling = this.#cooldownMs();
+    const until = Math.max(row.cooling_ends_at * 1000, ...targets.map((r) => (r?.soft_deleted_at ?? nowMs) + cooling));
+    if (nowMs < until) {
+      const hours = Math.ceil((until - nowMs) / 3_600_000);
+      out.push(
+        new AgentError(
+          'COOLING_OFF',
+          `Share(s) ${indexes.join(', ')} are in their cooling-off period until ${new Date(until).toISOString().replace('.000Z', 'Z')} (another ${String(hours)} hour(s)); they can still be rolled back and cannot be destroyed before then.`,
+          { details: { deletionId: did, coolingEndsAt: sec(until) } },
+        ),
+      );
+    }
+    const approvals = this.#validDeletionApprovals(did).length;
+    if (approvals < MIN_APPROVALS) {
+      out.push(
+        new CustosError('APPROVAL_REQUIRED', `${String(approvals)} approval(s) of the ${String(MIN_APPROVALS)} a hard delete needs from different registered approvers.`, {
+          details: { deletionId: did, have: approvals, need: MIN_APPROVALS },
+        }),
+      );
+    }
+    const set = this.#setRowById(row.set_id);
+    if (set.state === 'active') {
+      const confirmed = (this.#db.prepare("SELECT COUNT(*) AS c FROM deliveries WHERE set_id = ? AND status = 'confirmed'").get(set.set_id) as { c: number }).c;
+      const externals = set.total - set.retain;
+      if (confirmed < externals) {
+        out.push(
+          new AgentError('RECEIPTS_REQUIRED', `Only ${String(confirmed)} of the ${String(externals)} external shares of this set are confirmed by their custodians; deleting server shares of the current set needs every receipt.`, {
+            details: { deletionId: did, confirmed, externals },
+          }),
+        );
+      }
+      if (this.#externalOnlyDrill(set.set_id) === undefined) {
+        out.push(
+          new AgentError(
+            'DRILL_REQUIRED',
+            `Zero retention needs a passed external-only recovery drill of this same backup set (epoch ${String(set.epoch)}) on this agent first: open an external-only session for it and complete it with --drill. A drill of another set, or one only recorded by hand, does not count.`,
+            { details: { deletionId: did, setId: set.set_id } },
+          ),
+        );
+      }
+    }
+    return out;
+  }
+
+  #deletionView(row: DeletionRow): DeletionView {
+    const approvals = (
+      this.#db
+        .prepare('SELECT a.approver, p.name, a.added_at FROM deletion_approvals a JOIN approvers p ON p.fingerprint = a.approver WHERE a.deletion_id = ? ORDER BY a.added_at, a.approver')
+        .all(row.deletion_id) as { approver: string; name: string; added_at: number }[]
+    ).map((a) => ({ approver: a.approver, name: a.name, at: sec(a.added_at) }));
+    const live = row.state === 'awaiting-approvals' || row.state === 'approved';
+    return {
+      deletionId: row.deletion_id,
+      keyId: row.key_id,
+      nodeId: row.node_id,
+      setId: row.set_id,
+      epoch: row.epoch,
+      shareIndexes: this.#deletionIndexes(row),
+      purpose: row.purpose,
+      state: row.state,
+      coolingEndsAt: row.cooling_ends_at,
+      notAfter: row.not_after,
+      approvals,
+      operator: row.operator,
+      createdAt: sec(row.created_at),
+      ...(row.ended_at === null ? {} : { endedAt: sec(row.ended_at) }),
+      blockers: live ? this.#deletionBlockers(row).map((e) => ({ code: e.code, message: e.message })) : [],
+    };
+  }
+
+  #attested(d: DeliveryRow, nowMs: number, maxAge: number): boolean {
+    return d.last_proven_at !== null && d.inventory_result === 'proven' && nowMs - d.last_proven_at <= maxAge;
+  }
+
+  /** Why the custodian of a delivered share is overdue, if it is (see OverdueCustodian). */
+  #overdueOf(d: DeliveryRow, nowMs: number, maxAge: number): { reason: OverdueReason; since: number; challengeId?: string } | undefined {
+    const latest = this.#db
+      .prepare(
+        'SELECT c.challenge_id, c.not_after, c.answered_at, i.result FROM inventory_items i JOIN inventory_challenges c ON c.challenge_id = i.challenge_id WHERE i.set_id = ? AND i.share_index = ? AND c.custodian = ? ORDER BY c.created_at DESC, c.challenge_id LIMIT 1',
+      )
+      .get(d.set_id, d.share_index, d.custodian) as { challenge_id: string; not_after: number; answered_at: number | null; result: string | null } | undefined;
+    if (latest !== undefined) {
+      if (latest.answered_at === null && nowMs > latest.not_after * 1000) return { reason: 'challenge-unanswered', since: latest.not_after, challengeId: latest.challenge_id };
+      if (latest.answered_at !== null && latest.result === 'not-answered') return { reason: 'challenge-unanswered', since: sec(latest.answered_at), challengeId: latest.challenge_id };
+    }
+    const ref = d.last_proven_at ?? d.confirmed_at ?? d.delivered_at ?? d.created_at;
+    if (nowMs - ref > maxAge) return { reason: 'attestation-stale', since: sec(ref + maxAge) };
+    return undefined;
+  }
+
+  #inventoryOf(set: BackupSetRow): InventoryStatus {
+    const nowMs = this.#now();
+    const maxAge = this.#maxAgeMs();
+    const deliveries = this.#db.prepare('SELECT * FROM deliveries WHERE set_id = ? ORDER BY share_index').all(set.set_id) as DeliveryRow[];
+    const labels = new Map((this.#db.prepare('SELECT fingerprint, label FROM custodians').all() as { fingerprint: string; label: string }[]).map((c) => [c.fingerprint, c.label]));
+    const overdue: OverdueCustodian[] = [];
+    const shares: InventoryShare[] = deliveries.map((d) => {
+      const holds = d.status === 'delivered' || d.status === 'confirmed';
+      const o = holds ? this.#overdueOf(d, nowMs, maxAge) : undefined;
+      const label = labels.get(d.custodian) ?? '?';
+      if (o !== undefined) {
+        const existing = overdue.find((x) => x.custodian === d.custodian && x.reason === o.reason);
+        if (existing === undefined) overdue.push({ custodian: d.custodian, label, reason: o.reason, since: o.since, shareIndexes: [d.share_index], ...(o.challengeId === undefined ? {} : { challengeId: o.challengeId }) });
+        else overdue.splice(overdue.indexOf(existing), 1, { ...existing, since: Math.min(existing.since, o.since), shareIndexes: [...existing.shareIndexes, d.share_index] });
+      }
+      return {
+        shareIndex: d.share_index,
+        custodian: d.custodian,
+        label,
+        delivery: d.status,
+        ...(d.last_proven_at === null ? {} : { lastProvenAt: sec(d.last_proven_at) }),
+        ...(d.inventory_result === null ? {} : { lastResult: d.inventory_result }),
+        ...(d.inventory_at === null ? {} : { lastCheckedAt: sec(d.inventory_at) }),
+        attested: holds && this.#attested(d, nowMs, maxAge),
+        ...(o === undefined ? {} : { overdue: o.reason }),
+      };
+    });
+    const held = this.#heldIndexes(set.set_id).length;
+    const attested = shares.filter((s) => s.attested).length;
+    return {
+      keyId: set.key_id,
+      nodeId: set.node_id,
+      setId: set.set_id,
+      epoch: set.epoch,
+      threshold: set.threshold,
+      serverSharesHeld: held,
+      externalDelivered: deliveries.filter((d) => d.status === 'delivered' || d.status === 'confirmed').length,
+      externalConfirmed: deliveries.filter((d) => d.status === 'confirmed').length,
+      externalAttested: attested,
+      externalFailed: shares.filter((s) => s.lastResult === 'missing' || s.lastResult === 'bad-proof').length,
+      recoverable: held + attested >= set.threshold,
+      overdueCustodians: overdue,
+      shares,
+      maxAgeSeconds: sec(maxAge),
+    };
+  }
+
+  #attestationResult(row: ChallengeRow): AttestationResult {
+    const items = this.#db
+      .prepare('SELECT i.set_id, i.share_index, i.result, s.key_id, s.node_id, s.epoch FROM inventory_items i JOIN backup_sets s ON s.set_id = i.set_id WHERE i.challenge_id = ? ORDER BY s.key_id, s.node_id, i.share_index')
+      .all(row.challenge_id) as { set_id: string; share_index: number; result: InventoryVerdict | null; key_id: string; node_id: string; epoch: number }[];
+    return {
+      challengeId: row.challenge_id,
+      custodian: row.custodian,
+      answeredAt: sec(row.answered_at ?? this.#now()),
+      items: items.map((i): InventoryItemRef & { result: InventoryVerdict } => ({ keyId: i.key_id, nodeId: i.node_id, setId: i.set_id, epoch: i.epoch, shareIndex: i.share_index, result: i.result ?? 'not-answered' })),
+      proven: row.proven ?? 0,
+      missing: row.missing ?? 0,
+      badProof: row.bad_proof ?? 0,
+      notAnswered: row.not_answered ?? 0,
+    };
   }
 
   #insertDrill(d: { keyId: string; nodeId: string; mode: Mode; ok: boolean; durationMs: number; setId: string | undefined; sessionId: string | undefined; note: string | undefined }): void {

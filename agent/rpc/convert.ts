@@ -82,6 +82,14 @@ export function backupStatus(s: BackupStatus): MessageInitShape<typeof GetBackup
       : undefined,
     retain: s.retain ?? 0,
     externalOnlyRecoverable: s.externalOnlyRecoverable ?? false,
+    serverSharesSoftDeleted: s.serverSharesSoftDeleted ?? 0,
+    zeroRetention: s.zeroRetention ?? false,
+    zeroRetentionSince: s.zeroRetentionSince === undefined ? undefined : timestamp(s.zeroRetentionSince),
+    externalAttested: s.inventory?.externalAttested ?? 0,
+    externalFailed: s.inventory?.externalFailed ?? 0,
+    inventoryRecoverable: s.inventory?.recoverable ?? false,
+    overdueCustodians: [...(s.inventory?.overdueCustodians ?? [])],
+    lastAttestedAt: s.inventory?.lastAttestedAt === undefined ? undefined : timestamp(s.inventory.lastAttestedAt),
   };
 }
 

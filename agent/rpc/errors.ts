@@ -33,6 +33,9 @@ export const STATUS_OF: Readonly<Record<AnyErrorCode, Code>> = {
   CONFLICT: Code.AlreadyExists,
   FAILED_PRECONDITION: Code.FailedPrecondition,
   ENVELOPE_MISMATCH: Code.FailedPrecondition,
+  COOLING_OFF: Code.FailedPrecondition,
+  DRILL_REQUIRED: Code.FailedPrecondition,
+  RECEIPTS_REQUIRED: Code.FailedPrecondition,
   INTERNAL: Code.Internal,
   // shared/errors.ts
   MALFORMED: Code.InvalidArgument,

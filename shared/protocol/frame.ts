@@ -35,6 +35,7 @@ export const MESSAGE_TYPES = [
   'supersede',
   'inventory-challenge',
   'inventory-attestation',
+  'deletion-approval',
 ] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
@@ -53,6 +54,7 @@ const NAMES: Record<MessageType, string> = {
   supersede: 'supersede notice',
   'inventory-challenge': 'inventory challenge',
   'inventory-attestation': 'inventory attestation',
+  'deletion-approval': 'deletion approval',
 };
 
 export const messageName = (type: MessageType): string => NAMES[type];

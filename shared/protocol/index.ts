@@ -7,6 +7,7 @@ export * from './manifest';
 export * from './envelope';
 export * from './receipt';
 export * from './approval';
+export * from './deletion-approval';
 export * from './recovery-request';
 export * from './recovery-export';
 export * from './supersede';

@@ -97,8 +97,8 @@ describe('agent CLI', () => {
       status: { keyId: 'key-1', nodeId: 'node-0', epoch: 1, curve: 'ed25519', threshold: 3, total: 5, retain: 2, serverSharesHeld: 2, externalDelivered: 0, externalConfirmed: 0, recoverable: false, externalOnlyRecoverable: false },
     });
     const all = await cli('status', ...D);
-    expect(all.stdout.split('\n')[0]).toMatch(/^KEY\s+NODE\s+SET\s+T\/N\s+SERVER\s+DELIVERED\s+CONFIRMED\s+RECOVERABLE\s+LAST DRILL$/);
-    expect(all.stdout).toMatch(/key-1\s+node-0\s+e1\s+3\/5\s+2\s+0\s+0\s+NO\s+never/);
+    expect(all.stdout.split('\n')[0]).toMatch(/^KEY\s+NODE\s+SET\s+T\/N\s+SERVER\s+DELIVERED\s+CONFIRMED\s+RECOVERABLE\s+LAST DRILL\s+ATTESTED\s+OVERDUE$/);
+    expect(all.stdout).toMatch(/key-1\s+node-0\s+e1\s+3\/5\s+2\s+0\s+0\s+NO\s+never\s+0\s+0/);
   });
 
   it('records custodians\' receipts; a second copy of the same batch is refused by name, exit 3', async () => {

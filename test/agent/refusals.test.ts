@@ -11,6 +11,7 @@ import { sealTo } from '../../shared/crypto/seal';
 import { parseKeydata, writeKeydata, type Keydata } from '../../shared/keydata';
 import {
   createApproverIdentity,
+  makeDeletionApproval,
   openRecoveryRequest,
   recoveryExportSchema,
   sealMessage,
@@ -351,31 +352,39 @@ describe('deletion policy: soft delete, cooling-off, rollback, hard delete (zero
     await expectCode(w.agent.openSession({ incidentId: 'INC-10', keyId: 'key-1', nodeId: 'node-0', mode: 'mixed' }), 'FAILED_PRECONDITION');
     expect((await w.agent.rollbackServerShares({ ...sel, indexes: [2] })).map((s) => [s.shareIndex, s.state])).toEqual([[2, 'held']]);
     await w.agent.softDeleteServerShares({ ...sel, indexes: [2] });
-    await expectCode(w.agent.purgeServerShares(sel), 'FAILED_PRECONDITION'); // cooling-off
+    const requested = await w.agent.requestDeletion(sel);
+    expect(requested.deletion).toMatchObject({ purpose: 'zero-retention', shareIndexes: [1, 2], state: 'awaiting-approvals' });
+    const did = requested.deletion.deletionId;
+    for (const a of w.approvers.slice(0, 2)) {
+      await w.agent.approveDeletion(did, makeDeletionApproval({ deletion: requested.details, approver_name: a.name, approved_at: w.clock.seconds }, a.signing));
+    }
+    await expectCode(w.agent.purgeServerShares(did), 'COOLING_OFF');
     w.clock.advance(7 * 24 * 3600 + 1);
-    const e = await expectCode(w.agent.purgeServerShares(sel), 'FAILED_PRECONDITION'); // receipts missing
+    const e = await expectCode(w.agent.purgeServerShares(did), 'RECEIPTS_REQUIRED');
     expect(e.message).toMatch(/confirmed/);
     for (const [i, h] of held) await w.agent.confirmShareDelivery(receiptFor(w, backup, h, i));
-    await expectCode(w.agent.purgeServerShares(sel), 'FAILED_PRECONDITION'); // no drill yet
+    await expectCode(w.agent.purgeServerShares(did), 'DRILL_REQUIRED');
     const d = await approvedSession(w, { keyId: 'key-1', nodeId: 'node-0', mode: 'external-only', incidentId: 'DRILL-1' });
     await w.agent.submitExports(d.sessionId, await Promise.all([3, 4, 5].map((i) => exportFor(w, d.request, held.get(i)!, i))));
     await expectCode(w.agent.completeRecovery(d.sessionId, { drill: true, peerKeydata: fixture('ecdsa', 1) }), 'KEYDATA_INVALID');
     expect(w.agent.getBackupStatus('key-1', 'node-0').lastDrill).toMatchObject({ ok: false, mode: 'external-only' });
-    await expectCode(w.agent.purgeServerShares(sel), 'FAILED_PRECONDITION'); // a failed drill is not enough
+    await expectCode(w.agent.purgeServerShares(did), 'DRILL_REQUIRED'); // a failed drill is not enough
     w.clock.advance(1);
     await w.agent.completeRecovery(d.sessionId, { drill: true });
     expect(w.agent.getBackupStatus('key-1', 'node-0').lastDrill).toMatchObject({ ok: true, mode: 'external-only' });
-    const purged = await w.agent.purgeServerShares(sel);
-    expect(purged.map((s) => [s.shareIndex, s.state])).toEqual([
+    const purged = await w.agent.purgeServerShares(did);
+    expect(purged.zeroRetention).toBe(true);
+    expect(purged.shares.map((s) => [s.shareIndex, s.state])).toEqual([
       [1, 'deleted'],
       [2, 'deleted'],
     ]);
     expect(readdirSync(join(w.dir, 'backup', 'key-1', 'node-0', backup.setId))).toEqual([]);
-    expect(w.agent.getBackupStatus('key-1', 'node-0')).toMatchObject({ serverSharesHeld: 0, recoverable: true, externalOnlyRecoverable: true });
+    expect(w.agent.getBackupStatus('key-1', 'node-0')).toMatchObject({ serverSharesHeld: 0, zeroRetention: true, recoverable: true, externalOnlyRecoverable: true });
     const events = w.agent.auditEntries().map((x) => `${x.entry.event}/${x.entry.action}/${x.entry.result}`);
     expect(events).toContain('delete/soft-delete/ok');
     expect(events).toContain('rollback/restore/ok');
     expect(events).toContain('delete/hard-delete/ok');
+    expect(events).toContain('delete/zero-retention/ok');
     w.agent.close();
   });
 });

@@ -3,7 +3,7 @@
  * put in each field, including the edges of every range.
  */
 import fc from 'fast-check';
-import { signingKeyFromSeed, type InventoryItem, type Manifest, type SessionDetails, type SigningKey } from '../../shared/protocol';
+import { signingKeyFromSeed, type DeletionDetails, type InventoryItem, type Manifest, type SessionDetails, type SigningKey } from '../../shared/protocol';
 import type { AgeKeyPair } from '../../shared/crypto/seal';
 
 export const bytesOf = (length: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: length, maxLength: length });
@@ -44,6 +44,21 @@ export const session: fc.Arbitrary<SessionDetails> = fc.record({
   mode: fc.constantFrom('mixed' as const, 'external-only' as const),
   not_after: timestamp,
 });
+
+/** Deletion details (docs/protocol.md §4.11): share indexes unique and increasing, not_after ≥ cooling_ends_at. */
+export const deletion: fc.Arbitrary<DeletionDetails> = fc
+  .record({
+    deletion_id: bytesOf(16),
+    key_id: identifier,
+    node_id: identifier,
+    set_id: bytesOf(16),
+    epoch,
+    share_indexes: fc.uniqueArray(fc.integer({ min: 1, max: 255 }), { minLength: 1, maxLength: 8 }).map((xs) => [...xs].sort((a, b) => a - b)),
+    purpose: fc.constantFrom('zero-retention' as const, 'superseded-set' as const, 'reduce-retention' as const),
+    cooling_ends_at: timestamp,
+    extra: fc.integer({ min: 0, max: 30 * 86400 }),
+  })
+  .map(({ extra, ...d }) => ({ ...d, not_after: Math.min(d.cooling_ends_at + extra, 2 ** 40) }));
 
 export const inventoryItem: fc.Arbitrary<InventoryItem> = fc.record({
   key_id: identifier,

@@ -18,6 +18,7 @@ import {
   makeAgentCard,
   makeAgentKeyRotation,
   makeApproval,
+  makeDeletionApproval,
   makeApproverCard,
   makeAttestation,
   makeChallenge,
@@ -31,6 +32,7 @@ import {
   openAgentCard,
   openAgentKeyRotation,
   openApproval,
+  openDeletionApproval,
   openApproverCard,
   openChallenge,
   openCustodianCard,
@@ -45,7 +47,7 @@ import {
   type Manifest,
   type Receipt,
 } from '../../shared/protocol';
-import { ageKeyFrom, bytesOf, distinctKeys, epoch, identifier, inventoryItem, labelText, manifest, session, signingKey, timestamp } from './arbitraries';
+import { ageKeyFrom, bytesOf, deletion, distinctKeys, epoch, identifier, inventoryItem, labelText, manifest, session, signingKey, timestamp } from './arbitraries';
 
 const MAX_TS = 2 ** 40;
 const RUNS = 40;
@@ -179,6 +181,29 @@ describe('every message round-trips: make → open → the same body', () => {
         const opened = openApproval(makeApproval(body, key), s, [key.publicKey]);
         expect(opened.body).toEqual(body);
         expect(opened.approverKey).toEqual(key.publicKey);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('deletion approval', () => {
+    fc.assert(
+      fc.property(signingKey, deletion, labelText, timestamp, (key, d, name, at) => {
+        const body = { deletion: d, approver_name: name, approved_at: at };
+        const bytes = makeDeletionApproval(body, key);
+        const opened = openDeletionApproval(bytes, d, [key.publicKey]);
+        expect(opened.body).toEqual(body);
+        expect(opened.approverKey).toEqual(key.publicKey);
+        // Bound to its details: another purpose, or one share fewer, is another deletion.
+        const other = { ...d, purpose: d.purpose === 'zero-retention' ? ('reduce-retention' as const) : ('zero-retention' as const) };
+        expect(() => openDeletionApproval(bytes, other, [key.publicKey])).toThrow(expect.objectContaining({ code: 'SESSION_MISMATCH' }) as Error);
+        if (d.share_indexes.length > 1) {
+          expect(() => openDeletionApproval(bytes, { ...d, share_indexes: d.share_indexes.slice(1) }, [key.publicKey])).toThrow(expect.objectContaining({ code: 'SESSION_MISMATCH' }) as Error);
+        }
+        // Never accepted as a recovery approval.
+        expect(() => openApproval(bytes, { session_id: d.deletion_id, incident_id: 'x', key_id: d.key_id, node_id: d.node_id, set_id: d.set_id, epoch: d.epoch, mode: 'mixed', not_after: d.not_after })).toThrow(
+          expect.objectContaining({ code: 'WRONG_TYPE' }) as Error,
+        );
       }),
       { numRuns: RUNS },
     );

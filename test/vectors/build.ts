@@ -30,6 +30,7 @@ import {
   makeAttestation,
   makeChallenge,
   makeCustodianCard,
+  makeDeletionApproval,
   makeManifest,
   makeReceipt,
   makeRecoveryRequest,
@@ -38,6 +39,7 @@ import {
   recoveryExportSchema,
   sealMessage,
   signingKeyFromSeed,
+  type DeletionDetails,
   type InventoryItem,
   type Manifest,
   type MessageType,
@@ -86,6 +88,8 @@ export interface VectorInputs {
   readonly newManifestHash: string;
   readonly challengeId: string;
   readonly nonce: string;
+  /** The id of a hard deletion of the two retained shares (deletion-approval). */
+  readonly deletionId: string;
 }
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -135,6 +139,10 @@ export const AT = {
   challenge: 6000,
   challengeNotAfter: 6000 + 86400,
   attestation: 6100,
+  softDelete: 7000,
+  coolingEnds: 7000 + 7 * 86400,
+  deletionApproval: 7100,
+  deletionNotAfter: 7000 + 14 * 86400,
 } as const;
 
 export function at<T>(list: readonly T[], i: number, what = 'item'): T {
@@ -171,6 +179,8 @@ export interface VectorWorld {
   readonly heldShare: Uint8Array;
   readonly session: SessionDetails;
   readonly items: readonly InventoryItem[];
+  /** Zero retention: both server-retained shares of the set. */
+  readonly deletion: DeletionDetails;
 }
 
 export async function vectorWorld(inputs: VectorInputs): Promise<VectorWorld> {
@@ -203,6 +213,17 @@ export async function vectorWorld(inputs: VectorInputs): Promise<VectorWorld> {
       { key_id: inputs.keyId, node_id: inputs.nodeId, set_id: setId, epoch: inputs.epoch, share_index: heldIndex },
       { key_id: inputs.keyId, node_id: 'node-2', set_id: setId, epoch: inputs.epoch, share_index: heldIndex + 1 },
     ],
+    deletion: {
+      deletion_id: fromHex(inputs.deletionId),
+      key_id: inputs.keyId,
+      node_id: inputs.nodeId,
+      set_id: setId,
+      epoch: inputs.epoch,
+      share_indexes: Array.from({ length: inputs.retain }, (_, k) => k + 1),
+      purpose: 'zero-retention',
+      cooling_ends_at: inputs.now + AT.coolingEnds,
+      not_after: inputs.now + AT.deletionNotAfter,
+    },
   };
 }
 
@@ -339,6 +360,10 @@ export function buildMessages(w: VectorWorld): Record<MessageType, Uint8Array> {
     },
     custodian,
   );
+  const deletionApproval = makeDeletionApproval(
+    { deletion: w.deletion, approver_name: at(i.names.approvers, 0, 'approver name'), approved_at: i.now + AT.deletionApproval },
+    at(w.approvers, 0, 'approver'),
+  );
   return {
     'agent-card': agentCard,
     'custodian-card': custodianCard,
@@ -353,6 +378,7 @@ export function buildMessages(w: VectorWorld): Record<MessageType, Uint8Array> {
     supersede,
     'inventory-challenge': challenge,
     'inventory-attestation': attestation,
+    'deletion-approval': deletionApproval,
   };
 }
 
@@ -461,6 +487,7 @@ export async function freshInputs(): Promise<VectorInputs> {
     newManifestHash: fixed('new manifest'),
     challengeId: fixed('challenge id', 16),
     nonce: fixed('challenge nonce'),
+    deletionId: fixed('deletion id', 16),
   };
 }
 

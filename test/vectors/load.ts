@@ -14,6 +14,7 @@ import {
   openApproverCard,
   openChallenge,
   openCustodianCard,
+  openDeletionApproval,
   openEnvelope,
   openManifest,
   openReceipt,
@@ -75,6 +76,7 @@ export async function loadVectors(): Promise<LoadedVectors> {
     supersede: now + AT.supersede,
     'inventory-challenge': now + AT.challenge + 5,
     'inventory-attestation': now + AT.attestation + 5,
+    'deletion-approval': now + AT.deletionApproval + 5,
   };
   const agentKey = world.agent.publicKey;
   const custodian = at(world.custodians, 0, 'custodian');
@@ -123,6 +125,8 @@ export async function loadVectors(): Promise<LoadedVectors> {
         return openChallenge(input, signer ?? agentKey, me, when);
       case 'inventory-attestation':
         return verifyAttestation(input, challenge, signer ?? custodian.publicKey, possessionKeyOf);
+      case 'deletion-approval':
+        return openDeletionApproval(input, world.deletion, signer === undefined ? approverKeys : [signer]);
     }
   };
   return { file, world, messages, openAt, request, challenge, open, possessionKeyOf };
