@@ -4,9 +4,14 @@ import { resolve } from 'node:path';
 
 // electron-vite: main and preload build to CommonJS for Electron, the renderer to static files.
 // Building works without the Electron binary; starting the app needs it (see README).
+// Main and preload bundle their dependencies (`externalizeDeps: false`; electron-vite would otherwise
+// leave every package.json dependency as a runtime require): the sandboxed preload can require only
+// `electron` and a few Node built-ins, and the package ships no node_modules
+// (electron-builder.config.ts), so out/ must be self-contained. test/packaging checks the bundles.
 export default defineConfig({
   main: {
     build: {
+      externalizeDeps: false,
       outDir: 'out/main',
       lib: { entry: resolve(import.meta.dirname, 'main/index.ts'), formats: ['cjs'] },
       rollupOptions: { external: ['electron'] },
@@ -14,6 +19,7 @@ export default defineConfig({
   },
   preload: {
     build: {
+      externalizeDeps: false,
       outDir: 'out/preload',
       lib: { entry: resolve(import.meta.dirname, 'preload/index.ts'), formats: ['cjs'] },
       rollupOptions: { external: ['electron'] },
@@ -26,6 +32,8 @@ export default defineConfig({
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
       emptyOutDir: true,
+      // electron-vite leaves bundles unminified by default; the renderer is loaded on every start.
+      minify: true,
       rollupOptions: { input: resolve(import.meta.dirname, 'renderer/index.html') },
     },
   },

@@ -6,6 +6,10 @@ const chromium = process.env['CUSTOS_CHROMIUM'] ?? '/usr/bin/chromium';
 export default defineConfig({
   testDir: 'test/e2e',
   testMatch: '**/*.spec.ts',
+  // One tsconfig for every file the specs import (no `paths`, no references): otherwise Playwright's
+  // loader applies shared/'s `paths` (a types-only stand-in for `qrcode`) at run time, and a spec
+  // importing shared/qr fails with "qrcode does not provide an export named default".
+  tsconfig: './tsconfig.playwright.json',
   outputDir: 'test-results',
   fullyParallel: false,
   workers: 1,
@@ -13,6 +17,8 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   timeout: 60_000,
+  // The test host: the built renderer + the real main-process services over loopback (test/e2e/host/).
+  globalSetup: './test/e2e/host/global-setup.ts',
   use: {
     headless: true,
     launchOptions: {

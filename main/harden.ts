@@ -86,7 +86,10 @@ export function hardenSession(session: Session, opts: { appRoot: string; agentOr
     callback({ cancel: !ok });
   });
   session.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+    // electronegativity evaluates only a string literal here and reports this constant as unparseable. It is
+    // the policy of renderer/index.html's meta tag plus frame-ancestors 'none' (test/packaging asserts that),
+    // and the scan evaluates and reports that meta tag.
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } }); // eng-disable CSP_GLOBAL_CHECK
   });
 }
 
@@ -108,7 +111,9 @@ export function hardenWebContents(contents: WebContents, opts: { appRoot: string
     opts.log('webview-blocked', {});
   });
   contents.setWindowOpenHandler(({ url }) => {
-    if (EXTERNAL_URL_ALLOW_LIST.some((prefix) => url.startsWith(prefix))) opts.openExternal(url);
+    // Only URLs starting with a fixed https:// prefix of EXTERNAL_URL_ALLOW_LIST (each ending in '/', so the
+    // host cannot be extended) reach the system browser; everything else is denied and logged.
+    if (EXTERNAL_URL_ALLOW_LIST.some((prefix) => url.startsWith(prefix))) opts.openExternal(url); // eng-disable OPEN_EXTERNAL_JS_CHECK
     else opts.log('window-open-denied', { url: redactUrl(url) });
     return { action: 'deny' };
   });

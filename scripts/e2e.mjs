@@ -10,6 +10,8 @@ if (!existsSync(chromium)) {
   process.exit(1);
 }
 const steps = [
+  // The real renderer (out/renderer) for the test host, and the shared/ harness.
+  ['npx', ['electron-vite', 'build', '--config', 'electron.config.ts']],
   ['npx', ['vite', 'build', '--config', 'test/e2e/harness/vite.config.ts']],
   ['npx', ['playwright', 'test']],
 ];

@@ -9,56 +9,11 @@
  * `messages.ts`, which the renderer reuses.
  */
 import { CustosError, type ErrorCode, type ErrorDetails } from '../../shared/errors';
+import type { ServiceErrorCode } from '../../shared/service-errors';
 
-export const SERVICE_ERROR_CODES = [
-  /** `vault create` on a folder that already holds a vault. */
-  'VAULT_EXISTS',
-  /** No vault in that folder, or its creation never finished. */
-  'VAULT_NOT_FOUND',
-  /** A vault file failed authentication or does not parse, and no previous generation helped. */
-  'VAULT_CORRUPT',
-  /** The operation needs the vault unlocked. */
-  'VAULT_LOCKED',
-  'WRONG_PASSPHRASE',
-  /** The new passphrase is too short. */
-  'WEAK_PASSPHRASE',
-  /** A scrypt work factor below the production floor was asked for without the explicit test opt-in. */
-  'WEAK_KDF',
-  /** No agent card is pinned yet: envelopes, requests and notices cannot be checked. */
-  'NOT_PINNED',
-  /** Another agent key is pinned already: a new key only comes through a signed replacement notice. */
-  'AGENT_ALREADY_PINNED',
-  /** The comparison code typed in does not match the card's. */
-  'CODE_MISMATCH',
-  /** This exact envelope (same file hash) is in the vault already. */
-  'DUPLICATE_ENVELOPE',
-  /** Another active backup set for the same key and node is held (not superseded). */
-  'CONFLICTING_SET',
-  /** The envelope belongs to a backup set the agent said was superseded. */
-  'SET_SUPERSEDED',
-  /** The envelope's share was held before and has been destroyed (hard-deleted). */
-  'ALREADY_DESTROYED',
-  /** No share, refusal or record with that id. */
-  'NOT_FOUND',
-  /** An id prefix matches more than one record. */
-  'AMBIGUOUS_ID',
-  /** The record is not in a state that allows this (e.g. rolling back what is not deleted). */
-  'INVALID_STATE',
-  /** A deliberate confirmation was required and not given, or was for other details. */
-  'CONFIRMATION_REQUIRED',
-  /** The recovery request or challenge names a share this vault does not hold. */
-  'NO_MATCHING_SHARE',
-  /** The settings file or a settings value is not valid. */
-  'SETTINGS_INVALID',
-  /** Reading or writing a file failed (disk full, permissions, missing folder). */
-  'IO_FAILED',
-  /** A command was called the wrong way (CLI). */
-  'USAGE',
-  /** A bug or an unexpected environment failure; the cause is logged locally only. */
-  'INTERNAL',
-] as const;
+// The codes live in shared/ so that the IPC contract (shared/ipc/contract.ts) can name them.
+export { SERVICE_ERROR_CODES, type ServiceErrorCode } from '../../shared/service-errors';
 
-export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];
 export type AnyErrorCode = ErrorCode | ServiceErrorCode;
 
 export class ServiceError extends Error {

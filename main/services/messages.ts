@@ -200,6 +200,18 @@ export const MESSAGES: Readonly<Record<AnyErrorCode, Sentence>> = {
     en: 'The command was not called the right way.',
     'zh-CN': '命令的调用方式不正确。',
   },
+  AGENT_NOT_LINKED: {
+    en: 'No agent is linked, so Custos sends nothing over the network. Set the agent URL (and its API token) in Settings first.',
+    'zh-CN': '尚未关联代理，因此 Custos 不会通过网络发送任何内容。请先在设置中填写代理地址（及其 API 令牌）。',
+  },
+  AGENT_UNREACHABLE: {
+    en: 'The linked agent could not be reached. Check the agent URL, the network and that the agent is running, then try again; nothing was changed.',
+    'zh-CN': '无法连接已关联的代理。请检查代理地址、网络以及代理是否正在运行，然后重试；未做任何更改。',
+  },
+  AGENT_REFUSED: {
+    en: 'The agent refused this ({agentCode}). Read the details, fix the cause with the agent operator, and try again.',
+    'zh-CN': '代理拒绝了此操作（{agentCode}）。请查看详情，与代理运维人员排除原因后重试。',
+  },
   INTERNAL: {
     en: 'Custos failed with an internal error; the details are in its log.',
     'zh-CN': 'Custos 发生内部错误；详情见日志。',

@@ -86,12 +86,12 @@ export interface TestSet {
 export async function makeSet(
   agent: AgentIdentity,
   me: Me,
-  opts: { keyId?: string; nodeId?: string; epoch?: number; setId?: Uint8Array; now?: number; notAfter?: number; createdAt?: number } = {},
+  opts: { keyId?: string; nodeId?: string; epoch?: number; setId?: Uint8Array; now?: number; notAfter?: number; createdAt?: number; secret?: Uint8Array; curve?: 'ed25519' | 'secp256k1' } = {},
 ): Promise<TestSet> {
   const setId = opts.setId ?? randomBytes(16);
   const epoch = opts.epoch ?? 1;
   const now = opts.now ?? NOW;
-  const secret = randomBytes(48);
+  const secret = opts.secret ?? randomBytes(48);
   const binding = { setId, epoch };
   const split = await splitSecret(secret, { threshold: 3, total: 5 }, binding);
   const custodians = [null, null, me.fingerprint, randomBytes(32), randomBytes(32)];
@@ -100,7 +100,7 @@ export async function makeSet(
     node_id: opts.nodeId ?? 'node-1',
     set_id: setId,
     epoch,
-    curve: 'ed25519',
+    curve: opts.curve ?? 'ed25519',
     threshold: 3,
     total: 5,
     secret_length: secret.length,

@@ -1,0 +1,56 @@
+/**
+ * The system file dialogs, through Electron's `dialog` in the main process only (the renderer
+ * never sees a path). The disk work is in main/files.ts (plain Node, tested without Electron).
+ */
+import { app, dialog, type BrowserWindow, type FileFilter } from 'electron';
+import { basename, join } from 'node:path';
+import type { FileDialogs } from './context';
+import { readPicked, writeAllInto, writeChosen } from './files';
+
+const CUSTOS: FileFilter = { name: 'Custos files (*.custos)', extensions: ['custos'] };
+const IMAGES: FileFilter = { name: 'QR images (*.png)', extensions: ['png'] };
+const FRAMES: FileFilter = { name: 'QR frame text (*.txt)', extensions: ['txt'] };
+const ALL: FileFilter = { name: 'All files', extensions: ['*'] };
+
+const FILTERS: Record<string, FileFilter[]> = {
+  envelopes: [{ name: 'Envelopes, QR images, frame text', extensions: ['custos', 'png', 'txt'] }, CUSTOS, IMAGES, FRAMES, ALL],
+  'recovery-exports': [{ name: 'Recovery exports, QR images, frame text', extensions: ['custos', 'png', 'txt'] }, CUSTOS, IMAGES, FRAMES, ALL],
+  'qr-images': [IMAGES, ALL],
+  any: [ALL],
+};
+
+const extensionOf = (name: string): string => (name.includes('.') ? (name.split('.').pop() ?? '') : '');
+
+export function electronDialogs(window: () => BrowserWindow | null): FileDialogs {
+  return {
+    async save(file) {
+      const win = window();
+      const options = {
+        defaultPath: join(app.getPath('documents'), file.name),
+        filters: [{ name: file.name, extensions: [extensionOf(file.name) || '*'] }, ALL],
+        properties: ['createDirectory', 'showOverwriteConfirmation'] as ('createDirectory' | 'showOverwriteConfirmation')[],
+      };
+      const r = win === null ? await dialog.showSaveDialog(options) : await dialog.showSaveDialog(win, options);
+      if (r.canceled || r.filePath === '') return null;
+      return writeChosen(r.filePath, file);
+    },
+    async saveAll(files) {
+      const win = window();
+      const options = { properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[], buttonLabel: 'Save here' };
+      const r = win === null ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(win, options);
+      const dir = r.filePaths[0];
+      if (r.canceled || dir === undefined) return null;
+      return { folder: basename(dir), names: await writeAllInto(dir, files) };
+    },
+    async open({ purpose, multiple }) {
+      const win = window();
+      const options = {
+        properties: multiple ? ['openFile' as const, 'multiSelections' as const] : ['openFile' as const],
+        filters: FILTERS[purpose] ?? [CUSTOS, ALL],
+      };
+      const r = win === null ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(win, options);
+      if (r.canceled) return [];
+      return readPicked(r.filePaths);
+    },
+  };
+}

@@ -1,0 +1,12 @@
+/**
+ * The inventory part of the preload API: answering the agent's signed inventory challenge.
+ * Each function calls one channel of the contract (shared/ipc/contract.ts) through `invoke`,
+ * ipcRenderer.invoke in Electron or the test host's fetch in the end-to-end bridge.
+ */
+import type { Invoke, RequestOf } from '../shared/ipc/contract';
+
+export const inventoryApi = (invoke: Invoke) =>
+  ({
+    /** Signs the attestation; returns it as a file and as QR. */
+    answer: (request: RequestOf<'inventory:answer'>) => invoke('inventory:answer', request),
+  }) as const;
