@@ -17,7 +17,7 @@ import { ServiceError } from './errors';
 import { explain, type Explained } from './messages';
 import { writeMessageFiles, type QrOptions, type WrittenFiles } from './qr-files';
 import type { ShareRecord, VaultState } from './state';
-import { pinnedAgentKey } from './trust';
+import { earlierAgentKeys, pinnedAgentKey } from './trust';
 import type { Vault } from './vault';
 
 export interface RecoverySummary {
@@ -105,7 +105,7 @@ function summarize(c: Checked, agentName: string, agentCode: string): RecoverySu
 
 function openRequest(vault: Vault, bytes: Uint8Array): { checked: Checked; agentName: string; agentCode: string } {
   const agentKey = pinnedAgentKey(vault);
-  const req = openRecoveryRequest(bytes, agentKey, vault.now());
+  const req = openRecoveryRequest(bytes, agentKey, vault.now(), undefined, earlierAgentKeys(vault));
   const agent = vault.state.agent;
   const card = agent === null ? undefined : openAgentCard(agent.card);
   return { checked: check(vault.state, req, vault.fingerprint), agentName: card?.body.name ?? '', agentCode: card?.code ?? '' };
@@ -135,7 +135,7 @@ export async function exportForRecovery(vault: Vault, bytes: Uint8Array, confirm
     // A refused attempt is audited too (and saved), then thrown to the caller.
     let facts: { keyId?: string; nodeId?: string; incident?: string } = {};
     try {
-      const req = openRecoveryRequest(bytes, agentKey, tx.now);
+      const req = openRecoveryRequest(bytes, agentKey, tx.now, undefined, earlierAgentKeys(vault));
       facts = { keyId: req.session.key_id, nodeId: req.session.node_id, incident: req.session.incident_id };
       const agent = tx.state.agent;
       const card = agent === null ? undefined : openAgentCard(agent.card);

@@ -67,6 +67,11 @@ export function pinnedAgentKey(vault: Vault): Uint8Array {
   return Buffer.from(agent.signKey, 'hex');
 }
 
+/** Agent keys pinned before the current one (each replaced through a signed notice), oldest first. */
+export function earlierAgentKeys(vault: Vault): Uint8Array[] {
+  return vault.state.previousAgents.map((a) => new Uint8Array(Buffer.from(a.signKey, 'hex')));
+}
+
 export function pinnedAgent(vault: Vault): PinnedAgent | null {
   return vault.state.agent;
 }

@@ -9,8 +9,8 @@ import { constantTimeEqual } from '../bytes';
 import { CustosError } from '../errors';
 import { fileHash } from '../crypto/hash';
 import { openApprovals, sessionDetailsSchema, type OpenedApproval, type SessionDetails } from './approval';
-import { openMessage, sealMessage, trustKey, type Opened, type SigningKey } from './frame';
-import { openManifest, type Manifest } from './manifest';
+import { openMessage, sealMessage, trustAnyOf, trustKey, type Opened, type SigningKey } from './frame';
+import { manifestSchema, openManifest, type Manifest } from './manifest';
 import { ageRecipient, boundedBytes, timestamp } from './schema';
 
 export const MIN_APPROVALS = 2;
@@ -46,15 +46,24 @@ export function checkSessionMatchesManifest(session: SessionDetails, m: Manifest
  * Verifies a recovery request: agent signature (pinned key), manifest signature, session ↔ manifest
  * consistency, at least two valid approvals by distinct approvers over exactly this session, and
  * the expiry.
+ *
+ * The request is always signed by the agent's current (pinned) key. Its manifest may be older than
+ * an agent key replacement: `earlierAgentKeys` are keys the caller pinned before, each replaced
+ * through a notice signed by its predecessor (agent-key-rotation.ts); a manifest signed by one of
+ * them is accepted too.
  */
 export function openRecoveryRequest(
   bytes: unknown,
   agentKey: Uint8Array,
   now: number,
   trustedApprovers?: readonly Uint8Array[],
+  earlierAgentKeys: readonly Uint8Array[] = [],
 ): OpenedRecoveryRequest {
   const request = openMessage(bytes, 'recovery-request', recoveryRequestSchema, trustKey(agentKey));
-  const manifest = openManifest(request.body.manifest, agentKey);
+  const manifest =
+    earlierAgentKeys.length === 0
+      ? openManifest(request.body.manifest, agentKey)
+      : openMessage(request.body.manifest, 'manifest', manifestSchema, trustAnyOf([agentKey, ...earlierAgentKeys]));
   const session = request.body.session;
   checkSessionMatchesManifest(session, manifest.body);
   const approvals = openApprovals(request.body.approvals, session, MIN_APPROVALS, trustedApprovers);

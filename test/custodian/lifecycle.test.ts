@@ -17,10 +17,11 @@ import { SERVICE_ERROR_CODES } from '../../main/services/errors';
 import { importEnvelope, importEnvelopes } from '../../main/services/inbox';
 import { explain, LANGUAGES, MESSAGES, sentence } from '../../main/services/messages';
 import { DEFAULT_SETTINGS, readSettings, readSettingsOrDefaults, updateSettings } from '../../main/services/settings';
+import { exportForRecovery, showRecoveryRequest } from '../../main/services/recovery';
 import { applySupersede } from '../../main/services/supersede';
 import { applyAgentKeyRotation, pinAgent, previewAgentCard } from '../../main/services/trust';
 import { Vault } from '../../main/services/vault';
-import { codeOf, createVault, makeAgent, makeSet, meOf, NOW, PASSPHRASE, pinned, supersedeNotice, tempDir, testClock } from './helpers';
+import { codeOf, createVault, makeAgent, makeSet, meOf, NOW, PASSPHRASE, pinned, recoveryRequest, supersedeNotice, tempDir, testClock } from './helpers';
 
 const DAY = 86_400;
 
@@ -175,6 +176,9 @@ describe('trust', () => {
     const forged = makeAgentKeyRotation(successorCard, other.id.signing, NOW);
     expect(await codeOf(() => applyAgentKeyRotation(v, forged))).toBe('UNTRUSTED_SIGNER');
     const notice = makeAgentKeyRotation(successorCard, agent.id.signing, NOW);
+    // A share received before the rotation, from a set the old key signed.
+    const before = await makeSet(agent.id, meOf(v), { keyId: 'before-rotation' });
+    expect((await importEnvelope(v, before.envelope)).outcome).toBe('accepted');
     const rotated = await applyAgentKeyRotation(v, notice);
     expect(rotated.previous.code).toBe(agent.code);
     expect(rotated.next.name).toBe('agent node-1 (2027)');
@@ -185,6 +189,16 @@ describe('trust', () => {
     const byNew = await makeSet(successor, meOf(v), { keyId: 'new-key' });
     expect((await importEnvelope(v, byOld.envelope)).code).toBe('UNTRUSTED_SIGNER');
     expect((await importEnvelope(v, byNew.envelope)).outcome).toBe('accepted');
+    // The new key can still run a recovery of the set the old key signed: the request is signed by
+    // the pinned (new) key and carries the old manifest, accepted because the old key was pinned
+    // before and replaced through a signed notice. A request signed by the old key is refused.
+    const overOld = await recoveryRequest(successor, before);
+    const summary = showRecoveryRequest(v, overOld.request);
+    expect(summary.exportable).toBe(true);
+    const exported = await exportForRecovery(v, overOld.request, summary.confirmation);
+    expect(exported.bytes.length).toBeGreaterThan(0);
+    const byOldKey = await recoveryRequest(agent.id, before);
+    expect(await codeOf(() => showRecoveryRequest(v, byOldKey.request))).toBe('UNTRUSTED_SIGNER');
     // Survives a lock/unlock.
     await v.lock();
     await v.unlock(PASSPHRASE);
