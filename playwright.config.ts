@@ -2,6 +2,8 @@ import { defineConfig } from '@playwright/test';
 
 // End-to-end tests run in Debian's Chromium (never a downloaded browser): see scripts/e2e.mjs.
 const chromium = process.env['CUSTOS_CHROMIUM'] ?? '/usr/bin/chromium';
+// scripts/e2e.mjs picks a free loopback port for the shared/ harness, so two runs never collide.
+const harnessPort = process.env['CUSTOS_HARNESS_PORT'] ?? '4317';
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -27,8 +29,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: 'npx vite preview --config test/e2e/harness/vite.config.ts --host 127.0.0.1 --port 4317 --strictPort',
-    url: 'http://127.0.0.1:4317/index.html',
+    command: `npx vite preview --config test/e2e/harness/vite.config.ts --host 127.0.0.1 --port ${harnessPort} --strictPort`,
+    url: `http://127.0.0.1:${harnessPort}/index.html`,
     reuseExistingServer: false,
     timeout: 60_000,
   },

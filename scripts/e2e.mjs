@@ -3,6 +3,18 @@
 // Fails (never skips) when Chromium is missing.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/** A free TCP port on 127.0.0.1 for the shared/ harness server. */
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 
 const chromium = process.env.CUSTOS_CHROMIUM ?? '/usr/bin/chromium';
 if (!existsSync(chromium)) {
@@ -15,7 +27,8 @@ const steps = [
   ['npx', ['vite', 'build', '--config', 'test/e2e/harness/vite.config.ts']],
   ['npx', ['playwright', 'test']],
 ];
+const env = { ...process.env, CUSTOS_HARNESS_PORT: process.env.CUSTOS_HARNESS_PORT ?? String(await freePort()) };
 for (const [cmd, args] of steps) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

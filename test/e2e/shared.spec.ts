@@ -11,7 +11,7 @@ test('the protocol core runs unchanged in Chromium, offline', async ({ page }) =
   });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('http://127.0.0.1:4317/index.html');
+  await page.goto(`http://127.0.0.1:${process.env['CUSTOS_HARNESS_PORT'] ?? '4317'}/index.html`);
   await page.waitForFunction(() => window.__custos !== undefined, undefined, { timeout: 45_000 });
   const result = await page.evaluate(() => window.__custos);
   expect(result?.error).toBeUndefined();
