@@ -281,7 +281,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
         return bytes;
       }),
     );
-    framesPerExport = exportFiles.map((f) => (opts.transport === 'qr' ? f.png.length : 0));
+    framesPerExport = opts.transport === 'qr' ? exportFiles.map((f) => f.png.length) : [];
 
     const submitted = await timed('submitExports', () => a.submitExports(sessionId, exportsBytes));
     if (submitted.refused.length > 0) {
