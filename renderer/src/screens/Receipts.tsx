@@ -1,0 +1,343 @@
+/**
+ * Receipts: sign `accepted` for shares received, or `rejected` with a reason (a share held, or an
+ * envelope the inbox refused), one by one or in a batch; then save the receipts as files, show
+ * them as QR codes, or send them to the linked agent.
+ */
+import { useCallback, useEffect, useId, useState } from 'react';
+import type { FileOut, IpcError, ResponseOf } from '../../../shared/ipc/contract';
+import type { RejectionReason } from '../../../shared/protocol/receipt';
+import { custos } from '../api';
+import { useApp } from '../app-context';
+import { DateText, Empty, Hex, Notice, Problem, Reason, Screen } from '../ui/core';
+import { useI18n } from '../ui/i18n-context';
+import { QrPlayer } from '../ui/QrPlayer';
+
+type Share = ResponseOf<'shares:list'>['shares'][number];
+type Refusal = ResponseOf<'inbox:refusals'>['refusals'][number];
+type Signed = ResponseOf<'receipts:sign'>['receipts'];
+type Sent = ResponseOf<'receipts:send'>['results'];
+type State = 'loading' | 'empty' | 'ready' | 'signing' | 'signed';
+
+export const REASONS: readonly RejectionReason[] = ['MALFORMED', 'SIGNATURE_INVALID', 'UNTRUSTED_SIGNER', 'WRONG_RECIPIENT', 'EXPIRED', 'SHARE_COMMITMENT_MISMATCH', 'DECRYPT_FAILED', 'DUPLICATE_SHARE', 'SET_MISMATCH', 'OTHER'];
+const SHOW = 200;
+/** Ids per receipts:sign call (the contract takes up to MAX_ITEMS, 20,000). */
+const BATCH = 10_000;
+
+export function Receipts() {
+  const { t, num } = useI18n();
+  const app = useApp();
+  const id = useId();
+  const [shares, setShares] = useState<Share[] | null>(null);
+  const [rejectedHeld, setRejectedHeld] = useState<Share[]>([]);
+  const [refusals, setRefusals] = useState<Refusal[] | null>(null);
+  const [pickShares, setPickShares] = useState<ReadonlySet<string>>(new Set());
+  const [pickRefused, setPickRefused] = useState<ReadonlySet<string>>(new Set());
+  const [rejecting, setRejecting] = useState(false);
+  const [reason, setReason] = useState<RejectionReason>('OTHER');
+  const [note, setNote] = useState('');
+  const [signing, setSigning] = useState(false);
+  const [signed, setSigned] = useState<Signed | null>(null);
+  const [problem, setProblem] = useState<IpcError | null>(null);
+
+  const load = useCallback(async (): Promise<void> => {
+    const [s, r] = await Promise.all([custos().shares.list({ filter: { status: 'received' } }), custos().inbox.refusals()]);
+    if (s.ok) {
+      setShares(s.value.shares.filter((x) => x.receipt === undefined));
+      setRejectedHeld(s.value.shares.filter((x) => x.receipt === 'rejected'));
+    }
+    else setProblem(s.error);
+    if (r.ok) setRefusals(r.value.refusals.filter((x) => x.receipts === 0));
+    else setProblem(r.error);
+    setPickShares(new Set());
+    setPickRefused(new Set());
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const sign = async (req: Parameters<ReturnType<typeof custos>['receipts']['sign']>[0]): Promise<void> => {
+    setSigning(true);
+    setProblem(null);
+    // One call takes at most MAX_ITEMS ids: a larger batch goes in parts.
+    const parts = req.ids === 'all' ? [req] : Array.from({ length: Math.ceil(req.ids.length / BATCH) }, (_x, i) => ({ ...req, ids: (req.ids as string[]).slice(i * BATCH, (i + 1) * BATCH) }));
+    const all: Signed = [];
+    for (const part of parts) {
+      const r = await custos().receipts.sign(part);
+      if (!r.ok) {
+        setProblem(r.error);
+        break;
+      }
+      all.push(...r.value.receipts);
+    }
+    setSigning(false);
+    if (all.length === 0) return;
+    setSigned(all);
+    setRejecting(false);
+    setNote('');
+    await load();
+    await app.refresh();
+  };
+
+  const toggle = (set: ReadonlySet<string>, key: string): Set<string> => {
+    const next = new Set(set);
+    if (next.has(key)) next.delete(key);
+    else next.add(key);
+    return next;
+  };
+
+  let state: State = 'loading';
+  if (shares !== null && refusals !== null) state = shares.length === 0 && refusals.length === 0 ? 'empty' : 'ready';
+  if (signing) state = 'signing';
+  else if (signed !== null) state = 'signed';
+
+  return (
+    <Screen name="receipts" state={state} title={t('receiptsTitle')} lead={t('receiptsLead')}>
+      {problem === null ? null : <Problem error={problem} />}
+      {signed !== null ? (
+        <SignedReceipts
+          receipts={signed}
+          onDone={() => {
+            setSigned(null);
+          }}
+        />
+      ) : null}
+
+      {state === 'empty' ? (
+        <Empty title={t('receiptsEmptyTitle')}>
+          <p>{t('receiptsEmptyBody')}</p>
+        </Empty>
+      ) : null}
+
+      {shares !== null && shares.length > 0 ? (
+        <div className="card" data-testid="waiting-shares">
+          <h2>{t('waitingTitle', { n: num(shares.length) })}</h2>
+          <p className="help">{t('waitingHelp')}</p>
+          <div className="row">
+            <button type="button" className="btn btn-primary" disabled={signing} onClick={() => void sign({ ids: shares.map((x) => x.id), status: 'accepted' })}>
+              {t('acceptAll', { n: num(shares.length) })}
+            </button>
+            <button type="button" className="btn" disabled={signing || pickShares.size === 0} onClick={() => void sign({ ids: [...pickShares], status: 'accepted' })}>
+              {t('acceptSelected', { n: num(pickShares.size) })}
+            </button>
+            <button type="button" className="btn btn-quiet" disabled={signing || pickShares.size === 0} onClick={() => { setRejecting(true); }}>
+              {t('rejectSelected', { n: num(pickShares.size) })}
+            </button>
+          </div>
+          {rejecting && pickShares.size > 0 ? (
+            <div className="confirm-box" data-testid="reject-box">
+              <div className="field">
+                <label htmlFor={`${id}-reason`}>{t('rejectReason')}</label>
+                <select id={`${id}-reason`} value={reason} onChange={(e) => { setReason(e.target.value as RejectionReason); }}>
+                  {REASONS.map((r) => (
+                    <option key={r} value={r}>
+                      {t(`reason_${r}`)}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <div className="field">
+                <label htmlFor={`${id}-note`}>{t('rejectNote')}</label>
+                <input id={`${id}-note`} value={note} onChange={(e) => { setNote(e.target.value); }} maxLength={500} />
+              </div>
+              <div className="row">
+                <button type="button" className="btn btn-danger" disabled={signing} onClick={() => void sign({ ids: [...pickShares], status: 'rejected', reason, ...(note.trim() === '' ? {} : { note: note.trim() }) })}>
+                  {t('signRejected', { n: num(pickShares.size) })}
+                </button>
+                <button type="button" className="btn btn-quiet" onClick={() => { setRejecting(false); }}>
+                  {t('cancel')}
+                </button>
+              </div>
+            </div>
+          ) : null}
+          <div className="table-wrap table-scroll">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">
+                    <input
+                      type="checkbox"
+                      aria-label={t('selectAll')}
+                      checked={pickShares.size === shares.length}
+                      onChange={(e) => {
+                        setPickShares(e.target.checked ? new Set(shares.map((s) => s.id)) : new Set());
+                      }}
+                    />
+                  </th>
+                  <th scope="col">{t('key')}</th>
+                  <th scope="col">{t('node')}</th>
+                  <th scope="col">{t('shareIndexShort')}</th>
+                  <th scope="col">{t('backupSet')}</th>
+                  <th scope="col">{t('received')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shares.slice(0, SHOW).map((s) => (
+                  <tr key={s.id}>
+                    <td>
+                      <input type="checkbox" aria-label={t('selectShare', { key: s.keyId, node: s.nodeId, i: s.shareIndex })} checked={pickShares.has(s.id)} onChange={() => { setPickShares((p) => toggle(p, s.id)); }} />
+                    </td>
+                    <td>{s.keyId}</td>
+                    <td>{s.nodeId}</td>
+                    <td className="num">{s.shareIndex}</td>
+                    <td>
+                      <Hex value={s.setId} chars={8} />
+                    </td>
+                    <td>
+                      <DateText seconds={s.receivedAt} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {shares.length > SHOW ? <p className="muted">{t('moreNotShown', { n: num(shares.length - SHOW) })}</p> : null}
+          </div>
+        </div>
+      ) : null}
+
+      {rejectedHeld.length > 0 ? (
+        <div className="card" data-testid="rejected-held">
+          <h2>{t('rejectedHeldTitle', { n: num(rejectedHeld.length) })}</h2>
+          <p className="help">{t('rejectedHeldHelp')}</p>
+          <ul className="plain">
+            {rejectedHeld.slice(0, 20).map((x) => (
+              <li key={x.id}>
+                {x.keyId} · {x.nodeId} · #{x.shareIndex}
+              </li>
+            ))}
+          </ul>
+          {rejectedHeld.length > 20 ? <p className="muted">{t('moreNotShown', { n: num(rejectedHeld.length - 20) })}</p> : null}
+        </div>
+      ) : null}
+
+      {refusals !== null && refusals.length > 0 ? (
+        <div className="card" data-testid="refused-envelopes">
+          <h2>{t('refusedTitle', { n: num(refusals.length) })}</h2>
+          <p className="help">{t('refusedHelp')}</p>
+          <div className="row">
+            <button type="button" className="btn btn-primary" disabled={signing} onClick={() => void sign({ ids: 'all', status: 'rejected' })}>
+              {t('rejectAllRefused', { n: num(refusals.length) })}
+            </button>
+            <button type="button" className="btn" disabled={signing || pickRefused.size === 0} onClick={() => void sign({ ids: [...pickRefused], status: 'rejected' })}>
+              {t('rejectSelectedRefused', { n: num(pickRefused.size) })}
+            </button>
+          </div>
+          <div className="table-wrap">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">
+                    <span className="sr-only">{t('select')}</span>
+                  </th>
+                  <th scope="col">{t('file')}</th>
+                  <th scope="col">{t('share')}</th>
+                  <th scope="col">{t('reason')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {refusals.slice(0, SHOW).map((r) => (
+                  <tr key={r.id}>
+                    <td>
+                      <input type="checkbox" aria-label={t('selectRefusal', { name: r.name ?? r.id.slice(0, 12) })} checked={pickRefused.has(r.id)} onChange={() => { setPickRefused((p) => toggle(p, r.id)); }} />
+                    </td>
+                    <td className="file-name">{r.name ?? <Hex value={r.id} />}</td>
+                    <td>{r.fields === undefined ? '—' : `${r.fields.keyId} · ${r.fields.nodeId} · #${String(r.fields.shareIndex)}`}</td>
+                    <td>
+                      <Reason error={{ code: r.code, message: r.message, details: {} }} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      ) : null}
+    </Screen>
+  );
+}
+
+function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => void }) {
+  const { t, num } = useI18n();
+  const app = useApp();
+  const [saved, setSaved] = useState<string[] | null>(null);
+  const [problem, setProblem] = useState<IpcError | null>(null);
+  const [qr, setQr] = useState<{ title: string; svgs: string[] } | null>(null);
+  const [sent, setSent] = useState<Sent | null>(null);
+  const [sending, setSending] = useState(false);
+  const files: FileOut[] = receipts.map((r) => r.file);
+  const accepted = receipts.filter((r) => r.status === 'accepted').length;
+
+  const saveAll = async (): Promise<void> => {
+    const r = files.length === 1 && files[0] !== undefined ? await custos().files.save({ file: files[0] }) : await custos().files.saveAll({ files });
+    if (!r.ok) setProblem(r.error);
+    else if (r.value.saved) setSaved('names' in r.value ? r.value.names : [r.value.name ?? '']);
+  };
+  const showQr = async (i: number): Promise<void> => {
+    const rec = receipts[i];
+    if (rec === undefined) return;
+    const r = await custos().receipts.export({ receipts: [rec.file] });
+    if (!r.ok) {
+      setProblem(r.error);
+      return;
+    }
+    const first = r.value.receipts[0];
+    if (first !== undefined) setQr({ title: t('receiptQrTitle', { name: rec.file.name }), svgs: first.qr.svgs });
+  };
+  const send = async (): Promise<void> => {
+    setSending(true);
+    const r = await custos().receipts.send({ receipts: files });
+    setSending(false);
+    if (!r.ok) setProblem(r.error);
+    else setSent(r.value.results);
+  };
+
+  return (
+    <div className="card card-accent" data-testid="signed-receipts">
+      <h2>{t('signedTitle', { n: num(receipts.length) })}</h2>
+      <p>{t('signedBody', { a: num(accepted), r: num(receipts.length - accepted) })}</p>
+      <div className="row">
+        <button type="button" className="btn btn-primary" onClick={() => void saveAll()}>
+          {receipts.length === 1 ? t('saveReceipt') : t('saveReceipts', { n: num(receipts.length) })}
+        </button>
+        {app.settings.agentUrl === null ? null : (
+          <button type="button" className="btn" disabled={sending} onClick={() => void send()}>
+            {t('sendToAgent')}
+          </button>
+        )}
+        <button type="button" className="btn btn-quiet" onClick={onDone}>
+          {t('done')}
+        </button>
+      </div>
+      {saved === null ? null : <Notice kind="success" title={t('savedFiles', { n: num(saved.length) })} testId="receipts-saved" />}
+      {problem === null ? null : <Problem error={problem} />}
+      {sent === null ? null : (
+        <Notice kind={sent.every((s) => s.ok) ? 'success' : 'warning'} title={t('sentResult', { ok: num(sent.filter((s) => s.ok).length), n: num(sent.length) })}>
+          <ul className="plain">
+            {sent
+              .filter((s) => !s.ok)
+              .map((s) => (
+                <li key={s.name}>
+                  {s.name}: {s.problem === undefined ? null : <Reason error={s.problem} />}
+                </li>
+              ))}
+          </ul>
+        </Notice>
+      )}
+      <h3>{t('asQr')}</h3>
+      <p className="help">{t('asQrHelp')}</p>
+      <ul className="receipt-list">
+        {receipts.slice(0, 20).map((r, i) => (
+          <li key={r.hash}>
+            <span className={`badge badge-${r.status}`}>{t(`receipt_${r.status}`)}</span>
+            <span className="file-name">{r.file.name}</span>
+            {r.reason === undefined ? null : <span className="muted">{t(`reason_${r.reason}`)}</span>}
+            <button type="button" className="btn btn-small" onClick={() => void showQr(i)}>
+              {t('showQr')}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {receipts.length > 20 ? <p className="muted">{t('moreNotShown', { n: num(receipts.length - 20) })}</p> : null}
+      {qr === null ? null : <QrPlayer svgs={qr.svgs} title={qr.title} onClose={() => { setQr(null); }} />}
+    </div>
+  );
+}

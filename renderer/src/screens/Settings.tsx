@@ -1,0 +1,252 @@
+/**
+ * Settings: language, auto-lock, the optional linked agent (without it the app makes no network
+ * request at all), the deletion cooling period, the enrollment card again, the passphrase.
+ */
+import { useEffect, useId, useState, type SubmitEvent } from 'react';
+import type { IpcError, RequestOf, ResponseOf } from '../../../shared/ipc/contract';
+import { custos } from '../api';
+import { useApp } from '../app-context';
+import { LANGUAGES, localError, type Language } from '../i18n';
+import { strengthOf } from '../lib/strength';
+import { ComparisonCode, Notice, Problem, QrImage, Screen } from '../ui/core';
+import { useI18n } from '../ui/i18n-context';
+
+type Change = RequestOf<'settings:set'>['change'];
+type State = 'ready' | 'saved' | 'error';
+
+export function SettingsScreen({ onLanguage }: { onLanguage: (l: Language) => void }) {
+  const { t } = useI18n();
+  const app = useApp();
+  const s = app.settings;
+  const id = useId();
+  const [minutes, setMinutes] = useState(String(s.autoLockMinutes));
+  const [url, setUrl] = useState(s.agentUrl ?? '');
+  const [cooling, setCooling] = useState(String(s.deletionCoolingDays));
+  const [state, setState] = useState<State>('ready');
+  const [savedWhat, setSavedWhat] = useState<string | null>(null);
+  const [problem, setProblem] = useState<IpcError | null>(null);
+  const [info, setInfo] = useState<ResponseOf<'app:info'> | null>(null);
+
+  useEffect(() => {
+    void custos()
+      .app.info()
+      .then((r) => {
+        if (r.ok) setInfo(r.value);
+      });
+  }, []);
+  useEffect(() => {
+    setUrl(s.agentUrl ?? '');
+  }, [s.agentUrl]);
+
+  const save = async (change: Change, what: string): Promise<void> => {
+    const r = await custos().settings.set({ change });
+    if (!r.ok) {
+      setProblem(r.error);
+      setState('error');
+      return;
+    }
+    setProblem(null);
+    setSavedWhat(what);
+    setState('saved');
+    await app.refresh();
+  };
+  const outOfRange = (key: 'errMinutesRange' | 'errDaysRange'): void => {
+    setProblem(localError(key));
+    setState('error');
+  };
+  const submitMinutes = (e: SubmitEvent): void => {
+    e.preventDefault();
+    const n = Number(minutes);
+    if (minutes.trim() === '' || !Number.isInteger(n) || n < 0 || n > 1440) outOfRange('errMinutesRange');
+    else void save({ autoLockMinutes: n }, t('autoLock'));
+  };
+  const submitUrl = (e: SubmitEvent): void => {
+    e.preventDefault();
+    void save({ agentUrl: url.trim() === '' ? null : url.trim() }, t('linkedAgent'));
+  };
+  const submitCooling = (e: SubmitEvent): void => {
+    e.preventDefault();
+    const n = Number(cooling);
+    if (cooling.trim() === '' || !Number.isInteger(n) || n < 1 || n > 365) outOfRange('errDaysRange');
+    else void save({ deletionCoolingDays: n }, t('coolingDays'));
+  };
+
+  return (
+    <Screen name="settings" state={state} title={t('settingsTitle')}>
+      <div aria-live="polite">
+        {state === 'saved' && savedWhat !== null ? <Notice kind="success" title={t('settingSaved', { what: savedWhat })} testId="settings-saved" /> : null}
+        {problem === null ? null : <Problem error={problem} />}
+      </div>
+
+      <div className="card">
+        <fieldset className="fieldset">
+          <legend className="h2-like">{t('language')}</legend>
+          <div className="radio-row">
+            {LANGUAGES.map((l) => (
+              <label key={l} className="radio">
+                <input type="radio" name={`${id}-lang`} value={l} checked={s.language === l} onChange={() => { onLanguage(l); }} />
+                <span lang={l}>{l === 'en' ? 'English' : '简体中文'}</span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+      </div>
+
+      <form className="card" onSubmit={submitMinutes} noValidate>
+        <h2>{t('autoLock')}</h2>
+        <div className="row row-fields">
+          <div className="field field-narrow">
+            <label htmlFor={`${id}-min`}>{t('autoLockMinutes')}</label>
+            <input id={`${id}-min`} type="number" min={0} max={1440} value={minutes} onChange={(e) => { setMinutes(e.target.value); }} aria-describedby={`${id}-min-help`} />
+          </div>
+          <button type="submit" className="btn">
+            {t('save')}
+          </button>
+        </div>
+        <p className="help" id={`${id}-min-help`}>
+          {t('autoLockHelp')}
+        </p>
+      </form>
+
+      <form className="card" onSubmit={submitUrl} data-testid="agent-url-form" noValidate>
+        <h2>{t('linkedAgent')}</h2>
+        <Notice kind={s.agentUrl === null ? 'info' : 'warning'} title={s.agentUrl === null ? t('offlineNow') : t('linkedNow', { url: s.agentUrl })}>
+          <p>{t('agentUrlExplain')}</p>
+        </Notice>
+        <div className="row row-fields">
+          <div className="field field-grow">
+            <label htmlFor={`${id}-url`}>{t('agentUrlOptional')}</label>
+            <input id={`${id}-url`} value={url} onChange={(e) => { setUrl(e.target.value); }} placeholder="https://agent.example.internal:8443" spellCheck={false} autoComplete="off" />
+          </div>
+          <button type="submit" className="btn">
+            {t('save')}
+          </button>
+          {s.agentUrl === null ? null : (
+            <button type="button" className="btn btn-quiet" onClick={() => void save({ agentUrl: null }, t('linkedAgent'))}>
+              {t('unlinkAgent')}
+            </button>
+          )}
+        </div>
+      </form>
+
+      <form className="card" onSubmit={submitCooling} noValidate>
+        <h2>{t('coolingDays')}</h2>
+        <div className="row row-fields">
+          <div className="field field-narrow">
+            <label htmlFor={`${id}-cool`}>{t('coolingDaysLabel')}</label>
+            <input id={`${id}-cool`} type="number" min={1} max={365} value={cooling} onChange={(e) => { setCooling(e.target.value); }} />
+          </div>
+          <button type="submit" className="btn">
+            {t('save')}
+          </button>
+        </div>
+        <p className="help">{t('coolingHelp')}</p>
+      </form>
+
+      <CardAgain />
+      <ChangePassphrase />
+
+      {info === null ? null : (
+        <p className="muted about">
+          {t('about', { version: info.version, protocol: info.protocolVersion, platform: info.platform })}
+        </p>
+      )}
+    </Screen>
+  );
+}
+
+function CardAgain() {
+  const { t } = useI18n();
+  const [card, setCard] = useState<ResponseOf<'vault:card'> | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [problem, setProblem] = useState<IpcError | null>(null);
+  const show = async (): Promise<void> => {
+    const r = await custos().vault.card();
+    if (r.ok) setCard(r.value);
+    else setProblem(r.error);
+  };
+  const save = async (): Promise<void> => {
+    if (card === null) return;
+    const r = await custos().files.save({ file: card.card });
+    if (!r.ok) setProblem(r.error);
+    else if (r.value.saved) setSaved(r.value.name ?? card.card.name);
+  };
+  const first = card?.qr.svgs[0];
+  return (
+    <div className="card">
+      <h2>{t('enrollmentCard')}</h2>
+      <p className="help">{t('enrollmentCardHelp')}</p>
+      {card === null ? (
+        <button type="button" className="btn" onClick={() => void show()}>
+          {t('showEnrollmentCard')}
+        </button>
+      ) : (
+        <div className="enroll">
+          <div>
+            <ComparisonCode code={card.code} label={t('yourCode')} />
+            <button type="button" className="btn" onClick={() => void save()}>
+              {t('saveCardFile')}
+            </button>
+            {saved === null ? null : <p className="success-text">{t('savedAs', { name: saved })}</p>}
+          </div>
+          {first === undefined ? null : <QrImage svg={first} alt={t('enrollmentQrAlt')} className="qr-small" />}
+        </div>
+      )}
+      {problem === null ? null : <Problem error={problem} />}
+    </div>
+  );
+}
+
+function ChangePassphrase() {
+  const { t } = useI18n();
+  const id = useId();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [again, setAgain] = useState('');
+  const [done, setDone] = useState(false);
+  const [problem, setProblem] = useState<IpcError | null>(null);
+  const strength = strengthOf(next);
+  const ok = current.length > 0 && next === again && strength !== 'empty' && strength !== 'too-short';
+  const submit = async (e: SubmitEvent): Promise<void> => {
+    e.preventDefault();
+    if (!ok) return;
+    const r = await custos().vault.changePassphrase({ current, next });
+    if (!r.ok) {
+      setProblem(r.error);
+      return;
+    }
+    setProblem(null);
+    setDone(true);
+    setCurrent('');
+    setNext('');
+    setAgain('');
+  };
+  return (
+    <form className="card" onSubmit={(e) => void submit(e)} noValidate>
+      <h2>{t('changePassphrase')}</h2>
+      <div className="grid-3">
+        <div className="field">
+          <label htmlFor={`${id}-cur`}>{t('currentPassphrase')}</label>
+          <input id={`${id}-cur`} type="password" value={current} onChange={(e) => { setCurrent(e.target.value); }} autoComplete="current-password" />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-new`}>{t('newPassphrase')}</label>
+          <input id={`${id}-new`} type="password" value={next} onChange={(e) => { setNext(e.target.value); }} autoComplete="new-password" aria-describedby={`${id}-strength`} />
+          <p className="help" id={`${id}-strength`}>
+            {next.length === 0 ? '' : t(`strength_${strength}`)}
+          </p>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-again`}>{t('passphraseAgain')}</label>
+          <input id={`${id}-again`} type="password" value={again} onChange={(e) => { setAgain(e.target.value); }} autoComplete="new-password" />
+          {again.length > 0 && again !== next ? <p className="help help-error">{t('passphraseMismatch')}</p> : null}
+        </div>
+      </div>
+      <button type="submit" className="btn" disabled={!ok}>
+        {t('changePassphrase')}
+      </button>
+      {done ? <Notice kind="success" title={t('passphraseChanged')} /> : null}
+      {problem === null ? null : <Problem error={problem} />}
+    </form>
+  );
+}

@@ -1,0 +1,161 @@
+/**
+ * The other side of the custodian app for the screen tests: an agent (made with the protocol core,
+ * as the real agent does) that issues a card, envelopes addressed to the vault the test created
+ * through the app, key replacement notices, recovery requests and inventory challenges.
+ * Dates are real time: the test host's clock is the machine's (plus /test/clock offsets).
+ */
+import { fromHex, randomBytes } from '../../../shared/bytes';
+import { possessionPublicKey } from '../../../shared/crypto/possession';
+import { generateAgeKeyPair } from '../../../shared/crypto/seal';
+import { splitSecret } from '../../../shared/crypto/shamir';
+import { decodeCanonical, encodeCanonical } from '../../../shared/protocol/cbor';
+import {
+  createAgentIdentity,
+  createApproverIdentity,
+  createCustodianIdentity,
+  custodianIdentityFingerprint,
+  makeAgentCard,
+  makeAgentKeyRotation,
+  makeApproval,
+  makeChallenge,
+  makeEnvelope,
+  makeManifest,
+  makeRecoveryRequest,
+  manifestSchema,
+  openAgentCard,
+  type AgentIdentity,
+  type Manifest,
+  type SessionDetails,
+} from '../../../shared/protocol';
+import { installNodeVerifier } from '../../../main/services/node-verifier';
+import type { HostControl } from '../host/control';
+
+installNodeVerifier();
+
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** Who the envelopes are for: the vault's public identity. */
+export interface Me {
+  readonly fingerprint: Uint8Array;
+  readonly ageRecipient: string;
+}
+
+/** The identity of the vault the app holds, from the host. */
+export async function meOf(host: HostControl): Promise<Me> {
+  const s = await host.ok('vault:status', {});
+  if (s.info === null) throw new Error('no vault yet');
+  return { fingerprint: fromHex(s.info.fingerprint), ageRecipient: s.info.ageRecipient };
+}
+
+/** Another custodian (for envelopes that are not for this vault). */
+export async function someoneElse(name = 'Dave (elsewhere)'): Promise<Me> {
+  const id = await createCustodianIdentity(name);
+  return { fingerprint: custodianIdentityFingerprint(id), ageRecipient: id.age.recipient };
+}
+
+export interface IssuedSet {
+  readonly manifest: Manifest;
+  readonly manifestBytes: Uint8Array;
+  readonly envelope: Uint8Array;
+  readonly setId: Uint8Array;
+  readonly shareIndex: number;
+}
+
+export interface SetOptions {
+  readonly keyId?: string;
+  readonly nodeId?: string;
+  /** Bytes of the secret split (the share is as long): large ones make multi-frame QR codes. */
+  readonly secretBytes?: number;
+  readonly notAfter?: number;
+  readonly createdAt?: number;
+}
+
+export class TestAgent {
+  readonly id: AgentIdentity;
+  readonly card: Uint8Array;
+  readonly code: string;
+
+  constructor(name = 'Agent prod-eu-1') {
+    this.id = createAgentIdentity(name);
+    this.card = makeAgentCard(this.id, nowSeconds() - 3600);
+    this.code = openAgentCard(this.card).code;
+  }
+
+  /** One 3-of-5 backup set in which `me` holds share 3; its envelope for `me`. */
+  async issue(me: Me, o: SetOptions = {}): Promise<IssuedSet> {
+    const setId = randomBytes(16);
+    const epoch = 1;
+    const now = o.createdAt ?? nowSeconds() - 60;
+    const secret = randomBytes(o.secretBytes ?? 48);
+    const binding = { setId, epoch };
+    const split = await splitSecret(secret, { threshold: 3, total: 5 }, binding);
+    const custodians = [null, null, me.fingerprint, randomBytes(32), randomBytes(32)];
+    const manifest = manifestSchema.parse({
+      key_id: o.keyId ?? 'key-1',
+      node_id: o.nodeId ?? 'node-1',
+      set_id: setId,
+      epoch,
+      curve: 'secp256k1',
+      threshold: 3,
+      total: 5,
+      secret_length: secret.length,
+      secret_commitment: split.secretCommitment,
+      public_context_hash: randomBytes(32),
+      shares: split.shares.map((s, i) => ({ index: s.index, custodian: custodians[i], commitment: split.shareCommitments[i], possession_key: possessionPublicKey(binding, s.index, s.share) })),
+      created_at: now,
+    });
+    const manifestBytes = makeManifest(manifest, this.id.signing);
+    const envelope = await makeEnvelope(
+      {
+        manifestBytes,
+        manifest,
+        shareIndex: 3,
+        share: split.shares[2]!.share,
+        recipientFingerprint: me.fingerprint,
+        recipientAge: me.ageRecipient,
+        createdAt: now,
+        ...(o.notAfter === undefined ? {} : { notAfter: o.notAfter }),
+      },
+      this.id.signing,
+    );
+    return { manifest, manifestBytes, envelope, setId, shareIndex: 3 };
+  }
+
+  /** The agent's key replaced by `next`'s, signed by this (pinned) key. */
+  rotationTo(next: TestAgent): Uint8Array {
+    return makeAgentKeyRotation(next.card, this.id.signing, nowSeconds() - 30);
+  }
+
+  async recoveryRequest(set: IssuedSet, o: { incident?: string; notAfter?: number; mode?: 'mixed' | 'external-only'; approvers?: readonly string[] } = {}): Promise<Uint8Array> {
+    const now = nowSeconds() - 30;
+    const session: SessionDetails = {
+      session_id: randomBytes(16),
+      incident_id: o.incident ?? 'INC-2026-0042',
+      key_id: set.manifest.key_id,
+      node_id: set.manifest.node_id,
+      set_id: set.setId,
+      epoch: set.manifest.epoch,
+      mode: o.mode ?? 'external-only',
+      not_after: o.notAfter ?? nowSeconds() + 4 * 3600,
+    };
+    const approvers = (o.approvers ?? ['Alice Zhang (security)', 'Bob Li (business owner)']).map((n) => createApproverIdentity(n));
+    const approvals = approvers.map((a) => makeApproval({ session, approver_name: a.name, approved_at: now }, a.signing));
+    // The recovery session's one-time age key: its identity stays with the agent (not needed here).
+    const { recipient } = await generateAgeKeyPair();
+    return makeRecoveryRequest({ session, approvals, recipient, manifest: set.manifestBytes, created_at: now }, this.id.signing);
+  }
+
+  challenge(me: Me, sets: readonly IssuedSet[], extra: readonly { key_id: string; node_id: string; set_id: Uint8Array; epoch: number; share_index: number }[] = []): Uint8Array {
+    const now = nowSeconds() - 30;
+    const items = [...sets.map((s) => ({ key_id: s.manifest.key_id, node_id: s.manifest.node_id, set_id: s.setId, epoch: s.manifest.epoch, share_index: s.shareIndex })), ...extra];
+    return makeChallenge({ challenge_id: randomBytes(16), nonce: randomBytes(32), custodian: me.fingerprint, items, created_at: now, not_after: now + 86_400 }, this.id.signing);
+  }
+}
+
+/** The same file with one bit of its signature flipped: SIGNATURE_INVALID. */
+export function tamperSignature(file: Uint8Array): Uint8Array {
+  const frame = decodeCanonical(file) as { s: Uint8Array };
+  const s = Uint8Array.from(frame.s);
+  s[0]! ^= 0x01;
+  return encodeCanonical({ ...frame, s });
+}

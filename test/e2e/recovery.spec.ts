@@ -1,0 +1,113 @@
+import { openMessage, recoveryExportSchema, trustKey } from '../../shared/protocol';
+import { fromHex } from '../../shared/bytes';
+import { meOf, someoneElse, TestAgent } from './lib/world';
+import { assemble, expect, LANGS, nav, onScreen, say, scanElement, scanPdf, shot, test, withVault } from './lib/ui';
+
+// Recovery export in each language: the agent's signed request described in plain words, the
+// deliberate confirmation (tick + type the incident id), the export saved as a file, shown as QR
+// frames full-screen (every frame read back by zbarimg from the screen and reassembled), and the
+// printable sheet (PDF → pdftoppm → zbarimg, every QR on it reassembled). An expired request is
+// refused in words.
+for (const lang of LANGS) {
+  test(`recovery export: request, confirmation, file, QR frames, PDF sheet [${lang}]`, async ({ app, host }) => {
+    test.setTimeout(90_000);
+    const agent = new TestAgent();
+    await withVault(app, host, lang);
+    await host.ok('trust:pin', { card: { name: 'agent.custos', bytes: agent.card }, confirmCode: agent.code });
+    const me = await meOf(host);
+    // A large share (a big key record), so its export needs several QR frames.
+    const set = await agent.issue(me, { keyId: 'wallet-hot-7', nodeId: 'node-sg-2', secretBytes: 3000 });
+    const imported = await host.ok('inbox:import', { opId: 'setup', files: [{ name: 'envelope.custos', bytes: set.envelope }] });
+    expect(imported.accepted).toBe(1);
+    const incident = lang === 'en' ? 'INC-2026-0042' : 'INC-2026-0043';
+    const request = await agent.recoveryRequest(set, { incident, approvers: lang === 'en' ? ['Alice Zhang (security)', 'Bob Li (business owner)'] : ['张敏（安全）', '李博（业务负责人）'] });
+
+    await app.reload();
+    await nav(app, lang, 'recovery');
+    const screen = await onScreen(app, 'recovery', 'empty');
+    await shot(app, lang, 'recovery-empty');
+    await host.openFiles([{ name: 'recovery-request.custos', bytes: request }]);
+    await screen.getByRole('button', { name: say(lang, 'chooseFile') }).click();
+    await onScreen(app, 'recovery', 'review');
+    const summary = screen.getByTestId('request-summary');
+    await expect(summary.getByTestId('plain-words')).toHaveText(say(lang, 'requestPlain', { agent: 'Agent prod-eu-1', index: 3, key: 'wallet-hot-7', node: 'node-sg-2', incident }));
+    await expect(summary.getByTestId('approvals').locator('li')).toHaveCount(2);
+    await expect(summary).toContainText(say(lang, 'modeExternal'));
+    await shot(app, lang, 'recovery-review');
+
+    // The export stays disabled until the tick AND the exact incident id.
+    const exportButton = screen.getByRole('button', { name: say(lang, 'exportShare') });
+    await expect(exportButton).toBeDisabled();
+    await screen.getByLabel(say(lang, 'confirmCheck')).check();
+    const typed = screen.getByLabel(say(lang, 'typeIncident', { incident }));
+    await typed.fill('INC-2026-0000');
+    await expect(exportButton).toBeDisabled();
+    await expect(screen.getByText(say(lang, 'incidentDiffers'))).toBeVisible();
+    await typed.fill(incident);
+    await expect(exportButton).toBeEnabled();
+    await shot(app, lang, 'recovery-confirm');
+    await exportButton.click();
+    await onScreen(app, 'recovery', 'exported');
+    await shot(app, lang, 'recovery-exported');
+    expect((await host.ok('vault:status', {})).counts?.exported).toBe(1);
+
+    // As a file.
+    await screen.getByRole('button', { name: say(lang, 'saveExportFile') }).click();
+    await expect(screen.getByTestId('export-saved')).toBeVisible();
+    const file = (await host.saved()).saved[0]!.bytes;
+    const mine = fromHex((await host.ok('vault:status', {})).info!.signKey);
+    const opened = openMessage(file, 'recovery-export', recoveryExportSchema, trustKey(mine));
+    expect(opened.body.share_index).toBe(3);
+
+    // As QR frames, full-screen: paused, stepped through; each frame read back from the screen.
+    await screen.getByRole('button', { name: say(lang, 'showFullScreen') }).click();
+    const player = await onScreen(app, 'qr-player', 'playing');
+    const count = Number(await player.getAttribute('data-frames'));
+    expect(count).toBeGreaterThan(1);
+    await shot(app, lang, 'recovery-qr-playing');
+    await player.getByRole('button', { name: say(lang, 'pause') }).click();
+    await onScreen(app, 'qr-player', 'paused');
+    await player.getByRole('button', { name: say(lang, 'faster') }).click();
+    await expect(player.getByText(say(lang, 'framesPerSecond', { n: 4 }))).toBeVisible();
+    const frames: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const at = Number(await player.getAttribute('data-frame'));
+      const scanned = await scanElement(player.getByTestId('player-qr'));
+      expect(scanned, `frame ${String(at + 1)} of ${String(count)} reads`).toHaveLength(1);
+      frames.push(scanned[0]!);
+      await player.getByRole('button', { name: say(lang, 'nextFrame') }).click();
+      await expect(player).toHaveAttribute('data-frame', String((at + 1) % count));
+    }
+    await shot(app, lang, 'recovery-qr-paused');
+    expect(Buffer.from(assemble(frames)).equals(Buffer.from(file))).toBe(true);
+    await app.keyboard.press('Escape');
+    await expect(app.locator('[data-screen="qr-player"]')).toHaveCount(0);
+
+    // As the printed sheet: every QR code on every page, reassembled, is the export file.
+    await screen.getByRole('button', { name: say(lang, 'saveSheet') }).click();
+    await expect(screen.getByTestId('sheet-saved')).toBeVisible();
+    const sheet = (await host.saved()).saved.find((f) => f.name.endsWith('.pdf'))!.bytes;
+    const scannedSheet = scanPdf(sheet, `test-results/screens/${lang}/recovery-sheet-page1.png`);
+    expect(scannedSheet.frames.length).toBeGreaterThanOrEqual(count);
+    expect(Buffer.from(assemble(scannedSheet.frames)).equals(Buffer.from(file))).toBe(true);
+
+    // A request for a backup set this vault holds no share of: described, but not exportable.
+    await screen.getByRole('button', { name: say(lang, 'done') }).click();
+    const notMine = await agent.recoveryRequest(await agent.issue(await someoneElse(), { keyId: 'wallet-cold-2' }), { incident: 'INC-2026-0077' });
+    await host.openFiles([{ name: 'other-request.custos', bytes: notMine }]);
+    await screen.getByRole('button', { name: say(lang, 'chooseFile') }).click();
+    await onScreen(app, 'recovery', 'refused');
+    await expect(screen.getByTestId('not-exportable')).toBeVisible();
+    await shot(app, lang, 'recovery-refused');
+    await screen.getByRole('button', { name: say(lang, 'openAnother') }).click();
+
+    // A request past its expiry: refused in words, nothing exported.
+    const later = await agent.recoveryRequest(set, { incident: 'INC-2026-0099' });
+    await host.advanceClock(5 * 3600);
+    await host.openFiles([{ name: 'old-request.custos', bytes: later }]);
+    await screen.getByRole('button', { name: say(lang, 'chooseFile') }).click();
+    await expect(screen.getByTestId('problem').or(screen.getByTestId('not-exportable'))).toBeVisible();
+    await shot(app, lang, 'recovery-expired');
+    expect((await host.ok('vault:status', {})).counts?.exported).toBe(1);
+  });
+}

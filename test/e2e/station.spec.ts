@@ -1,0 +1,97 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveAgent } from '../../agent/rpc/server';
+import { framesFor } from '../../main/services/qr-files';
+import { MESSAGES } from '../../main/services/messages';
+import { createWorld, tamperSignature } from '../rpc/world';
+import { writeQrY4m } from './host/fake-camera';
+import { dropFiles, expect, onScreen, say, shot, test, useLanguage } from './lib/ui';
+import type { Language } from '../../renderer/src/i18n';
+
+// The recovery station (ops) in each language, against a REAL agent (agent/service.ts with the
+// tss-lib fixture, 3-of-5, custodians 3-5) on its real Connect socket on 127.0.0.1: no vault on this
+// machine; the agent linked (URL and token); the request and custodians' exports added (files,
+// the camera, a drop), arrived and missing shown, a tampered export refused in words; submitted
+// to the agent, then the recovery completed as a drill (everything verified, nothing written).
+// The page itself only ever talks to the test host on loopback (the fixture checks it); the
+// agent is reached by the main-process services.
+const world = await createWorld();
+const server = await serveAgent(world.agent, { logger: { info: () => undefined, warn: () => undefined, error: () => undefined }, recoveryRateLimit: { perMinute: 600, burst: 100 } });
+const sessions: Record<Language, { id: string; request: Uint8Array; exports: Record<3 | 4 | 5, Uint8Array> }> = {} as never;
+for (const [lang, incident] of [['en', 'INC-2026-0101'], ['zh-CN', 'INC-2026-0102']] as const) {
+  const id = await world.openApprovedSession('external-only', incident);
+  sessions[lang] = { id, request: await world.agent.recoveryRequest(id), exports: { 3: await world.exportFor(id, 3), 4: await world.exportFor(id, 4), 5: await world.exportFor(id, 5) } };
+}
+// The fake camera shows custodian 4's export of the English session.
+const video = join(mkdtempSync(join(tmpdir(), 'custos-station-')), 'qr.y4m');
+writeQrY4m(video, framesFor('recovery-export', sessions.en.exports[4]), { width: 800, height: 600, fps: 10, holdFrames: 2 });
+
+test.use({
+  launchOptions: {
+    executablePath: process.env['CUSTOS_CHROMIUM'] ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
+  },
+});
+test.afterAll(async () => {
+  await server.close();
+  world.close();
+});
+
+for (const lang of ['en', 'zh-CN'] as const) {
+  test(`recovery station: collect exports, see what is missing, submit, complete a drill [${lang}]`, async ({ app, host }) => {
+    const s = sessions[lang];
+    await useLanguage(app, host, lang);
+    await onScreen(app, 'first-run', 'form');
+    await app.getByRole('button', { name: say(lang, 'openStation') }).click();
+    const station = await onScreen(app, 'station', 'empty');
+    await shot(app, lang, 'station-empty');
+
+    // Link the agent: its address (Settings) and its token (memory only).
+    const link = station.getByTestId('agent-link');
+    await link.getByLabel(say(lang, 'agentUrl')).fill(server.url);
+    await link.getByRole('button', { name: say(lang, 'saveUrl') }).click();
+    await expect(link).toHaveAttribute('data-linked', 'yes');
+    await link.getByLabel(say(lang, 'agentToken')).fill(world.token);
+    await link.getByRole('button', { name: say(lang, 'useToken') }).click();
+    await expect(link).toHaveAttribute('data-token', 'yes');
+
+    await host.openFiles([
+      { name: 'recovery-request.custos', bytes: s.request },
+      { name: 'custodian-3.custos', bytes: s.exports[3] },
+      { name: 'custodian-4-tampered.custos', bytes: tamperSignature(s.exports[4]) },
+    ]);
+    await station.getByRole('button', { name: say(lang, 'chooseFiles') }).click();
+    const card = station.getByTestId('station-session');
+    await expect(card).toHaveCount(1);
+    await expect(card.locator('[data-index="3"]')).toHaveAttribute('data-arrived', 'yes');
+    await expect(card.locator('[data-index="4"]')).toHaveAttribute('data-arrived', 'no');
+    await expect(card.getByTestId('session-summary')).toHaveText(say(lang, 'missingList', { list: '#4, #5' }));
+    await expect(station.getByTestId('station-added').locator('li[data-outcome="refused"]')).toContainText(MESSAGES.SIGNATURE_INVALID[lang]);
+    await shot(app, lang, 'station-partial');
+
+    if (lang === 'en') {
+      // Custodian 4 shows their export on screen: the station's camera reads it.
+      await station.getByRole('button', { name: say(lang, 'scanWithCamera') }).click();
+      const camera = await onScreen(app, 'camera', 'scanning');
+      await expect(camera).toHaveAttribute('data-messages', '1', { timeout: 30_000 });
+      await camera.getByRole('button', { name: say(lang, 'done') }).click();
+    } else {
+      await dropFiles(station.locator('.dropzone'), [{ name: 'custodian-4.custos', bytes: s.exports[4] }]);
+    }
+    await expect(card.locator('[data-index="4"]')).toHaveAttribute('data-arrived', 'yes');
+
+    await card.getByRole('button', { name: say(lang, 'submitPending', { n: 2 }) }).click();
+    await expect(station.getByTestId('submit-result')).toContainText(say(lang, 'submitResult', { a: 2, r: 0, m: 1 }));
+    await expect(card.getByTestId('agent-view')).toBeVisible();
+    await shot(app, lang, 'station-submitted');
+
+    await host.openFiles([{ name: 'custodian-5.custos', bytes: s.exports[5] }]);
+    await station.getByRole('button', { name: say(lang, 'chooseFiles') }).click();
+    await expect(card.getByTestId('session-summary')).toHaveText(say(lang, 'noneMissing'));
+    await expect(card.getByLabel(say(lang, 'drillOnly'))).toBeChecked();
+    await card.getByRole('button', { name: say(lang, 'completeDrill') }).click();
+    await expect(station.getByTestId('completion')).toContainText(say(lang, 'completedDrill'));
+    await shot(app, lang, 'station-complete');
+  });
+}
