@@ -5,7 +5,8 @@
  *   remote content (only the app's own files);
  * - navigation away from the app is blocked and `window.open` is denied; the only external URLs
  *   that may open in the system browser are on an allow-list;
- * - permission requests are denied except the camera (media, video only) for QR scanning;
+ * - permission requests are denied except the camera (media, video only) for QR scanning and full
+ *   screen for the recovery QR player;
  * - every network request of the session is blocked except the app's own files and the linked
  *   agent's origin, when the user linked one. Without a linked agent the app makes no request;
  * - a strict Content-Security-Policy header on every response.
@@ -75,7 +76,8 @@ export function isAllowedRequest(url: string, appRoot: string, agentOrigin: stri
 export function hardenSession(session: Session, opts: { appRoot: string; agentOrigin: () => string | null; log: Logger }): void {
   session.setPermissionRequestHandler((_wc, permission, callback, details) => {
     const mediaTypes = 'mediaTypes' in details ? (details.mediaTypes ?? []) : [];
-    const allowed = permission === 'media' && mediaTypes.length > 0 && mediaTypes.every((t) => t === 'video');
+    // The camera (video only) for QR scanning, and full screen for the recovery QR player; nothing else.
+    const allowed = (permission === 'media' && mediaTypes.length > 0 && mediaTypes.every((t) => t === 'video')) || permission === 'fullscreen';
     if (!allowed) opts.log('permission-denied', { permission });
     callback(allowed);
   });

@@ -41,7 +41,7 @@ export function reasonForCode(code: string): RejectionReason {
 }
 
 export interface ReceiptRequest {
-  /** Envelope ids (or unique prefixes), or 'all': every share still `received` (accepted), or every refusal without a receipt (rejected). */
+  /** Envelope ids (or unique prefixes), or 'all': every share still `received` with no receipt yet (accepted), or every refusal without a receipt (rejected). */
   readonly ids: readonly string[] | 'all';
   readonly status: 'accepted' | 'rejected';
   /** Required to reject a held share; for a refusal it defaults to the refusal's own reason. */
@@ -145,7 +145,8 @@ export async function signReceipts(vault: Vault, req: ReceiptRequest): Promise<S
     if (req.ids === 'all') {
       targets =
         req.status === 'accepted'
-          ? tx.state.shares.filter((r) => r.status === 'received').map((share) => ({ share }))
+          ? // Shares still awaiting a receipt: a share the person already rejected is not accepted by "all".
+            tx.state.shares.filter((r) => r.status === 'received' && r.receipts.length === 0).map((share) => ({ share }))
           : tx.state.refusals.filter((f) => f.receipts.length === 0 && f.fields !== undefined).map((refusal) => ({ refusal }));
     } else {
       targets = req.ids.map((id) => findShareOrRefusal(vault, id));

@@ -38,15 +38,22 @@ describe('receipts', () => {
     const expired = await makeSet(agent.id, meOf(v), { keyId: 'late', notAfter: NOW - 10 });
     await importEnvelopes(v, [...sets.map((s) => ({ bytes: s.envelope })), { name: 'late.custos', bytes: expired.envelope }]);
 
+    // A share the custodian rejected is not swept up by "accept all".
+    const fifth = await makeSet(agent.id, meOf(v), { keyId: 'doubtful' });
+    await importEnvelopes(v, [{ bytes: fifth.envelope }]);
+    const [doubt] = await signReceipts(v, { ids: [toHex(fileHash(fifth.envelope))], status: 'rejected', reason: 'OTHER', note: 'not expected' });
+    expect(doubt?.body.status).toBe('rejected');
+
     const accepted = await signReceipts(v, { ids: 'all', status: 'accepted' });
     expect(accepted).toHaveLength(4);
+    expect(accepted.map((r) => r.id)).not.toContain(doubt?.id);
     for (const r of accepted) {
       const opened = openReceipt(r.bytes, fromHex(v.info.signKey));
       const set = sets.find((s) => toHex(fileHash(s.envelope)) === r.id)!;
       expect(opened.body).toMatchObject({ status: 'accepted', key_id: set.manifest.key_id, share_index: 3, epoch: 1 });
       expect(opened.body.envelope_hash).toEqual(fileHash(set.envelope));
     }
-    expect(v.state.shares.every((s) => s.status === 'confirmed')).toBe(true);
+    expect(v.state.shares.filter((s) => s.id !== doubt?.id).every((s) => s.status === 'confirmed')).toBe(true);
     // Nothing left to accept.
     expect(await signReceipts(v, { ids: 'all', status: 'accepted' })).toHaveLength(0);
 

@@ -2,7 +2,7 @@
  * The packaged flow in a real Electron (Playwright `_electron`): the built app (package.json's main,
  * out/main/index.cjs) starts, shows one window titled Custos with a named first screen, and the hardening of
  * main/harden.ts holds in the running app: no Node in the renderer, context isolation, window.open
- * denied, navigation away blocked, requests outside the app blocked at the session, permissions
+ * denied, navigation away blocked, requests outside the app blocked at the session, permissions (but camera and full screen)
  * denied, a second instance hands over to the first. (The renderer's `sandbox` webPreference cannot
  * be observed from the page; secureWebPreferences() in main/harden.ts sets it.)
  *
@@ -133,7 +133,7 @@ test('requests outside the app are blocked at the session, not only by the page 
   expect(fromPage).toBe('blocked');
 });
 
-test('permission requests other than the camera are denied', async () => {
+test('permission requests other than the camera and full screen are denied', async () => {
   const { win } = running();
   const notifications = await win.evaluate(() => Notification.requestPermission());
   expect(notifications).toBe('denied');
