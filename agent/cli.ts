@@ -13,6 +13,7 @@
  * 2 wrong usage; 3 done with refusals among the items (receipts, approvals, exports, audit verify).
  * `--debug` adds the stack of an error.
  */
+import { installNodeVerifier } from '../main/services/node-verifier';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -1566,6 +1567,9 @@ function describeError(error: unknown): { code: string; message: string; details
 }
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  // node:crypto's Ed25519 (OpenSSL) with exactly @noble/ed25519's accept set: 12–17 % of a recovery
+  // is signature checking (bench/agent.ts). The module is plain Node, shared with the custodian app.
+  installNodeVerifier();
   let parsed: { values: Values; positionals: string[] };
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
