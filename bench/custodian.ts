@@ -1,6 +1,6 @@
 /**
- * Custodian vault benchmark: `npx tsx bench/custodian.ts [N]` (N envelopes, default 2000; the
- * issue's full size is 10000 = 2000 keys × 5 nodes). Everything is measured side by side in one run
+ * Custodian vault benchmark: `npx tsx bench/custodian.ts [N]` (N envelopes, default 10000, the
+ * issue's size: 2000 keys × 5 nodes; pass a smaller N for a quick look). Everything is measured side by side in one run
  * and reported as ratios and medians (HANDBOOK "Measuring"):
  *
  *   1. the passphrase KDF: typage's own scrypt (synchronous) against ours (node:crypto, thread pool),
@@ -33,7 +33,7 @@ import { installNodeVerifier } from '../main/services/node-verifier';
 import { pinAgent } from '../main/services/trust';
 import { Vault } from '../main/services/vault';
 
-const N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 2000);
+const N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 10000);
 const KDF_LOG_N = 16;
 const PASS = 'benchmark passphrase';
 

@@ -150,7 +150,11 @@ export class AppContext {
   settingsChanged(next: Settings): void {
     const before = this.#settings;
     this.#settings = next;
-    if (before?.agentUrl !== next.agentUrl) this.#transport = null;
+    if (before?.agentUrl !== next.agentUrl) {
+      // The token belongs to the agent it was entered for: never send it to a new address.
+      this.#transport = null;
+      this.#agentToken = null;
+    }
     if (before?.autoLockMinutes !== next.autoLockMinutes) this.#autolock?.setMinutes(next.autoLockMinutes);
     this.emit('settings:changed', { settings: next });
   }

@@ -14,6 +14,8 @@
  * Everything blocked is logged with what was asked, never with content.
  */
 import type { BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -52,11 +54,17 @@ export function secureWebPreferences(preload: string): NonNullable<BrowserWindow
   };
 }
 
-/** Is `url` one of the app's own files (the packaged renderer)? */
+/**
+ * Is `url` one of the app's own files, i.e. a file inside `appRoot` (the built renderer folder)?
+ * Compared as paths, not string prefixes: `out/renderer-x/…`, `..` segments and encoded separators
+ * (`%2F`, which fileURLToPath refuses) are not inside.
+ */
 export function isAppUrl(url: string, appRoot: string): boolean {
   try {
     const u = new URL(url);
-    return u.protocol === 'file:' && decodeURIComponent(u.pathname).startsWith(appRoot);
+    if (u.protocol !== 'file:' || u.host !== '') return false;
+    const rel = relative(resolve(appRoot), fileURLToPath(u));
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
   } catch {
     return false;
   }

@@ -8,7 +8,7 @@
  *   sheet font     <app>/resources/fonts/custos-sheet-sc.ttf (the packaged app ships resources/)
  */
 import { app, BrowserWindow, session, shell } from 'electron';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { AppContext } from './context';
 import { electronDialogs } from './dialogs';
 import { hardenSession, hardenWebContents, secureWebPreferences, type Logger } from './harden';
@@ -21,7 +21,8 @@ const log: Logger = (event, fields) => {
 };
 
 const rendererDir = join(__dirname, '../renderer');
-const appRoot = dirname(rendererDir);
+// Only the built renderer's own files count as the app (main/harden.ts isAppUrl).
+const appRoot = rendererDir;
 
 let mainWindow: BrowserWindow | null = null;
 
