@@ -6,6 +6,7 @@
  */
 import { fromHex, randomBytes } from '../../../shared/bytes';
 import { possessionPublicKey } from '../../../shared/crypto/possession';
+import { fileHash } from '../../../shared/crypto/hash';
 import { generateAgeKeyPair } from '../../../shared/crypto/seal';
 import { splitSecret } from '../../../shared/crypto/shamir';
 import { decodeCanonical, encodeCanonical } from '../../../shared/protocol/cbor';
@@ -21,6 +22,7 @@ import {
   makeEnvelope,
   makeManifest,
   makeRecoveryRequest,
+  makeSupersede,
   manifestSchema,
   openAgentCard,
   type AgentIdentity,
@@ -68,6 +70,8 @@ export interface SetOptions {
   readonly secretBytes?: number;
   readonly notAfter?: number;
   readonly createdAt?: number;
+  /** The set's epoch (1 unless given): a replacement set of the same key and node has a higher one. */
+  readonly epoch?: number;
 }
 
 export class TestAgent {
@@ -84,7 +88,7 @@ export class TestAgent {
   /** One 3-of-5 backup set in which `me` holds share 3; its envelope for `me`. */
   async issue(me: Me, o: SetOptions = {}): Promise<IssuedSet> {
     const setId = randomBytes(16);
-    const epoch = 1;
+    const epoch = o.epoch ?? 1;
     const now = o.createdAt ?? nowSeconds() - 60;
     const secret = randomBytes(o.secretBytes ?? 48);
     const binding = { setId, epoch };
@@ -119,6 +123,25 @@ export class TestAgent {
       this.id.signing,
     );
     return { manifest, manifestBytes, envelope, setId, shareIndex: 3 };
+  }
+
+  /** The signed supersede notice telling `me` that `next` replaces `old` (old shares destroyed after `destroyAfter`). */
+  supersede(me: Me, old: IssuedSet, next: IssuedSet, destroyAfter: number): Uint8Array {
+    return makeSupersede(
+      {
+        key_id: old.manifest.key_id,
+        node_id: old.manifest.node_id,
+        old_set_id: old.setId,
+        old_epoch: old.manifest.epoch,
+        new_set_id: next.setId,
+        new_epoch: next.manifest.epoch,
+        new_manifest_hash: fileHash(next.manifestBytes),
+        recipient: me.fingerprint,
+        destroy_after: destroyAfter,
+        created_at: nowSeconds() - 30,
+      },
+      this.id.signing,
+    );
   }
 
   /** The agent's key replaced by `next`'s, signed by this (pinned) key. */
