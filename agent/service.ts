@@ -1066,6 +1066,19 @@ export class Agent {
           details: { shareIndex: receipt.share_index },
         });
       }
+      if (d.receipt !== null) {
+        // Receipts are not secret: an old one replayed must not undo a newer answer.
+        const stored = blob(d.receipt);
+        if (constantTimeEqual(stored, receiptBytes)) return Promise.resolve(this.#shareStatus(set, d));
+        const previous = parseWith(receiptSchema, peekBody(stored, 'delivery receipt'), 'delivery receipt');
+        if (receipt.received_at < previous.received_at) {
+          throw new AgentError(
+            'CONFLICT',
+            `This receipt for share ${String(receipt.share_index)} is older than the one already recorded (${previous.status}); it was not applied. Ask the custodian for a fresh receipt.`,
+            { details: { shareIndex: receipt.share_index } },
+          );
+        }
+      }
       const now = this.#now();
       const status = receipt.status === 'accepted' ? 'confirmed' : 'rejected';
       return Promise.resolve(
@@ -2116,6 +2129,7 @@ export class Agent {
           },
         });
       });
+      this.#flushDestroyedKeys();
       return {
         success: true,
         session: this.#view(this.#sessionRow(sid)),
@@ -2145,6 +2159,7 @@ export class Agent {
           this.#db.prepare("UPDATE recovery_sessions SET state = 'cancelled', identity_sealed = NULL, ended_at = ?, outcome = 'cancelled' WHERE session_id = ?").run(this.#now(), sid);
           this.#audit({ ...base, result: 'ok', keyId: row.key_id, nodeId: row.node_id, setId: row.set_id, epoch: row.epoch, target: `session:${sid}` });
         });
+        this.#flushDestroyedKeys();
         return Promise.resolve(this.getSession(sid));
       });
     });
@@ -2344,14 +2359,25 @@ export class Agent {
   }
 
   #expire(row: SessionRow): void {
+    let changed = 0;
     inTransaction(this.#db, () => {
-      const changed = this.#db
+      changed = this.#db
         .prepare("UPDATE recovery_sessions SET state = 'expired', identity_sealed = NULL, ended_at = ?, outcome = 'expired' WHERE session_id = ? AND state IN ('awaiting-approvals', 'collecting')")
         .run(this.#now(), row.session_id).changes;
       if (changed > 0) {
         this.#audit({ event: 'recover', action: 'session-expire', result: 'ok', keyId: row.key_id, nodeId: row.node_id, setId: row.set_id, epoch: row.epoch, target: `session:${row.session_id}`, operator: 'agent' });
       }
     });
+    if (changed > 0) this.#flushDestroyedKeys();
+  }
+
+  /**
+   * After a session's sealed key was erased (identity_sealed = NULL; secure_delete zeroes the page in
+   * the main file), checkpoint and truncate the write-ahead log, which would otherwise still hold
+   * the old page image until a later checkpoint.
+   */
+  #flushDestroyedKeys(): void {
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   #details(row: SessionRow): SessionDetails {

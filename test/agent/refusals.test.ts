@@ -336,8 +336,15 @@ describe('backup and delivery refusals', () => {
     damaged[damaged.length - 20]! ^= 1; // inside the signature (the frame ends with "t":"receipt","v":1)
     await expectCode(w.agent.confirmShareDelivery(damaged), 'SIGNATURE_INVALID');
     expect(w.agent.queryShareStatus({ keyId: 'key-1', nodeId: 'node-0', shareIndex: 3 })).toMatchObject([{ status: 'pending' }]);
-    expect(await w.agent.confirmShareDelivery(receiptFor(w, backup, h3, 3, 'rejected'))).toMatchObject({ status: 'rejected', reason: 'OTHER: not for me' });
-    expect(await w.agent.confirmShareDelivery(receiptFor(w, backup, h3, 3))).toMatchObject({ status: 'confirmed' });
+    const oldRejection = receiptFor(w, backup, h3, 3, 'rejected');
+    expect(await w.agent.confirmShareDelivery(oldRejection)).toMatchObject({ status: 'rejected', reason: 'OTHER: not for me' });
+    w.clock.advance(60);
+    const acceptance = receiptFor(w, backup, h3, 3);
+    expect(await w.agent.confirmShareDelivery(acceptance)).toMatchObject({ status: 'confirmed' });
+    // Receipts are not secret: replaying the older rejection must not undo the newer acceptance.
+    await expectCode(w.agent.confirmShareDelivery(oldRejection), 'CONFLICT');
+    expect(await w.agent.confirmShareDelivery(acceptance)).toMatchObject({ status: 'confirmed' });
+    expect(w.agent.queryShareStatus({ keyId: 'key-1', nodeId: 'node-0', shareIndex: 3 })).toMatchObject([{ status: 'confirmed' }]);
     await expectCode(w.agent.requestShareDelivery({ keyId: 'key-1', nodeId: 'node-0', shareIndex: 1 }), 'NOT_FOUND');
     expect(w.agent.verifyAudit().ok).toBe(true);
     w.agent.close();
