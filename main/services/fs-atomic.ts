@@ -9,6 +9,10 @@
  *                    every instant `current` holds the old or the new content and `previous` an
  *                    older complete one. (If the file system has no hard links, a copy is fsynced
  *                    instead.)
+ *   replaceSettingAside: for when `current` is known to be bad and `previous` is the only good copy:
+ *                    the new content goes to a temp file first; then the bad current is renamed to
+ *                    an aside name (`previous` is never touched); fsync the folder; rename the temp
+ *                    over current; fsync the folder. At every instant `previous` holds the good copy.
  *
  * A process killed at any step leaves the old or the new file, and maybe a `.name.*.tmp` file,
  * which `removeStaleTemps` clears. Power loss additionally depends on the file system honouring
@@ -19,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { ServiceError } from './errors';
 
-export type AtomicStep = 'open-temp' | 'write' | 'fsync-file' | 'close' | 'link-previous' | 'rename-previous' | 'rename' | 'fsync-dir';
+export type AtomicStep = 'open-temp' | 'write' | 'fsync-file' | 'close' | 'link-previous' | 'rename-previous' | 'set-aside' | 'rename' | 'fsync-dir';
 
 export interface AtomicWriteOptions {
   /** File mode of the result (default 0o600). */
@@ -101,6 +105,29 @@ export async function replaceKeepingPrevious(path: string, previousPath: string,
         await fsp.unlink(prevTemp).catch(() => undefined);
         throw error;
       }
+      await fsyncDir(dirname(path));
+    }
+    step('rename');
+    await fsp.rename(temp, path);
+  } catch (error) {
+    await fsp.unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  step('fsync-dir');
+  await fsyncDir(dirname(path));
+}
+
+/**
+ * Writes `data` to `path` WITHOUT rotating what `path` holds into the previous generation: that
+ * content (if any) is renamed to `asidePath` first, and the previous generation is left alone.
+ */
+export async function replaceSettingAside(path: string, asidePath: string, data: Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const step = options.onStep ?? ((): void => undefined);
+  const temp = await writeTemp(path, data, options);
+  try {
+    if (await exists(path)) {
+      step('set-aside');
+      await fsp.rename(path, asidePath);
       await fsyncDir(dirname(path));
     }
     step('rename');

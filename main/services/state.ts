@@ -5,9 +5,26 @@
  * byte strings are lower-case hex (hashes, keys, ids, the share itself) or base64 (whole signed
  * files: envelopes, cards, notices); times are Unix seconds. Everything read back is parsed by the
  * zod schema below before use: a file that decrypts but does not parse is treated as damaged.
+ *
+ * shares.age is sealed to the custodian's age recipient, which is PUBLIC: anyone who can write the
+ * folder could seal a state of their own. So the state is signed with the custodian's Ed25519 key
+ * (only in the passphrase-protected identity.age) and the signature is checked before the state is
+ * used (`signStateDocument` / `verifiedStateJson`):
+ *
+ *   sig      = Ed25519(custodian, "custos/v1/vault-state" || 0x00 || J)      J = the state JSON bytes
+ *   document = J without its final "}", then `,"sig":"<sig, 128 hex>"}`
+ *
+ * The document is still one JSON object (the state's fields plus "sig"), so the escape hatch prints
+ * the same shape as before.
  */
+import * as ed from '@noble/ed25519';
+import { sha512 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
+import { concatBytes, utf8 } from '../../shared/bytes';
+import type { SigningKey } from '../../shared/protocol/frame';
 import { REJECTION_REASONS, type RejectionReason } from '../../shared/protocol/receipt';
+
+ed.hashes.sha512 = sha512;
 
 export const VAULT_FORMAT = 'custos-vault/1';
 
@@ -310,6 +327,36 @@ export function parseState(json: string): VaultState | undefined {
     purged: d.purged,
     audit: { entries: d.audit.entries, head: d.audit.head },
   };
+}
+
+export const STATE_SIGNATURE_LABEL = 'custos/v1/vault-state';
+
+const stateMessage = (json: string): Uint8Array => concatBytes(utf8(STATE_SIGNATURE_LABEL), new Uint8Array([0]), utf8(json));
+const SIG_SUFFIX = /,"sig":"([0-9a-f]{128})"\}$/;
+
+/** The plaintext of shares.age: the state JSON (from `serializeState`) with the custodian's signature added. */
+export function signStateDocument(json: string, key: SigningKey): string {
+  if (!json.startsWith('{"') || !json.endsWith('}')) throw new Error('The vault state must serialise to a non-empty JSON object.');
+  const sig = Buffer.from(ed.sign(stateMessage(json), key.seed)).toString('hex');
+  return `${json.slice(0, -1)},"sig":"${sig}"}`;
+}
+
+/**
+ * The state JSON of a shares.age plaintext, if it carries a valid signature by `publicKey`;
+ * undefined otherwise (no signature, a bad one, or another key's: treat the file as damaged).
+ */
+export function verifiedStateJson(document: string, publicKey: Uint8Array): string | undefined {
+  const m = SIG_SUFFIX.exec(document);
+  if (m === null) return undefined;
+  const json = `${document.slice(0, document.length - m[0].length)}}`;
+  if (!json.startsWith('{"')) return undefined;
+  let ok: boolean;
+  try {
+    ok = ed.verify(new Uint8Array(Buffer.from(m[1] ?? '', 'hex')), stateMessage(json), publicKey, { zip215: false });
+  } catch {
+    ok = false;
+  }
+  return ok ? json : undefined;
 }
 
 /** Wipes every share held in memory (on lock). */

@@ -8,13 +8,19 @@
  *                         at creation to about one second here, see kdf.ts).
  *   shares.age            the vault state as JSON (state.ts): every share with its envelope, status and
  *                         history, the pinned agent, refusals, supersede notices and the audit log,
- *                         sealed to the custodian's OWN age X25519 recipient. Saving never runs the
- *                         KDF: only unlocking does.
+ *                         sealed to the custodian's OWN age X25519 recipient. That recipient is public,
+ *                         so the JSON also carries an Ed25519 signature by the custodian's signing key
+ *                         ("sig", state.ts `signStateDocument`), checked before the state is used: a
+ *                         state nobody with the passphrase wrote is treated as damaged. Saving never
+ *                         runs the KDF: only unlocking does.
  *   shares.prev.age       the previous generation of shares.age (each state carries `generation`).
+ *   shares.corrupt-*.age  a damaged shares.age, set aside by the first save after unlocking from
+ *                         shares.prev.age (so the only good generation is never rotated away).
  *   vault.json            public facts (name, keys, fingerprint code), written last at creation:
  *                         a folder without it holds no finished vault.
  *   enrollment-card.custos  the self-signed enrollment card to send to ops.
- *   unlock-attempts.json  failed unlock count and time (not secret), for the growing delay.
+ *   unlock-attempts.json  failed passphrase count and time (not secret), for the growing delay
+ *                         (unlock and changePassphrase both wait it out and count failures).
  *   README.txt            the escape hatch, in English and Chinese.
  *
  * Escape hatch (README.md, "Escape hatch"):
@@ -44,7 +50,7 @@ import {
 import { label as labelSchema } from '../../shared/protocol/schema';
 import { appendAudit, verifyAudit } from './audit';
 import { ServiceError, isCodedError } from './errors';
-import { exists, readIfExists, removeStaleTemps, replaceKeepingPrevious, writeFileAtomic, type AtomicStep } from './fs-atomic';
+import { exists, readIfExists, removeStaleTemps, replaceKeepingPrevious, replaceSettingAside, writeFileAtomic, type AtomicStep } from './fs-atomic';
 import {
   calibrateScryptLogN,
   MIN_LOG_N,
@@ -55,7 +61,7 @@ import {
   TEST_MIN_LOG_N,
   type ScryptKdf,
 } from './kdf';
-import { parseState, serializeState, VAULT_FORMAT, wipeState, type VaultState } from './state';
+import { parseState, serializeState, signStateDocument, verifiedStateJson, VAULT_FORMAT, wipeState, type VaultState } from './state';
 
 export const VAULT_FILES = {
   identity: 'identity.age',
@@ -246,6 +252,8 @@ export class Vault {
   #identity: CustodianIdentity | null = null;
   #state: VaultState | null = null;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The state in memory came from shares.prev.age: shares.age is damaged and must not become `previous`. */
+  #fromPrevious = false;
 
   private constructor(dir: string, meta: VaultPublicInfo, options: VaultOptions) {
     this.dir = dir;
@@ -401,25 +409,9 @@ export class Vault {
   unlock(passphrase: string): Promise<UnlockResult> {
     return this.#serial(async () => {
       if (this.unlocked) throw new ServiceError('INVALID_STATE', 'The vault is already unlocked.');
-      const wait = await this.unlockDelayMs();
-      if (wait > 0) await this.#sleep(wait);
       const idFile = await readIfExists(this.path('identity'));
       if (idFile === undefined) throw new ServiceError('VAULT_NOT_FOUND', 'identity.age is missing from the vault folder.');
-      let plaintext: Uint8Array;
-      try {
-        plaintext = await decryptWithPassphrase(idFile, passphrase, this.#kdf);
-      } catch (error) {
-        if (error instanceof ServiceError && error.code === 'WRONG_PASSPHRASE') {
-          const a = await this.#readAttempts();
-          const failures = a.failures + 1;
-          await writeFileAtomic(this.path('attempts'), utf8(JSON.stringify({ failures, lastFailureAt: this.#clock() })), { mode: 0o644 });
-          const delayMs = unlockDelayFor(failures);
-          throw new ServiceError('WRONG_PASSPHRASE', `The passphrase is wrong. The next try waits ${String(delayMs / 1000)} s.`, {
-            details: { failures, delayMs, delaySeconds: delayMs / 1000 },
-          });
-        }
-        throw error;
-      }
+      const plaintext = await this.#decryptIdentityFile(idFile, passphrase);
       const { identity } = await parseIdentityText(fromUtf8(plaintext)).finally(() => {
         wipe(plaintext);
       });
@@ -427,7 +419,6 @@ export class Vault {
         wipe(identity.signing.seed);
         throw new ServiceError('VAULT_CORRUPT', 'vault.json does not belong to this identity.age: the folder was mixed up.');
       }
-      if ((await this.#readAttempts()).failures > 0) await fsp.rm(this.path('attempts'), { force: true });
       let loaded: { state: VaultState; recoveredFromPrevious: boolean };
       try {
         loaded = await this.#load(identity);
@@ -437,6 +428,7 @@ export class Vault {
       }
       this.#identity = identity;
       this.#state = loaded.state;
+      this.#fromPrevious = loaded.recoveredFromPrevious;
       await removeStaleTemps(this.dir, Object.values(VAULT_FILES)).catch(() => 0);
       return {
         generation: loaded.state.generation,
@@ -447,7 +439,38 @@ export class Vault {
     });
   }
 
-  /** Reads shares.age, or shares.prev.age if that fails; checks it belongs to `identity`. */
+  /**
+   * Decrypts identity.age with a passphrase, under the failed-attempt counter: waits out the delay
+   * earned by earlier wrong passphrases first, counts a wrong one (WRONG_PASSPHRASE with the next
+   * delay), and clears the counter after a right one. Every passphrase check goes through here.
+   */
+  async #decryptIdentityFile(idFile: Uint8Array, passphrase: string): Promise<Uint8Array> {
+    const wait = await this.unlockDelayMs();
+    if (wait > 0) await this.#sleep(wait);
+    let plaintext: Uint8Array;
+    try {
+      plaintext = await decryptWithPassphrase(idFile, passphrase, this.#kdf);
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === 'WRONG_PASSPHRASE') {
+        const a = await this.#readAttempts();
+        const failures = a.failures + 1;
+        await writeFileAtomic(this.path('attempts'), utf8(JSON.stringify({ failures, lastFailureAt: this.#clock() })), { mode: 0o644 });
+        const delayMs = unlockDelayFor(failures);
+        throw new ServiceError('WRONG_PASSPHRASE', `The passphrase is wrong. The next try waits ${String(delayMs / 1000)} s.`, {
+          details: { failures, delayMs, delaySeconds: delayMs / 1000 },
+        });
+      }
+      throw error;
+    }
+    if ((await this.#readAttempts()).failures > 0) await fsp.rm(this.path('attempts'), { force: true });
+    return plaintext;
+  }
+
+  /**
+   * Reads shares.age, or shares.prev.age if that fails. A file counts only if it decrypts, carries a
+   * valid signature by `identity`'s signing key (checked before anything else is read), parses, and
+   * names `identity` as its custodian.
+   */
   async #load(identity: CustodianIdentity): Promise<{ state: VaultState; recoveredFromPrevious: boolean }> {
     const tryFile = async (file: 'shares' | 'previous'): Promise<VaultState | undefined> => {
       const bytes = await readIfExists(this.path(file));
@@ -460,7 +483,8 @@ export class Vault {
       }
       let state: VaultState | undefined;
       try {
-        state = parseState(fromUtf8(json));
+        const signed = verifiedStateJson(fromUtf8(json), identity.signing.publicKey);
+        state = signed === undefined ? undefined : parseState(signed);
       } catch {
         state = undefined;
       }
@@ -489,6 +513,7 @@ export class Vault {
     if (this.#state !== null) wipeState(this.#state);
     this.#identity = null;
     this.#state = null;
+    this.#fromPrevious = false;
   }
 
   #requireUnlocked(): { identity: CustodianIdentity; state: VaultState } {
@@ -563,9 +588,10 @@ export class Vault {
   }
 
   async #reload(identity: CustodianIdentity): Promise<void> {
-    const { state } = await this.#load(identity);
+    const { state, recoveredFromPrevious } = await this.#load(identity);
     if (this.#state !== null && this.#state !== state) wipeState(this.#state);
     this.#state = state;
+    this.#fromPrevious = recoveredFromPrevious;
   }
 
   async #persist(state: VaultState): Promise<void> {
@@ -574,9 +600,17 @@ export class Vault {
     const generation = state.generation + 1;
     const savedAt = this.now();
     const json = serializeState({ ...state, generation, savedAt });
-    const sealed = await sealTo(identity.age.recipient, utf8(json));
+    const sealed = await sealTo(identity.age.recipient, utf8(signStateDocument(json, identity.signing)));
+    const options = this.#onSaveStep === undefined ? {} : { onStep: this.#onSaveStep };
     try {
-      await replaceKeepingPrevious(this.path('shares'), this.path('previous'), sealed, this.#onSaveStep === undefined ? {} : { onStep: this.#onSaveStep });
+      if (this.#fromPrevious) {
+        // shares.age is damaged and shares.prev.age is the only good generation: never rotate the
+        // damaged file over it. Set the damaged one aside (kept for inspection) and write the new one.
+        await replaceSettingAside(this.path('shares'), await this.#corruptAsidePath(), sealed, options);
+        this.#fromPrevious = false;
+      } else {
+        await replaceKeepingPrevious(this.path('shares'), this.path('previous'), sealed, options);
+      }
     } catch (error) {
       if (isCodedError(error)) throw error;
       throw new ServiceError('IO_FAILED', 'The vault could not be saved; the last saved version is unchanged.', { cause: error });
@@ -585,13 +619,25 @@ export class Vault {
     state.savedAt = savedAt;
   }
 
-  /** Re-encrypts identity.age under a new passphrase (same work factor unless given). */
+  /** A free name for a damaged shares.age: shares.corrupt-<unix seconds>[-n].age. */
+  async #corruptAsidePath(): Promise<string> {
+    const base = `shares.corrupt-${String(this.now())}`;
+    for (let n = 0; ; n++) {
+      const path = join(this.dir, n === 0 ? `${base}.age` : `${base}-${String(n)}.age`);
+      if (!(await exists(path))) return path;
+    }
+  }
+
+  /**
+   * Re-encrypts identity.age under a new passphrase (same work factor unless given). The current
+   * passphrase is checked like an unlock: the delay is waited out first and a wrong one counts.
+   */
   changePassphrase(current: string, next: string, options: { kdfLogN?: number; allowWeakKdf?: boolean } = {}): Promise<void> {
     return this.#serial(async () => {
       checkPassphrase(next);
       const idFile = await readIfExists(this.path('identity'));
       if (idFile === undefined) throw new ServiceError('VAULT_NOT_FOUND', 'identity.age is missing from the vault folder.');
-      const plaintext = await decryptWithPassphrase(idFile, current, this.#kdf);
+      const plaintext = await this.#decryptIdentityFile(idFile, current);
       const logN = options.kdfLogN ?? scryptLogNOf(idFile) ?? MIN_LOG_N;
       if (logN < MIN_LOG_N && options.allowWeakKdf !== true && options.kdfLogN !== undefined) {
         throw new ServiceError('WEAK_KDF', `A scrypt work factor of ${String(logN)} is below the minimum of ${String(MIN_LOG_N)}.`);

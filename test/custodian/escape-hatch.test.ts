@@ -91,6 +91,8 @@ describe('escape hatch with the age CLI', () => {
     expect(out.status).toBe(0);
     const state = JSON.parse(out.stdout) as { format: string; shares: { keyId: string; shareIndex: number; share: string }[] };
     expect(state.format).toBe('custos-vault/1');
+    // The custodian's signature over the state rides along as one more field.
+    expect(out.stdout.trim()).toMatch(/,"sig":"[0-9a-f]{128}"\}$/);
     expect(state.shares).toHaveLength(1);
     expect(state.shares[0]).toMatchObject({ keyId: 'key-1', shareIndex: 3, share: toHex(set.share) });
     // The previous generation opens the same way.

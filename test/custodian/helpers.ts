@@ -1,12 +1,13 @@
 // Helpers for the custodian service tests: temp folders, a vault with a LOW scrypt work factor
 // (explicit test opt-in), a controllable clock, and an agent that makes envelopes, notices,
 // recovery requests and challenges for the vault's custodian with shared/protocol.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
-import { randomBytes } from '../../shared/bytes';
-import { generateAgeKeyPair } from '../../shared/crypto/seal';
+import { fromUtf8, randomBytes, utf8 } from '../../shared/bytes';
+import { generateAgeKeyPair, openSealed, sealTo } from '../../shared/crypto/seal';
+import type { SigningKey } from '../../shared/protocol/frame';
 import { possessionPublicKey } from '../../shared/crypto/possession';
 import { splitSecret } from '../../shared/crypto/shamir';
 import { fileHash } from '../../shared/crypto/hash';
@@ -28,6 +29,7 @@ import {
   type SessionDetails,
 } from '../../shared/protocol';
 import { isCodedError } from '../../main/services/errors';
+import { signStateDocument, verifiedStateJson } from '../../main/services/state';
 import { pinAgent } from '../../main/services/trust';
 import { Vault, type CreateOptions } from '../../main/services/vault';
 
@@ -63,6 +65,24 @@ export async function createVault(options: Partial<CreateOptions> & { name?: str
   const { name = 'Carol (cold storage)', dir = join(tempDir(), 'vault'), ...rest } = options;
   // The protocol fixtures are dated NOW: the vault's clock stands there unless a test brings its own.
   return Vault.create(dir, { name, passphrase: PASSPHRASE }, { kdfLogN: TEST_LOG_N, allowWeakKdf: true, clock: testClock().fn, ...rest });
+}
+
+/** The state JSON inside shares.age (or shares.prev.age), its custodian signature checked and removed. Unlocked vaults only. */
+export async function sealedStateJson(v: Vault, file: 'shares' | 'previous'): Promise<string> {
+  const document = fromUtf8(await openSealed(v.identity.age.identity, new Uint8Array(readFileSync(v.path(file))), 'state'));
+  const json = verifiedStateJson(document, v.identity.signing.publicKey);
+  if (json === undefined) throw new Error(`${file} does not carry a valid custodian signature`);
+  return json;
+}
+
+/**
+ * Writes `json` as shares.age (or shares.prev.age), sealed to the vault's PUBLIC age recipient, as
+ * anyone who can write the folder could: signed by `signer` (the custodian's own key: someone with
+ * the passphrase; another key: a forger) or not signed at all (null).
+ */
+export async function writeSealedState(v: Vault, file: 'shares' | 'previous', json: string, signer: SigningKey | null): Promise<void> {
+  const document = signer === null ? json : signStateDocument(json, signer);
+  writeFileSync(v.path(file), await sealTo(v.info.ageRecipient, utf8(document)));
 }
 
 export interface Me {

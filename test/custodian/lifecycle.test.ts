@@ -6,9 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditEntrySchema } from '../../shared/audit/chain';
-import { fromUtf8, toHex, utf8 } from '../../shared/bytes';
+import { fromUtf8, toHex } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';
-import { openSealed, sealTo } from '../../shared/crypto/seal';
+import { openSealed } from '../../shared/crypto/seal';
 import { ERROR_CODES } from '../../shared/errors';
 import { createAgentIdentity, makeAgentCard, makeAgentKeyRotation } from '../../shared/protocol';
 import { exportAuditJsonl, verifyAudit, verifyAuditJsonl } from '../../main/services/audit';
@@ -21,7 +21,22 @@ import { exportForRecovery, showRecoveryRequest } from '../../main/services/reco
 import { applySupersede } from '../../main/services/supersede';
 import { applyAgentKeyRotation, pinAgent, previewAgentCard } from '../../main/services/trust';
 import { Vault } from '../../main/services/vault';
-import { codeOf, createVault, makeAgent, makeSet, meOf, NOW, PASSPHRASE, pinned, recoveryRequest, supersedeNotice, tempDir, testClock } from './helpers';
+import {
+  codeOf,
+  createVault,
+  makeAgent,
+  makeSet,
+  meOf,
+  NOW,
+  PASSPHRASE,
+  pinned,
+  recoveryRequest,
+  sealedStateJson,
+  supersedeNotice,
+  tempDir,
+  testClock,
+  writeSealedState,
+} from './helpers';
 
 const DAY = 86_400;
 
@@ -128,10 +143,10 @@ describe('audit log', () => {
 
     // Tampering inside the sealed vault itself (someone with the key): unlock says so.
     const tamper = async (change: (state: { audit: { entries: { fields: { detail?: string } }[] } }) => void): Promise<boolean> => {
-      const identity = v.identity.age;
-      const state = JSON.parse(fromUtf8(await openSealed(identity.identity, new Uint8Array(readFileSync(v.path('shares'))), 'state'))) as Parameters<typeof change>[0];
+      const state = JSON.parse(await sealedStateJson(v, 'shares')) as Parameters<typeof change>[0];
       change(state);
-      writeFileSync(v.path('shares'), await sealTo(identity.recipient, utf8(JSON.stringify(state))));
+      // Re-signed with the custodian's own key: the audit chain is what catches this.
+      await writeSealedState(v, 'shares', JSON.stringify(state), v.identity.signing);
       await v.lock();
       const r = await v.unlock(PASSPHRASE);
       return r.auditOk;
@@ -141,10 +156,9 @@ describe('audit log', () => {
     const v2 = await createVault();
     await v2.save();
     const tamper2 = async (): Promise<void> => {
-      const identity = v2.identity.age;
-      const state = JSON.parse(fromUtf8(await openSealed(identity.identity, new Uint8Array(readFileSync(v2.path('shares'))), 'state'))) as { audit: { entries: unknown[] } };
+      const state = JSON.parse(await sealedStateJson(v2, 'shares')) as { audit: { entries: unknown[] } };
       state.audit.entries.pop();
-      writeFileSync(v2.path('shares'), await sealTo(identity.recipient, utf8(JSON.stringify(state))));
+      await writeSealedState(v2, 'shares', JSON.stringify(state), v2.identity.signing);
       await v2.lock();
     };
     await pinned(v2, agent);

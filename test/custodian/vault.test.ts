@@ -1,22 +1,38 @@
 // The vault: create / unlock / lock (keys wiped), wrong passphrase with growing delays, the KDF
 // running only at create and unlock (counted, not timed), calibration, the event loop staying free
 // during unlock, atomic saves with the previous generation, and a failed save changing nothing.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openSealed } from '../../shared/crypto/seal';
-import { fromUtf8 } from '../../shared/bytes';
+import { openSealed, sealTo } from '../../shared/crypto/seal';
+import { fromUtf8, toHex, utf8 } from '../../shared/bytes';
 import { AutoLock, type Timers } from '../../main/services/autolock';
 import { calibrateScryptLogN, countingKdf, MAX_LOG_N, MIN_LOG_N, nodeScryptKdf, scryptLogNOf, type ScryptKdf } from '../../main/services/kdf';
 import { explain } from '../../main/services/messages';
 import { importEnvelope } from '../../main/services/inbox';
+import { showRecoveryRequest } from '../../main/services/recovery';
 import { parseState } from '../../main/services/state';
+import { pinnedAgentKey, previewAgentCard } from '../../main/services/trust';
 import { unlockDelayFor, Vault, VAULT_FILES } from '../../main/services/vault';
-import { codeOf, createVault, makeAgent, makeSet, meOf, PASSPHRASE, pinned, tempDir, testClock, TEST_LOG_N } from './helpers';
+import {
+  codeOf,
+  createVault,
+  makeAgent,
+  makeSet,
+  meOf,
+  NOW,
+  PASSPHRASE,
+  pinned,
+  recoveryRequest,
+  sealedStateJson,
+  tempDir,
+  testClock,
+  TEST_LOG_N,
+  writeSealedState,
+} from './helpers';
 
 async function stateOf(v: Vault, file: 'shares' | 'previous'): Promise<{ generation: number; entries: number }> {
-  const json = await openSealed(v.identity.age.identity, new Uint8Array(readFileSync(v.path(file))), 'state');
-  const s = parseState(fromUtf8(json));
+  const s = parseState(await sealedStateJson(v, file));
   if (s === undefined) throw new Error('state does not parse');
   return { generation: s.generation, entries: s.audit.entries.length };
 }
@@ -110,6 +126,90 @@ describe('vault: wrong passphrase', () => {
   });
 });
 
+describe('vault: changing the passphrase is rate-limited like unlocking', () => {
+  it('counts a wrong current passphrase as a failed attempt and waits out the delay before every check', async () => {
+    const clock = testClock();
+    const waits: number[] = [];
+    const sleep = (ms: number): Promise<void> => {
+      waits.push(ms);
+      clock.now += ms;
+      return Promise.resolve();
+    };
+    const kdf = countingKdf();
+    const created = await createVault({ clock: clock.fn, kdf });
+    const v = await Vault.open(created.dir, { clock: clock.fn, sleep, kdf });
+    const before = kdf.count;
+    for (let n = 1; n <= 3; n++) {
+      try {
+        await v.changePassphrase(`wrong passphrase ${String(n)}`, 'another long passphrase');
+        expect.fail('changed the passphrase with a wrong current one');
+      } catch (e) {
+        expect(explain(e)).toMatchObject({ code: 'WRONG_PASSPHRASE', details: { failures: n, delayMs: unlockDelayFor(n) } });
+      }
+    }
+    expect(kdf.count - before).toBe(3);
+    expect(waits).toEqual([500, 1000]);
+    expect(JSON.parse(readFileSync(v.path('attempts'), 'utf8'))).toMatchObject({ failures: 3 });
+    // Unlocking shares the same counter: it waits what changePassphrase's failures earned.
+    expect(await v.unlockDelayMs()).toBe(unlockDelayFor(3));
+    await v.changePassphrase(PASSPHRASE, 'another long passphrase');
+    expect(waits).toEqual([500, 1000, 2000]);
+    expect(existsSync(v.path('attempts'))).toBe(false);
+    await v.unlock('another long passphrase');
+    expect(waits).toEqual([500, 1000, 2000]);
+  });
+});
+
+describe('vault: the state is signed by the custodian', () => {
+  it('refuses a shares.age sealed to the public recipient by someone without the passphrase (forged trust)', async () => {
+    const v = await createVault();
+    const agent = makeAgent();
+    await pinned(v, agent);
+    const set = await makeSet(agent.id, meOf(v));
+    expect((await importEnvelope(v, set.envelope)).outcome).toBe('accepted');
+    await v.save();
+    const genuine = fromUtf8(await openSealed(v.identity.age.identity, new Uint8Array(readFileSync(v.path('shares'))), 'state'));
+    const genuineSig = /,"sig":"([0-9a-f]{128})"\}$/.exec(genuine)?.[1];
+    expect(genuineSig).toMatch(/^[0-9a-f]{128}$/);
+
+    // The forger pins their own agent and moves the real one to previousAgents. (They cannot read
+    // shares.age; the test takes its content from the real state to isolate the signature check.)
+    const attacker = makeAgent('attacker');
+    const p = previewAgentCard(attacker.card);
+    const state = JSON.parse(await sealedStateJson(v, 'shares')) as { generation: number; agent: Record<string, unknown>; previousAgents: unknown[] };
+    state.previousAgents.push({ ...state.agent, replacedAt: NOW });
+    state.agent = { card: Buffer.from(attacker.card).toString('base64'), signKey: p.signKey, name: p.name, fingerprint: p.fingerprint, code: p.code, pinnedAt: NOW, via: 'pin' };
+    state.generation += 1;
+    const forged = JSON.stringify(state);
+    const sealedWithGenuineSig = await sealTo(v.info.ageRecipient, utf8(`${forged.slice(0, -1)},"sig":"${genuineSig ?? ''}"}`));
+    const attempts: [string, () => Promise<void>][] = [
+      ['unsigned', () => writeSealedState(v, 'shares', forged, null)],
+      ['signed by another key', () => writeSealedState(v, 'shares', forged, attacker.id.signing)],
+      ['with a genuine signature of another state', 
+        () => {
+          writeFileSync(v.path('shares'), sealedWithGenuineSig);
+          return Promise.resolve();
+        },
+      ],
+    ];
+    const request = await recoveryRequest(attacker.id, set);
+    for (const [what, forge] of attempts) {
+      await forge();
+      await v.lock();
+      const r = await v.unlock(PASSPHRASE);
+      expect(r.recoveredFromPrevious, what).toBe(true);
+      expect(toHex(pinnedAgentKey(v)), what).toBe(toHex(agent.id.signing.publicKey));
+      expect(v.state.previousAgents, what).toHaveLength(0);
+      expect(await codeOf(() => showRecoveryRequest(v, request.request)), what).toBe('UNTRUSTED_SIGNER');
+    }
+
+    // Both generations forged: refused as damaged, never used.
+    await writeSealedState(v, 'previous', forged, attacker.id.signing);
+    await v.lock();
+    expect(await codeOf(() => v.unlock(PASSPHRASE))).toBe('VAULT_CORRUPT');
+  });
+});
+
 describe('vault: KDF', () => {
   it('runs the KDF only at create and unlock, never when saving (counted)', async () => {
     const kdf = countingKdf();
@@ -193,11 +293,62 @@ describe('vault: atomic saves and the previous generation', () => {
     await v.save();
     expect((await stateOf(v, 'shares')).generation).toBe(prev.generation + 1);
 
+    // That save set the damaged file aside instead of rotating it over the good previous one.
+    expect((await stateOf(v, 'previous')).generation).toBe(prev.generation);
+
     // Both generations damaged: a clear refusal, nothing invented.
     writeFileSync(v.path('shares'), 'x');
     writeFileSync(v.path('previous'), 'y');
     await v.lock();
     expect(await codeOf(() => v.unlock(PASSPHRASE))).toBe('VAULT_CORRUPT');
+  });
+
+  it('after falling back to the previous generation, a save interrupted at any step never loses the good copy', async () => {
+    const created = await createVault();
+    await created.save();
+    await created.save();
+    const good = await stateOf(created, 'previous');
+    await created.lock();
+    const damaged = readFileSync(created.path('shares'));
+    damaged[damaged.length - 5]! ^= 0xff;
+
+    for (const failAt of ['write', 'set-aside', 'rename', undefined]) {
+      writeFileSync(created.path('shares'), damaged);
+      for (const f of readdirSync(created.dir)) if (f.startsWith('shares.corrupt-')) rmSync(join(created.dir, f));
+      const steps: string[] = [];
+      const v = await Vault.open(created.dir, {
+        onSaveStep: (step) => {
+          steps.push(step);
+          // A thrown step stands in for a crash there: nothing after it runs.
+          if (step === failAt) throw new Error(`simulated crash at ${step}`);
+        },
+      });
+      expect((await v.unlock(PASSPHRASE)).recoveredFromPrevious).toBe(true);
+      const saved = await v.save().then(
+        () => true,
+        () => false,
+      );
+      expect(saved, String(failAt)).toBe(failAt === undefined);
+      expect(steps, String(failAt)).not.toContain('link-previous');
+      // The good generation is still shares.prev.age, untouched.
+      expect((await stateOf(v, 'previous')).generation, String(failAt)).toBe(good.generation);
+      await v.lock();
+      // Whatever step it stopped at, the vault opens: to the new state, or to the good previous one.
+      const again = await Vault.open(created.dir);
+      const r = await again.unlock(PASSPHRASE);
+      expect(r.generation, String(failAt)).toBe(saved ? good.generation + 1 : good.generation);
+      expect(r.recoveredFromPrevious, String(failAt)).toBe(!saved);
+      // The damaged file was set aside once the new one could take its place.
+      const aside = readdirSync(created.dir).filter((f) => f.startsWith('shares.corrupt-'));
+      expect(aside.length, String(failAt)).toBe(failAt === 'write' || failAt === 'set-aside' ? 0 : 1);
+      if (aside.length === 1) expect(readFileSync(join(created.dir, aside[0]!)).equals(damaged)).toBe(true);
+      if (saved) {
+        // The next save rotates normally again.
+        await again.save();
+        expect((await stateOf(again, 'previous')).generation).toBe(good.generation + 1);
+      }
+      await again.lock();
+    }
   });
 
   it('a save that fails half-way changes neither the files nor what is in memory', async () => {
