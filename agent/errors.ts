@@ -6,7 +6,7 @@
  * non-secret `details`; its cause stays on this machine (toJSON never includes it). The RPC layer
  * maps codes to gRPC status codes (suggested mapping in {@link GRPC_STATUS_HINT}).
  */
-import { CustosError, type ErrorCode, type ErrorDetails } from '../shared/errors';
+import { CodedError, CustosError, type ErrorCode, type ErrorDetails } from '../shared/errors';
 
 export const AGENT_ERROR_CODES = [
   /** No such key, node, set, share, custodian, approver or session. */
@@ -38,20 +38,8 @@ export const AGENT_ERROR_CODES = [
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
 export type AnyErrorCode = ErrorCode | AgentErrorCode;
 
-export class AgentError extends Error {
+export class AgentError extends CodedError<AgentErrorCode> {
   override readonly name = 'AgentError';
-  readonly code: AgentErrorCode;
-  readonly details: ErrorDetails;
-
-  constructor(code: AgentErrorCode, message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.details = options.details ?? {};
-  }
-
-  toJSON(): PublicError {
-    return { code: this.code, message: this.message, details: this.details };
-  }
 }
 
 export interface PublicError {

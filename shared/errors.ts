@@ -38,22 +38,29 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** Non-secret facts that help a person or a program act on the error. */
 export type ErrorDetails = Readonly<Record<string, string | number | boolean | readonly (string | number)[]>>;
 
-export class CustosError extends Error {
-  override readonly name = 'CustosError';
-  readonly code: ErrorCode;
+/**
+ * The base of every coded error: CustosError here, and the agent's AgentError and the app's
+ * ServiceError, which add their own codes. A stable `code`, a sentence a person can act on, and
+ * non-secret `details`; the `cause` is kept for logs on the same machine and never serialised.
+ */
+export abstract class CodedError<C extends string = string> extends Error {
+  readonly code: C;
   readonly details: ErrorDetails;
 
-  constructor(code: ErrorCode, message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
-    // The cause is kept for logs on the same machine; it is never serialised by toJSON().
+  constructor(code: C, message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details ?? {};
   }
 
   /** What may cross a process or network boundary: code, message and details, never the cause. */
-  toJSON(): { code: ErrorCode; message: string; details: ErrorDetails } {
+  toJSON(): { code: C; message: string; details: ErrorDetails } {
     return { code: this.code, message: this.message, details: this.details };
   }
+}
+
+export class CustosError extends CodedError<ErrorCode> {
+  override readonly name = 'CustosError';
 }
 
 export function isCustosError(value: unknown, code?: ErrorCode): value is CustosError {

@@ -8,7 +8,7 @@
  * (toJSON never includes it). Every code has a sentence in English and Simplified Chinese in
  * `messages.ts`, which the renderer reuses.
  */
-import { CustosError, type ErrorCode, type ErrorDetails } from '../../shared/errors';
+import { CodedError, CustosError, type ErrorCode, type ErrorDetails } from '../../shared/errors';
 import type { ServiceErrorCode } from '../../shared/service-errors';
 
 // The codes live in shared/ so that the IPC contract (shared/ipc/contract.ts) can name them.
@@ -16,20 +16,8 @@ export { SERVICE_ERROR_CODES, type ServiceErrorCode } from '../../shared/service
 
 export type AnyErrorCode = ErrorCode | ServiceErrorCode;
 
-export class ServiceError extends Error {
+export class ServiceError extends CodedError<ServiceErrorCode> {
   override readonly name = 'ServiceError';
-  readonly code: ServiceErrorCode;
-  readonly details: ErrorDetails;
-
-  constructor(code: ServiceErrorCode, message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.details = options.details ?? {};
-  }
-
-  toJSON(): PublicError {
-    return { code: this.code, message: this.message, details: this.details };
-  }
 }
 
 export interface PublicError {
