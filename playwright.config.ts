@@ -18,7 +18,9 @@ export default defineConfig({
   forbidOnly: true,
   retries: 0,
   reporter: [['list']],
-  timeout: 60_000,
+  timeout: 120_000,
+  // These machines are shared and busy: a state that takes a moment must not fail a test.
+  expect: { timeout: 15_000 },
   // The test host: the built renderer + the real main-process services over loopback (test/e2e/host/).
   globalSetup: './test/e2e/host/global-setup.ts',
   use: {

@@ -97,7 +97,9 @@ for (const lang of LANGS) {
     await shot(app, lang, 'shares-details');
     await shares.getByRole('button', { name: say(lang, 'clearFilters') }).click();
     await shares.getByRole('button', { name: say(lang, 'verifyAll') }).click();
-    await onScreen(app, 'shares', 'verified');
+    // Verify-all decrypts every share and checks its commitment: thousands of them take a while on a
+    // loaded machine, so this state gets a longer wait than a screen change.
+    await onScreen(app, 'shares', 'verified', { timeout: 90_000 });
     await expect(shares.getByTestId('verify-results')).toContainText(say(lang, 'verifiedAll', { n: total.toLocaleString(lang) }));
     await shot(app, lang, 'shares-verified');
 

@@ -53,9 +53,9 @@ export async function shot(page: Page, lang: Language, name: string, options: { 
 }
 
 /** The screen element with its state, once it is there. */
-export async function onScreen(page: Page, screen: string, state?: string): Promise<Locator> {
+export async function onScreen(page: Page, screen: string, state?: string, options: { timeout?: number } = {}): Promise<Locator> {
   const loc = page.locator(`[data-screen="${screen}"]`);
-  await expect(state === undefined ? loc : page.locator(`[data-screen="${screen}"][data-state="${state}"]`)).toBeVisible();
+  await expect(state === undefined ? loc : page.locator(`[data-screen="${screen}"][data-state="${state}"]`)).toBeVisible(options);
   return loc;
 }
 
