@@ -160,39 +160,17 @@ export function Shares() {
       {list !== null && list.total > 0 ? (
         <>
           <form className="filters" role="search" aria-label={t('filterShares')} onSubmit={(e) => { e.preventDefault(); }}>
-            <div className="field field-inline">
-              <label htmlFor={`${id}-key`}>{t('key')}</label>
-              <select id={`${id}-key`} value={filter.keyId} onChange={(e) => { set('keyId', e.target.value); }}>
-                <option value="">{t('any')}</option>
-                {list.facets.keyIds.map((k) => (
-                  <option key={k} value={k}>
-                    {k}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field field-inline">
-              <label htmlFor={`${id}-node`}>{t('node')}</label>
-              <select id={`${id}-node`} value={filter.nodeId} onChange={(e) => { set('nodeId', e.target.value); }}>
-                <option value="">{t('any')}</option>
-                {list.facets.nodeIds.map((k) => (
-                  <option key={k} value={k}>
-                    {k}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field field-inline">
-              <label htmlFor={`${id}-set`}>{t('backupSet')}</label>
-              <select id={`${id}-set`} value={filter.setId} onChange={(e) => { set('setId', e.target.value); }}>
-                <option value="">{t('any')}</option>
-                {list.facets.setIds.map((k) => (
-                  <option key={k} value={k}>
-                    {k.slice(0, 12)}…
-                  </option>
-                ))}
-              </select>
-            </div>
+            <FacetSelect id={`${id}-key`} label={t('key')} any={t('any')} value={filter.keyId} values={list.facets.keyIds} onChange={(v) => { set('keyId', v); }} />
+            <FacetSelect id={`${id}-node`} label={t('node')} any={t('any')} value={filter.nodeId} values={list.facets.nodeIds} onChange={(v) => { set('nodeId', v); }} />
+            <FacetSelect
+              id={`${id}-set`}
+              label={t('backupSet')}
+              any={t('any')}
+              value={filter.setId}
+              values={list.facets.setIds}
+              show={(k) => `${k.slice(0, 12)}…`}
+              onChange={(v) => { set('setId', v); }}
+            />
             <div className="field field-inline field-narrow">
               <label htmlFor={`${id}-index`}>{t('shareIndex')}</label>
               <input id={`${id}-index`} type="number" min={1} max={255} value={filter.shareIndex} onChange={(e) => { set('shareIndex', e.target.value); }} />
@@ -391,5 +369,30 @@ function ShareDetails({ details: d, onClose, onChanged }: { details: Details; on
       ) : null}
       {problem === null ? null : <Problem error={problem} />}
     </aside>
+  );
+}
+
+/** One filter menu: a label and a select of the values present in the vault, plus "any". */
+function FacetSelect(props: {
+  id: string;
+  label: string;
+  any: string;
+  value: string;
+  values: readonly string[];
+  show?: (value: string) => string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div className="field field-inline">
+      <label htmlFor={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value} onChange={(e) => { props.onChange(e.target.value); }}>
+        <option value="">{props.any}</option>
+        {props.values.map((k) => (
+          <option key={k} value={k}>
+            {props.show === undefined ? k : props.show(k)}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
