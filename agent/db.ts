@@ -14,7 +14,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIT_SCHEMA } from './audit';
+import { AUDIT_SCHEMA } from './audit/log';
 import { AgentError } from './errors';
 import { exists } from './fs-atomic';
 

@@ -24,7 +24,7 @@ import { isIP } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ERROR_CODES } from '../shared/errors';
 import { REJECTION_REASONS } from '../shared/protocol/receipt';
-import type { AuditEntry } from './audit';
+import type { AuditEntry } from './audit/log';
 import { AGENT_ERROR_CODES, AgentError } from './errors';
 import type { RpcLogger, RpcObserver } from './rpc/log';
 import type { Agent } from './service';

@@ -125,7 +125,7 @@ import type {
   SubmitResult,
 } from './api';
 import { CUSTODIAN_ROLES } from './api';
-import { appendAudit, exportAuditJsonl, listAudit, verifyAudit, type AuditInput, type AuditRecord, type AuditVerification } from './audit';
+import { appendAudit, exportAuditJsonl, listAudit, verifyAudit, type AuditInput, type AuditRecord, type AuditVerification } from './audit/log';
 import {
   inTransaction,
   openDatabase,

@@ -33,7 +33,7 @@ import { serveAgent } from '../agent/rpc/server';
 import { LocalFileKek } from '../agent/kek';
 import { SecretStore } from '../agent/secret-store';
 import { ensureDir, writeFileAtomic } from '../agent/fs-atomic';
-import { appendAudit } from '../agent/audit';
+import { appendAudit } from '../agent/audit/log';
 import { inTransaction, openDatabase } from '../agent/db';
 import { toHex } from '../shared/bytes';
 import { fileHash } from '../shared/crypto/hash';

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canonicalJson, entryHash, GENESIS_HASH } from '../../agent/audit';
+import { canonicalJson, entryHash, GENESIS_HASH } from '../../agent/audit/log';
 import { DB_FILE } from '../../agent/db';
 import { Agent } from '../../agent/service';
 import { Clock, removeTempDirs, tempDir } from './helpers';

@@ -19,10 +19,10 @@
  * hash is unkeyed on purpose (compliance can check an exported log without a secret).
  */
 import type Database from 'better-sqlite3';
-import { fromHex, toHex } from '../shared/bytes';
-import { taggedHash } from '../shared/crypto/hash';
-import { PROTOCOL_VERSION } from '../shared/protocol/frame';
-import { AgentError } from './errors';
+import { fromHex, toHex } from '../../shared/bytes';
+import { taggedHash } from '../../shared/crypto/hash';
+import { PROTOCOL_VERSION } from '../../shared/protocol/frame';
+import { AgentError } from '../errors';
 
 export const AUDIT_EVENTS = [
   'init',
