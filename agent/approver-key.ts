@@ -38,7 +38,7 @@ import {
 } from '../shared/protocol';
 import { AgentError } from './errors';
 import { ensureDir, writeFileAtomic } from './fs-atomic';
-import { openPrivateFile } from './kek';
+import { openPrivateFile } from './kek/file';
 
 export const APPROVER_KEY_FILE = 'approver.key';
 export const APPROVER_CARD_FILE = 'approver.card';

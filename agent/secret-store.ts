@@ -40,7 +40,7 @@ import { taggedHash } from '../shared/crypto/hash';
 import { AgentError, isCodedError } from './errors';
 import { ensureDir, exists, isErrno, removeFileDurable, writeFileAtomic } from './fs-atomic';
 import { checkKeyId, checkNodeId, checkSessionId, checkSetId, checkShareIndex } from './ids';
-import type { KekProvider } from './kek';
+import type { KekProvider } from './kek/provider';
 
 export type SecretRef =
   | { readonly kind: 'share' | 'keydata'; readonly keyId: string; readonly nodeId: string }

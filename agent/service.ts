@@ -156,7 +156,7 @@ import {
   checkSetId,
   checkShareIndex,
 } from './ids';
-import { LocalFileKek, assertPrivateFile, type KekProvider } from './kek';
+import { LocalFileKek, assertPrivateFile, type KekProvider } from './kek/file';
 import { UR_TYPES, qrPngFrames } from './qr-files';
 import { DEFAULT_RECOVERY_RATE_LIMIT, TokenBucket, type RateLimit } from './rate-limit';
 import { SecretStore } from './secret-store';

@@ -30,7 +30,7 @@ import { createGrpcTransport } from '@connectrpc/connect-node';
 import { BackupService } from '../proto/gen/infra/v1/backup_pb';
 import { readApiToken, Agent } from '../agent/service';
 import { serveAgent } from '../agent/rpc/server';
-import { LocalFileKek } from '../agent/kek';
+import { LocalFileKek } from '../agent/kek/file';
 import { SecretStore } from '../agent/secret-store';
 import { ensureDir, writeFileAtomic } from '../agent/fs-atomic';
 import { appendAudit } from '../agent/audit/log';

@@ -1,6 +1,6 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalFileKek } from '../../agent/kek';
+import { LocalFileKek } from '../../agent/kek/file';
 import { SecretStore, type SecretRef } from '../../agent/secret-store';
 import { compactFixture, expectCode, fixture, makeWorld, removeTempDirs, snapshot, tempDir } from './helpers';
 

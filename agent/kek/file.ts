@@ -1,8 +1,5 @@
 /**
- * Key-encryption keys (envelope encryption, seeds "信封加密/KMS/HSM"): every secret file has its
- * own random data key, and only the data key is wrapped by the KEK. The provider interface is
- * asynchronous and sees nothing but data keys, so a KMS (a network call) or a PKCS#11 HSM (a
- * session on a token) can replace the local key file without touching any caller.
+ * The local-file key-encryption key (see ./provider.ts for the interface).
  *
  * The default provider keeps a 32-byte key in `<data>/kek.key` (mode 0600) and wraps with
  * AES-256-GCM. It refuses to start when the file is a symlink, not a regular file, owned by another
@@ -12,34 +9,13 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from '
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { gcm } from '@noble/ciphers/aes.js';
-import { concatBytes, toHex, utf8, wipe } from '../shared/bytes';
-import { taggedHash } from '../shared/crypto/hash';
-import { AgentError } from './errors';
-import { isErrno, writeFileAtomic } from './fs-atomic';
+import { concatBytes, toHex, utf8, wipe } from '../../shared/bytes';
+import { taggedHash } from '../../shared/crypto/hash';
+import { AgentError } from '../errors';
+import { isErrno, writeFileAtomic } from '../fs-atomic';
+import type { KekProvider } from './provider';
 
-export interface KekProvider {
-  /**
-   * Names the key-encryption key (and its version) new data keys are wrapped with. Stored in every
-   * sealed file's header and passed back to {@link unwrapKey}, so a provider that rotates keys can
-   * find the one a file needs. At most 200 printable ASCII characters.
-   */
-  readonly id: string;
-  /**
-   * Wraps a 32-byte data key. `context` (32 bytes) names the file the key belongs to; a provider
-   * must bind it (as AES-GCM associated data, a KMS encryption context, …) so a wrapped key cannot
-   * be moved to another file.
-   */
-  wrapKey(dataKey: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
-  /**
-   * Unwraps a data key wrapped by `wrapKey` under `kekId` with the same `context`. Must throw a
-   * coded error (CORRUPT_FILE when the wrapped key does not authenticate or names a key this
-   * provider never had; FAILED_PRECONDITION when the key exists but cannot be used now, e.g. a
-   * KMS key that is disabled or unreachable) and must never return a key it did not authenticate.
-   */
-  unwrapKey(wrapped: Uint8Array, context: Uint8Array, kekId: string): Promise<Uint8Array>;
-  /** Releases the key material or the session. */
-  close(): void;
-}
+export type { KekProvider } from './provider';
 
 export const KEK_FILE = 'kek.key';
 const KEY_BYTES = 32;

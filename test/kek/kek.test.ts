@@ -1,9 +1,9 @@
 import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KEK_FILE, LocalFileKek } from '../../agent/kek';
+import { KEK_FILE, LocalFileKek } from '../../agent/kek/file';
 import { Agent } from '../../agent/service';
-import { expectCode, removeTempDirs, tempDir } from './helpers';
+import { expectCode, removeTempDirs, tempDir } from '../agent/helpers';
 
 afterEach(removeTempDirs);
 
