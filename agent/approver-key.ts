@@ -37,7 +37,7 @@ import {
   type SigningKey,
 } from '../shared/protocol';
 import { AgentError } from './errors';
-import { ensureDir, writeFileAtomic } from './fs-atomic';
+import { ensureDir, writeFileAtomicSync as writeFileAtomic } from '../node/fs-atomic';
 import { openPrivateFile } from './kek/file';
 
 export const APPROVER_KEY_FILE = 'approver.key';

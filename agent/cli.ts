@@ -13,7 +13,7 @@
  * 2 wrong usage; 3 done with refusals among the items (receipts, approvals, exports, audit verify).
  * `--debug` adds the stack of an error.
  */
-import { installNodeVerifier } from '../main/services/node-verifier';
+import { installNodeVerifier } from '../node/ed25519';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,7 +47,7 @@ import {
   signDeletionApproval,
 } from './approver-key';
 import { AgentError, isCodedError, toPublicError } from './errors';
-import { exists, writeFileAtomic } from './fs-atomic';
+import { existsSync as exists, writeFileAtomicSync as writeFileAtomic } from '../node/fs-atomic';
 import { AgentMetrics, isLoopback, startMetricsServer, type RunningMetricsServer } from './metrics';
 import { UR_TYPES, readQrPng } from './qr-files';
 import { stderrLogger } from './rpc/log';

@@ -16,7 +16,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUDIT_SCHEMA } from './audit/log';
 import { AgentError } from './errors';
-import { exists } from './fs-atomic';
+import { existsSync as exists } from '../node/fs-atomic';
 
 export const DB_FILE = 'custos-agent.db';
 

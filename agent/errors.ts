@@ -6,7 +6,8 @@
  * non-secret `details`; its cause stays on this machine (toJSON never includes it). The RPC layer
  * maps codes to gRPC status codes (suggested mapping in {@link GRPC_STATUS_HINT}).
  */
-import { CodedError, CustosError, type ErrorCode, type ErrorDetails } from '../shared/errors';
+import { CodedError, type CustosError, type ErrorCode } from '../shared/errors';
+import { codedErrorHelpers, type PublicError as NodePublicError } from '../node/errors';
 
 export const AGENT_ERROR_CODES = [
   /** No such key, node, set, share, custodian, approver or session. */
@@ -42,34 +43,19 @@ export class AgentError extends CodedError<AgentErrorCode> {
   override readonly name = 'AgentError';
 }
 
-export interface PublicError {
-  readonly code: AnyErrorCode;
-  readonly message: string;
-  readonly details: ErrorDetails;
-}
+export type PublicError = NodePublicError<AnyErrorCode>;
 
 export function isAgentError(value: unknown, code?: AgentErrorCode): value is AgentError {
   return value instanceof AgentError && (code === undefined || value.code === code);
 }
 
-/** True for the two coded error types: what may be shown to a caller as is. */
-export function isCodedError(value: unknown): value is AgentError | CustosError {
-  return value instanceof AgentError || value instanceof CustosError;
-}
-
-/** The code of a coded error, or INTERNAL for anything else. */
-export function codeOf(error: unknown): AnyErrorCode {
-  return isCodedError(error) ? error.code : 'INTERNAL';
-}
-
 /**
- * What may cross a process or network boundary. Anything that is not a coded error becomes a
- * generic INTERNAL error: its message could contain paths or values and is never sent.
+ * isCodedError (what may be shown to a caller as is), codeOf (INTERNAL for anything uncoded) and
+ * toPublicError (what may cross a process or network boundary: anything uncoded becomes a generic
+ * INTERNAL error, its message could contain paths or values and is never sent). One copy in
+ * node/errors.ts, shared with the app.
  */
-export function toPublicError(error: unknown): PublicError {
-  if (isCodedError(error)) return error.toJSON();
-  return { code: 'INTERNAL', message: 'The agent failed with an internal error; the details are in its log.', details: {} };
-}
+export const { isCodedError, codeOf, toPublicError } = codedErrorHelpers<AgentError | CustosError>('The agent failed with an internal error; the details are in its log.');
 
 /** Runs `fn`; anything it throws that is not already coded becomes `code` with `message`. */
 export function guardAgent<T>(code: AgentErrorCode, message: string, fn: () => T): T {

@@ -38,7 +38,7 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { concatBytes, wipe } from '../shared/bytes';
 import { taggedHash } from '../shared/crypto/hash';
 import { AgentError, isCodedError } from './errors';
-import { ensureDir, exists, isErrno, removeFileDurable, writeFileAtomic } from './fs-atomic';
+import { ensureDir, existsSync as exists, isErrno, removeFileDurable, writeFileAtomicSync as writeFileAtomic } from '../node/fs-atomic';
 import { checkKeyId, checkNodeId, checkSessionId, checkSetId, checkShareIndex } from './ids';
 import type { KekProvider } from './kek/provider';
 

@@ -144,7 +144,7 @@ import {
   type SessionRow,
 } from './db';
 import { AgentError, codeOf, isCodedError } from './errors';
-import { ensureDir, exists, removeFileDurable, writeFileAtomic } from './fs-atomic';
+import { ensureDir, existsSync as exists, removeFileDurable, writeFileAtomicSync as writeFileAtomic } from '../node/fs-atomic';
 import {
   checkBytes,
   checkDeletionId,

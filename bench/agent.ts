@@ -32,7 +32,7 @@ import { readApiToken, Agent } from '../agent/service';
 import { serveAgent } from '../agent/rpc/server';
 import { LocalFileKek } from '../agent/kek/file';
 import { SecretStore } from '../agent/secret-store';
-import { ensureDir, writeFileAtomic } from '../agent/fs-atomic';
+import { ensureDir, writeFileAtomicSync as writeFileAtomic } from '../node/fs-atomic';
 import { appendAudit } from '../agent/audit/log';
 import { inTransaction, openDatabase } from '../agent/db';
 import { toHex } from '../shared/bytes';

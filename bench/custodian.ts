@@ -29,7 +29,7 @@ import {
 } from '../shared/protocol';
 import { importEnvelope, importEnvelopes } from '../main/services/inbox';
 import { ScryptPassphraseIdentity, ScryptPassphraseRecipient } from '../main/services/kdf';
-import { installNodeVerifier } from '../main/services/node-verifier';
+import { installNodeVerifier } from '../node/ed25519';
 import { pinAgent } from '../main/services/trust';
 import { Vault } from '../main/services/vault';
 

@@ -26,7 +26,7 @@ import { answerChallenge, writeAttestation } from './services/inventory';
 import { TEST_MIN_LOG_N } from './services/kdf';
 import { explain, LANGUAGES, STATUS_LABELS, type Explained, type Language } from './services/messages';
 import { assembleFrames, framesInText, readQrPng, type FrameSource } from './services/qr-import';
-import { installNodeVerifier } from './services/node-verifier';
+import { installNodeVerifier } from '../node/ed25519';
 import { writeQrFiles } from './services/qr-files';
 import { signReceipts, writeReceipts } from './services/receipts';
 import { exportForRecovery, showRecoveryRequest, writeRecoveryExport, type RecoverySummary } from './services/recovery';
@@ -36,7 +36,7 @@ import { SHARE_STATUSES, type ShareStatus } from './services/state';
 import { applySupersede } from './services/supersede';
 import { applyAgentKeyRotation, pinAgent, previewAgentCard } from './services/trust';
 import { Vault, type CreateOptions } from './services/vault';
-import { writeFileAtomic } from './services/fs-atomic';
+import { writeFileAtomic } from '../node/fs-atomic';
 
 const USAGE = `Custos custodian CLI
 

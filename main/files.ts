@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { MAX_FILE_BYTES, type FileIn, type FileOut } from '../shared/ipc/contract';
 import { ServiceError } from './services/errors';
-import { exists, writeFileAtomic } from './services/fs-atomic';
+import { exists, writeFileAtomic } from '../node/fs-atomic';
 
 /** The most bytes one `files:open` may read in total. */
 export const MAX_OPEN_TOTAL_BYTES = 512 * 1024 * 1024;

@@ -13,7 +13,7 @@ import { AppContext } from './context';
 import { electronDialogs } from './dialogs';
 import { hardenSession, hardenWebContents, secureWebPreferences, type Logger } from './harden';
 import { registerIpc, sendEvent } from './ipc';
-import { installNodeVerifier } from './services/node-verifier';
+import { installNodeVerifier } from '../node/ed25519';
 import { SHEET_FONT_FILE } from './services/sheet';
 
 const log: Logger = (event, fields) => {

@@ -5,14 +5,17 @@
  * AES-256-GCM. It refuses to start when the file is a symlink, not a regular file, owned by another
  * user, or readable or writable by group or others.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { gcm } from '@noble/ciphers/aes.js';
 import { concatBytes, toHex, utf8, wipe } from '../../shared/bytes';
 import { taggedHash } from '../../shared/crypto/hash';
 import { AgentError } from '../errors';
-import { isErrno, writeFileAtomic } from '../fs-atomic';
+import { writeFileAtomicSync as writeFileAtomic } from '../../node/fs-atomic';
+import { openPrivateFile } from '../../node/private-file';
+
+export { assertPrivateFile, openPrivateFile } from '../../node/private-file';
 import type { KekProvider } from './provider';
 
 export type { KekProvider } from './provider';
@@ -88,50 +91,6 @@ export class LocalFileKek implements KekProvider {
     if (this.#key.length !== KEY_BYTES) throw new AgentError('FAILED_PRECONDITION', 'The key-encryption key was closed.');
     return this.#key;
   }
-}
-
-/**
- * Refuses a file that holds a secret unless it is a regular file (not a symlink), owned by this
- * user, and not accessible to group or others. Returns an open read-only descriptor of it (the
- * checks are made on that descriptor, so the file cannot be swapped between check and read).
- */
-export function openPrivateFile(path: string, name: string): number {
-  let link;
-  try {
-    link = lstatSync(path);
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) {
-      throw new AgentError('NOT_FOUND', `${name} is missing: this is not an initialised agent data directory, or the file was removed.`, { details: { file: name } });
-    }
-    throw error;
-  }
-  if (link.isSymbolicLink() || !link.isFile()) {
-    throw new AgentError('PERMISSION_DENIED', `${name} must be a regular file, not a link or anything else.`, { details: { file: name } });
-  }
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new AgentError('PERMISSION_DENIED', `${name} must be a regular file.`, { details: { file: name } });
-    if ((st.mode & 0o077) !== 0) {
-      const mode = (st.mode & 0o777).toString(8);
-      throw new AgentError('PERMISSION_DENIED', `${name} is accessible to group or others (mode ${mode}); refusing to use it. Run: chmod 600 ${name}`, {
-        details: { file: name, mode },
-      });
-    }
-    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-    if (uid !== undefined && st.uid !== uid) {
-      throw new AgentError('PERMISSION_DENIED', `${name} belongs to another user (uid ${String(st.uid)}); refusing to use it.`, { details: { file: name } });
-    }
-    return fd;
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-}
-
-/** {@link openPrivateFile} for a check only. */
-export function assertPrivateFile(path: string, name: string): void {
-  closeSync(openPrivateFile(path, name));
 }
 
 /** Reads a 32-byte key file, refusing unsafe files (see {@link openPrivateFile}). */

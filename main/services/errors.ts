@@ -8,7 +8,8 @@
  * (toJSON never includes it). Every code has a sentence in English and Simplified Chinese in
  * `messages.ts`, which the renderer reuses.
  */
-import { CodedError, CustosError, type ErrorCode, type ErrorDetails } from '../../shared/errors';
+import { CodedError, type CustosError, type ErrorCode } from '../../shared/errors';
+import { codedErrorHelpers, type PublicError as NodePublicError } from '../../node/errors';
 import type { ServiceErrorCode } from '../../shared/service-errors';
 
 // The codes live in shared/ so that the IPC contract (shared/ipc/contract.ts) can name them.
@@ -20,30 +21,18 @@ export class ServiceError extends CodedError<ServiceErrorCode> {
   override readonly name = 'ServiceError';
 }
 
-export interface PublicError {
-  readonly code: AnyErrorCode;
-  readonly message: string;
-  readonly details: ErrorDetails;
-}
+export type PublicError = NodePublicError<AnyErrorCode>;
 
 export function isServiceError(value: unknown, code?: ServiceErrorCode): value is ServiceError {
   return value instanceof ServiceError && (code === undefined || value.code === code);
 }
 
-/** True for the two coded error types: what may be shown to a person as is. */
-export function isCodedError(value: unknown): value is ServiceError | CustosError {
-  return value instanceof ServiceError || value instanceof CustosError;
-}
-
-export function codeOf(error: unknown): AnyErrorCode {
-  return isCodedError(error) ? error.code : 'INTERNAL';
-}
-
-/** What may cross a process boundary (IPC, CLI --json): never the cause, never an uncoded message. */
-export function toPublicError(error: unknown): PublicError {
-  if (isCodedError(error)) return error.toJSON();
-  return { code: 'INTERNAL', message: 'Custos failed with an internal error; the details are in its log.', details: {} };
-}
+/**
+ * isCodedError (what may be shown to a person as is), codeOf (INTERNAL for anything uncoded) and
+ * toPublicError (what may cross a process boundary, IPC or CLI --json: never the cause, never an
+ * uncoded message). One copy in node/errors.ts, shared with the agent.
+ */
+export const { isCodedError, codeOf, toPublicError } = codedErrorHelpers<ServiceError | CustosError>('Custos failed with an internal error; the details are in its log.');
 
 /** Runs `fn`; anything it throws that is not already coded becomes `code` with `message`. */
 export async function guardService<T>(code: ServiceErrorCode, message: string, fn: () => Promise<T>): Promise<T> {

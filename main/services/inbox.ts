@@ -20,7 +20,7 @@
  * vault is never re-encrypted per envelope. Supersede notices in a batch are applied first, so a
  * rotation's notice and new envelope can be imported together.
  *
- * For speed in a Node process, install node:crypto's Ed25519 verifier once (node-verifier.ts).
+ * For speed in a Node process, install node:crypto's Ed25519 verifier once (node/ed25519.ts).
  */
 import { toHex } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';

@@ -19,5 +19,5 @@ export * from './settings';
 export * from './autolock';
 export * from './qr-files';
 export * from './qr-import';
-export { installNodeVerifier, nodeVerifier } from './node-verifier';
+export { installNodeVerifier, nodeVerifier } from '../../node/ed25519';
 export { calibrateScryptLogN, countingKdf, nodeScryptKdf, MIN_LOG_N, MAX_LOG_N, scryptLogNOf, type ScryptKdf } from './kdf';

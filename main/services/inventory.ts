@@ -12,7 +12,7 @@ import { checkShare } from '../../shared/crypto/shamir';
 import { makeAttestation, openChallenge, type InventoryItem } from '../../shared/protocol/inventory';
 import { decodeCanonical } from '../../shared/protocol/cbor';
 import { manifestSchema } from '../../shared/protocol/manifest';
-import { writeFileAtomic } from './fs-atomic';
+import { writeFileAtomic } from '../../node/fs-atomic';
 import type { ShareRecord } from './state';
 import { pinnedAgentKey } from './trust';
 import type { Vault } from './vault';

@@ -12,7 +12,7 @@ import type { MessageType } from '../../shared/protocol/frame';
 import { encodeFrames } from '../../shared/qr/ur';
 import { renderPng, renderSvg } from '../../shared/qr/render';
 import { isCodedError, ServiceError } from './errors';
-import { writeFileAtomic } from './fs-atomic';
+import { writeFileAtomic } from '../../node/fs-atomic';
 
 export interface QrOptions {
   readonly png?: boolean;

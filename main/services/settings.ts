@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { fromUtf8, utf8 } from '../../shared/bytes';
 import { ServiceError } from './errors';
-import { readIfExists, writeFileAtomic } from './fs-atomic';
+import { readIfExists, writeFileAtomic } from '../../node/fs-atomic';
 import { LANGUAGES } from './messages';
 
 export const SETTINGS_FILE = 'settings.json';

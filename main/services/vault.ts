@@ -50,7 +50,7 @@ import {
 import { label as labelSchema } from '../../shared/protocol/schema';
 import { appendAudit, verifyAudit } from './audit';
 import { ServiceError, isCodedError } from './errors';
-import { exists, readIfExists, removeStaleTemps, replaceKeepingPrevious, replaceSettingAside, writeFileAtomic, type AtomicStep } from './fs-atomic';
+import { exists, readIfExists, removeStaleTemps, replaceKeepingPrevious, replaceSettingAside, writeFileAtomic, type AtomicStep } from '../../node/fs-atomic';
 import {
   calibrateScryptLogN,
   MIN_LOG_N,

@@ -82,7 +82,7 @@ export function signingKeyFromSeed(seed: Uint8Array): SigningKey {
 /**
  * Ed25519 verification. Replaceable so a Node process can install `node:crypto`'s faster
  * implementation (about 12× faster); the default is @noble/ed25519, which runs everywhere.
- * A replacement must accept exactly what @noble/ed25519 accepts with zip215: false (main/services/node-verifier.ts
+ * A replacement must accept exactly what @noble/ed25519 accepts with zip215: false (node/ed25519.ts
  * pre-checks keys with noble and falls back to it, and is tested against crafted disagreements).
  */
 export type Verifier = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;

@@ -13,7 +13,7 @@ import { createAgentIdentity, makeEnvelope } from '../../shared/protocol';
 import { importEnvelope, importEnvelopes, peekEnvelopeCoordinates, type ImportProgress } from '../../main/services/inbox';
 import { countingKdf } from '../../main/services/kdf';
 import { MESSAGES } from '../../main/services/messages';
-import { installNodeVerifier } from '../../main/services/node-verifier';
+import { installNodeVerifier } from '../../node/ed25519';
 import { createVault, makeAgent, makeSet, meOf, NOW, PASSPHRASE, pinned, supersedeNotice, tempDir, testClock } from './helpers';
 
 installNodeVerifier();

@@ -12,7 +12,7 @@ import { decodeQrImage } from '../../shared/qr/decode';
 import { FrameAssembler } from '../../shared/qr/ur';
 import { importEnvelopes } from '../../main/services/inbox';
 import { answerChallenge } from '../../main/services/inventory';
-import { installNodeVerifier } from '../../main/services/node-verifier';
+import { installNodeVerifier } from '../../node/ed25519';
 import { signReceipts, writeReceipts } from '../../main/services/receipts';
 import { exportForRecovery, showRecoveryRequest, writeRecoveryExport } from '../../main/services/recovery';
 import { softDelete } from '../../main/services/deletion';

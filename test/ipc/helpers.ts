@@ -7,7 +7,7 @@ import type { Channel, EventName, IpcError, RequestOf, ResponseOf } from '../../
 import { toWire } from '../../shared/ipc/wire';
 import { AppContext, type HostServices } from '../../main/context';
 import { dispatch } from '../../main/dispatch';
-import { installNodeVerifier } from '../../main/services/node-verifier';
+import { installNodeVerifier } from '../../node/ed25519';
 import { SHEET_FONT_FILE } from '../../main/services/sheet';
 import { ScriptedDialogs } from '../e2e/host/dialogs';
 import { NOW, PASSPHRASE, tempDir, testClock, TEST_LOG_N } from '../custodian/helpers';

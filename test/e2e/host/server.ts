@@ -28,7 +28,7 @@ import { fromWire, toWire } from '../../../shared/ipc/wire';
 import { AppContext } from '../../../main/context';
 import { dispatch } from '../../../main/dispatch';
 import { CONTENT_SECURITY_POLICY } from '../../../main/harden';
-import { installNodeVerifier } from '../../../main/services/node-verifier';
+import { installNodeVerifier } from '../../../node/ed25519';
 import { SHEET_FONT_FILE } from '../../../main/services/sheet';
 import { ScriptedDialogs } from './dialogs';
 

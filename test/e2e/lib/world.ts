@@ -29,7 +29,7 @@ import {
   type Manifest,
   type SessionDetails,
 } from '../../../shared/protocol';
-import { installNodeVerifier } from '../../../main/services/node-verifier';
+import { installNodeVerifier } from '../../../node/ed25519';
 import type { HostControl } from '../host/control';
 
 installNodeVerifier();

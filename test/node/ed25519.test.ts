@@ -11,8 +11,8 @@ import { concatBytes, randomBytes } from '../../shared/bytes';
 import { decodeCanonical, encodeCanonical } from '../../shared/protocol/cbor';
 import { setVerifier } from '../../shared/protocol/frame';
 import { openAgentCard } from '../../shared/protocol/identity';
-import { installNodeVerifier, nodeVerifier } from '../../main/services/node-verifier';
-import { makeAgent } from './helpers';
+import { installNodeVerifier, nodeVerifier } from '../../node/ed25519';
+import { makeAgent } from '../custodian/helpers';
 
 ed.hashes.sha512 = sha512;
 

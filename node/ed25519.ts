@@ -2,7 +2,7 @@
  * Ed25519 verification through node:crypto (OpenSSL), about 12× faster than @noble/ed25519, with
  * exactly noble's accept set (shared/protocol/frame.ts `setVerifier`).
  *
- * The two differ on purpose-built inputs, measured in test/custodian/node-verifier.test.ts:
+ * The two differ on purpose-built inputs, measured in test/node/ed25519.test.ts:
  * - OpenSSL accepts small-order and non-canonically encoded public keys; noble's strict mode
  *   (`zip215: false`) refuses them. So the public key is first checked with noble's own decoder
  *   (once per key, cached): small-order or non-canonical → refused.
@@ -15,7 +15,7 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { setVerifier, type Verifier } from '../../shared/protocol/frame';
+import { setVerifier, type Verifier } from '../shared/protocol/frame';
 
 ed.hashes.sha512 = sha512;
 
