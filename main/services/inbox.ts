@@ -24,9 +24,10 @@
  */
 import { toHex } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';
+import { ageOpener, type AgeOpener } from '../../shared/crypto/seal';
 import { decodeCanonical } from '../../shared/protocol/cbor';
 import { envelopeSchema, unsealEnvelopeShare, verifyEnvelope } from '../../shared/protocol/envelope';
-import { peekMessage } from '../../shared/protocol/frame';
+import { peekMessage, type MessageType } from '../../shared/protocol/frame';
 import { manifestSchema } from '../../shared/protocol/manifest';
 import { CustosError } from '../../shared/errors';
 import { ServiceError, type AnyErrorCode } from './errors';
@@ -138,16 +139,28 @@ export function peekEnvelopeCoordinates(bytes: Uint8Array): ShareCoordinates | u
   }
 }
 
-function kindOf(bytes: unknown): 'envelope' | 'supersede' | 'other' {
+/** What the outer frame says (decoded once per item, for routing), or why it could not be read. */
+type Peeked = { readonly kind: 'envelope' | 'supersede' | 'other'; readonly type?: MessageType; readonly error?: Error };
+
+function peekKind(bytes: unknown): Peeked {
   try {
-    const t = peekMessage(bytes).type;
-    return t === 'envelope' || t === 'supersede' ? t : 'other';
-  } catch {
-    return 'other';
+    const type = peekMessage(bytes).type;
+    return { kind: type === 'envelope' || type === 'supersede' ? type : 'other', type };
+  } catch (error) {
+    return { kind: 'other', error: error instanceof Error ? error : new CustosError('MALFORMED', 'This file is not a Custos message.') };
   }
 }
 
-async function importOne(tx: VaultTx, idx: Indexes, agentKey: Uint8Array, item: InboxItem, index: number): Promise<ItemResult> {
+/** What one batch shares: the pinned key, the age identity imported once, refusals to drop at the end. */
+interface Batch {
+  readonly agentKey: Uint8Array;
+  readonly opener: AgeOpener;
+  /** Refusals of envelopes accepted now: removed in one pass at the end (not one pass per envelope). */
+  readonly accepted: Set<string>;
+}
+
+async function importOne(tx: VaultTx, idx: Indexes, batch: Batch, item: InboxItem, peeked: Peeked, index: number): Promise<ItemResult> {
+  const agentKey = batch.agentKey;
   const name = item.name;
   const base = { index, ...(name === undefined ? {} : { name }), kind: 'envelope' as const };
   let id: string | undefined;
@@ -157,8 +170,8 @@ async function importOne(tx: VaultTx, idx: Indexes, agentKey: Uint8Array, item: 
     id = toHex(fileHash(item.bytes));
     if (idx.ids.has(id)) throw new ServiceError('DUPLICATE_ENVELOPE', 'This envelope is already in the vault.', { details: { id } });
     if (idx.purgedIds.has(id)) throw new ServiceError('ALREADY_DESTROYED', 'This envelope\'s share was held before and has been destroyed.', { details: { id } });
-    const peek = peekMessage(item.bytes);
-    if (peek.type !== 'envelope') throw new CustosError('WRONG_TYPE', `Expected a share envelope but this file is a ${peek.type}.`, { details: { got: peek.type } });
+    if (peeked.error !== undefined) throw peeked.error;
+    if (peeked.type !== 'envelope') throw new CustosError('WRONG_TYPE', `Expected a share envelope but this file is a ${String(peeked.type)}.`, { details: { got: String(peeked.type) } });
     const opened = verifyEnvelope(item.bytes, agentKey, tx.fingerprint, tx.now);
     const m = opened.manifest.body;
     const env = opened.envelope.body;
@@ -186,7 +199,7 @@ async function importOne(tx: VaultTx, idx: Indexes, agentKey: Uint8Array, item: 
         );
       }
     }
-    const share = await unsealEnvelopeShare(opened, tx.identity.age.identity);
+    const share = await unsealEnvelopeShare(opened, batch.opener);
     const record: ShareRecord = {
       id,
       ...coords,
@@ -207,7 +220,7 @@ async function importOne(tx: VaultTx, idx: Indexes, agentKey: Uint8Array, item: 
     };
     tx.state.shares.push(record);
     idx.add(record);
-    if (idx.refusals.delete(id)) tx.state.refusals = tx.state.refusals.filter((r) => r.id !== id);
+    if (idx.refusals.delete(id)) batch.accepted.add(id);
     tx.audit({
       event: 'import',
       result: 'ok',
@@ -276,7 +289,8 @@ export async function importEnvelopes(vault: Vault, items: readonly InboxItem[],
   const stop = { aborted: false };
   const report = (): void => options.onProgress?.({ done, total, accepted, refused });
 
-  const kinds = items.map((it) => kindOf(it.bytes));
+  const peeked = items.map((it) => peekKind(it.bytes));
+  const kinds = peeked.map((p) => p.kind);
   const notices = items.flatMap((it, i) => (kinds[i] === 'supersede' ? [i] : []));
   const rest = items.flatMap((_it, i) => (kinds[i] === 'supersede' ? [] : [i]));
 
@@ -307,6 +321,7 @@ export async function importEnvelopes(vault: Vault, items: readonly InboxItem[],
     const slice = rest.slice(start, start + chunk);
     await vault.update(async (tx) => {
       const idx = new Indexes(tx.state);
+      const batch: Batch = { agentKey, opener: await ageOpener(tx.identity.age.identity), accepted: new Set() };
       for (const [n, i] of slice.entries()) {
         if (options.signal?.aborted === true) {
           stop.aborted = true;
@@ -314,7 +329,7 @@ export async function importEnvelopes(vault: Vault, items: readonly InboxItem[],
         }
         const it = items[i];
         if (it === undefined) continue;
-        const r = await importOne(tx, idx, agentKey, it, i);
+        const r = await importOne(tx, idx, batch, it, peeked[i] ?? peekKind(it.bytes), i);
         results[i] = kinds[i] === 'other' && r.outcome === 'refused' ? { ...r, kind: 'other' } : r;
         if (r.outcome === 'accepted') accepted++;
         else refused++;
@@ -322,6 +337,7 @@ export async function importEnvelopes(vault: Vault, items: readonly InboxItem[],
         report();
         if (n % 32 === 31) await tick();
       }
+      if (batch.accepted.size > 0) tx.state.refusals = tx.state.refusals.filter((r) => !batch.accepted.has(r.id));
     });
   }
   return { results: results.filter((r): r is ItemResult => r !== undefined), accepted, refused, applied, aborted: stop.aborted };

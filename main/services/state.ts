@@ -17,14 +17,12 @@
  * The document is still one JSON object (the state's fields plus "sig"), so the escape hatch prints
  * the same shape as before.
  */
-import * as ed from '@noble/ed25519';
-import { sha512 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
+import { nodeVerifier } from '../../node/ed25519';
+import { nodeSigner } from '../../node/ed25519-sign';
 import { concatBytes, utf8 } from '../../shared/bytes';
 import type { SigningKey } from '../../shared/protocol/frame';
 import { REJECTION_REASONS, type RejectionReason } from '../../shared/protocol/receipt';
-
-ed.hashes.sha512 = sha512;
 
 export const VAULT_FORMAT = 'custos-vault/1';
 
@@ -337,7 +335,7 @@ const SIG_SUFFIX = /,"sig":"([0-9a-f]{128})"\}$/;
 /** The plaintext of shares.age: the state JSON (from `serializeState`) with the custodian's signature added. */
 export function signStateDocument(json: string, key: SigningKey): string {
   if (!json.startsWith('{"') || !json.endsWith('}')) throw new Error('The vault state must serialise to a non-empty JSON object.');
-  const sig = Buffer.from(ed.sign(stateMessage(json), key.seed)).toString('hex');
+  const sig = Buffer.from(nodeSigner(stateMessage(json), key.seed)).toString('hex');
   return `${json.slice(0, -1)},"sig":"${sig}"}`;
 }
 
@@ -350,13 +348,8 @@ export function verifiedStateJson(document: string, publicKey: Uint8Array): stri
   if (m === null) return undefined;
   const json = `${document.slice(0, document.length - m[0].length)}}`;
   if (!json.startsWith('{"')) return undefined;
-  let ok: boolean;
-  try {
-    ok = ed.verify(new Uint8Array(Buffer.from(m[1] ?? '', 'hex')), stateMessage(json), publicKey, { zip215: false });
-  } catch {
-    ok = false;
-  }
-  return ok ? json : undefined;
+  // node:crypto with exactly noble's strict accept set (node/ed25519.ts).
+  return nodeVerifier(new Uint8Array(Buffer.from(m[1] ?? '', 'hex')), stateMessage(json), publicKey) ? json : undefined;
 }
 
 /** Wipes every share held in memory (on lock). */

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { constantTimeEqual } from '../bytes';
 import { CustosError } from '../errors';
 import { fileHash } from '../crypto/hash';
-import { openSealed, sealTo } from '../crypto/seal';
+import { openSealed, sealTo, type AgeOpener } from '../crypto/seal';
 import { checkShare } from '../crypto/shamir';
 import { openMessage, sealMessage, trustKey, type Opened, type SigningKey } from './frame';
 import { combineExpectation, manifestShare, openManifest, type Manifest } from './manifest';
@@ -87,7 +87,7 @@ export function verifyEnvelope(bytes: unknown, agentKey: Uint8Array, me: Uint8Ar
 }
 
 /** Decrypts the share with the custodian's age identity and checks it against the manifest. */
-export async function unsealEnvelopeShare(opened: OpenedEnvelope, ageIdentity: string): Promise<Uint8Array> {
+export async function unsealEnvelopeShare(opened: OpenedEnvelope, ageIdentity: string | AgeOpener): Promise<Uint8Array> {
   const share = await openSealed(ageIdentity, opened.envelope.body.payload);
   const m = opened.manifest.body;
   checkShare(combineExpectation(m), { index: opened.envelope.body.share_index, share, setId: m.set_id, epoch: m.epoch });

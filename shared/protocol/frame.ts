@@ -9,15 +9,14 @@
  * replayed as another. The signature is checked over the body bytes exactly as received, before
  * the body is decoded (authenticate first, parse second).
  */
-import * as ed from '@noble/ed25519';
-import { sha512 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
 import { assertBytes, concatBytes, constantTimeEqual, utf8 } from '../bytes';
+import { ed25519Keygen, ed25519PublicKey, ed25519Sign, ed25519Verify } from '../crypto/ed25519';
 import { decodeCanonical, encodeCanonical } from './cbor';
 import { CustosError } from '../errors';
 import { bytes, parseWith } from './schema';
 
-ed.hashes.sha512 = sha512;
+export { setSigner, setVerifier, type Signer, type Verifier } from '../crypto/ed25519';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -70,42 +69,26 @@ export interface SigningKey {
 }
 
 export function generateSigningKey(): SigningKey {
-  const { secretKey, publicKey } = ed.keygen();
+  const { secretKey, publicKey } = ed25519Keygen();
   return { seed: secretKey, publicKey };
 }
 
 export function signingKeyFromSeed(seed: Uint8Array): SigningKey {
   assertBytes(seed, 'Ed25519 seed', 32);
-  return { seed: Uint8Array.from(seed), publicKey: ed.getPublicKey(seed) };
+  return { seed: Uint8Array.from(seed), publicKey: ed25519PublicKey(seed) };
 }
 
-/**
- * Ed25519 verification. Replaceable so a Node process can install `node:crypto`'s faster
- * implementation (about 12× faster); the default is @noble/ed25519, which runs everywhere.
- * A replacement must accept exactly what @noble/ed25519 accepts with zip215: false (node/ed25519.ts
- * pre-checks keys with noble and falls back to it, and is tested against crafted disagreements).
+/*
+ * Signing and verifying go through shared/crypto/ed25519.ts, where a Node process installs
+ * node:crypto (node/ed25519.ts, node/ed25519-sign.ts) with exactly noble's accept set and output.
  */
-export type Verifier = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
-
-const nobleVerify: Verifier = (signature, message, publicKey) => {
-  try {
-    return ed.verify(signature, message, publicKey, { zip215: false });
-  } catch {
-    return false;
-  }
-};
-let verifier: Verifier = nobleVerify;
-
-export function setVerifier(v: Verifier | null): void {
-  verifier = v ?? nobleVerify;
-}
 
 export function signBytes(type: MessageType, body: Uint8Array, key: SigningKey): Uint8Array {
-  return ed.sign(concatBytes(signatureLabel(type), body), key.seed);
+  return ed25519Sign(concatBytes(signatureLabel(type), body), key.seed);
 }
 
 export function verifyBytes(type: MessageType, body: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
-  return verifier(signature, concatBytes(signatureLabel(type), body), publicKey);
+  return ed25519Verify(signature, concatBytes(signatureLabel(type), body), publicKey);
 }
 
 const frameSchema = z.strictObject({
