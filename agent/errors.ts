@@ -32,6 +32,13 @@ export const AGENT_ERROR_CODES = [
   'DRILL_REQUIRED',
   /** Zero retention while some external share of the set has no accepting receipt from its custodian. */
   'RECEIPTS_REQUIRED',
+  /**
+   * The key-encryption key cannot be used now: its HSM module, token, PIN or key is missing or
+   * refused, or the token went away mid-run (details.reason says which). Nothing was written.
+   */
+  'KEK_UNAVAILABLE',
+  /** A sealed file names a key-encryption key retired by a rotation (a copy from before it). */
+  'KEK_RETIRED',
   /** A bug or an unexpected environment failure; the cause is logged locally only. */
   'INTERNAL',
 ] as const;
@@ -80,6 +87,8 @@ export const GRPC_STATUS_HINT: Readonly<Record<AnyErrorCode, string>> = {
   COOLING_OFF: 'FAILED_PRECONDITION',
   DRILL_REQUIRED: 'FAILED_PRECONDITION',
   RECEIPTS_REQUIRED: 'FAILED_PRECONDITION',
+  KEK_UNAVAILABLE: 'UNAVAILABLE',
+  KEK_RETIRED: 'FAILED_PRECONDITION',
   INTERNAL: 'INTERNAL',
   MALFORMED: 'INVALID_ARGUMENT',
   VERSION_UNSUPPORTED: 'INVALID_ARGUMENT',

@@ -36,6 +36,8 @@ export const STATUS_OF: Readonly<Record<AnyErrorCode, Code>> = {
   COOLING_OFF: Code.FailedPrecondition,
   DRILL_REQUIRED: Code.FailedPrecondition,
   RECEIPTS_REQUIRED: Code.FailedPrecondition,
+  KEK_UNAVAILABLE: Code.Unavailable,
+  KEK_RETIRED: Code.FailedPrecondition,
   INTERNAL: Code.Internal,
   // shared/errors.ts
   MALFORMED: Code.InvalidArgument,
