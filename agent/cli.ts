@@ -49,7 +49,7 @@ import {
 import { AgentError, isCodedError, toPublicError } from './errors';
 import { existsSync as exists, writeFileAtomicSync as writeFileAtomic } from '../node/fs-atomic';
 import { AgentMetrics, isLoopback, startMetricsServer, type RunningMetricsServer } from './metrics';
-import { UR_TYPES, readQrPng } from './qr-files';
+import { UR_TYPES, readQrPng } from '../node/qr-files';
 import { stderrLogger } from './rpc/log';
 import { serveAgent, type RunningServer } from './rpc/server';
 import { Agent, TOKEN_FILE } from './service';

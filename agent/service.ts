@@ -157,7 +157,7 @@ import {
   checkShareIndex,
 } from './ids';
 import { LocalFileKek, assertPrivateFile, type KekProvider } from './kek/file';
-import { UR_TYPES, qrPngFrames } from './qr-files';
+import { UR_TYPES, qrPngFrames } from '../node/qr-files';
 import { DEFAULT_RECOVERY_RATE_LIMIT, TokenBucket, type RateLimit } from './rate-limit';
 import { SecretStore } from './secret-store';
 import type Database from 'better-sqlite3';

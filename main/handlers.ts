@@ -20,11 +20,14 @@ import { exportAuditJsonl, listAudit, verifyAudit } from './services/audit';
 import { purgeDue, rollbackDelete, softDelete } from './services/deletion';
 import { ServiceError } from './services/errors';
 import { importEnvelopes, type ItemResult } from './services/inbox';
-import { isPng, messagesFromInputs } from './services/inputs';
+import { messagesFromInputs } from './services/inputs';
+import { isPng } from '../shared/qr/png';
+import { urTypeOf } from '../shared/qr/types';
+import { qrTextInPng } from '../node/qr-files';
 import { answerChallenge } from './services/inventory';
 import { explain, sentences, type Explained } from './services/messages';
-import { assembleFrames, readQrPng } from './services/qr-import';
-import { framesFor, safeName, urTypeFor } from './services/qr-files';
+import { assembleFrames } from './services/qr-import';
+import { framesFor, safeName } from './services/qr-files';
 import { signReceipts } from './services/receipts';
 import { exportForRecovery, showRecoveryRequest, type RecoverySummary } from './services/recovery';
 import { readSettingsOrDefaults, updateSettings } from './services/settings';
@@ -362,7 +365,7 @@ export const HANDLERS: Handlers = {
     const result = await exportForRecovery(v, req.request.bytes, req.confirmation.toLowerCase());
     const file = fileOut(result.baseName, '.custos', result.bytes);
     const qr = await qrFor('recovery-export', result.bytes);
-    const loop = req.extraFrames > 0 ? moreFrames(result.bytes, { type: urTypeFor('recovery-export') }, req.extraFrames) : [];
+    const loop = req.extraFrames > 0 ? moreFrames(result.bytes, { type: urTypeOf('recovery-export') }, req.extraFrames) : [];
     let sheet: { name: string; bytes: Uint8Array } | null = null;
     let sheetProblem: ReturnType<typeof publicProblem> | undefined;
     if (font !== undefined) {
@@ -541,7 +544,7 @@ export const HANDLERS: Handlers = {
     if (!isPng(req.image.bytes)) {
       throw new CustosError('MALFORMED', `"${req.image.name}" is not a PNG image. Decode other pictures in the window (canvas) and send the frames.`);
     }
-    return Promise.resolve({ frame: readQrPng(req.image.bytes) });
+    return Promise.resolve({ frame: qrTextInPng(req.image.bytes) });
   },
   'qr:assemble': (req) => {
     const r = assembleFrames(req.frames);

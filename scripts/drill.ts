@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Agent } from '../agent/service';
 import { createApproverKey, readApproverKey, signApproval } from '../agent/approver-key';
-import { assembleQrPngs, UR_TYPES } from '../agent/qr-files';
+import { assembleQrPngs, UR_TYPES } from '../node/qr-files';
 import type { CustodianRole, RecoveryOutcome } from '../agent/api';
 import {
   exportForRecovery,

@@ -3,7 +3,7 @@
  * Custos message files, the way `custos import` reads its arguments (main/cli.ts), but from bytes
  * with display names instead of paths:
  *
- *   - a PNG image: the QR code in it is read (qr-import.ts) and joins the scanned frames;
+ *   - a PNG image: the QR code in it is read (node/qr-files.ts) and joins the scanned frames;
  *   - UR text (`ur:custos-…`, one frame per line, as `*-qr-frames.txt` or a scanner gives): frames;
  *   - anything else: a message file as it is (the inbox, the station… verify it);
  *   - frames: reassembled (any order, several messages mixed) with shared/qr's FrameAssembler.
@@ -13,7 +13,10 @@
  */
 import { CustosError } from '../../shared/errors';
 import { explain, type Explained } from './messages';
-import { assembleFrames, framesInText, readQrPng, type FrameSource } from './qr-import';
+import { framesInText, type FrameSource } from '../../shared/qr/assemble';
+import { isPng } from '../../shared/qr/png';
+import { qrTextInPng } from '../../node/qr-files';
+import { assembleFrames } from './qr-import';
 
 export interface NamedBytes {
   readonly name: string;
@@ -30,10 +33,6 @@ export interface Unread {
   readonly problem: Explained;
 }
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-export const isPng = (bytes: Uint8Array): boolean => PNG_SIGNATURE.every((b, i) => bytes[i] === b);
-
 /** True when the bytes start with `ur:` (any case): UR frame text. */
 export const isUrText = (bytes: Uint8Array): boolean =>
   bytes.length >= 3 && (bytes[0] === 0x75 || bytes[0] === 0x55) && (bytes[1] === 0x72 || bytes[1] === 0x52) && bytes[2] === 0x3a;
@@ -46,7 +45,7 @@ export function messagesFromInputs(files: readonly NamedBytes[], frames: readonl
   for (const f of files) {
     if (isPng(f.bytes)) {
       try {
-        const frame = readQrPng(f.bytes);
+        const frame = qrTextInPng(f.bytes);
         if (frame === null) throw new CustosError('MALFORMED', `No QR code could be read in the image "${f.name}".`);
         sources.push({ name: f.name, frame });
       } catch (error) {

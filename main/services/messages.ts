@@ -9,8 +9,9 @@
 import type { ErrorDetails } from '../../shared/errors';
 import { codeOf, isCodedError, type AnyErrorCode } from './errors';
 
-export const LANGUAGES = ['en', 'zh-CN'] as const;
-export type Language = (typeof LANGUAGES)[number];
+import { LANGUAGES, type Language } from '../../shared/languages';
+
+export { LANGUAGES, type Language };
 
 export interface Sentence {
   readonly en: string;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { utf8 } from '../../shared/bytes';
 import type { MessageType } from '../../shared/protocol/frame';
 import { encodeFrames } from '../../shared/qr/ur';
+import { urTypeOf } from '../../shared/qr/types';
 import { renderPng, renderSvg } from '../../shared/qr/render';
 import { isCodedError, ServiceError } from './errors';
 import { writeFileAtomic } from '../../node/fs-atomic';
@@ -30,11 +31,9 @@ export interface WrittenFiles {
 /** A file-name-safe form of identifiers. */
 export const safeName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120);
 
-export const urTypeFor = (type: MessageType): string => `custos-${type}`;
-
 /** The UR frames of a message (one, or several multipart frames). */
 export function framesFor(type: MessageType, bytes: Uint8Array): string[] {
-  return encodeFrames(bytes, { type: urTypeFor(type) });
+  return encodeFrames(bytes, { type: urTypeOf(type) });
 }
 
 /** Writes the QR frames of a message next to it: `BASE-qr-NN.png|svg` and `BASE-qr-frames.txt`. */

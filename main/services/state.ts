@@ -26,8 +26,9 @@ import { REJECTION_REASONS, type RejectionReason } from '../../shared/protocol/r
 
 export const VAULT_FORMAT = 'custos-vault/1';
 
-export const SHARE_STATUSES = ['received', 'confirmed', 'exported', 'superseded', 'deleted'] as const;
-export type ShareStatus = (typeof SHARE_STATUSES)[number];
+import { SHARE_STATUSES, type ShareStatus } from '../../shared/share-status';
+
+export { SHARE_STATUSES, type ShareStatus };
 export type LiveStatus = Exclude<ShareStatus, 'deleted'>;
 
 export interface HistoryEvent {

@@ -8,8 +8,9 @@
  */
 import type { IpcError } from '../../shared/ipc/contract';
 
-export const LANGUAGES = ['en', 'zh-CN'] as const;
-export type Language = (typeof LANGUAGES)[number];
+import { LANGUAGES, type Language } from '../../shared/languages';
+
+export { LANGUAGES, type Language };
 
 const en = {
   appName: 'Custos',

@@ -28,6 +28,8 @@ import { ERROR_CODES } from '../errors';
 import { MESSAGE_TYPES } from '../protocol/frame';
 import { REJECTION_REASONS } from '../protocol/receipt';
 import { SERVICE_ERROR_CODES } from '../service-errors';
+import { LANGUAGES, type Language } from '../languages';
+import { SHARE_STATUSES, type ShareStatus } from '../share-status';
 
 // ---- limits -------------------------------------------------------------------------------------
 
@@ -38,11 +40,7 @@ export const MAX_ITEMS = 20_000;
 /** No QR code holds more characters than this (version 40, level L). */
 export const MAX_FRAME_CHARS = 4296;
 
-export const LANGUAGES = ['en', 'zh-CN'] as const;
-export type Language = (typeof LANGUAGES)[number];
-
-export const SHARE_STATUSES = ['received', 'confirmed', 'exported', 'superseded', 'deleted'] as const;
-export type ShareStatus = (typeof SHARE_STATUSES)[number];
+export { LANGUAGES, type Language, SHARE_STATUSES, type ShareStatus };
 
 /** Every code an IPC error may carry: the protocol's (shared/errors.ts) and the app's own. */
 export const IPC_ERROR_CODES = [...ERROR_CODES, ...SERVICE_ERROR_CODES] as const;

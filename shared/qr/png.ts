@@ -52,3 +52,9 @@ export function encodeMatrixPng(matrix: ModuleMatrix, layout: PngLayout): Uint8A
   }
   return encodePngImage({ width: side, height: side, data, depth: 1, channels: 1 });
 }
+
+/** The 8-byte signature every PNG file starts with (PNG specification §5.2). */
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] as const;
+
+/** True when `bytes` start with the PNG signature (a QR image, not a message file). */
+export const isPng = (bytes: Uint8Array): boolean => PNG_SIGNATURE.every((b, i) => bytes[i] === b);

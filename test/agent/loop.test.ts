@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DB_FILE } from '../../agent/db';
-import { assembleQrPngs, UR_TYPES } from '../../agent/qr-files';
+import { assembleQrPngs, UR_TYPES } from '../../node/qr-files';
 import { openManifest } from '../../shared/protocol';
 import { toHex } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrames, FrameAssembler } from '../../shared/qr/ur';
-import { readQrPng } from '../../main/services/qr-import';
+import { qrTextInPng as readQrPng } from '../../node/qr-files';
 import { writeQrY4m } from './host/fake-camera';
 import { expect, test } from './host/fixture';
 

@@ -1,0 +1,105 @@
+/**
+ * QR frames as PNG images, for both command lines and the app's main process (Node side of
+ * shared/qr): envelopes leave the agent as animated-QR frame images next to their files, and
+ * envelopes and recovery exports come back as photos or screenshots of the frames.
+ *
+ * UR types come from shared/qr/types.ts (`custos-envelope`, `custos-recovery-export`); frames of
+ * several messages are sorted by shared/qr/assemble.ts. What is here is only the image side: PNG
+ * decoding (pngjs) and the QR reader over its pixels.
+ */
+import { PNG } from 'pngjs';
+import { CodedError, CustosError, isCustosError } from '../shared/errors';
+import { MessageSorter } from '../shared/qr/assemble';
+import { decodeQrImage } from '../shared/qr/decode';
+import { renderPng } from '../shared/qr/render';
+import { encodeFrames, FrameAssembler } from '../shared/qr/ur';
+import { urTypeOf } from '../shared/qr/types';
+
+export const UR_TYPES = { envelope: urTypeOf('envelope'), export: urTypeOf('recovery-export') } as const;
+export type UrType = (typeof UR_TYPES)[keyof typeof UR_TYPES];
+
+/** The frames of `payload` (one UR per frame) rendered as PNG images, in order. */
+export async function qrPngFrames(payload: Uint8Array, type: UrType): Promise<Uint8Array[]> {
+  const frames = encodeFrames(payload, { type });
+  const out: Uint8Array[] = [];
+  for (const frame of frames) out.push(await renderPng(frame));
+  return out;
+}
+
+/** The text of the QR code in a PNG image, or null when none can be read; MALFORMED when it is not a PNG. */
+export function qrTextInPng(png: Uint8Array): string | null {
+  let image: PNG;
+  try {
+    image = PNG.sync.read(Buffer.from(png.buffer, png.byteOffset, png.length));
+  } catch (error) {
+    throw new CustosError('MALFORMED', 'The image is not a readable PNG file.', { cause: error });
+  }
+  return decodeQrImage(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height);
+}
+
+/** Reads the QR code in one PNG image; MALFORMED when the image has none or is not a PNG. */
+export function readQrPng(png: Uint8Array): string {
+  const text = qrTextInPng(png);
+  if (text === null) throw new CustosError('MALFORMED', 'No QR code could be read in this image; take a sharper picture or use the file instead.');
+  return text;
+}
+
+/** Reassembles ONE message from the PNG images of its frames (any order, duplicates allowed). */
+export function assembleQrPngs(pngs: readonly Uint8Array[], type: UrType): Uint8Array {
+  const assembler = new FrameAssembler({ type });
+  for (const png of pngs) {
+    assembler.add(readQrPng(png));
+    if (assembler.progress.complete) break;
+  }
+  return assembler.result().payload;
+}
+
+export interface PngFile {
+  readonly file: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface PngMessagesOptions {
+  /** The only UR type accepted. */
+  readonly type: UrType;
+  /** What such a message is called in a sentence ("recovery export"). */
+  readonly what: string;
+  /** Called before each image is read (a CLI's progress line). */
+  readonly onImage?: (index: number, file: string) => void;
+}
+
+/**
+ * The messages in PNG images of their QR frames: frames of several messages mixed, in any order,
+ * with duplicates. Strict, for a command line: the first unreadable image or frame refuses the
+ * whole batch with its file name (its own code, or MALFORMED); so does a message of another type
+ * (WRONG_TYPE) and a message still missing frames (INCOMPLETE, naming the file of its first frame).
+ */
+export function messagesInPngs(pngs: readonly PngFile[], options: PngMessagesOptions): Uint8Array[] {
+  const sorter = new MessageSorter();
+  for (const [i, { file, bytes }] of pngs.entries()) {
+    options.onImage?.(i, file);
+    let started: { readonly started: boolean; readonly message: { readonly type: string } };
+    try {
+      started = sorter.add({ name: file, frame: readQrPng(bytes) });
+    } catch (error) {
+      throw new CustosError(isCustosError(error) ? error.code : 'MALFORMED', `${file}: ${messageOf(error)}`, { details: { file } });
+    }
+    if (started.started && started.message.type !== options.type) {
+      throw new CustosError('WRONG_TYPE', `${file} holds a QR code of a "${started.message.type}", not of a ${options.what}.`, { details: { file } });
+    }
+  }
+  const { messages, unfinished } = sorter.results();
+  const first = unfinished[0];
+  if (first !== undefined) {
+    const name = first.names[0] ?? '?';
+    throw new CustosError('INCOMPLETE', `The QR frames of the ${options.what} that starts with ${name} are incomplete: ${messageOf(first.error)} Add its missing PNG frames.`, {
+      details: { file: name },
+    });
+  }
+  return messages.map((m) => m.payload);
+}
+
+/** A coded error's sentence; never the message of anything else (it could hold paths or values). */
+function messageOf(error: unknown): string {
+  return error instanceof CodedError ? error.message : 'The image could not be read.';
+}
