@@ -1,40 +1,85 @@
 /**
- * A token bucket for the recovery operations (seeds SOP §8 "速率限制与异常告警"): `burst` calls at
- * once, refilled at `perMinute`. Uses the agent's clock, so tests control it.
+ * The one rate limiter of the recovery calls (seeds SOP §8 "速率限制与异常告警"; issue 3,
+ * "Interfaces": "recovery calls are rate limited"). One token bucket per caller: `burst` calls at
+ * once, refilled continuously at `perMinute`. A refused call is RATE_LIMITED and says when to
+ * retry (details.retryAfterSeconds; the RPC layer also sends it as `retry-after`).
+ *
+ * Where it applies (one charge per recovery call):
+ * - the RPC server (agent/rpc/router.ts) charges each RecoverMPCShare call once, per bearer
+ *   token, with {@link DEFAULT_RECOVERY_RATE_LIMIT} unless told otherwise; the handler then calls
+ *   the recovery module directly, which charges nothing more;
+ * - the `Agent` facade charges its recovery methods only when it was opened with a
+ *   `recoveryRateLimit` (an in-process caller holds the data directory and its key already; the
+ *   network surface is what the limit protects).
  */
 import { AgentError } from './errors';
 
 export interface RateLimit {
-  readonly burst: number;
+  /** Calls refilled per minute. */
   readonly perMinute: number;
+  /** Calls allowed at once (bucket capacity). */
+  readonly burst: number;
 }
 
-export const DEFAULT_RECOVERY_RATE_LIMIT: RateLimit = { burst: 60, perMinute: 30 };
+export const DEFAULT_RECOVERY_RATE_LIMIT: RateLimit = { perMinute: 10, burst: 5 };
 
-export class TokenBucket {
-  readonly #limit: RateLimit;
-  readonly #now: () => number;
-  #tokens: number;
-  #at: number;
+export type Clock = () => number; // milliseconds
 
-  constructor(limit: RateLimit, now: () => number) {
-    if (!(limit.burst >= 1) || !(limit.perMinute > 0)) throw new AgentError('INTERNAL', 'A rate limit needs burst >= 1 and perMinute > 0.');
-    this.#limit = limit;
-    this.#now = now;
-    this.#tokens = limit.burst;
-    this.#at = now();
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly ratePerMs: number;
+
+  constructor(
+    readonly limit: RateLimit,
+    private readonly now: Clock = Date.now,
+    private readonly maxKeys = 1024,
+  ) {
+    if (!Number.isFinite(limit.perMinute) || limit.perMinute <= 0) throw new RangeError(`rate limit: perMinute must be > 0, got ${String(limit.perMinute)}`);
+    if (!Number.isInteger(limit.burst) || limit.burst < 1) throw new RangeError(`rate limit: burst must be an integer >= 1, got ${String(limit.burst)}`);
+    this.ratePerMs = limit.perMinute / 60_000;
   }
 
-  /** Takes one token or throws RATE_LIMITED saying when to retry. */
-  take(what: string): void {
-    const now = this.#now();
-    const elapsed = Math.max(0, now - this.#at);
-    this.#tokens = Math.min(this.#limit.burst, this.#tokens + (elapsed * this.#limit.perMinute) / 60_000);
-    this.#at = now;
-    if (this.#tokens < 1) {
-      const waitMs = Math.ceil(((1 - this.#tokens) * 60_000) / this.#limit.perMinute);
-      throw new AgentError('RATE_LIMITED', `Too many ${what} calls; try again in ${String(Math.ceil(waitMs / 1000))} s.`, { details: { retryAfterMs: waitMs } });
+  /** Takes one token for `key`: 0 when allowed, else the milliseconds until one is available. */
+  take(key: string): number {
+    const t = this.now();
+    let b = this.buckets.get(key);
+    if (!b) {
+      if (this.buckets.size >= this.maxKeys) this.prune(t);
+      b = { tokens: this.limit.burst, at: t };
+      this.buckets.set(key, b);
+    } else {
+      b.tokens = Math.min(this.limit.burst, b.tokens + Math.max(0, t - b.at) * this.ratePerMs);
+      b.at = t;
     }
-    this.#tokens -= 1;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - b.tokens) / this.ratePerMs);
+  }
+
+  /** Takes one token for `key` or throws RATE_LIMITED saying when to retry. */
+  spend(key: string): void {
+    const waitMs = this.take(key);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new AgentError(
+        'RATE_LIMITED',
+        `Too many recovery calls: at most ${String(this.limit.perMinute)} per minute (burst ${String(this.limit.burst)}). Retry in ${String(seconds)} s.`,
+        { details: { retryAfterSeconds: seconds } },
+      );
+    }
+  }
+
+  /** Drops full buckets (they hold no state worth keeping), then the oldest if still too many. */
+  private prune(t: number): void {
+    for (const [k, b] of this.buckets) {
+      if (b.tokens + (t - b.at) * this.ratePerMs >= this.limit.burst) this.buckets.delete(k);
+    }
+    while (this.buckets.size >= this.maxKeys) {
+      const oldest = this.buckets.keys().next();
+      if (oldest.done === true) break;
+      this.buckets.delete(oldest.value);
+    }
   }
 }

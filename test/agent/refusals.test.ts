@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { BackupResult } from '../../agent/api';
 import { DB_FILE } from '../../agent/db';
 import { Agent } from '../../agent/service';
+import { createTokenCheck } from '../../agent/rpc/auth';
 import { sealTo } from '../../shared/crypto/seal';
 import { parseKeydata, writeKeydata, type Keydata } from '../../shared/keydata';
 import {
@@ -405,15 +406,11 @@ describe('agent basics', () => {
     const token = readFileSync(join(dir, 'api.token'), 'utf8');
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const agent = await Agent.open(dir, { recoveryRateLimit: { burst: 2, perMinute: 1 } });
-    expect(() => {
-      agent.checkToken(token);
-    }).not.toThrow();
-    await expectCode(() => {
-      agent.checkToken(`${token}x`);
-    }, 'UNAUTHENTICATED');
-    await expectCode(() => {
-      agent.checkToken(undefined);
-    }, 'UNAUTHENTICATED');
+    // The one token check is the RPC server's (agent/rpc/auth.ts): SHA-256 digests compared in constant time.
+    const check = createTokenCheck(token);
+    expect(check(`Bearer ${token}`).ok).toBe(true);
+    expect(check(`Bearer ${token}x`)).toEqual({ ok: false, reason: 'wrong' });
+    expect(check(null)).toEqual({ ok: false, reason: 'missing' });
     const open = () => agent.openSession({ incidentId: 'INC-1', keyId: 'key-1', nodeId: 'node-0', mode: 'mixed' });
     await expectCode(open(), 'NOT_FOUND');
     await expectCode(open(), 'NOT_FOUND');

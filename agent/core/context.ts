@@ -1,0 +1,105 @@
+/**
+ * The context every capability module of the agent is given (issue 8): the open database, the
+ * secret store, the agent's signing key, the clock, the default operator, the per-node and
+ * per-session mutex, the recovery rate limiter, and the one audited-operation wrapper. Modules
+ * own their tables; this object owns none (the `meta` rows of the identity belong to
+ * ./lifecycle.ts).
+ */
+import type Database from 'better-sqlite3';
+import { wipe } from '../../shared/bytes';
+import type { SigningKey } from '../../shared/protocol';
+import type { OpContext } from '../api';
+import { appendAudit, type AuditInput } from '../audit/log';
+import { AgentError, isCodedError } from '../errors';
+import type { KekProvider } from '../kek/provider';
+import type { TokenBuckets } from '../rate-limit';
+import type { SecretStore } from '../secret-store';
+import { KeyedMutex, auditScope, checkOperator, reasonOf } from './util';
+
+/** What an audited operation names before it knows its outcome. */
+export type AuditBase = Pick<AuditInput, 'event' | 'action' | 'operator'>;
+
+export interface CoreInit {
+  readonly dataDir: string;
+  readonly db: Database.Database;
+  readonly store: SecretStore;
+  readonly kek: KekProvider;
+  readonly ownsKek: boolean;
+  readonly signing: SigningKey;
+  readonly now: () => number;
+  readonly operator: string;
+  readonly limiter: TokenBuckets | undefined;
+}
+
+export class AgentCore {
+  readonly dataDir: string;
+  readonly db: Database.Database;
+  readonly store: SecretStore;
+  readonly kek: KekProvider;
+  readonly signing: SigningKey;
+  readonly now: () => number;
+  /** Serialises operations on one node (`node:<key>/<node>`) or one session (`session:<id>`). */
+  readonly locks = new KeyedMutex();
+  readonly #ownsKek: boolean;
+  readonly #operator: string;
+  readonly #limiter: TokenBuckets | undefined;
+  #closed = false;
+
+  constructor(init: CoreInit) {
+    this.dataDir = init.dataDir;
+    this.db = init.db;
+    this.store = init.store;
+    this.kek = init.kek;
+    this.#ownsKek = init.ownsKek;
+    this.signing = init.signing;
+    this.now = init.now;
+    this.#operator = init.operator;
+    this.#limiter = init.limiter;
+  }
+
+  /** The operator an entry is written for: the call's, checked, or the agent's default. */
+  op(ctx: OpContext): string {
+    return ctx.operator === undefined ? this.#operator : checkOperator(ctx.operator);
+  }
+
+  audit(input: AuditInput): void {
+    appendAudit(this.db, { ...input, operator: input.operator ?? this.#operator }, this.now());
+  }
+
+  /** Runs an operation; a failure is recorded in the audit log (outside the failed transaction). */
+  async audited<T>(base: AuditBase, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new AgentError('FAILED_PRECONDITION', 'The agent was closed.');
+    try {
+      return await fn();
+    } catch (error) {
+      try {
+        this.audit({ ...base, result: isCodedError(error) ? 'refused' : 'failed', reason: reasonOf(error), ...auditScope(error) });
+      } catch {
+        // The original error matters more than a failed audit write (e.g. the database is gone).
+      }
+      throw error;
+    }
+  }
+
+  /** Spends one recovery call of `key`'s budget, or throws RATE_LIMITED (agent/rate-limit.ts). */
+  rateLimit(key: string): void {
+    this.#limiter?.spend(key);
+  }
+
+  /**
+   * After a secret column was erased (secure_delete zeroes the page in the main file),
+   * checkpoints and truncates the write-ahead log, which would otherwise still hold the old page
+   * image until a later checkpoint.
+   */
+  flushWal(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.db.close();
+    wipe(this.signing.seed);
+    if (this.#ownsKek) this.kek.close();
+  }
+}
