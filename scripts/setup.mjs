@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Sets up what `npm test` and `npm run drill` need on a fresh clone, by itself:
 //  - npm dependencies (`npm ci`) when node_modules is missing or older than package-lock.json;
-//  - the Debian packages the tests use (chromium, zbar-tools, age, poppler-utils, softhsm2), installed with
+//  - the Debian packages the tests use (chromium, zbar-tools, age, poppler-utils, softhsm2, golang-go), installed with
 //    apt-get when running as root, otherwise one sentence saying exactly what to install.
 // `--no-system` skips the Debian packages (the drill needs none).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -36,6 +36,7 @@ if (!args.has('--no-system')) {
     { bin: 'age', pkg: 'age' },
     { bin: 'pdftoppm', pkg: 'poppler-utils' },
     { bin: 'softhsm2-util', pkg: 'softhsm2' },
+    { bin: 'go', pkg: 'golang-go' },
   ];
   const have = (bin) => (bin.startsWith('/') ? existsSync(bin) : spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0);
   const missing = needed.filter((n) => !have(n.bin)).map((n) => n.pkg);

@@ -2,10 +2,14 @@
  * The agent's RPC server (issue 3, "Interfaces"): one cleartext HTTP/2 server speaking gRPC,
  * gRPC-Web and Connect (`@connectrpc/connect-node`), on 127.0.0.1 unless told otherwise. The
  * bearer token is sent in the clear over HTTP/2 without TLS, so listening beyond loopback is
- * logged as a warning: put a TLS-terminating proxy or a tunnel in front.
+ * logged as a warning: put a TLS-terminating proxy or a tunnel in front. The same port also answers
+ * HTTP/1.1 (each connection is routed by its first bytes: the HTTP/2 preface or not), so a Connect
+ * JSON client with a plain HTTP/1.1 stack — Go's net/http, integrations/go/agentclient — can call
+ * the unary RPCs; gRPC itself needs HTTP/2.
  */
+import * as http from 'node:http';
 import * as http2 from 'node:http2';
-import { isIP } from 'node:net';
+import { createServer as createNetServer, isIP, type Server, type Socket } from 'node:net';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { readApiToken } from '../service';
 import { agentOps, type AgentForRpc } from './agent-ops';
@@ -30,6 +34,34 @@ export interface RunningServer {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const CLOSE_GRACE_MS = 2000;
+const H2_PREFACE_START = 'PRI'; // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"; no HTTP/1 method starts so
+
+/**
+ * One TCP listener for both protocols: reads a connection's first 3 bytes, puts them back, and
+ * hands the socket to the HTTP/2 server (the preface) or the HTTP/1.1 one. The HTTP/2 session
+ * reads the bytes put back before its native reads; the HTTP/1.1 parser needs the socket resumed.
+ */
+function dualProtocolListener(h2: http2.Http2Server, h1: http.Server, sockets: Set<Socket>): Server {
+  return createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    let seen = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      seen = Buffer.concat([seen, chunk]);
+      if (seen.length < H2_PREFACE_START.length) return;
+      socket.off('data', onData);
+      socket.pause();
+      socket.unshift(seen);
+      if (seen.subarray(0, H2_PREFACE_START.length).toString('latin1') === H2_PREFACE_START) {
+        h2.emit('connection', socket);
+      } else {
+        h1.emit('connection', socket);
+        socket.resume();
+      }
+    };
+    socket.on('data', onData);
+  });
+}
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
@@ -44,9 +76,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({ ...rpc.routerOptions, routes: rpc.routes, shutdownSignal: shutdown.signal });
 
-  const server = http2.createServer(handler);
+  const h2 = http2.createServer(handler);
+  const h1 = http.createServer(handler);
+  const sockets = new Set<Socket>();
+  const server = dualProtocolListener(h2, h1, sockets);
   const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s: http2.ServerHttp2Session) => {
+  h2.on('session', (s: http2.ServerHttp2Session) => {
     sessions.add(s);
     s.on('close', () => sessions.delete(s));
   });
@@ -81,8 +116,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           resolve();
         });
         for (const s of sessions) s.close();
+        h1.closeIdleConnections();
         setTimeout(() => {
           for (const s of sessions) s.destroy();
+          for (const s of sockets) s.destroy();
         }, CLOSE_GRACE_MS).unref();
       })),
   };
