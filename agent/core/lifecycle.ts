@@ -16,7 +16,7 @@ import { inTransaction, openDatabase } from '../db';
 import { AgentError } from '../errors';
 import { ensureDir, existsSync as exists, writeFileAtomicSync as writeFileAtomic } from '../../node/fs-atomic';
 import { assertPrivateFile } from '../../node/private-file';
-import { LocalFileKek } from '../kek/file';
+import { initKek, KEK_CONFIG_FILE, openKek, type KekChoice } from '../kek/config';
 import type { KekProvider } from '../kek/provider';
 import { TokenBuckets, type RateLimit } from '../rate-limit';
 import { SecretStore } from '../secret-store';
@@ -31,13 +31,18 @@ export interface InitOptions {
   readonly name?: string;
   readonly now?: () => number;
   readonly kek?: KekProvider;
+  /**
+   * Which KEK to create when no provider is given (recorded in kek.json; agent/kek/config.ts).
+   * Default: a new key file beside the data directory, `<data-dir>.kek.key`, never inside it.
+   */
+  readonly kekChoice?: KekChoice;
   readonly operator?: string;
 }
 
 export interface CoreOptions {
   /** Milliseconds since the Unix epoch (default Date.now); tests pass a controllable clock. */
   readonly now?: () => number;
-  /** Default: the local key file `<data>/kek.key` (LocalFileKek). */
+  /** Default: the KEK kek.json names (agent/kek/config.ts), or a legacy `<data>/kek.key`. */
   readonly kek?: KekProvider;
   /** Default operator name for the audit log (default: the OS user name). */
   readonly operator?: string;
@@ -61,11 +66,11 @@ export interface OpenedCore {
 export async function initDataDir(dataDir: string, options: InitOptions = {}): Promise<InitResult> {
   const dir = resolve(dataDir);
   const now = options.now ?? Date.now;
-  for (const f of ['kek.key', 'custos-agent.db', CARD_FILE, TOKEN_FILE, 'agent']) {
+  for (const f of ['kek.key', KEK_CONFIG_FILE, 'custos-agent.db', CARD_FILE, TOKEN_FILE, 'agent']) {
     if (exists(join(dir, f))) throw new AgentError('CONFLICT', `${dir} already holds an agent (${f} exists); refusing to initialise over it.`);
   }
   ensureDir(dir, 0o700);
-  const kek = options.kek ?? LocalFileKek.create(dir);
+  const kek = options.kek ?? initKek(dir, options.kekChoice);
   const db = openDatabase(dir, { create: true });
   try {
     const store = new SecretStore(dir, kek);
@@ -108,7 +113,7 @@ export async function initDataDir(dataDir: string, options: InitOptions = {}): P
 export async function openDataDir(dataDir: string, options: CoreOptions = {}): Promise<OpenedCore> {
   const dir = resolve(dataDir);
   if (!exists(dir)) throw new AgentError('NOT_FOUND', `The agent data directory ${dir} does not exist; run init first.`);
-  const kek = options.kek ?? LocalFileKek.open(dir);
+  const kek = options.kek ?? openKek(dir);
   let db: Database.Database | undefined;
   try {
     // The token file is checked here (a file readable by others refuses to open); the RPC

@@ -159,17 +159,13 @@ class RetiredGuard implements DescribedKek {
   }
 }
 
-function describeFile(kek: LocalFileKek, path: string): DescribedKek {
-  return Object.assign(kek, { describe: () => ({ provider: 'file', path }) });
-}
-
 /** Opens (or creates, for init and rotation) the provider a config or choice names. */
 export function openProvider(choice: KekChoice | KekConfig, options: { create?: boolean; dataDir?: string } = {}): DescribedKek {
   if (choice.provider === 'file') {
     const path = choice.path ?? (options.dataDir === undefined ? undefined : defaultKekFile(options.dataDir));
     if (path === undefined) throw new AgentError('INTERNAL', 'A file KEK needs a path.');
     const target = options.dataDir === undefined ? resolve(path) : assertOutsideDataDir(options.dataDir, path);
-    return describeFile(options.create === true ? LocalFileKek.createAt(target) : LocalFileKek.openAt(target), target);
+    return options.create === true ? LocalFileKek.createAt(target) : LocalFileKek.openAt(target);
   }
   const params = pkcs11ParamsSchema.parse({
     module: choice.module,
@@ -227,7 +223,7 @@ export function openKek(dataDir: string): DescribedKek {
     });
   }
   const state = readKekState(dir);
-  if (state === undefined) return describeFile(LocalFileKek.open(dir), join(dir, KEK_FILE));
+  if (state === undefined) return LocalFileKek.open(dir);
   const kek = openProvider(state.current);
   checkId(state.current, kek);
   return new RetiredGuard(kek, new Map(state.retired.map((r) => [r.id, r.retiredAt])));

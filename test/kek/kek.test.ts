@@ -1,6 +1,7 @@
 import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultKekFile } from '../../agent/kek/config';
 import { KEK_FILE, LocalFileKek } from '../../agent/kek/file';
 import { Agent } from '../../agent/service';
 import { expectCode, removeTempDirs, tempDir } from '../agent/helpers';
@@ -46,12 +47,14 @@ describe('the local key-file KEK provider', () => {
   });
 
   it('an agent refuses to open when its KEK or token file is readable by others', async () => {
-    const dir = tempDir();
+    const dir = join(tempDir(), 'data');
     await Agent.init(dir);
     (await Agent.open(dir)).close();
-    chmodSync(join(dir, KEK_FILE), 0o644);
+    // The key file is outside the data directory now (agent/kek/config.ts), beside it.
+    const keyFile = defaultKekFile(dir);
+    chmodSync(keyFile, 0o644);
     await expectCode(Agent.open(dir), 'PERMISSION_DENIED');
-    chmodSync(join(dir, KEK_FILE), 0o600);
+    chmodSync(keyFile, 0o600);
     chmodSync(join(dir, 'api.token'), 0o640);
     await expectCode(Agent.open(dir), 'PERMISSION_DENIED');
     chmodSync(join(dir, 'api.token'), 0o600);
