@@ -14,13 +14,15 @@
 import Database from 'better-sqlite3';
 import { closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIT_SCHEMA } from './audit/log';
+import { AUDIT_SCHEMA_V1 as AUDIT_SCHEMA } from './audit/legacy-v1';
+import { migrateAuditToOneChain } from './audit/migrate';
 import { AgentError } from './errors';
 import { existsSync as exists } from '../node/fs-atomic';
 
 export const DB_FILE = 'custos-agent.db';
 
-const MIGRATIONS: readonly string[] = [
+/** SQL, or a function for a migration that must compute (it runs inside the migration's transaction). */
+const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
   // 1: the initial schema
   `
 CREATE TABLE meta (
@@ -235,6 +237,10 @@ ALTER TABLE deliveries ADD COLUMN last_proven_at INTEGER;
 ALTER TABLE deliveries ADD COLUMN inventory_result TEXT CHECK (inventory_result IN ('proven', 'missing', 'bad-proof', 'not-answered'));
 ALTER TABLE deliveries ADD COLUMN inventory_at INTEGER;
 `,
+  // 3: the one audit chain shared with the custodian app, migrated in place and verified (agent/audit/migrate.ts)
+  (db) => {
+    migrateAuditToOneChain(db, Date.now());
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -272,9 +278,10 @@ function migrate(db: Database.Database): void {
     throw new AgentError('FAILED_PRECONDITION', `The agent database has schema version ${String(current)}; this build knows up to ${String(MIGRATIONS.length)}. Use a newer agent.`);
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
-    const sql = MIGRATIONS[v] ?? '';
+    const step = MIGRATIONS[v] ?? '';
     db.transaction(() => {
-      db.exec(sql);
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       db.pragma(`user_version = ${String(v + 1)}`);
     }).immediate();
   }

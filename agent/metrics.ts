@@ -70,7 +70,7 @@ export class AgentMetrics {
   readonly #agent: MetricsSource;
   readonly #logger: Pick<RpcLogger, 'warn'> | undefined;
   /** The next audit sequence number to read. */
-  #cursor = 1;
+  #cursor = 0;
 
   // ── state gauges, per key and node ──
   readonly #present: Gauge<'key_id' | 'node_id'>;

@@ -1,16 +1,20 @@
 /**
- * Append-only, hash-chained audit log entries, shared by the agent and the custodian app.
+ * The one audit chain of Custos: append-only, hash-chained entries, written by the agent (in its
+ * SQLite database) and by the custodian app (inside its sealed vault state), checked by one verifier
+ * (docs/protocol.md "Audit chain").
  *
- *   hash_n = taggedHash("audit-entry", hash_{n-1}, canonicalCBOR(entry_n without "hash"))
- *   hash_0's predecessor is 32 zero bytes.
+ *   entry  = { seq, at, prev, hash, fields }          seq counts from 0, at = ms since the epoch
+ *   hash_n = taggedHash("audit-entry", prev_n, canonicalCBOR({ seq, at, prev, fields }))
+ *   prev_0 = 32 zero bytes (GENESIS), prev_n = hash_{n-1}
  *
  * Each entry carries its sequence number and its predecessor's hash, so verification finds the first
  * entry that was edited (its hash no longer matches), removed (a gap in seq, or a prev that does not
  * match) or reordered. Removing entries from the END cannot be seen from the entries alone: callers
- * keep the head (seq and hash of the last entry) somewhere else and pass it to verifyChain.
+ * keep the head somewhere else (and the agent signs checkpoints of it, shared/audit/checkpoint.ts).
  *
  * Fields follow the seed SOP (§7 审计与证据): key_id, node_id, share_index, envelope hash,
- * signature, version, timestamp, operator, approver, target entity, result, failure reason.
+ * signature, version, timestamp, operator, approver, target entity, result, failure reason; the
+ * agent adds what it knows besides (action, set_id, epoch, structured details).
  */
 import { z } from 'zod';
 import { fromHex, toHex } from '../bytes';
@@ -19,6 +23,7 @@ import { taggedHash } from '../crypto/hash';
 import { CustosError } from '../errors';
 
 export const AUDIT_EVENTS = [
+  'init',
   'generate',
   'deliver',
   'confirm',
@@ -35,18 +40,34 @@ export const AUDIT_EVENTS = [
   'rotate',
   'inventory',
   'settings',
+  'configure',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
+export type AuditResult = 'ok' | 'refused' | 'failed';
+
+/** What a structured `details` value may hold: no floats, no bytes (hex them), bounded depth. */
+export type AuditValue = string | number | boolean | null | readonly AuditValue[] | { readonly [k: string]: AuditValue };
+
+const MAX_DEPTH = 4;
+const auditValue = (depth: number): z.ZodType<AuditValue> =>
+  z.lazy(() => {
+    const leaf = z.union([z.string().max(4096), z.number().int().refine(Number.isSafeInteger), z.boolean(), z.null()]);
+    if (depth >= MAX_DEPTH) return leaf;
+    return z.union([leaf, z.array(auditValue(depth + 1)).max(256), z.record(z.string().max(100), auditValue(depth + 1))]);
+  });
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
-const text = z.string().max(2000);
+const text = z.string().max(4096);
 
 export const auditFieldsSchema = z.strictObject({
   event: z.enum(AUDIT_EVENTS),
+  /** What exactly happened within the event, e.g. "backup-set", "hard-delete" (agent). */
+  action: z.string().max(100).optional(),
   result: z.enum(['ok', 'refused', 'failed']),
   key_id: text.optional(),
   node_id: text.optional(),
   set_id: text.optional(),
+  epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   share_index: z.number().int().min(0).max(255).optional(),
   envelope_hash: text.optional(),
   signature: text.optional(),
@@ -55,7 +76,10 @@ export const auditFieldsSchema = z.strictObject({
   approver: text.optional(),
   target: text.optional(),
   reason: text.optional(),
+  /** A sentence (custodian app). */
   detail: text.optional(),
+  /** Structured facts (agent). */
+  details: z.record(z.string().max(100), auditValue(1)).optional(),
 });
 export type AuditFields = z.infer<typeof auditFieldsSchema>;
 
@@ -70,23 +94,46 @@ export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 export const GENESIS = '0'.repeat(64);
 
-function entryHash(seq: number, at: number, prev: string, fields: AuditFields): string {
+/** Where a chain stands: how many entries it holds and the last one's hash (GENESIS when empty). */
+export interface ChainHead {
+  readonly size: number;
+  readonly hash: string;
+}
+export const EMPTY_HEAD: ChainHead = { size: 0, hash: GENESIS };
+
+function stripUndefined(fields: AuditFields): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields) as [string, unknown][]) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** The hash of an entry from its parts (fields already schema-checked). */
+export function entryHash(seq: number, at: number, prev: string, fields: AuditFields): string {
   const body = encodeCanonical({ seq, at, prev, fields: stripUndefined(fields) });
   return toHex(taggedHash('audit-entry', fromHex(prev), body));
 }
 
-function stripUndefined(fields: AuditFields): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(fields) as [string, string | number | undefined][]) if (v !== undefined) out[k] = v;
-  return out;
-}
-
-/** Builds the next entry after `head` (null for the first entry). */
-export function nextEntry(head: { seq: number; hash: string } | null, at: number, fields: AuditFields): AuditEntry {
+/** Builds the next entry after `head` (null or an empty head for the first entry). */
+export function nextEntry(head: { seq: number; hash: string } | ChainHead | null, at: number, fields: AuditFields): AuditEntry {
   const checked = auditFieldsSchema.parse(fields);
-  const seq = head === null ? 0 : head.seq + 1;
+  const seq = head === null ? 0 : 'size' in head ? head.size : head.seq + 1;
   const prev = head === null ? GENESIS : head.hash;
   return { seq, at, prev, hash: entryHash(seq, at, prev, checked), fields: checked };
+}
+
+/** Why one entry does not follow a head: not an entry, wrong seq, wrong prev, or content changed. */
+export type StepProblem = 'malformed' | 'seq' | 'prev' | 'hash';
+export type Step = { readonly ok: true; readonly entry: AuditEntry; readonly head: ChainHead } | { readonly ok: false; readonly problem: StepProblem; readonly seq?: number };
+
+/** The one rule every verifier applies: does `raw` follow `head`? */
+export function stepChain(head: ChainHead, raw: unknown): Step {
+  const parsed = auditEntrySchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, problem: 'malformed' };
+  const e = parsed.data;
+  if (e.seq !== head.size) return { ok: false, problem: 'seq', seq: e.seq };
+  if (e.prev !== head.hash) return { ok: false, problem: 'prev', seq: e.seq };
+  if (entryHash(e.seq, e.at, e.prev, e.fields) !== e.hash) return { ok: false, problem: 'hash', seq: e.seq };
+  return { ok: true, entry: e, head: { size: e.seq + 1, hash: e.hash } };
 }
 
 export interface ChainVerdict {
@@ -101,20 +148,16 @@ export interface ChainVerdict {
  * from the log, and catches entries removed from the end.
  */
 export function verifyChain(entries: readonly unknown[], head?: { seq: number; hash: string }): ChainVerdict {
-  let prev = GENESIS;
+  let at: ChainHead = EMPTY_HEAD;
   for (const [position, raw] of entries.entries()) {
-    const parsed = auditEntrySchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, entries: entries.length, firstBad: { seq: position, position, reason: 'malformed' } };
-    const e = parsed.data;
-    if (e.seq !== position || e.prev !== prev) {
-      return { ok: false, entries: entries.length, firstBad: { seq: e.seq, position, reason: 'removed-or-reordered' } };
+    const step = stepChain(at, raw);
+    if (!step.ok) {
+      const reason = step.problem === 'hash' ? 'edited' : step.problem === 'malformed' ? 'malformed' : 'removed-or-reordered';
+      return { ok: false, entries: entries.length, firstBad: { seq: step.seq ?? position, position, reason } };
     }
-    if (entryHash(e.seq, e.at, e.prev, e.fields) !== e.hash) {
-      return { ok: false, entries: entries.length, firstBad: { seq: e.seq, position, reason: 'edited' } };
-    }
-    prev = e.hash;
+    at = step.head;
   }
-  if (head !== undefined && (entries.length !== head.seq + 1 || prev !== head.hash)) {
+  if (head !== undefined && (at.size !== head.seq + 1 || at.hash !== head.hash)) {
     return { ok: false, entries: entries.length, firstBad: { seq: entries.length, position: entries.length, reason: 'truncated' } };
   }
   return { ok: true, entries: entries.length };

@@ -126,7 +126,7 @@ describe('rotation: a new backup set for a key and node', () => {
     expect(stored(w)).toEqual(before);
     expect(w.agent.getSession(s.sessionId)).toMatchObject({ received: [], missing: [3, 4, 5], state: 'collecting' });
     const refusals = w.agent
-      .auditEntries({ fromSeq: auditBefore + 1 })
+      .auditEntries({ fromSeq: auditBefore })
       .map((r) => r.entry)
       .filter((e) => e.action === 'export-submit');
     expect(refusals.map((e) => [e.result, e.reason?.split(':')[0]])).toEqual([

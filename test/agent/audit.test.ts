@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canonicalJson, entryHash, GENESIS_HASH } from '../../agent/audit/log';
+import { canonicalJsonV1 as canonicalJson } from '../../agent/audit/legacy-v1';
+import { entryHash, GENESIS, type AuditEntry as ChainEntry } from '../../shared/audit/chain';
 import { DB_FILE } from '../../agent/db';
 import { Agent } from '../../agent/service';
 import { Clock, removeTempDirs, tempDir } from './helpers';
@@ -21,6 +22,16 @@ async function agentWithLog(): Promise<string> {
   expect(agent.verifyAudit()).toMatchObject({ ok: true, entries: 4 });
   agent.close();
   return dir;
+}
+
+/** The stored chain entries (what an export holds). */
+function rows(dir: string): ChainEntry[] {
+  const db = new Database(join(dir, DB_FILE), { readonly: true });
+  try {
+    return (db.prepare('SELECT entry FROM audit_log ORDER BY seq').all() as { entry: string }[]).map((r) => JSON.parse(r.entry) as ChainEntry);
+  } finally {
+    db.close();
+  }
 }
 
 /** Raw database access, as an attacker with the file would have it (append-only triggers dropped). */
@@ -47,14 +58,17 @@ describe('the hash-chained audit log', () => {
     const entries = agent.auditEntries();
     agent.close();
     expect(entries.map((e) => [e.entry.seq, e.entry.event, e.entry.result])).toEqual([
-      [1, 'init', 'ok'],
+      [0, 'init', 'ok'],
+      [1, 'register', 'refused'],
       [2, 'register', 'refused'],
       [3, 'register', 'refused'],
-      [4, 'register', 'refused'],
     ]);
-    expect(entries[0]!.prevHash).toBe(GENESIS_HASH);
+    expect(entries[0]!.prevHash).toBe(GENESIS);
+    const stored = rows(dir);
     for (const [i, e] of entries.entries()) {
-      expect(e.hash).toBe(entryHash(e.prevHash, canonicalJson(e.entry)));
+      const c = stored[i]!;
+      expect(c.fields).toMatchObject({ event: e.entry.event, action: e.entry.action, result: e.entry.result });
+      expect(e.hash).toBe(entryHash(c.seq, c.at, e.prevHash, c.fields));
       if (i > 0) expect(e.prevHash).toBe(entries[i - 1]!.hash);
     }
     expect(entries[1]!.entry).toMatchObject({ operator: 'ops-1', version: 1, reason: expect.stringMatching(/^MALFORMED: /) as unknown });
@@ -72,53 +86,54 @@ describe('the hash-chained audit log', () => {
   it('names an edited entry', async () => {
     const dir = await agentWithLog();
     tamper(dir, (db) => {
-      const row = db.prepare('SELECT entry FROM audit_log WHERE seq = 3').get() as { entry: string };
-      db.prepare('UPDATE audit_log SET entry = ? WHERE seq = 3').run(row.entry.replace('"refused"', '"ok"'));
+      const row = db.prepare('SELECT entry FROM audit_log WHERE seq = 2').get() as { entry: string };
+      db.prepare('UPDATE audit_log SET entry = ? WHERE seq = 2').run(row.entry.replace('"refused"', '"ok"'));
     });
-    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 3, problem: 'edited' } });
+    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 2, problem: 'edited' } });
   });
 
   it('names an entry edited with a recomputed hash by the broken link after it', async () => {
     const dir = await agentWithLog();
     tamper(dir, (db) => {
-      const row = db.prepare('SELECT entry, prev_hash FROM audit_log WHERE seq = 2').get() as { entry: string; prev_hash: string };
-      const forged = row.entry.replace('"ops-1"', '"someone-else"');
-      db.prepare('UPDATE audit_log SET entry = ?, hash = ? WHERE seq = 2').run(forged, entryHash(row.prev_hash, forged));
+      const row = JSON.parse((db.prepare('SELECT entry FROM audit_log WHERE seq = 1').get() as { entry: string }).entry) as ChainEntry;
+      const fields = { ...row.fields, operator: 'someone-else' };
+      const hash = entryHash(row.seq, row.at, row.prev, fields);
+      db.prepare('UPDATE audit_log SET entry = ?, hash = ? WHERE seq = 1').run(JSON.stringify({ ...row, fields, hash }), hash);
     });
-    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 3, problem: 'chain-broken' } });
+    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 2, problem: 'chain-broken' } });
   });
 
   it('names a removed entry', async () => {
     const dir = await agentWithLog();
-    tamper(dir, (db) => db.prepare('DELETE FROM audit_log WHERE seq = 2').run());
-    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 2, problem: 'missing' } });
+    tamper(dir, (db) => db.prepare('DELETE FROM audit_log WHERE seq = 1').run());
+    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 1, problem: 'missing' } });
   });
 
   it('names a removed entry after renumbering', async () => {
     const dir = await agentWithLog();
     tamper(dir, (db) => {
-      db.prepare('DELETE FROM audit_log WHERE seq = 2').run();
-      db.prepare('UPDATE audit_log SET seq = seq - 1 WHERE seq > 2').run();
+      db.prepare('DELETE FROM audit_log WHERE seq = 1').run();
+      db.prepare('UPDATE audit_log SET seq = seq - 1 WHERE seq > 1').run();
     });
-    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 2, problem: 'reordered' } });
+    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 1, problem: 'reordered' } });
   });
 
   it('names reordered entries', async () => {
     const dir = await agentWithLog();
     tamper(dir, (db) => {
-      const a = db.prepare('SELECT * FROM audit_log WHERE seq = 2').get() as Record<string, string>;
-      const b = db.prepare('SELECT * FROM audit_log WHERE seq = 3').get() as Record<string, string>;
-      const set = db.prepare('UPDATE audit_log SET entry = ?, prev_hash = ?, hash = ? WHERE seq = ?');
-      set.run(b['entry'], b['prev_hash'], b['hash'], 2);
-      set.run(a['entry'], a['prev_hash'], a['hash'], 3);
+      const a = db.prepare('SELECT * FROM audit_log WHERE seq = 1').get() as Record<string, string>;
+      const b = db.prepare('SELECT * FROM audit_log WHERE seq = 2').get() as Record<string, string>;
+      const set = db.prepare('UPDATE audit_log SET entry = ?, hash = ? WHERE seq = ?');
+      set.run(b['entry'], b['hash'], 1);
+      set.run(a['entry'], a['hash'], 2);
     });
-    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 2, problem: 'reordered' } });
+    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 1, problem: 'reordered' } });
   });
 
   it('names entries cut off the end', async () => {
     const dir = await agentWithLog();
-    tamper(dir, (db) => db.prepare('DELETE FROM audit_log WHERE seq = 4').run());
-    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 4, problem: 'truncated' } });
+    tamper(dir, (db) => db.prepare('DELETE FROM audit_log WHERE seq = 3').run());
+    expect(await verify(dir)).toMatchObject({ ok: false, firstBad: { seq: 3, problem: 'truncated' } });
   });
 
   it('canonical JSON sorts keys, omits undefined and refuses fractions', () => {
