@@ -66,6 +66,7 @@ import type {
   ShareStatus,
   SubmitResult,
 } from './api';
+import { auditStatus, checkpoint, configureAudit, type AuditStatus, type CheckpointReason } from './audit/checkpoint';
 import { exportAuditJsonl, listAudit, verifyAudit, type AuditRecord, type AuditVerification } from './audit/log';
 import { Backups } from './backup/backup';
 import { Deliveries } from './backup/delivery';
@@ -391,8 +392,28 @@ export class Agent {
 
   // ───────────────────────────── audit (agent/audit/) ─────────────────────────────
 
-  verifyAudit(): AuditVerification {
-    return verifyAudit(this.#core.db);
+  /**
+   * Verifies the audit chain against the agent's signed checkpoints (database and sink): every
+   * entry, or with `fromCheckpoint` only those after the last valid checkpoint.
+   */
+  verifyAudit(options: { fromCheckpoint?: boolean } = {}): AuditVerification {
+    return verifyAudit(this.#core.db, options);
+  }
+
+  /** Signs a checkpoint of the audit chain now (sensitive events make one by themselves). */
+  auditCheckpoint(reason: CheckpointReason = 'manual'): { size: number; head: string; at: number } | undefined {
+    const cp = checkpoint(this.#core.db, reason);
+    return cp === undefined ? undefined : { size: cp.size, head: cp.head, at: cp.at };
+  }
+
+  /** The checkpoint policy, the external sink and where they stand. */
+  auditStatus(): AuditStatus {
+    return auditStatus(this.#core.db);
+  }
+
+  /** Changes the checkpoint interval (entries and/or time) and the external sink; audited. */
+  configureAudit(change: { every?: number; intervalMs?: number; sink?: string | null }, ctx: OpContext = {}): AuditStatus {
+    return configureAudit(this.#core.db, change, this.#core.op(ctx), this.#core.now());
   }
 
   auditEntries(options: { fromSeq?: number; limit?: number } = {}): AuditRecord[] {

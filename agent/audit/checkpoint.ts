@@ -18,7 +18,9 @@ import { closeSync, fsyncSync, openSync, realpathSync, statSync, writeSync } fro
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { AuditEntry as ChainEntry, ChainHead } from '../../shared/audit/chain';
 import { CHECKPOINT_REASONS, openCheckpoint, signCheckpoint, type CheckpointReason, type SignedCheckpoint } from '../../shared/audit/checkpoint';
+import { toHex } from '../../shared/bytes';
 import type { SigningKey, Verifier } from '../../shared/protocol/frame';
+import { agentFingerprint } from '../../shared/protocol/identity';
 import { CustosError } from '../../shared/errors';
 import { AgentError } from '../errors';
 import { appendAudit, chainHead, META_SINK, readSink, setAuditSigner } from './log';
@@ -104,11 +106,11 @@ function sinkSizeOf(path: string, keys: readonly Uint8Array[], verify: Verifier 
  * Starts checkpointing for an open agent database: after this, every append applies the policy.
  * `verify` is the Ed25519 verifier to use (node:crypto's in the agent).
  */
-export function attachCheckpoints(db: Database.Database, options: { signing: SigningKey; fingerprint: string; now: () => number; verify?: Verifier }): void {
+export function attachCheckpoints(db: Database.Database, options: { signing: SigningKey; fingerprint?: string; now: () => number; verify?: Verifier }): void {
   const policy = readPolicy(db);
   const a: Attached = {
     signing: options.signing,
-    fingerprint: options.fingerprint,
+    fingerprint: options.fingerprint ?? toHex(agentFingerprint(options.signing.publicKey)),
     now: options.now,
     verify: options.verify,
     policy,

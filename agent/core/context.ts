@@ -9,7 +9,9 @@ import type Database from 'better-sqlite3';
 import { wipe } from '../../shared/bytes';
 import type { SigningKey } from '../../shared/protocol';
 import type { OpContext } from '../api';
+import { attachCheckpoints, detachCheckpoints } from '../audit/checkpoint';
 import { appendAudit, type AuditInput } from '../audit/log';
+import { nodeVerifier } from '../../node/ed25519';
 import { AgentError, isCodedError } from '../errors';
 import type { KekProvider } from '../kek/provider';
 import type { TokenBuckets } from '../rate-limit';
@@ -55,6 +57,8 @@ export class AgentCore {
     this.now = init.now;
     this.#operator = init.operator;
     this.#limiter = init.limiter;
+    // Signed audit checkpoints by interval and on sensitive events (agent/audit/checkpoint.ts).
+    attachCheckpoints(this.db, { signing: this.signing, now: this.now, verify: nodeVerifier });
   }
 
   /** The operator an entry is written for: the call's, checked, or the agent's default. */
@@ -98,6 +102,7 @@ export class AgentCore {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    detachCheckpoints(this.db);
     this.db.close();
     wipe(this.signing.seed);
     if (this.#ownsKek) this.kek.close();
