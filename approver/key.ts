@@ -3,8 +3,9 @@
  * signature by an approver's own key over the session's details, made where the approver keeps
  * that key; docs/protocol.md §4.5). The same key approves hard deletions of server-retained shares
  * (issue 5, "Deletion"; docs/protocol.md §4.11): `approver sign` reads either kind of details file
- * and signs the matching message. Used by `npm run agent -- approver keygen|sign`; nothing here
- * needs an agent data directory.
+ * and signs the matching message. Nothing here needs an agent data directory, and it imports only
+ * shared/ and node/: the approver's program (approver/cli.ts, `npm run approver -- keygen|sign`)
+ * runs on the approver's own machine.
  *
  * Files written by {@link createApproverKey} into the chosen folder (0700):
  *   approver.key   0600  JSON: { format: "custos-approver-key", version: 1, name, public_key (hex),
@@ -17,7 +18,7 @@ import { readFileSync, closeSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { constantTimeEqual, fromHex, fromUtf8, toHex, utf8, wipe } from '../shared/bytes';
-import { CustosError } from '../shared/errors';
+import { CodedError, CustosError } from '../shared/errors';
 import {
   approverFingerprint,
   comparisonCode,
@@ -36,9 +37,13 @@ import {
   type SessionDetails,
   type SigningKey,
 } from '../shared/protocol';
-import { AgentError } from './errors';
 import { ensureDir, writeFileAtomicSync as writeFileAtomic } from '../node/fs-atomic';
-import { openPrivateFile } from './kek/file';
+import { openPrivateFile } from '../node/private-file';
+
+/** A key file that is not one, or is damaged (its other refusals are CustosError and node/'s FileError). */
+export class ApproverKeyError extends CodedError<'CORRUPT_FILE'> {
+  override readonly name = 'ApproverKeyError';
+}
 
 export const APPROVER_KEY_FILE = 'approver.key';
 export const APPROVER_CARD_FILE = 'approver.card';
@@ -116,7 +121,7 @@ export function readApproverKey(path: string): ApproverKey {
   } finally {
     closeSync(fd);
   }
-  const notAKey = (): AgentError => new AgentError('CORRUPT_FILE', `${name} is not a Custos approver key file (made by \`approver keygen\`), or it is damaged.`, { details: { file: name } });
+  const notAKey = (): ApproverKeyError => new ApproverKeyError('CORRUPT_FILE', `${name} is not a Custos approver key file (made by \`approver keygen\`), or it is damaged.`, { details: { file: name } });
   if (raw.length > MAX_KEY_FILE_BYTES) throw notAKey();
   let parsed: z.infer<typeof keyFileSchema>;
   try {
@@ -133,7 +138,7 @@ export function readApproverKey(path: string): ApproverKey {
   wipe(seed);
   if (!constantTimeEqual(signing.publicKey, fromHex(parsed.public_key, 'public key'))) {
     wipe(signing.seed);
-    throw new AgentError('CORRUPT_FILE', `${name} is damaged: its secret does not belong to its public key.`, { details: { file: name } });
+    throw new ApproverKeyError('CORRUPT_FILE', `${name} is damaged: its secret does not belong to its public key.`, { details: { file: name } });
   }
   const fp = approverFingerprint(signing.publicKey);
   return {

@@ -16,7 +16,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Agent } from '../agent/service';
-import { createApproverKey, readApproverKey, signApproval } from '../agent/approver-key';
+import { createApproverKey, readApproverKey, signApproval } from '../approver/key';
 import { assembleQrPngs, UR_TYPES } from '../node/qr-files';
 import type { CustodianRole, RecoveryOutcome } from '../agent/api';
 import {

@@ -12,7 +12,7 @@ import { fileHash } from '../../shared/crypto/hash';
 import { toHex } from '../../shared/bytes';
 import { encodeFrames } from '../../shared/qr/ur';
 import { renderPng } from '../../shared/qr/render';
-import { cli, cliJson, FIXTURE, makeCustodians, makeExport, openEnvelopes, removeTempDirs, runCli, tempDir, writeReceipt, type Custodian, type Held } from './helpers';
+import { approver, cli, cliJson, FIXTURE, makeCustodians, makeExport, openEnvelopes, removeTempDirs, runApprover, runCli, tempDir, writeReceipt, type Custodian, type Held } from './helpers';
 
 afterAll(removeTempDirs);
 
@@ -30,8 +30,8 @@ beforeAll(async () => {
   // Three real processes at once: the agent's init, and two approvers' keygen on their machines.
   const [init, a, b] = await Promise.all([
     runCli(['init', ...D, '--name', 'agent under test']),
-    runCli(['approver', 'keygen', '--out', machineA, '--name', 'Alice (security)']),
-    runCli(['approver', 'keygen', '--out', machineB, '--name', 'Bob (business owner)', '--json']),
+    runApprover(['keygen', '--out', machineA, '--name', 'Alice (security)']),
+    runApprover(['keygen', '--out', machineB, '--name', 'Bob (business owner)', '--json']),
   ]);
   expect(init.code, init.stderr).toBe(0);
   expect(init.stdout).toMatch(/^Initialised the agent in /);
@@ -126,7 +126,7 @@ describe('agent CLI', () => {
 
     // Without --yes: the details in plain words, nothing signed, exit 1 with a sentence.
     const approvalA = join(machineA, 'approval.cbor');
-    const unconfirmed = await cli('approver', 'sign', '--key', join(machineA, 'approver.key'), '--session', sessionFile, '--out', approvalA);
+    const unconfirmed = await approver('sign', '--key', join(machineA, 'approver.key'), '--session', sessionFile, '--out', approvalA);
     expect(unconfirmed.code).toBe(1);
     expect(unconfirmed.stdout).toMatch(/incident\s+INC-2026-0042/);
     expect(unconfirmed.stdout).toMatch(/mode\s+external-only: custodian shares only/);
@@ -136,8 +136,8 @@ describe('agent CLI', () => {
     // Signed on the approvers' machines: one as a separate process, one in-process.
     const approvalB = join(machineB, 'approval.cbor');
     const [signedA, signedB] = await Promise.all([
-      runCli(['approver', 'sign', '--key', join(machineA, 'approver.key'), '--session', sessionFile, '--out', approvalA, '--yes']),
-      cli('approver', 'sign', '--key', join(machineB, 'approver.key'), '--session', sessionFile, '--out', approvalB, '--yes'),
+      runApprover(['sign', '--key', join(machineA, 'approver.key'), '--session', sessionFile, '--out', approvalA, '--yes']),
+      approver('sign', '--key', join(machineB, 'approver.key'), '--session', sessionFile, '--out', approvalB, '--yes'),
     ]);
     for (const r of [signedA, signedB]) {
       expect(r.code, r.stderr).toBe(0);
@@ -223,7 +223,7 @@ describe('agent CLI', () => {
     // A key file others can read is refused before it is used.
     const leaky = join(machineA, 'approver.key');
     chmodSync(leaky, 0o644);
-    const refused = await cli('approver', 'sign', '--key', leaky, '--session', join(work, 'session.cbor'), '--out', join(machineA, 'x.cbor'), '--yes');
+    const refused = await approver('sign', '--key', leaky, '--session', join(work, 'session.cbor'), '--out', join(machineA, 'x.cbor'), '--yes');
     chmodSync(leaky, 0o600);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/approver\.key is accessible to group or others \(mode 644\).*\(PERMISSION_DENIED\)/);

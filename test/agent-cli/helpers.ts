@@ -1,12 +1,14 @@
 // Helpers for the agent CLI tests: the CLI called in-process through its `main` (most cases) or
-// spawned as a real process with tsx (a few: init, the approver's machine, an error, serve), and
-// the custodians' side of the protocol made with shared/protocol as the custodian app would.
+// spawned as a real process with tsx (a few: init, the approver's machine, an error, serve), the
+// approver's own program (approver/cli.ts) the same two ways, and the custodians' side of the
+// protocol made with shared/protocol as the custodian app would.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../agent/cli';
+import { main as approverMain } from '../../approver/cli';
 import {
   createCustodianIdentity,
   custodianIdentityFingerprint,
@@ -41,11 +43,10 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs the CLI in this process (its `main`, with captured output). */
-export async function cli(...argv: string[]): Promise<CliRun> {
+async function inProcess(run: typeof main, argv: readonly string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, {
+  const code = await run(argv, {
     stdout: (t) => {
       stdout += t;
     },
@@ -57,21 +58,39 @@ export async function cli(...argv: string[]): Promise<CliRun> {
   return { code, stdout, stderr };
 }
 
-/** The CLI in this process with --json; returns the parsed object and the exit status. */
-export async function cliJson(...argv: string[]): Promise<{ code: number; json: Record<string, unknown>; stderr: string }> {
-  const r = await cli(...argv, '--json');
+const lastJson = (r: CliRun): { code: number; json: Record<string, unknown>; stderr: string } => {
   const lines = r.stdout.trim().split('\n');
   return { code: r.code, json: JSON.parse(lines[lines.length - 1] ?? 'null') as Record<string, unknown>, stderr: r.stderr };
+};
+
+/** Runs the agent CLI in this process (its `main`, with captured output). */
+export function cli(...argv: string[]): Promise<CliRun> {
+  return inProcess(main, argv);
 }
 
-/** Starts the CLI as its own process (tsx agent/cli.ts ...). */
-export function spawnCli(argv: readonly string[]): ChildProcessWithoutNullStreams {
-  return spawn(TSX, ['agent/cli.ts', ...argv], { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: 'pipe' });
+/** The agent CLI in this process with --json; returns the parsed object and the exit status. */
+export async function cliJson(...argv: string[]): Promise<{ code: number; json: Record<string, unknown>; stderr: string }> {
+  return lastJson(await cli(...argv, '--json'));
 }
 
-/** Runs the CLI as its own process to the end. */
-export function runCli(argv: readonly string[]): Promise<CliRun> {
-  const child = spawnCli(argv);
+/** Runs the approver's program (approver/cli.ts) in this process. */
+export function approver(...argv: string[]): Promise<CliRun> {
+  return inProcess(approverMain, argv);
+}
+
+/** The approver's program in this process with --json. */
+export async function approverJson(...argv: string[]): Promise<{ code: number; json: Record<string, unknown>; stderr: string }> {
+  return lastJson(await approver(...argv, '--json'));
+}
+
+/** Starts a CLI as its own process (tsx agent/cli.ts ..., or another program's entry file). */
+export function spawnCli(argv: readonly string[], entry = 'agent/cli.ts'): ChildProcessWithoutNullStreams {
+  return spawn(TSX, [entry, ...argv], { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: 'pipe' });
+}
+
+/** Runs a CLI as its own process to the end (the agent's by default). */
+export function runCli(argv: readonly string[], entry = 'agent/cli.ts'): Promise<CliRun> {
+  const child = spawnCli(argv, entry);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
@@ -82,6 +101,11 @@ export function runCli(argv: readonly string[]): Promise<CliRun> {
       resolve({ code: code ?? -1, stdout, stderr });
     });
   });
+}
+
+/** Runs the approver's program as its own process (tsx approver/cli.ts ...), as on the approver's machine. */
+export function runApprover(argv: readonly string[]): Promise<CliRun> {
+  return runCli(argv, 'approver/cli.ts');
 }
 
 export interface Custodian {

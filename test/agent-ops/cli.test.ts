@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileHash } from '../../shared/crypto/hash';
 import { provePossession } from '../../shared/crypto/possession';
 import { custodianIdentityFingerprint, makeAttestation, openChallenge } from '../../shared/protocol';
-import { agentKeyOf, cli, cliJson, FIXTURE, makeCustodians, openEnvelopes, removeTempDirs, tempDir, writeReceipt, type Custodian, type Held } from '../agent-cli/helpers';
+import { agentKeyOf, approver, approverJson, cli, cliJson, FIXTURE, makeCustodians, openEnvelopes, removeTempDirs, tempDir, writeReceipt, type Custodian, type Held } from '../agent-cli/helpers';
 
 afterAll(removeTempDirs);
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
     [machineA, 'Alice (security)'],
     [machineB, 'Bob (compliance)'],
   ] as const) {
-    expect((await cli('approver', 'keygen', '--out', dir, '--name', name)).code).toBe(0);
+    expect((await approver('keygen', '--out', dir, '--name', name)).code).toBe(0);
     expect((await cli('approver', 'add', ...D, '--card', join(dir, 'approver.card'))).code).toBe(0);
   }
   expect((await cli('keyshare', 'import', ...D, ...KN, '--keydata', FIXTURE)).code).toBe(0);
@@ -106,7 +106,7 @@ describe('agent CLI: deletion with two approvers, settings', () => {
     expect(deletion.blockers.map((b) => b.code)).toEqual(['COOLING_OFF', 'APPROVAL_REQUIRED', 'DRILL_REQUIRED']);
 
     // On the approvers' machines: read first (nothing signed without --yes), then sign.
-    const look = await cli('approver', 'sign', '--key', join(machineA, 'approver.key'), '--deletion', detailsFile, '--out', join(machineA, 'd.cbor'));
+    const look = await approver('sign', '--key', join(machineA, 'approver.key'), '--deletion', detailsFile, '--out', join(machineA, 'd.cbor'));
     expect(look.code).toBe(1);
     expect(look.stdout).toMatch(/^Deletion to approve/);
     expect(look.stdout).toMatch(/action\s+DESTROY server-retained backup shares \(cannot be undone\)/);
@@ -115,13 +115,13 @@ describe('agent CLI: deletion with two approvers, settings', () => {
     expect(look.stderr).toMatch(/to approve exactly this deletion, run again with --yes\. \(CONFIRMATION_REQUIRED\)/);
     const files: string[] = [];
     for (const dir of [machineA, machineB]) {
-      const signed = await cliJson('approver', 'sign', '--key', join(dir, 'approver.key'), '--deletion', detailsFile, '--out', join(dir, 'd.cbor'), '--yes');
+      const signed = await approverJson('sign', '--key', join(dir, 'approver.key'), '--deletion', detailsFile, '--out', join(dir, 'd.cbor'), '--yes');
       expect(signed.code, signed.stderr).toBe(0);
       expect(signed.json['deletion']).toMatchObject({ deletionId: deletion.deletionId, purpose: 'zero-retention', shareIndexes: [1, 2] });
       files.push(join(dir, 'd.cbor'));
     }
     // --session takes a deletion's details file too (the kind is read from the file).
-    const viaSession = await cli('approver', 'sign', '--key', join(machineA, 'approver.key'), '--session', detailsFile, '--out', join(machineA, 'd2.cbor'), '--yes');
+    const viaSession = await approver('sign', '--key', join(machineA, 'approver.key'), '--session', detailsFile, '--out', join(machineA, 'd2.cbor'), '--yes');
     expect(viaSession.code, viaSession.stderr).toBe(0);
 
     const id = deletion.deletionId.slice(0, 8);

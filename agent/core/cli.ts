@@ -1,0 +1,169 @@
+/**
+ * The agent's own commands (agent CLI, agent/cli.ts): `init` a data directory, `info` about it,
+ * and `serve` the RPC API (gRPC, gRPC-Web and Connect) with its optional metrics endpoint.
+ */
+import { join } from 'node:path';
+import { usage } from '../../node/cli/errors';
+import { pairs } from '../../node/cli/format';
+import type { Group } from '../../node/cli/runner';
+import { AgentMetrics, isLoopback, startMetricsServer, type RunningMetricsServer } from '../metrics';
+import { stderrLogger } from '../rpc/log';
+import { serveAgent, type RunningServer } from '../rpc/server';
+import { Agent, TOKEN_FILE } from '../service';
+import { command, dataDir, op, withAgent, type AgentCliIo, type ServeInfo } from './cli-common';
+
+const init = command(
+  { name: { type: 'string' } },
+  {
+    name: 'init',
+    usage: '[--name NAME]',
+    summary: 'a new data directory (identity, KEK, API token)',
+    run: async (ctx) => {
+      const r = await Agent.init(dataDir(ctx), { ...(ctx.values.name === undefined ? {} : { name: ctx.values.name }), ...op(ctx.values) });
+      return {
+        data: { ...r },
+        lines: [
+          `Initialised the agent in ${r.dataDir}.`,
+          ...pairs([
+            ['fingerprint code', r.code],
+            ['agent card', r.cardFile],
+            ['API token', `${r.tokenFile} (0600; RPC clients send it as a bearer token)`],
+            ['KEK', r.kekId],
+          ]),
+          'Custodians pin the agent card after comparing its fingerprint code with you over a separate channel.',
+        ],
+      };
+    },
+  },
+);
+
+const info = command(
+  {},
+  {
+    name: 'info',
+    summary: "the agent's fingerprint code and counts",
+    run: (ctx) =>
+      withAgent(ctx, (a) => {
+        const nodes = a.listNodes();
+        const data = {
+          dataDir: a.dataDir,
+          fingerprint: a.fingerprint,
+          code: a.code,
+          kekId: a.kekId,
+          nodes: nodes.length,
+          custodians: a.listCustodians().filter((c) => c.enabled).length,
+          approvers: a.listApprovers().filter((x) => x.enabled).length,
+        };
+        return {
+          data,
+          lines: [
+            `Agent in ${a.dataDir}`,
+            ...pairs([
+              ['fingerprint code', a.code],
+              ['fingerprint', a.fingerprint],
+              ['KEK', a.kekId],
+              ['key shares', String(data.nodes)],
+              ['custodians', `${String(data.custodians)} enabled`],
+              ['approvers', `${String(data.approvers)} enabled`],
+            ]),
+          ],
+        };
+      }),
+  },
+);
+
+function hostPort(text: string, flag: string): { host: string; port: number } {
+  const m = /^\[([0-9a-fA-F:]+)\]:([0-9]{1,5})$/.exec(text) ?? /^([^:[\]]+):([0-9]{1,5})$/.exec(text);
+  const port = m === null ? NaN : Number(m[2]);
+  if (m?.[1] === undefined || !Number.isInteger(port) || port > 65535) throw usage(`${flag} is HOST:PORT, e.g. 127.0.0.1:50051 or [::1]:50051; got "${text}".`);
+  return { host: m[1], port };
+}
+
+function stopRequested(io: AgentCliIo): Promise<void> {
+  return new Promise((resolvePromise) => {
+    const { signal } = io;
+    if (signal !== undefined) {
+      if (signal.aborted) resolvePromise();
+      else
+        signal.addEventListener(
+          'abort',
+          () => {
+            resolvePromise();
+          },
+          { once: true },
+        );
+      return;
+    }
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolvePromise();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+const serve = command(
+  { listen: { type: 'string' }, metrics: { type: 'string' }, 'rate-limit': { type: 'string' } },
+  {
+    name: 'serve',
+    usage: '[--listen 127.0.0.1:50051] [--metrics 127.0.0.1:9464] [--rate-limit PER_MIN/BURST]',
+    summary: 'the RPC API (gRPC, gRPC-Web, Connect) and, with --metrics, a loopback Prometheus endpoint',
+    help: 'Clients send the token in <data>/api.token as a bearer token. Stops on Ctrl-C (SIGINT) or SIGTERM.',
+    run: async (ctx) => {
+      const { values, io } = ctx;
+      const listen = hostPort(values.listen ?? '127.0.0.1:50051', '--listen');
+      const metricsAt = values.metrics === undefined ? undefined : hostPort(values.metrics, '--metrics');
+      if (metricsAt !== undefined && !isLoopback(metricsAt.host)) {
+        throw usage(`--metrics listens on loopback only (127.0.0.1 or [::1]): its labels name the agent's keys. Got ${metricsAt.host}.`);
+      }
+      let rate: { perMinute: number; burst: number } | undefined;
+      if (values['rate-limit'] !== undefined) {
+        const m = /^([0-9]{1,6})\/([0-9]{1,6})$/.exec(values['rate-limit']);
+        if (m === null || Number(m[1]) < 1 || Number(m[2]) < 1) throw usage('--rate-limit is PER_MINUTE/BURST, e.g. 10/5.');
+        rate = { perMinute: Number(m[1]), burst: Number(m[2]) };
+      }
+      const dir = dataDir(ctx);
+      const agent = await Agent.open(dir, op(values));
+      let rpc: RunningServer | undefined;
+      let metricsServer: RunningMetricsServer | undefined;
+      try {
+        const metrics = metricsAt === undefined ? undefined : new AgentMetrics(agent, { logger: stderrLogger });
+        rpc = await serveAgent(agent, {
+          host: listen.host,
+          port: listen.port,
+          ...(metrics === undefined ? {} : { observer: metrics.observer }),
+          ...(rate === undefined ? {} : { recoveryRateLimit: rate }),
+        });
+        if (metrics !== undefined && metricsAt !== undefined) metricsServer = await startMetricsServer(metrics, { ...metricsAt, logger: stderrLogger });
+        const served: ServeInfo = { url: rpc.url, host: rpc.host, port: rpc.port, metricsUrl: metricsServer?.url ?? null, tokenFile: join(dir, TOKEN_FILE) };
+        if (values.json === true) io.stdout(`${JSON.stringify({ ok: true, listening: served })}\n`);
+        else {
+          io.stdout(
+            [
+              `Agent ${agent.code} serving gRPC, gRPC-Web and Connect on ${served.url}`,
+              ...pairs([
+                ['token', `${served.tokenFile} (authorization: Bearer <token>)`],
+                ['metrics', served.metricsUrl ?? 'off (serve --metrics 127.0.0.1:PORT)'],
+              ]),
+              'Stop with Ctrl-C (SIGINT) or SIGTERM.',
+              '',
+            ].join('\n'),
+          );
+        }
+        io.onListening?.(served);
+        await stopRequested(io);
+        ctx.progress('Stopping: closing connections…');
+      } finally {
+        await Promise.all([rpc?.close(), metricsServer?.close()]);
+        agent.close();
+      }
+      return { data: { stopped: true }, lines: ['Stopped.'] };
+    },
+  },
+);
+
+export const initGroup: Group<AgentCliIo> = { name: 'init', summary: 'a new data directory (identity, KEK, API token)', commands: [init] };
+export const infoGroup: Group<AgentCliIo> = { name: 'info', summary: "the agent's fingerprint code and counts", commands: [info] };
+export const serveGroup: Group<AgentCliIo> = { name: 'serve', summary: 'the RPC API and its metrics endpoint', commands: [serve] };

@@ -1,0 +1,48 @@
+/**
+ * Files named on a command line, read the same way by both CLIs: a size limit before reading, a
+ * folder standing for its files, and a coded IO_FAILED error that names the file (never its bytes).
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError } from './errors';
+
+/** Reads one input file of at most `max` bytes; `what` names it in the sentence of a refusal. */
+export function readInput(path: string, what: string, max = 4 * 1024 * 1024): Uint8Array {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new CliError('IO_FAILED', `${path} is not a file.`, { details: { file: path } });
+    size = st.size;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError('IO_FAILED', `The ${what} file ${path} does not exist or cannot be read.`, { details: { file: path }, cause: error });
+  }
+  if (size > max) throw new CliError('IO_FAILED', `${path} is ${String(size)} bytes: too large for a ${what} (at most ${String(max)}).`, { details: { file: path } });
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (error) {
+    throw new CliError('IO_FAILED', `The ${what} file ${path} could not be read.`, { details: { file: path }, cause: error });
+  }
+}
+
+/** Files named on the command line; a folder stands for its files (sorted, no dot files). */
+export function expandInputs(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch (error) {
+      throw new CliError('IO_FAILED', `${p} does not exist or cannot be read.`, { details: { file: p }, cause: error });
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    for (const f of readdirSync(p).sort()) {
+      const full = join(p, f);
+      if (!f.startsWith('.') && statSync(full).isFile()) out.push(full);
+    }
+  }
+  return out;
+}
