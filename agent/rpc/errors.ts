@@ -19,8 +19,7 @@ export const ERROR_CODE_METADATA = 'custos-error-code';
 /**
  * The one table. Rule: bad data supplied by the caller is INVALID_ARGUMENT; a request that cannot
  * succeed in the current state is FAILED_PRECONDITION; a duplicate is ALREADY_EXISTS; a stored
- * file that no longer authenticates is DATA_LOSS. It agrees with agent/errors.ts
- * GRPC_STATUS_HINT (test/rpc/errors.test.ts checks that). Typed as a full Record: a new code in
+ * file that no longer authenticates is DATA_LOSS. Typed as a full Record: a new code in
  * shared/errors.ts or agent/errors.ts does not compile until it is mapped here.
  */
 export const STATUS_OF: Readonly<Record<AnyErrorCode, Code>> = {
@@ -105,7 +104,8 @@ export function toConnectError(error: unknown, method: string, logger: RpcLogger
     const mapped = grpcCodeFor(coded.code);
     if (mapped === undefined) logger.warn('rpc: unmapped error code, sent as UNKNOWN', { method, code: coded.code });
     logCause(coded, method, logger);
-    return rpcError(mapped ?? Code.Unknown, coded.message, coded.code);
+    const retryAfter = coded.details['retryAfterSeconds'];
+    return rpcError(mapped ?? Code.Unknown, coded.message, coded.code, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : undefined);
   }
   // A ConnectError from elsewhere (a nested client, a library) is not trusted either: its message
   // may carry internals. Cancellation and deadlines keep their code and a fixed sentence.

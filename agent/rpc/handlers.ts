@@ -1,22 +1,23 @@
 /**
- * The two services of proto/infra/v1/backup.proto, implemented over an injected `AgentOps`
- * (./ops.ts). Handlers know messages, not transports: the same objects serve gRPC, gRPC-Web and
- * Connect on a socket (./server.ts) and in-process router transports in tests.
+ * The two services of proto/infra/v1/backup.proto, implemented over the capability modules'
+ * functions (`AgentOps`, ./ops.ts). Handlers know messages, not transports: the same objects
+ * serve gRPC, gRPC-Web and Connect on a socket (./server.ts) and in-process router transports in
+ * tests.
  *
- * Each handler: validate the decoded request with zod (./validate.ts), call the ops (coded errors
- * become status codes through ./errors.ts), convert the result (a conversion failure is a bug and
- * becomes INTERNAL).
+ * Each handler: validate the decoded request with zod (./validate.ts), call the module function
+ * (whatever it throws becomes a status in the one interceptor, ./router.ts, through ./errors.ts),
+ * convert the result (a conversion failure is a bug and becomes INTERNAL).
  */
 import type { ConnectRouter, HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { Code } from '@connectrpc/connect';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { BackupDeliveryService, BackupService, type RecoverMPCShareResponseSchema } from '../../proto/gen/infra/v1/backup_pb';
-import type { RecoveryOutcome, SessionView, SubmitResult } from '../api';
+import type { OpContext, RecoveryOutcome, SessionView, SubmitResult } from '../api';
 import { operatorKey } from './auth';
 import * as convert from './convert';
 import { asCodedError, describeError, logCause, rpcError, toConnectError } from './errors';
 import { notify, type RpcLogger, type RpcObserver } from './log';
-import type { AgentOps, Awaitable, OpsContext } from './ops';
+import type { AgentOps } from './ops';
 import {
   confirmShareDeliveryRequest,
   getBackupStatusRequest,
@@ -41,16 +42,8 @@ export function createHandlers(deps: HandlerDeps): {
 } {
   const { ops, logger, observer } = deps;
 
-  const opsContext = (hc: HandlerContext): OpsContext => ({ operator: hc.values.get(operatorKey), signal: hc.signal });
-
-  /** Runs an ops call; whatever it throws leaves as a safe ConnectError. */
-  async function call<T>(hc: HandlerContext, fn: (ctx: OpsContext) => Awaitable<T>): Promise<T> {
-    try {
-      return await fn(opsContext(hc));
-    } catch (error) {
-      throw toConnectError(error, hc.method.name, logger);
-    }
-  }
+  /** The authenticated caller, as the audit log's operator. */
+  const op = (hc: HandlerContext): OpContext => ({ operator: hc.values.get(operatorKey) });
 
   /** Builds a response; the core's data failing to convert is our bug, never the caller's. */
   function reply<T>(hc: HandlerContext, fn: () => T): T {
@@ -64,13 +57,13 @@ export function createHandlers(deps: HandlerDeps): {
   const backup: ServiceImpl<typeof BackupService> = {
     async getBackupStatus(req, hc) {
       const r = parseRequest(getBackupStatusRequest, req);
-      const status = await call(hc, (ctx) => ops.getBackupStatus(r.keyId, r.nodeId, ctx));
+      const status = await ops.getBackupStatus(r.keyId, r.nodeId);
       return reply(hc, () => convert.backupStatus(status));
     },
 
     async listBackupShares(req, hc) {
       const r = parseRequest(listBackupSharesRequest, req);
-      const records = await call(hc, (ctx) => ops.listBackupShares(r.keyId, r.nodeId, ctx));
+      const records = await ops.listBackupShares(r.keyId, r.nodeId);
       return reply(hc, () => ({ shares: records.map(convert.serverShare) }));
     },
 
@@ -78,7 +71,7 @@ export function createHandlers(deps: HandlerDeps): {
       const r = parseRequest(recoverMPCShareRequest, req);
       const method = hc.method.name;
 
-      const found = await call(hc, (ctx) => (r.sessionId === '' ? ops.findOpenSession(r.keyId, r.nodeId, ctx) : ops.getSession(r.sessionId, ctx)));
+      const found = await (r.sessionId === '' ? ops.findOpenSession(r.keyId, r.nodeId) : ops.getSession(r.sessionId));
       if (!found) {
         throw rpcError(
           Code.NotFound,
@@ -97,7 +90,7 @@ export function createHandlers(deps: HandlerDeps): {
       let current: SessionView = found;
       let submitted: SubmitResult | undefined;
       if (r.shareData.length > 0) {
-        submitted = await call(hc, (ctx) => ops.submitExports(found.sessionId, r.shareData, ctx));
+        submitted = await ops.submitExports(found.sessionId, r.shareData, op(hc));
         current = submitted.session;
         for (const refusal of submitted.refused) notify(observer, logger, 'refused', { method, status: 'OK', reason: refusal.code });
       }
@@ -107,7 +100,7 @@ export function createHandlers(deps: HandlerDeps): {
       if (r.complete) {
         try {
           const options = { ...(r.peerKeydata.length > 0 ? { peerKeydata: r.peerKeydata } : {}), ...(r.drill ? { drill: true } : {}) };
-          outcome = await ops.completeRecovery(found.sessionId, options, opsContext(hc));
+          outcome = await ops.completeRecovery(found.sessionId, options, op(hc));
           current = outcome.session;
           if (!outcome.success) failure = unsuccessful(outcome);
         } catch (error) {
@@ -144,7 +137,7 @@ export function createHandlers(deps: HandlerDeps): {
   /** The session after a refused completion; if even that read fails, the state before it. */
   async function refreshed(hc: HandlerContext, sessionId: string, fallback: SessionView): Promise<SessionView> {
     try {
-      return await ops.getSession(sessionId, opsContext(hc));
+      return await ops.getSession(sessionId);
     } catch (error) {
       logger.warn('rpc: could not re-read the session after a refused completion', { method: hc.method.name, error: describeError(error) });
       return fallback;
@@ -154,19 +147,19 @@ export function createHandlers(deps: HandlerDeps): {
   const delivery: ServiceImpl<typeof BackupDeliveryService> = {
     async requestShareDelivery(req, hc) {
       const r = parseRequest(requestShareDeliveryRequest, req);
-      const d = await call(hc, (ctx) => ops.requestShareDelivery(r.keyId, r.nodeId, r.shareIndex, ctx));
+      const d = await ops.requestShareDelivery({ keyId: r.keyId, nodeId: r.nodeId, shareIndex: r.shareIndex }, op(hc));
       return reply(hc, () => ({ envelope: d.envelope, envelopeSha256: convert.digest(d.status.envelopeSha256), status: convert.shareStatus(d.status) }));
     },
 
     async confirmShareDelivery(req, hc) {
       const r = parseRequest(confirmShareDeliveryRequest, req);
-      const status = await call(hc, (ctx) => ops.confirmShareDelivery(r.receipt, ctx));
+      const status = await ops.confirmShareDelivery(r.receipt, op(hc));
       return reply(hc, () => ({ status: convert.shareStatus(status) }));
     },
 
     async queryShareStatus(req, hc) {
       const r = parseRequest(queryShareStatusRequest, req);
-      const shares = await call(hc, (ctx) => ops.queryShareStatus(r.keyId, r.nodeId, r.setId === '' ? undefined : r.setId, ctx));
+      const shares = await ops.queryShareStatus({ keyId: r.keyId, nodeId: r.nodeId, ...(r.setId === '' ? {} : { setId: r.setId }) });
       return reply(hc, () => ({ shares: shares.map(convert.shareStatus) }));
     },
   };

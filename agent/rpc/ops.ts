@@ -1,75 +1,46 @@
 /**
- * What the RPC surface needs from the agent (issue 3, "Interfaces"): a narrow view of the core's
- * operations, in the transport-neutral types of agent/api.ts. The handlers (./handlers.ts) call
- * only this; the core's `Agent` (agent/service.ts) is adapted to it in ./server.ts.
+ * What the RPC surface calls (issue 3, "Interfaces"; issue 8: handlers call the capability
+ * modules, not a copy of them): the module functions of agent/backup/, agent/retention/ and
+ * agent/recovery/ themselves, with their own signatures, so a handler is "validate, call,
+ * convert". ./agent-ops.ts binds them from an opened `Agent`; tests may hand in a wrapped set.
  *
- * Contract for implementers:
+ * Contract (the modules keep it):
  * - Refusals are thrown as coded errors: `CustosError` (shared/errors.ts) or `AgentError`
  *   (agent/errors.ts). An unknown key, node, set or session is an AgentError with code NOT_FOUND.
- *   Messages must be safe to show to the caller; causes stay in `cause` and are only logged.
+ *   Messages are safe to show to the caller; causes stay in `cause` and are only logged.
  * - Anything else thrown is a bug: the caller gets INTERNAL with a generic sentence.
  * - Times in the api types are Unix seconds; durations milliseconds (agent/api.ts).
- * - Arguments arrive already validated (identifiers, hex ids, sizes); ops still own every check
- *   that needs state (the key exists, the share index is external, the session is open...).
- * - Methods may be synchronous or asynchronous.
+ * - The operator in the OpContext is the authenticated caller ("rpc:" and 8 hex digits of the
+ *   token's SHA-256), recorded in the audit log.
+ * - The recovery calls are rate-limited once, by the RPC interceptor (agent/rate-limit.ts); the
+ *   module functions charge nothing.
  */
-import type { BackupStatus, CompleteOptions, RecoveryOutcome, ServerShareRecord, SessionView, ShareStatus, SubmitResult } from '../api';
+import type { Backups } from '../backup/backup';
+import type { Deliveries } from '../backup/delivery';
+import type { Recovery } from '../recovery/recovery';
+import type { Sessions } from '../recovery/sessions';
+import type { ServerShares } from '../retention/server-shares';
 
-export type { CompleteOptions };
-
-export type Awaitable<T> = T | Promise<T>;
-
-/** Who is calling, for the audit log, and a signal that fires when the call is abandoned. */
-export interface OpsContext {
-  /** "rpc:" and the first 8 hex digits of the SHA-256 of the bearer token used. */
-  readonly operator: string;
-  readonly signal: AbortSignal;
-}
-
-/** One external share's sealed envelope, handed out for delivery. */
-export interface ShareDelivery {
-  /** The signed, sealed envelope file, exactly as a custodian receives it. */
-  readonly envelope: Uint8Array;
-  /** Its status after this delivery (normally `delivered`; `envelopeSha256` is the file's hash). */
-  readonly status: ShareStatus;
-}
+/** A module function, which an implementation may also answer asynchronously. */
+export type Op<F extends (...args: never[]) => unknown> = (...args: Parameters<F>) => ReturnType<F> | Promise<Awaited<ReturnType<F>>>;
 
 export interface AgentOps {
   /** The node's current backup set. NOT_FOUND for an unknown key or node, or no backup yet. */
-  getBackupStatus(keyId: string, nodeId: string, ctx: OpsContext): Awaitable<BackupStatus>;
-
+  getBackupStatus: Op<Backups['status']>;
   /** Server-held share records (never secrets) of the node's backup sets. */
-  listBackupShares(keyId: string, nodeId: string, ctx: OpsContext): Awaitable<readonly ServerShareRecord[]>;
-
-  /** Seals (or re-reads) the envelope of external share `shareIndex` and marks it delivered. */
-  requestShareDelivery(keyId: string, nodeId: string, shareIndex: number, ctx: OpsContext): Awaitable<ShareDelivery>;
-
+  listBackupShares: Op<ServerShares['list']>;
+  /** Hands out the envelope of an external share and marks it delivered. */
+  requestShareDelivery: Op<Deliveries['request']>;
   /** Verifies a custodian's signed receipt and records confirmed or rejected. */
-  confirmShareDelivery(receipt: Uint8Array, ctx: OpsContext): Awaitable<ShareStatus>;
-
-  /** Delivery status of every external share of a set (`setId` hex; absent: the current set). */
-  queryShareStatus(keyId: string, nodeId: string, setId: string | undefined, ctx: OpsContext): Awaitable<readonly ShareStatus[]>;
-
-  /** A recovery session by id (32 hex digits). NOT_FOUND when there is none. */
-  getSession(sessionId: string, ctx: OpsContext): Awaitable<SessionView>;
-
-  /**
-   * The one session of this key and node that is still awaiting approvals or collecting, if any.
-   * Throws FAILED_PRECONDITION if there are several, so the caller names one.
-   */
-  findOpenSession(keyId: string, nodeId: string, ctx: OpsContext): Awaitable<SessionView | undefined>;
-
-  /**
-   * Verifies and keeps recovery export files for a session. Each bad file is named in `refused`
-   * while the good ones are kept; a refusal of the whole call (session expired, not approved) is
-   * thrown.
-   */
-  submitExports(sessionId: string, files: readonly Uint8Array[], ctx: OpsContext): Awaitable<SubmitResult>;
-
-  /**
-   * Combines, checks the commitment, regenerates and self-checks the keydata, and writes back the
-   * share and keydata (not for a drill). A refusal (BELOW_THRESHOLD, SELF_CHECK_FAILED, EXPIRED...)
-   * is thrown and changes nothing already stored.
-   */
-  completeRecovery(sessionId: string, options: CompleteOptions, ctx: OpsContext): Awaitable<RecoveryOutcome>;
+  confirmShareDelivery: Op<Deliveries['confirm']>;
+  /** Delivery status of every external share of a set (default: the current set). */
+  queryShareStatus: Op<Deliveries['query']>;
+  /** A recovery session by id. NOT_FOUND when there is none. */
+  getSession: Op<Sessions['get']>;
+  /** The one open session of a key and node, if any; FAILED_PRECONDITION when there are several. */
+  findOpenSession: Op<Sessions['findOpen']>;
+  /** Verifies and keeps recovery export files; each bad one is named in `refused`. */
+  submitExports: Op<Recovery['submit']>;
+  /** Combines, checks, regenerates and writes back (or, as a drill, only checks). */
+  completeRecovery: Op<Recovery['complete']>;
 }

@@ -10,7 +10,7 @@ import { reasonOf, rpcError, toConnectError } from './errors';
 import { registerServices } from './handlers';
 import { notify, stderrLogger, type RpcLogger, type RpcObserver } from './log';
 import type { AgentOps } from './ops';
-import { DEFAULT_RECOVERY_RATE_LIMIT, TokenBuckets, type Clock, type RateLimit } from './rate-limit';
+import { DEFAULT_RECOVERY_RATE_LIMIT, TokenBuckets, type Clock, type RateLimit } from '../rate-limit';
 import { MAX_REQUEST_BYTES } from './validate';
 
 export interface RpcOptions {
@@ -19,7 +19,7 @@ export interface RpcOptions {
   readonly token: string;
   readonly logger?: RpcLogger;
   readonly observer?: RpcObserver;
-  /** Limit on RecoverMPCShare per token; default 10 per minute, burst 5. */
+  /** Limit on RecoverMPCShare per token (agent/rate-limit.ts); default 10 per minute, burst 5. */
   readonly recoveryRateLimit?: RateLimit;
   /** Milliseconds clock for the rate limiter (tests). */
   readonly clock?: Clock;
@@ -39,8 +39,7 @@ export function createRpc(options: RpcOptions): Rpc {
   const logger = options.logger ?? stderrLogger;
   const observer = options.observer;
   const check = createTokenCheck(options.token);
-  const limit = options.recoveryRateLimit ?? DEFAULT_RECOVERY_RATE_LIMIT;
-  const buckets = new TokenBuckets(limit, options.clock);
+  const buckets = new TokenBuckets(options.recoveryRateLimit ?? DEFAULT_RECOVERY_RATE_LIMIT, options.clock);
 
   const surface: Interceptor = (next) => async (req) => {
     const method = req.method.name;
@@ -51,18 +50,8 @@ export function createRpc(options: RpcOptions): Rpc {
         notify(observer, logger, 'authFailure', { method, reason: auth.reason });
         throw rpcError(Code.Unauthenticated, UNAUTHENTICATED_MESSAGE, 'UNAUTHENTICATED');
       }
-      if (RATE_LIMITED.has(`${req.service.typeName}/${method}`)) {
-        const waitMs = buckets.take(auth.key);
-        if (waitMs > 0) {
-          const seconds = Math.ceil(waitMs / 1000);
-          throw rpcError(
-            Code.ResourceExhausted,
-            `Too many recovery calls: at most ${String(limit.perMinute)} per minute (burst ${String(limit.burst)}). Retry in ${String(seconds)} s.`,
-            'RATE_LIMITED',
-            { 'retry-after': String(seconds) },
-          );
-        }
-      }
+      // The one charge of a recovery call: the handler calls the recovery module, which charges nothing.
+      if (RATE_LIMITED.has(`${req.service.typeName}/${method}`)) buckets.spend(auth.key);
       req.contextValues.set(operatorKey, auth.operator);
       const res = await next(req);
       notify(observer, logger, 'completed', { method, status: 'OK', durationMs: performance.now() - started });
