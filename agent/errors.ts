@@ -6,7 +6,7 @@
  * non-secret `details`; its cause stays on this machine (toJSON never includes it). The RPC layer
  * maps codes to gRPC status codes (suggested mapping in {@link GRPC_STATUS_HINT}).
  */
-import { CodedError, type CustosError, type ErrorCode } from '../shared/errors';
+import { CodedError, type ErrorCode } from '../shared/errors';
 import { codedErrorHelpers, type PublicError as NodePublicError } from '../node/errors';
 
 export const AGENT_ERROR_CODES = [
@@ -52,27 +52,20 @@ export class AgentError extends CodedError<AgentErrorCode> {
 
 export type PublicError = NodePublicError<AnyErrorCode>;
 
-export function isAgentError(value: unknown, code?: AgentErrorCode): value is AgentError {
-  return value instanceof AgentError && (code === undefined || value.code === code);
-}
-
 /**
- * isCodedError (what may be shown to a caller as is), codeOf (INTERNAL for anything uncoded) and
+ * isCodedError (what may be shown to a caller as is), codeOf (INTERNAL for anything uncoded),
  * toPublicError (what may cross a process or network boundary: anything uncoded becomes a generic
- * INTERNAL error, its message could contain paths or values and is never sent). One copy in
+ * INTERNAL error, its message could contain paths or values and is never sent), isAgentError, and
+ * guardAgent (anything uncoded that `fn` throws becomes `code` with `message`). One copy in
  * node/errors.ts, shared with the app.
  */
-export const { isCodedError, codeOf, toPublicError } = codedErrorHelpers<AgentError | CustosError>('The agent failed with an internal error; the details are in its log.');
-
-/** Runs `fn`; anything it throws that is not already coded becomes `code` with `message`. */
-export function guardAgent<T>(code: AgentErrorCode, message: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    if (isCodedError(error)) throw error;
-    throw new AgentError(code, message, { cause: error });
-  }
-}
+export const {
+  isCodedError,
+  codeOf,
+  toPublicError,
+  isOwn: isAgentError,
+  guard: guardAgent,
+} = codedErrorHelpers(AgentError, 'The agent failed with an internal error; the details are in its log.');
 
 /** Suggested gRPC status names for every code (for agent/rpc/). */
 export const GRPC_STATUS_HINT: Readonly<Record<AnyErrorCode, string>> = {

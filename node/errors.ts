@@ -9,7 +9,7 @@
  * generic INTERNAL error at the boundary: its message could contain paths or values, so it is never
  * sent, only logged on this machine.
  */
-import { CodedError, type ErrorDetails } from '../shared/errors';
+import { CodedError, type CustosError, type ErrorCode, type ErrorDetails } from '../shared/errors';
 
 /**
  * The codes node/ itself refuses with. NOT_FOUND is in both sides' code sets; CONFLICT and
@@ -34,26 +34,51 @@ export interface PublicError<C extends string = string> {
   readonly details: ErrorDetails;
 }
 
-export interface CodedErrorHelpers<E extends CodedError> {
+/** The constructor of one side's own coded error class (AgentError, ServiceError). */
+export type CodedErrorClass<Own extends CodedError> = new (code: Own['code'], message: string, options?: { details?: ErrorDetails; cause?: unknown }) => Own;
+
+export interface CodedErrorHelpers<Own extends CodedError> {
   /** True for a coded error: what may be shown to a caller as is. */
-  readonly isCodedError: (value: unknown) => value is E;
+  readonly isCodedError: (value: unknown) => value is Own | CustosError;
   /** The code of a coded error, or INTERNAL for anything else. */
-  readonly codeOf: (error: unknown) => E['code'] | 'INTERNAL';
+  readonly codeOf: (error: unknown) => Own['code'] | ErrorCode | 'INTERNAL';
   /** What may cross a process or network boundary: never the cause, never an uncoded message. */
-  readonly toPublicError: (error: unknown) => PublicError<E['code'] | 'INTERNAL'>;
+  readonly toPublicError: (error: unknown) => PublicError<Own['code'] | ErrorCode | 'INTERNAL'>;
+  /** True for the side's own class (with that code, when one is given). */
+  readonly isOwn: (value: unknown, code?: Own['code']) => value is Own;
+  /** Runs `fn`; anything it throws that is not already coded becomes `code` with `message` (the cause kept for the log). */
+  readonly guard: <T>(code: Own['code'], message: string, fn: () => T) => T;
+  /** The async twin of `guard`. */
+  readonly guardAsync: <T>(code: Own['code'], message: string, fn: () => Promise<T>) => Promise<T>;
 }
 
 /**
- * The three helpers for one side. `E` is that side's union of error classes (CustosError plus its
- * own); `internalMessage` is the sentence an uncoded failure becomes ("…; the details are in its
- * log."). At run time every CodedError counts, so a node/ {@link FileError} (whose codes are in the
- * side's set, see {@link FileErrorCode}) passes through as the coded refusal it is.
+ * The helpers for one side, bound to its own error class `own` (which, with CustosError, makes its
+ * code union) and to `internalMessage`, the sentence an uncoded failure becomes ("…; the details
+ * are in its log."). At run time every CodedError counts as coded, so a node/ {@link FileError}
+ * (whose codes are in the side's set, see {@link FileErrorCode}) passes through as the refusal it is.
  */
-export function codedErrorHelpers<E extends CodedError>(internalMessage: string): CodedErrorHelpers<E> {
-  const isCodedError = (value: unknown): value is E => value instanceof CodedError;
+export function codedErrorHelpers<Own extends CodedError>(own: CodedErrorClass<Own>, internalMessage: string): CodedErrorHelpers<Own> {
+  const isCodedError = (value: unknown): value is Own | CustosError => value instanceof CodedError;
+  const wrap = (code: Own['code'], message: string, error: unknown): unknown => (isCodedError(error) ? error : new own(code, message, { cause: error }));
   return {
     isCodedError,
     codeOf: (error) => (isCodedError(error) ? error.code : 'INTERNAL'),
     toPublicError: (error) => (isCodedError(error) ? error.toJSON() : { code: 'INTERNAL', message: internalMessage, details: {} }),
+    isOwn: (value, code): value is Own => value instanceof own && (code === undefined || value.code === code),
+    guard: (code, message, fn) => {
+      try {
+        return fn();
+      } catch (error) {
+        throw wrap(code, message, error);
+      }
+    },
+    guardAsync: async (code, message, fn) => {
+      try {
+        return await fn();
+      } catch (error) {
+        throw wrap(code, message, error);
+      }
+    },
   };
 }

@@ -8,7 +8,7 @@
  * (toJSON never includes it). Every code has a sentence in English and Simplified Chinese in
  * `messages.ts`, which the renderer reuses.
  */
-import { CodedError, type CustosError, type ErrorCode } from '../../shared/errors';
+import { CodedError, type ErrorCode } from '../../shared/errors';
 import { codedErrorHelpers, type PublicError as NodePublicError } from '../../node/errors';
 import type { ServiceErrorCode } from '../../shared/service-errors';
 
@@ -23,23 +23,16 @@ export class ServiceError extends CodedError<ServiceErrorCode> {
 
 export type PublicError = NodePublicError<AnyErrorCode>;
 
-export function isServiceError(value: unknown, code?: ServiceErrorCode): value is ServiceError {
-  return value instanceof ServiceError && (code === undefined || value.code === code);
-}
-
 /**
- * isCodedError (what may be shown to a person as is), codeOf (INTERNAL for anything uncoded) and
+ * isCodedError (what may be shown to a person as is), codeOf (INTERNAL for anything uncoded),
  * toPublicError (what may cross a process boundary, IPC or CLI --json: never the cause, never an
- * uncoded message). One copy in node/errors.ts, shared with the agent.
+ * uncoded message), isServiceError, and guardService (anything uncoded that `fn` throws becomes
+ * `code` with `message`). One copy in node/errors.ts, shared with the agent.
  */
-export const { isCodedError, codeOf, toPublicError } = codedErrorHelpers<ServiceError | CustosError>('Custos failed with an internal error; the details are in its log.');
-
-/** Runs `fn`; anything it throws that is not already coded becomes `code` with `message`. */
-export async function guardService<T>(code: ServiceErrorCode, message: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (isCodedError(error)) throw error;
-    throw new ServiceError(code, message, { cause: error });
-  }
-}
+export const {
+  isCodedError,
+  codeOf,
+  toPublicError,
+  isOwn: isServiceError,
+  guardAsync: guardService,
+} = codedErrorHelpers(ServiceError, 'Custos failed with an internal error; the details are in its log.');

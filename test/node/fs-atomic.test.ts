@@ -21,8 +21,7 @@ import {
   type AtomicStep,
   type AtomicWriteOptions,
 } from '../../node/fs-atomic';
-import { codedErrorHelpers } from '../../node/errors';
-import type { CodedError } from '../../shared/errors';
+import { codedErrorHelpers, FileError } from '../../node/errors';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -34,7 +33,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const { codeOf } = codedErrorHelpers<CodedError>('internal');
+const { codeOf } = codedErrorHelpers(FileError, 'internal');
 
 async function expectCode(fn: () => unknown, code: string): Promise<void> {
   let thrown: unknown;
