@@ -49,7 +49,11 @@ interface Attached {
   readonly now: () => number;
   readonly verify: Verifier | undefined;
   policy: AuditPolicy;
-  last: { size: number; at: number } | undefined;
+  last: { size: number; head: string; at: number } | undefined;
+  /** The newest checkpoint the sink holds (read at attach): the database's may have been removed. */
+  sinkLast: { size: number; head: string } | undefined;
+  /** Why the last checkpoint was not signed, if it was not (status). */
+  refused: string | undefined;
   /** The largest size known to be in the sink. */
   sinkSize: number;
   sinkError: string | undefined;
@@ -78,16 +82,16 @@ export function readPolicy(db: Database.Database): AuditPolicy {
   return { every, intervalMs, ...(sink === undefined || sink === '' ? {} : { sink }) };
 }
 
-function lastCheckpoint(db: Database.Database): { size: number; at: number } | undefined {
-  return db.prepare('SELECT size, at FROM audit_checkpoints ORDER BY size DESC LIMIT 1').get() as { size: number; at: number } | undefined;
+function lastCheckpoint(db: Database.Database): { size: number; head: string; at: number } | undefined {
+  return db.prepare('SELECT size, head, at FROM audit_checkpoints ORDER BY size DESC LIMIT 1').get() as { size: number; head: string; at: number } | undefined;
 }
 
 export { readSink } from './log';
 
-/** The largest size among the sink's last lines whose signature verifies (cheap: stops at the first). */
-function sinkSizeOf(path: string, keys: readonly Uint8Array[], verify: Verifier | undefined): number {
+/** The sink's newest line whose signature verifies (cheap: reads back from the end, stops at the first). */
+function sinkLastOf(path: string, keys: readonly Uint8Array[], verify: Verifier | undefined): { size: number; head: string } | undefined {
   const text = readSink(path);
-  if (text === undefined) return 0;
+  if (text === undefined) return undefined;
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   for (const line of lines.reverse()) {
     let raw: unknown;
@@ -97,9 +101,9 @@ function sinkSizeOf(path: string, keys: readonly Uint8Array[], verify: Verifier 
       continue;
     }
     const opened = openCheckpoint(raw, keys, verify);
-    if (opened.ok) return opened.body.size;
+    if (opened.ok) return { size: opened.body.size, head: opened.body.head };
   }
-  return 0;
+  return undefined;
 }
 
 /**
@@ -116,13 +120,16 @@ export function attachCheckpoints(db: Database.Database, options: { signing: Sig
     policy,
     last: lastCheckpoint(db),
     sinkSize: 0,
+    sinkLast: undefined,
+    refused: undefined,
     sinkError: undefined,
     flushScheduled: false,
   };
   attached.set(db, a);
   if (policy.sink !== undefined) {
     try {
-      a.sinkSize = sinkSizeOf(policy.sink, [options.signing.publicKey], options.verify);
+      a.sinkLast = sinkLastOf(policy.sink, [options.signing.publicKey], options.verify);
+      a.sinkSize = a.sinkLast?.size ?? 0;
     } catch (error) {
       a.sinkError = error instanceof Error ? error.message : String(error);
     }
@@ -170,13 +177,33 @@ function due(a: Attached, head: ChainHead): boolean {
   return a.policy.intervalMs > 0 && a.last !== undefined && a.now() - a.last.at >= a.policy.intervalMs;
 }
 
+/**
+ * The agent never signs a chain that does not extend its last checkpoint (the database's, or the
+ * sink's if that is newer): after a rewrite or a cut it refuses, so its key cannot launder one.
+ */
+function continuityProblem(db: Database.Database, a: Attached, head: ChainHead): string | undefined {
+  const anchors = [a.last, a.sinkLast].filter((x): x is { size: number; head: string } => x !== undefined);
+  for (const anchor of anchors) {
+    if (anchor.size > head.size) return `the log holds ${String(head.size)} entries but a checkpoint covers ${String(anchor.size)}`;
+    const row = db.prepare('SELECT hash FROM audit_log WHERE seq = ?').get(anchor.size - 1) as { hash: string } | undefined;
+    if (row?.hash !== anchor.head) return `entry ${String(anchor.size - 1)} no longer has the hash its checkpoint signed`;
+  }
+  return undefined;
+}
+
 function make(db: Database.Database, a: Attached, head: ChainHead, reason: CheckpointReason): SignedCheckpoint | undefined {
   if (head.size === 0 || (a.last !== undefined && a.last.size >= head.size)) return undefined;
+  const problem = continuityProblem(db, a, head);
+  if (problem !== undefined) {
+    a.refused = `No checkpoint was signed: ${problem}. Run \`agent audit verify\` to find what changed.`;
+    return undefined;
+  }
+  a.refused = undefined;
   const at = a.now();
   const cp = signCheckpoint({ agent: a.fingerprint, size: head.size, head: head.hash, at, reason }, a.signing);
-  db.prepare('INSERT INTO audit_checkpoints (size, at, reason, line) VALUES (?, ?, ?, ?)').run(cp.size, at, reason, cp.line);
+  db.prepare('INSERT INTO audit_checkpoints (size, head, at, reason, line) VALUES (?, ?, ?, ?, ?)').run(cp.size, cp.head, at, reason, cp.line);
   // If the transaction rolls back, so does the row; the flush re-reads the table after it ended.
-  a.last = { size: cp.size, at };
+  a.last = { size: cp.size, head: cp.head, at };
   scheduleFlush(db, a);
   return cp;
 }
@@ -232,7 +259,8 @@ export function flushSink(db: Database.Database): void {
   if (rows.length === 0) return;
   try {
     appendLines(sink, rows.map((r) => `${r.line}\n`).join(''));
-    a.sinkSize = rows[rows.length - 1]?.size ?? a.sinkSize;
+    const newest = rows[rows.length - 1];
+    if (newest !== undefined) a.sinkSize = newest.size;
     a.sinkError = undefined;
   } catch (error) {
     a.sinkError = `The audit sink ${sink} cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)}); checkpoints stay in the database and are written when it can be.`;
@@ -244,6 +272,8 @@ export interface AuditStatus extends AuditPolicy {
   readonly lastCheckpoint?: { readonly size: number; readonly at: number };
   readonly sinkSize?: number;
   readonly sinkError?: string;
+  /** Why the agent last refused to sign a checkpoint (the chain does not extend the last one). */
+  readonly refused?: string;
 }
 
 export function auditStatus(db: Database.Database): AuditStatus {
@@ -256,6 +286,7 @@ export function auditStatus(db: Database.Database): AuditStatus {
     ...(last === undefined ? {} : { lastCheckpoint: last }),
     ...(a === undefined || policy.sink === undefined ? {} : { sinkSize: a.sinkSize }),
     ...(a?.sinkError === undefined ? {} : { sinkError: a.sinkError }),
+    ...(a?.refused === undefined ? {} : { refused: a.refused }),
   };
 }
 
@@ -317,7 +348,8 @@ export function configureAudit(db: Database.Database, change: { every?: number; 
   if (a !== undefined) {
     a.policy = readPolicy(db);
     if (sink !== undefined) {
-      a.sinkSize = sink === null ? 0 : sinkSizeOf(sink, [a.signing.publicKey], a.verify);
+      a.sinkLast = sink === null ? undefined : sinkLastOf(sink, [a.signing.publicKey], a.verify);
+      a.sinkSize = a.sinkLast?.size ?? 0;
       a.sinkError = undefined;
     }
     flushSink(db);

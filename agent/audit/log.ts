@@ -112,6 +112,7 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE audit_checkpoints (
   size   INTEGER PRIMARY KEY CHECK (size >= 1),
+  head   TEXT NOT NULL CHECK (length(head) = 64),
   at     INTEGER NOT NULL,
   reason TEXT NOT NULL,
   line   TEXT NOT NULL
