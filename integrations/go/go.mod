@@ -1,0 +1,3 @@
+module custos/integrations/go
+
+go 1.19
