@@ -3,12 +3,14 @@
  * "Internal causes are logged, never sent").
  *
  * A coded error (CustosError from shared/errors.ts, AgentError from agent/errors.ts) crosses the
- * wire as its status code, its message and its code in the `custos-error-code` metadata entry;
+ * wire as its status code, its message, and its code twice: as a typed `CustosErrorInfo` error
+ * detail (proto/infra/v1/errors.proto) and in the `custos-error-code` metadata entry;
  * its `cause` and stack only go to the injected logger. Anything else is a bug: the client gets
  * INTERNAL with a generic sentence and a reference that finds the log entry.
  */
 import { randomBytes } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { CustosErrorInfoSchema } from '../../proto/gen/infra/v1/errors_pb';
 import type { CustosError } from '../../shared/errors';
 import { isCodedError, type AgentError, type AnyErrorCode } from '../errors';
 import type { RpcLogger } from './log';
@@ -79,9 +81,14 @@ export function grpcCodeFor(code: string): Code | undefined {
 /** Errors this layer built on purpose; only these ConnectErrors are passed through unchanged. */
 const ours = new WeakSet<ConnectError>();
 
-/** A refusal of the RPC layer itself (validation, authentication, rate limit). */
+/**
+ * Every refusal this layer sends: status, message, and the reason code as metadata and as a
+ * `CustosErrorInfo` detail (with the `custos-field` and `retry-after` metadata it is given).
+ */
 export function rpcError(code: Code, message: string, reason: string, metadata?: Record<string, string>): ConnectError {
-  const e = new ConnectError(message, code, { [ERROR_CODE_METADATA]: reason, ...metadata });
+  const retryAfter = Number(metadata?.['retry-after'] ?? 0);
+  const info = { code: reason, field: metadata?.['custos-field'] ?? '', retryAfterSeconds: Number.isSafeInteger(retryAfter) && retryAfter > 0 ? retryAfter : 0 };
+  const e = new ConnectError(message, code, { [ERROR_CODE_METADATA]: reason, ...metadata }, [{ desc: CustosErrorInfoSchema, value: info }]);
   ours.add(e);
   return e;
 }
