@@ -67,11 +67,17 @@ describe('integrations/go/custosstore and the agent share one file format', () =
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
-  it('passes its own Go tests (go test ./...)', () => {
+  it('passes its own Go tests, go vet and gofmt', () => {
     const r = go.test();
     expect(r.stderr + r.stdout).toMatch(/ok\s+custos\/integrations\/go\/custosstore/);
     expect(r.stdout).toMatch(/ok\s+custos\/integrations\/go\/tsskeydata/);
+    expect(r.stdout).toMatch(/ok\s+custos\/integrations\/go\/agentclient/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    const vet = spawnSync('go', ['vet', './...'], { cwd: GO_MODULE, env: go.env, encoding: 'utf8' });
+    expect(vet.status, vet.stderr).toBe(0);
+    const unformatted = spawnSync('gofmt', ['-l', '.'], { cwd: GO_MODULE, env: go.env, encoding: 'utf8' });
+    expect(unformatted.status, unformatted.stderr).toBe(0);
+    expect(unformatted.stdout, 'gofmt -l lists files that are not formatted').toBe('');
   });
 
   it('fails, saying what to install, when there is no Go compiler', () => {
