@@ -45,11 +45,17 @@ function dualProtocolListener(h2: http2.Http2Server, h1: http.Server, sockets: S
   return createNetServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    // Until a server owns the socket, a reset connection must not become an uncaught error.
+    const onError = (): void => {
+      socket.destroy();
+    };
+    socket.on('error', onError);
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       seen = Buffer.concat([seen, chunk]);
       if (seen.length < H2_PREFACE_START.length) return;
       socket.off('data', onData);
+      socket.off('error', onError);
       socket.pause();
       socket.unshift(seen);
       if (seen.subarray(0, H2_PREFACE_START.length).toString('latin1') === H2_PREFACE_START) {
