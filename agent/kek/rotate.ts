@@ -180,6 +180,12 @@ function sealedFiles(root: string, store: SecretStore): Item[] {
   return items;
 }
 
+/** The sealed files of a data directory with the reference each path encodes (for checks and tests). */
+export function listSealedFiles(dataDir: string, kek: DescribedKek): { readonly ref: SecretRef; readonly path: string }[] {
+  const dir = resolve(dataDir);
+  return sealedFiles(dir, new SecretStore(dir, kek)).flatMap((i) => (i.kind === 'file' ? [{ ref: i.ref, path: i.path }] : []));
+}
+
 function readJournal(path: string): Journal | undefined {
   if (!existsSync(path)) return undefined;
   assertPrivateFile(path, ROTATION_JOURNAL);
