@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../shared/bytes';
 import { custodianFingerprint, openCustodianCard, openReceipt, openRecoveryExport, openRecoveryRequest } from '../../shared/protocol';
 import { writeQrFiles } from '../../main/services/qr-files';
+import { main } from '../../main/cli';
 import { makeAgent, makeSet, recoveryRequest, tempDir } from './helpers';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -126,5 +127,32 @@ describe('custodian CLI', () => {
     expect(audit.status).toBe(0);
     expect(audit.json['verdict']).toMatchObject({ ok: true });
     expect(fromHex((audit.json['head'] as { hash: string }).hash)).toHaveLength(32);
+  });
+
+  it('shares the runner with the agent CLI: help per group, usage exit 2, one JSON line, errors in the chosen language', async () => {
+    const run = async (...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+      let stdout = '';
+      let stderr = '';
+      const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} });
+      return { code, stdout, stderr };
+    };
+    const help = await run('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^ {2}recovery show\|export\s+a recovery request reviewed/m);
+    expect((await run('recovery', '--help')).stdout).toContain('  npm run custos -- recovery export --vault DIR --request FILE --confirm --out DIR [--qr]\n');
+    const noSub = await run('vault');
+    expect(noSub.code).toBe(2);
+    expect(noSub.stderr).toMatch(/^error: Name a vault command: create, info\. \(USAGE\)$/m);
+    expect((await run('list', '--lang', 'fr')).code).toBe(2);
+    expect((await run('list', '--passphrase=x')).stderr).toContain('never accepted on the command line');
+
+    const missing = join(tempDir(), 'no-vault');
+    const zh = await run('vault', 'info', '--vault', missing, '--lang', 'zh-CN', '--json');
+    expect(zh.code).toBe(1);
+    expect(zh.stdout.trim().split('\n')).toHaveLength(1);
+    const error = (JSON.parse(zh.stdout) as { ok: boolean; error: { code: string; message: string; sentence: { en: string; 'zh-CN': string } } }).error;
+    expect(error.code).toBe('VAULT_NOT_FOUND');
+    expect(error.sentence['zh-CN']).toMatch(/[\u4e00-\u9fff]/);
+    expect(zh.stderr).toMatch(/^error: .*[\u4e00-\u9fff].* \(VAULT_NOT_FOUND\)\n/);
   });
 });

@@ -1,0 +1,43 @@
+/** `audit verify | export`: the vault's hash-chained audit log (custodian CLI). */
+import { resolve } from 'node:path';
+import { utf8 } from '../../shared/bytes';
+import { writeFileAtomic } from '../../node/fs-atomic';
+import type { Group } from '../../node/cli/runner';
+import { exportAuditJsonl, verifyAudit } from '../services/audit';
+import { command, need, openUnlocked } from './common';
+
+const verify = command(
+  {},
+  {
+    name: 'audit verify',
+    usage: '--vault DIR',
+    summary: 'checks the whole chain (exit 3 if it does not verify)',
+    run: async (ctx) => {
+      const v = await openUnlocked(ctx);
+      const verdict = verifyAudit(v.state);
+      return {
+        data: { verdict, head: v.state.audit.head },
+        lines: [verdict.ok ? `The audit log verifies: ${String(verdict.entries)} entries, head ${v.state.audit.head?.hash ?? '-'}.` : `The audit log does NOT verify: entry ${String(verdict.firstBad?.seq ?? '?')} was ${verdict.firstBad?.reason ?? '?'}.`],
+        exit: verdict.ok ? 0 : 3,
+      };
+    },
+  },
+);
+
+const exportCmd = command(
+  { out: { type: 'string' } },
+  {
+    name: 'audit export',
+    usage: '--vault DIR --out FILE',
+    summary: 'the log as JSON lines with its head',
+    run: async (ctx) => {
+      const out = resolve(need(ctx.values.out, 'out'));
+      const v = await openUnlocked(ctx);
+      const e = exportAuditJsonl(v.state);
+      await writeFileAtomic(out, utf8(e.jsonl), { mode: 0o600 });
+      return { data: { file: out, head: e.head, verdict: e.verdict }, lines: [`${String(e.verdict.entries)} audit entries written to ${out} (JSON lines); head ${e.head?.hash ?? '-'} (seq ${String(e.head?.seq ?? '-')}).`] };
+    },
+  },
+);
+
+export const auditGroup: Group = { name: 'audit', summary: 'the hash-chained audit log', commands: [verify, exportCmd] };

@@ -1,0 +1,39 @@
+/** `settings show | set`: the vault's settings file (custodian CLI). */
+import { join } from 'node:path';
+import type { Group } from '../../node/cli/runner';
+import { readSettingsOrDefaults, SETTINGS_FILE, updateSettings } from '../services/settings';
+import { command, vaultDir } from './common';
+
+const show = command(
+  {},
+  {
+    name: 'settings show',
+    usage: '--vault DIR',
+    summary: 'the settings (defaults where none were set)',
+    run: async (ctx) => {
+      const r = await readSettingsOrDefaults(join(vaultDir(ctx), SETTINGS_FILE));
+      return { data: { settings: r.settings, ...(r.problem === undefined ? {} : { problem: r.problem.toJSON() }) }, lines: [JSON.stringify(r.settings, null, 2)] };
+    },
+  },
+);
+
+const set = command(
+  { language: { type: 'string' }, 'auto-lock-minutes': { type: 'string' }, 'agent-url': { type: 'string' }, 'cooling-days': { type: 'string' } },
+  {
+    name: 'settings set',
+    usage: '--vault DIR [--language en|zh-CN] [--auto-lock-minutes N] [--agent-url URL|none] [--cooling-days N]',
+    summary: 'changes settings (checked before anything is written)',
+    run: async (ctx) => {
+      const { values } = ctx;
+      const change: Record<string, unknown> = {};
+      if (values.language !== undefined) change['language'] = values.language;
+      if (values['auto-lock-minutes'] !== undefined) change['autoLockMinutes'] = Number(values['auto-lock-minutes']);
+      if (values['agent-url'] !== undefined) change['agentUrl'] = values['agent-url'] === 'none' ? null : values['agent-url'];
+      if (values['cooling-days'] !== undefined) change['deletionCoolingDays'] = Number(values['cooling-days']);
+      const s = await updateSettings(join(vaultDir(ctx), SETTINGS_FILE), change);
+      return { data: { settings: s }, lines: [JSON.stringify(s, null, 2)] };
+    },
+  },
+);
+
+export const settingsGroup: Group = { name: 'settings', summary: 'language, auto-lock, agent URL, cooling period', commands: [show, set] };
