@@ -49,12 +49,20 @@ export type AuditResult = 'ok' | 'refused' | 'failed';
 export type AuditValue = string | number | boolean | null | readonly AuditValue[] | { readonly [k: string]: AuditValue };
 
 const MAX_DEPTH = 4;
-const auditValue = (depth: number): z.ZodType<AuditValue> =>
-  z.lazy(() => {
-    const leaf = z.union([z.string().max(4096), z.number().int().refine(Number.isSafeInteger), z.boolean(), z.null()]);
-    if (depth >= MAX_DEPTH) return leaf;
-    return z.union([leaf, z.array(auditValue(depth + 1)).max(256), z.record(z.string().max(100), auditValue(depth + 1))]);
-  });
+/** A plain recursive check (a recursive zod schema costs tens of µs per entry; verification runs it per entry). */
+function isAuditValue(v: unknown, depth: number): boolean {
+  if (v === null || typeof v === 'boolean') return true;
+  if (typeof v === 'string') return v.length <= 4096;
+  if (typeof v === 'number') return Number.isSafeInteger(v);
+  if (depth >= MAX_DEPTH || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.length <= 256 && v.every((x) => isAuditValue(x, depth + 1));
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  const entries = Object.entries(v as Record<string, unknown>);
+  return entries.length <= 256 && entries.every(([k, x]) => k.length <= 100 && isAuditValue(x, depth + 1));
+}
+const auditDetails = z.custom<{ readonly [k: string]: AuditValue }>((v) => typeof v === 'object' && v !== null && !Array.isArray(v) && isAuditValue(v, 0), {
+  message: 'details hold strings, whole numbers, booleans, null, lists and maps, at most 4 deep',
+});
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
 const text = z.string().max(4096);
@@ -79,7 +87,7 @@ export const auditFieldsSchema = z.strictObject({
   /** A sentence (custodian app). */
   detail: text.optional(),
   /** Structured facts (agent). */
-  details: z.record(z.string().max(100), auditValue(1)).optional(),
+  details: auditDetails.optional(),
 });
 export type AuditFields = z.infer<typeof auditFieldsSchema>;
 
