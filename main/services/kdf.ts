@@ -90,6 +90,7 @@ export class ScryptPassphraseRecipient implements Recipient {
   readonly #passphrase: Uint8Array;
   readonly #logN: number;
   readonly #kdf: ScryptKdf;
+  #fileKey: Uint8Array | undefined;
 
   constructor(passphrase: string, logN: number, kdf: ScryptKdf = nodeScryptKdf) {
     if (!Number.isInteger(logN) || logN < TEST_MIN_LOG_N || logN > MAX_LOG_N) {
@@ -100,7 +101,15 @@ export class ScryptPassphraseRecipient implements Recipient {
     this.#kdf = kdf;
   }
 
+  /** The file key of the last file this recipient wrapped (vault-identity.ts keeps it to rewrite the file without the KDF). Taken once. */
+  takeFileKey(): Uint8Array | undefined {
+    const k = this.#fileKey;
+    this.#fileKey = undefined;
+    return k;
+  }
+
   async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
+    this.#fileKey = Uint8Array.from(fileKey);
     const salt = randomBytes(16);
     const key = await this.#kdf.derive(this.#passphrase, concatBytes(LABEL, salt), this.#logN);
     try {
@@ -119,13 +128,23 @@ export class ScryptPassphraseRecipient implements Recipient {
 export class ScryptPassphraseIdentity implements Identity {
   readonly #passphrase: Uint8Array;
   readonly #kdf: ScryptKdf;
+  readonly #keep: boolean;
+  #fileKey: Uint8Array | undefined;
   outcome: 'not-tried' | 'no-scrypt-stanza' | 'invalid-stanza' | 'too-expensive' | 'wrong-passphrase' | 'unwrapped' = 'not-tried';
   /** The work factor found in the stanza, once read. */
   logN: number | undefined;
 
-  constructor(passphrase: string, kdf: ScryptKdf = nodeScryptKdf) {
+  constructor(passphrase: string, kdf: ScryptKdf = nodeScryptKdf, options: { keepFileKey?: boolean } = {}) {
     this.#passphrase = utf8(passphrase);
     this.#kdf = kdf;
+    this.#keep = options.keepFileKey === true;
+  }
+
+  /** With `keepFileKey`: the unwrapped file key (vault-identity.ts). Taken once. */
+  takeFileKey(): Uint8Array | undefined {
+    const k = this.#fileKey;
+    this.#fileKey = undefined;
+    return k;
   }
 
   async unwrapFileKey(stanzas: Stanza[]): Promise<Uint8Array | null> {
@@ -151,6 +170,7 @@ export class ScryptPassphraseIdentity implements Identity {
     try {
       const fileKey = chacha20poly1305(key, NONCE).decrypt(s.body);
       this.outcome = 'unwrapped';
+      if (this.#keep) this.#fileKey = Uint8Array.from(fileKey);
       return fileKey;
     } catch {
       this.outcome = 'wrong-passphrase';

@@ -333,7 +333,7 @@ export const STATE_SIGNATURE_LABEL = 'custos/v1/vault-state';
 const stateMessage = (json: string): Uint8Array => concatBytes(utf8(STATE_SIGNATURE_LABEL), new Uint8Array([0]), utf8(json));
 const SIG_SUFFIX = /,"sig":"([0-9a-f]{128})"\}$/;
 
-/** The plaintext of shares.age: the state JSON (from `serializeState`) with the custodian's signature added. */
+/** Layout 1 (one shares.age): the plaintext of shares.age, the state JSON (from `serializeState`) with the custodian's signature added. */
 export function signStateDocument(json: string, key: SigningKey): string {
   if (!json.startsWith('{"') || !json.endsWith('}')) throw new Error('The vault state must serialise to a non-empty JSON object.');
   const sig = Buffer.from(nodeSigner(stateMessage(json), key.seed)).toString('hex');
@@ -351,6 +351,72 @@ export function verifiedStateJson(document: string, publicKey: Uint8Array): stri
   if (!json.startsWith('{"')) return undefined;
   // node:crypto with exactly noble's strict accept set (node/ed25519.ts).
   return nodeVerifier(new Uint8Array(Buffer.from(m[1] ?? '', 'hex')), stateMessage(json), publicKey) ? json : undefined;
+}
+
+// ---- records: the state as the store writes it (vault-store.ts) ---------------------------------
+
+/** The growing lists of the state, stored item by item; each item has a key that never changes. */
+export const COLLECTIONS = ['shares', 'refusals', 'supersedes', 'purged'] as const;
+export type CollectionName = (typeof COLLECTIONS)[number];
+export type CollectionItem<C extends CollectionName> = VaultState[C][number];
+
+const itemSchemas = { shares: shareDiskSchema, refusals: refusalDiskSchema, supersedes: supersedeDiskSchema, purged: purgedDiskSchema } as const;
+
+export function itemKey(c: CollectionName, item: CollectionItem<CollectionName>): string {
+  return c === 'supersedes' ? (item as SupersedeRecord).noticeHash : (item as ShareRecord | RefusalRecord | PurgedRecord).id;
+}
+
+/** The JSON form of one item (what `serializeState` writes for it). */
+export function itemToDisk(c: CollectionName, item: CollectionItem<CollectionName>): unknown {
+  if (c !== 'shares') return item;
+  const r = item as ShareRecord;
+  return { ...r, envelope: toB64(r.envelope), share: toHexStr(r.share) };
+}
+
+/** Parses one item's JSON form; undefined when it is not valid. */
+export function itemFromDisk(c: CollectionName, raw: unknown): CollectionItem<CollectionName> | undefined {
+  const parsed = itemSchemas[c].safeParse(raw);
+  if (!parsed.success) return undefined;
+  if (c !== 'shares') return parsed.data as CollectionItem<CollectionName>;
+  const r = parsed.data as z.output<typeof shareDiskSchema>;
+  return { ...r, envelope: fromB64(r.envelope), share: fromHexStr(r.share) };
+}
+
+/** The small, whole-written part of the state: who the custodian is, the agents, the audit head. */
+export const metaDiskSchema = z.strictObject({
+  format: z.literal(VAULT_FORMAT),
+  custodian: vaultDiskSchema.shape.custodian,
+  agent: agentDiskSchema.nullable(),
+  previousAgents: z.array(agentDiskSchema),
+  auditHead: vaultDiskSchema.shape.audit.shape.head,
+});
+export type MetaDisk = z.output<typeof metaDiskSchema>;
+
+export function metaToDisk(s: VaultState): z.input<typeof metaDiskSchema> {
+  return {
+    format: s.format,
+    custodian: s.custodian,
+    agent: s.agent === null ? null : agentToDisk(s.agent),
+    previousAgents: s.previousAgents.map(agentToDisk),
+    auditHead: s.audit.head,
+  };
+}
+
+/** An empty state carrying `meta` (the store then adds the items). */
+export function stateFromMeta(meta: MetaDisk, generation: number, savedAt: number): VaultState {
+  return {
+    format: meta.format,
+    generation,
+    savedAt,
+    custodian: meta.custodian,
+    agent: meta.agent === null ? null : agentFromDisk(meta.agent),
+    previousAgents: meta.previousAgents.map(agentFromDisk),
+    shares: [],
+    refusals: [],
+    supersedes: [],
+    purged: [],
+    audit: { entries: [], head: meta.auditHead },
+  };
 }
 
 /** Wipes every share held in memory (on lock). */

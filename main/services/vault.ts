@@ -1,45 +1,39 @@
 /**
+ * Over 500 lines on purpose: the Vault is one state machine (create, unlock with migration and the
+ * rollback check, change, save, compact, lock, passphrase change) whose invariants — one serial
+ * queue, memory = disk after every step, journal before counter — are checked together here. The
+ * pieces without those invariants live beside it: vault-identity.ts, vault-store.ts,
+ * vault-tracking.ts, vault-layout.ts.
+ *
  * The custodian vault: one folder per custodian profile, in the age format so that a custodian
- * with the passphrase and the `age` tool can get everything out if Custos is gone.
+ * with the passphrase and the `age` tool can get everything out if Custos is gone
+ * (docs/custodian-vault.md has the layout, the numbers behind it, and the escape hatch).
  *
  *   identity.age          the custodian identity (an age identity file: the AGE-SECRET-KEY line, and
- *                         the Ed25519 seed and public facts as `#` comment lines), encrypted with the
- *                         passphrase (age scrypt stanza; the work factor is in the stanza, calibrated
- *                         at creation to about one second here, see kdf.ts).
- *   shares.age            the vault state as JSON (state.ts): every share with its envelope, status and
- *                         history, the pinned agent, refusals, supersede notices and the audit log,
- *                         sealed to the custodian's OWN age X25519 recipient. That recipient is public,
- *                         so the JSON also carries an Ed25519 signature by the custodian's signing key
- *                         ("sig", state.ts `signStateDocument`), checked before the state is used: a
- *                         state nobody with the passphrase wrote is treated as damaged. Saving never
- *                         runs the KDF: only unlocking does.
- *   shares.prev.age       the previous generation of shares.age (each state carries `generation`).
- *   shares.corrupt-*.age  a damaged shares.age, set aside by the first save after unlocking from
- *                         shares.prev.age (so the only good generation is never rotated away).
+ *                         the Ed25519 seed, public facts and the rollback counter as `#` comment
+ *                         lines), encrypted with the passphrase (age scrypt stanza, kdf.ts;
+ *                         vault-identity.ts). Rewritten after every save without the KDF.
+ *   store/                the vault records (vault-store.ts): a signed snapshot in parts and a
+ *                         journal of signed changes, each file sealed to the custodian's OWN age
+ *                         recipient. A save writes one journal file: its cost follows the change.
  *   vault.json            public facts (name, keys, fingerprint code), written last at creation:
  *                         a folder without it holds no finished vault.
  *   enrollment-card.custos  the self-signed enrollment card to send to ops.
- *   unlock-attempts.json  failed passphrase count and time (not secret), for the growing delay
- *                         (unlock and changePassphrase both wait it out and count failures).
+ *   unlock-attempts.json  failed passphrase count and time (not secret), for the growing delay.
  *   README.txt            the escape hatch, in English and Chinese.
  *
- * Escape hatch (README.md, "Escape hatch"):
- *   age -d -o key.txt identity.age        # asks for the passphrase
- *   age -d -i key.txt shares.age          # prints the state JSON: every share in hex
- *
- * Saves are atomic and keep the previous generation (fs-atomic.ts `replaceKeepingPrevious`); an
- * unreadable shares.age falls back to shares.prev.age and says so. Changes go through `update`,
- * which serialises them, saves once at the end, and on any failure reloads the last saved state so
- * that what is in memory is always what is on disk.
+ * Layout 1 (one shares.age with the whole state, and shares.prev.age) is migrated at the first
+ * unlock. Changes go through `update`, which hands the change a tracking view of the state
+ * (vault-tracking.ts), serialises changes, saves once at the end, and on any failure reloads what is
+ * on disk so that what is in memory is always what is on disk. Rollback: unlock refuses records
+ * older than the generation identity.age last recorded.
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { Decrypter, Encrypter } from 'age-encryption';
 import { z } from 'zod';
 import type { AuditFields } from '../../shared/audit/chain';
 import { fromUtf8, toHex, utf8, wipe } from '../../shared/bytes';
-import { openSealed, recipientOf, sealTo } from '../../shared/crypto/seal';
-import { signingKeyFromSeed } from '../../shared/protocol/frame';
+import { ageOpener, openSealed } from '../../shared/crypto/seal';
 import {
   comparisonCode,
   createCustodianIdentity,
@@ -50,28 +44,19 @@ import {
 import { label as labelSchema } from '../../shared/protocol/schema';
 import { appendAudit, verifyAudit } from './audit';
 import { ServiceError, isCodedError } from './errors';
-import { exists, readIfExists, removeStaleTemps, replaceKeepingPrevious, replaceSettingAside, writeFileAtomic, type AtomicStep } from '../../node/fs-atomic';
-import {
-  calibrateScryptLogN,
-  MIN_LOG_N,
-  nodeScryptKdf,
-  ScryptPassphraseIdentity,
-  ScryptPassphraseRecipient,
-  scryptLogNOf,
-  TEST_MIN_LOG_N,
-  type ScryptKdf,
-} from './kdf';
-import { parseState, serializeState, signStateDocument, verifiedStateJson, VAULT_FORMAT, wipeState, type VaultState } from './state';
+import { exists, readIfExists, removeStaleTemps, writeFileAtomic, type AtomicStep } from '../../node/fs-atomic';
+import { calibrateScryptLogN, MIN_LOG_N, nodeScryptKdf, scryptLogNOf, TEST_MIN_LOG_N, type ScryptKdf } from './kdf';
+import { parseState, serializeState, verifiedStateJson, VAULT_FORMAT, wipeState, type VaultState } from './state';
+import { identityText, IdentityFile, parseIdentityText } from './vault-identity';
+import { selfCheckEnabled, STORE_DIR, VaultStore, type Saved } from './vault-store';
+import { Tracker, type Changes } from './vault-tracking';
+import { canonicalJson, enforceModes, ESCAPE_HATCH, LEGACY_FILES, README, VAULT_FILES } from './vault-layout';
 
-export const VAULT_FILES = {
-  identity: 'identity.age',
-  shares: 'shares.age',
-  previous: 'shares.prev.age',
-  meta: 'vault.json',
-  card: 'enrollment-card.custos',
-  attempts: 'unlock-attempts.json',
-  readme: 'README.txt',
-} as const;
+export { LEGACY_FILES, VAULT_FILES } from './vault-layout';
+
+/** Compact (write a new snapshot) once the journal since the last one is this long or this big. */
+export const COMPACT_AFTER_LOGS = 256;
+export const COMPACT_AFTER_BYTES = 8 * 1024 * 1024;
 
 export const MIN_PASSPHRASE_LENGTH = 8;
 
@@ -129,8 +114,10 @@ const attemptsSchema = z.strictObject({ failures: z.number().int().min(0), lastF
 
 export interface UnlockResult {
   readonly generation: number;
-  /** shares.age could not be read; the previous generation was used. The next save rewrites both. */
+  /** Some record file could not be used (the newest snapshot: an older one and the journal since were used). Nothing saved was lost. */
   readonly recoveredFromPrevious: boolean;
+  /** The vault was in layout 1 (one shares.age) and has just been migrated. */
+  readonly migrated: boolean;
   readonly auditOk: boolean;
   /** The scrypt work factor of identity.age. */
   readonly kdfLogN: number | undefined;
@@ -149,98 +136,16 @@ export interface VaultTx {
   changed(): void;
 }
 
-// ---- identity file ------------------------------------------------------------------------------
-
-const IDENTITY_MARKER = '# Custos custodian identity (custos-identity/1). KEEP SECRET.';
-
-function identityText(id: CustodianIdentity, createdAt: number): string {
-  return [
-    IDENTITY_MARKER,
-    '# This is an age identity file: `age -d -i THIS_FILE shares.age` prints the vault records.',
-    `# name: ${JSON.stringify(id.name)}`,
-    `# created: ${String(createdAt)}`,
-    `# ed25519-seed: ${toHex(id.signing.seed)}`,
-    `# ed25519-public: ${toHex(id.signing.publicKey)}`,
-    `# age-recipient: ${id.age.recipient}`,
-    id.age.identity,
-    '',
-  ].join('\n');
+/** What an unlocked vault holds besides the state. */
+interface Session {
+  readonly identity: CustodianIdentity;
+  readonly createdAt: number;
+  readonly file: IdentityFile;
+  readonly store: VaultStore;
+  saved: Saved;
+  /** identity.age holds an older counter than `saved.generation` (its rewrite failed): retried at the next save. */
+  counterBehind: boolean;
 }
-
-async function parseIdentityText(text: string): Promise<{ identity: CustodianIdentity; createdAt: number }> {
-  const lines = text.split('\n');
-  const field = (name: string): string | undefined => {
-    const prefix = `# ${name}: `;
-    return lines.find((l) => l.startsWith(prefix))?.slice(prefix.length);
-  };
-  const damaged = (what: string): ServiceError => new ServiceError('VAULT_CORRUPT', `identity.age decrypted but its ${what} is missing or wrong.`);
-  if (lines[0] !== IDENTITY_MARKER) throw damaged('header');
-  const nameJson = field('name');
-  const created = field('created');
-  const seedHex = field('ed25519-seed');
-  const pubHex = field('ed25519-public');
-  const recipient = field('age-recipient');
-  const secret = lines.find((l) => l.startsWith('AGE-SECRET-KEY-1'));
-  if (nameJson === undefined || created === undefined || !/^[0-9]+$/.test(created)) throw damaged('name or creation time');
-  if (seedHex === undefined || !/^[0-9a-f]{64}$/.test(seedHex) || pubHex === undefined) throw damaged('Ed25519 key');
-  if (secret === undefined || recipient === undefined) throw damaged('age key');
-  let name: unknown;
-  try {
-    name = JSON.parse(nameJson);
-  } catch {
-    throw damaged('name');
-  }
-  if (typeof name !== 'string') throw damaged('name');
-  const seed = new Uint8Array(Buffer.from(seedHex, 'hex'));
-  const signing = signingKeyFromSeed(seed);
-  wipe(seed);
-  if (toHex(signing.publicKey) !== pubHex) throw damaged('Ed25519 public key');
-  if ((await recipientOf(secret)) !== recipient) throw damaged('age recipient');
-  return { identity: { name, signing, age: { identity: secret, recipient } }, createdAt: Number(created) };
-}
-
-async function encryptWithPassphrase(plaintext: Uint8Array, passphrase: string, logN: number, kdf: ScryptKdf): Promise<Uint8Array> {
-  const e = new Encrypter();
-  e.addRecipient(new ScryptPassphraseRecipient(passphrase, logN, kdf));
-  return e.encrypt(plaintext);
-}
-
-/** Decrypts identity.age; WRONG_PASSPHRASE or VAULT_CORRUPT on failure. */
-async function decryptWithPassphrase(file: Uint8Array, passphrase: string, kdf: ScryptKdf): Promise<Uint8Array> {
-  const id = new ScryptPassphraseIdentity(passphrase, kdf);
-  const d = new Decrypter();
-  d.addIdentity(id);
-  try {
-    return await d.decrypt(file, 'uint8array');
-  } catch (error) {
-    if (id.outcome === 'wrong-passphrase') throw new ServiceError('WRONG_PASSPHRASE', 'The passphrase is wrong.');
-    if (id.outcome === 'too-expensive') {
-      throw new ServiceError('VAULT_CORRUPT', `identity.age asks for a scrypt work factor of ${String(id.logN)}, more than this app computes.`, { cause: error });
-    }
-    throw new ServiceError('VAULT_CORRUPT', 'identity.age is damaged or is not a passphrase-encrypted age file.', { cause: error });
-  }
-}
-
-const README = `Custos custodian vault / Custos 托管人保险库
-
-This folder is your Custos vault. Keep it, and back it up. Without Custos, with the passphrase
-and the standard "age" tool (https://age-encryption.org), you can still read everything:
-
-  age -d -o key.txt identity.age      (asks for your passphrase; key.txt is your secret key: protect it)
-  age -d -i key.txt shares.age        (prints every share you hold, as JSON, shares in hex)
-
-shares.prev.age is the previous saved version. vault.json and enrollment-card.custos are public.
-
-此文件夹是您的 Custos 保险库，请妥善保管并备份。即使没有 Custos，只要有口令和标准 age 工具，
-也可以读出全部内容：
-
-  age -d -o key.txt identity.age      （会要求输入口令；key.txt 是您的私钥，请妥善保护）
-  age -d -i key.txt shares.age        （以 JSON 输出您持有的全部分片，分片为十六进制）
-
-shares.prev.age 是上一次保存的版本。vault.json 和 enrollment-card.custos 是公开信息。
-`;
-
-// ---- the vault ----------------------------------------------------------------------------------
 
 export class Vault {
   readonly dir: string;
@@ -249,11 +154,11 @@ export class Vault {
   readonly #kdf: ScryptKdf;
   readonly #onSaveStep: ((step: AtomicStep) => void) | undefined;
   #meta: VaultPublicInfo;
-  #identity: CustodianIdentity | null = null;
+  #session: Session | null = null;
   #state: VaultState | null = null;
+  /** The tracking view of the state while a change runs (`state` returns it then). */
+  #view: VaultState | null = null;
   #queue: Promise<unknown> = Promise.resolve();
-  /** The state in memory came from shares.prev.age: shares.age is damaged and must not become `previous`. */
-  #fromPrevious = false;
 
   private constructor(dir: string, meta: VaultPublicInfo, options: VaultOptions) {
     this.dir = dir;
@@ -264,8 +169,8 @@ export class Vault {
     this.#onSaveStep = options.onSaveStep;
   }
 
-  path(file: keyof typeof VAULT_FILES): string {
-    return join(this.dir, VAULT_FILES[file]);
+  path(file: keyof typeof VAULT_FILES | keyof typeof LEGACY_FILES): string {
+    return join(this.dir, file === 'shares' || file === 'previous' ? LEGACY_FILES[file] : VAULT_FILES[file]);
   }
 
   /** True when `dir` holds a finished vault. */
@@ -283,7 +188,7 @@ export class Vault {
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
       throw new ServiceError('IO_FAILED', 'The vault folder could not be created.', { cause: error });
     });
-    for (const f of [VAULT_FILES.meta, VAULT_FILES.identity, VAULT_FILES.shares]) {
+    for (const f of [VAULT_FILES.meta, VAULT_FILES.identity, VAULT_FILES.store, LEGACY_FILES.shares]) {
       if (await exists(join(dir, f))) {
         throw new ServiceError(
           'VAULT_EXISTS',
@@ -319,14 +224,10 @@ export class Vault {
     };
     const vault = new Vault(dir, meta, options);
     try {
-      const idText = utf8(identityText(identity, createdAt));
-      const idFile = await encryptWithPassphrase(idText, input.passphrase, logN, kdf);
-      wipe(idText);
-      await writeFileAtomic(vault.path('identity'), idFile);
-      vault.#identity = identity;
+      await fsp.chmod(dir, 0o700);
       const state: VaultState = {
         format: VAULT_FORMAT,
-        generation: 0,
+        generation: 1,
         savedAt: createdAt,
         custodian: { name: identity.name, signKey: meta.signKey, ageRecipient: meta.ageRecipient, createdAt },
         agent: null,
@@ -338,16 +239,17 @@ export class Vault {
         audit: { entries: [], head: null },
       };
       appendAudit(state, createdAt, { event: 'register', result: 'ok', operator: identity.name, target: 'custodian', detail: `vault created, scrypt logN ${String(logN)}`, signature: meta.fingerprint });
-      await vault.#persist(state);
+      const idText = utf8(identityText(identity, createdAt, state.generation));
+      const { file, handle } = await IdentityFile.create(idText, input.passphrase, logN, kdf);
+      wipe(idText);
+      await writeFileAtomic(vault.path('identity'), file);
+      const store = new VaultStore(dir, { recipient: identity.age.recipient, opener: await ageOpener(identity.age.identity), signing: identity.signing }, options.onSaveStep);
+      const saved = await store.writeSnapshot(state, undefined);
+      vault.#session = { identity, createdAt, file: handle, store, saved, counterBehind: false };
       vault.#state = state;
       await writeFileAtomic(vault.path('card'), makeCustodianCard(identity, createdAt), { mode: 0o644 });
       await writeFileAtomic(vault.path('readme'), utf8(README), { mode: 0o644 });
-      const metaJson = {
-        ...meta,
-        files: { ...VAULT_FILES },
-        escapeHatch: ['age -d -o key.txt identity.age', 'age -d -i key.txt shares.age'],
-      };
-      await writeFileAtomic(vault.path('meta'), utf8(JSON.stringify(metaJson, null, 2) + '\n'), { mode: 0o644 });
+      await vault.#writeMeta();
     } catch (error) {
       vault.#wipe();
       if (isCodedError(error)) throw error;
@@ -356,7 +258,12 @@ export class Vault {
     return vault;
   }
 
-  /** Opens the vault in `dir`, locked. */
+  async #writeMeta(): Promise<void> {
+    const metaJson = { ...this.#meta, files: { ...VAULT_FILES }, escapeHatch: ESCAPE_HATCH };
+    await writeFileAtomic(this.path('meta'), utf8(JSON.stringify(metaJson, null, 2) + '\n'), { mode: 0o644 });
+  }
+
+  /** Opens the vault in `dir`, locked. Forces the folder to 0700 and its files to 0600. */
   static async open(dir: string, options: VaultOptions = {}): Promise<Vault> {
     const metaBytes = await readIfExists(join(dir, VAULT_FILES.meta));
     if (metaBytes === undefined || !(await exists(join(dir, VAULT_FILES.identity)))) {
@@ -370,6 +277,9 @@ export class Vault {
     }
     const parsed = metaSchema.safeParse(raw);
     if (!parsed.success) throw new ServiceError('VAULT_CORRUPT', 'vault.json does not describe a Custos vault.');
+    await enforceModes(dir).catch((error: unknown) => {
+      throw new ServiceError('IO_FAILED', 'The vault folder\'s permissions could not be set to owner-only (0700/0600).', { cause: error });
+    });
     const { files: _files, escapeHatch: _hatch, ...meta } = parsed.data;
     return new Vault(dir, meta, options);
   }
@@ -380,7 +290,7 @@ export class Vault {
   }
 
   get unlocked(): boolean {
-    return this.#identity !== null && this.#state !== null;
+    return this.#session !== null && this.#state !== null;
   }
 
   /** Unix seconds from the vault's clock. */
@@ -405,38 +315,82 @@ export class Vault {
     return Math.max(0, a.lastFailureAt + unlockDelayFor(a.failures) - this.#clock());
   }
 
-  /** Unlocks with the passphrase: one KDF run. Waits out the delay earned by earlier wrong passphrases first. */
+  /**
+   * Unlocks with the passphrase: one KDF run (node:crypto's scrypt, off the event loop), then the
+   * records, read in steps that each leave the event loop free within milliseconds. Waits out the
+   * delay earned by earlier wrong passphrases first. Refuses records older than identity.age's
+   * rollback counter. A layout-1 vault is migrated here.
+   */
   unlock(passphrase: string): Promise<UnlockResult> {
     return this.#serial(async () => {
       if (this.unlocked) throw new ServiceError('INVALID_STATE', 'The vault is already unlocked.');
       const idFile = await readIfExists(this.path('identity'));
       if (idFile === undefined) throw new ServiceError('VAULT_NOT_FOUND', 'identity.age is missing from the vault folder.');
-      const plaintext = await this.#decryptIdentityFile(idFile, passphrase);
-      const { identity } = await parseIdentityText(fromUtf8(plaintext)).finally(() => {
-        wipe(plaintext);
-      });
-      if (toHex(identity.signing.publicKey) !== this.#meta.signKey || identity.age.recipient !== this.#meta.ageRecipient) {
-        wipe(identity.signing.seed);
-        throw new ServiceError('VAULT_CORRUPT', 'vault.json does not belong to this identity.age: the folder was mixed up.');
-      }
-      let loaded: { state: VaultState; recoveredFromPrevious: boolean };
+      const { plaintext, handle } = await this.#decryptIdentityFile(idFile, passphrase);
+      let parsed: Awaited<ReturnType<typeof parseIdentityText>>;
       try {
-        loaded = await this.#load(identity);
+        parsed = await parseIdentityText(fromUtf8(plaintext));
       } catch (error) {
-        wipe(identity.signing.seed);
+        handle.wipe();
         throw error;
+      } finally {
+        wipe(plaintext);
       }
-      this.#identity = identity;
-      this.#state = loaded.state;
-      this.#fromPrevious = loaded.recoveredFromPrevious;
-      await removeStaleTemps(this.dir, Object.values(VAULT_FILES)).catch(() => 0);
-      return {
-        generation: loaded.state.generation,
-        recoveredFromPrevious: loaded.recoveredFromPrevious,
-        auditOk: verifyAudit(loaded.state).ok,
-        kdfLogN: scryptLogNOf(idFile),
+      const { identity, createdAt, generation: counter } = parsed;
+      const fail = (error: unknown): never => {
+        wipe(identity.signing.seed);
+        handle.wipe();
+        throw error;
       };
+      if (toHex(identity.signing.publicKey) !== this.#meta.signKey || identity.age.recipient !== this.#meta.ageRecipient) {
+        fail(new ServiceError('VAULT_CORRUPT', 'vault.json does not belong to this identity.age: the folder was mixed up.'));
+      }
+      try {
+        const store = new VaultStore(this.dir, { recipient: identity.age.recipient, opener: await ageOpener(identity.age.identity), signing: identity.signing }, this.#onSaveStep);
+        const migrated = !(await store.hasSnapshot());
+        let state: VaultState;
+        let saved: Saved;
+        let recovered = false;
+        if (migrated) {
+          const legacy = await this.#loadLegacy(identity);
+          state = legacy.state;
+          recovered = legacy.recoveredFromPrevious;
+          this.#checkRollback(state.generation, counter);
+          saved = await this.#migrate(store, state, identity, createdAt, handle);
+        } else {
+          const loaded = await store.load(identity.signing.publicKey);
+          state = loaded.state;
+          saved = loaded.saved;
+          recovered = loaded.damaged.length > 0;
+          if (state.custodian.signKey !== this.#meta.signKey || state.custodian.ageRecipient !== identity.age.recipient) {
+            throw new ServiceError('VAULT_CORRUPT', 'The vault records name another custodian than identity.age.');
+          }
+          this.#checkRollback(state.generation, counter);
+          // A migration interrupted after its snapshot: layout 1's files are no longer read; remove them.
+          for (const f of Object.values(LEGACY_FILES)) await fsp.rm(join(this.dir, f), { force: true });
+        }
+        this.#session = { identity, createdAt, file: handle, store, saved, counterBehind: counter < saved.generation };
+        this.#state = state;
+        await removeStaleTemps(this.dir, Object.values(VAULT_FILES)).catch(() => 0);
+        await removeStaleTemps(store.dir, (await fsp.readdir(store.dir).catch(() => [])).filter((f) => !f.startsWith('.'))).catch(() => 0);
+        await enforceModes(this.dir).catch(() => undefined);
+        this.#compactLaterIfDue();
+        return { generation: state.generation, recoveredFromPrevious: recovered, migrated, auditOk: verifyAudit(state).ok, kdfLogN: scryptLogNOf(idFile) };
+      } catch (error) {
+        this.#session = null;
+        this.#state = null;
+        return fail(error);
+      }
     });
+  }
+
+  #checkRollback(found: number, counter: number): void {
+    if (found >= counter) return;
+    throw new ServiceError(
+      'VAULT_CORRUPT',
+      `The vault records go up to save ${String(found)}, but this identity last saved ${String(counter)}: newer records were removed or an older copy of the folder was put back. Nothing was opened or changed. Put back the newest copy of the whole folder (store/ included).`,
+      { details: { reason: 'rollback', found, expected: counter } },
+    );
   }
 
   /**
@@ -444,12 +398,12 @@ export class Vault {
    * earned by earlier wrong passphrases first, counts a wrong one (WRONG_PASSPHRASE with the next
    * delay), and clears the counter after a right one. Every passphrase check goes through here.
    */
-  async #decryptIdentityFile(idFile: Uint8Array, passphrase: string): Promise<Uint8Array> {
+  async #decryptIdentityFile(idFile: Uint8Array, passphrase: string): Promise<{ plaintext: Uint8Array; handle: IdentityFile }> {
     const wait = await this.unlockDelayMs();
     if (wait > 0) await this.#sleep(wait);
-    let plaintext: Uint8Array;
+    let opened: { plaintext: Uint8Array; handle: IdentityFile };
     try {
-      plaintext = await decryptWithPassphrase(idFile, passphrase, this.#kdf);
+      opened = await IdentityFile.open(idFile, passphrase, this.#kdf);
     } catch (error) {
       if (error instanceof ServiceError && error.code === 'WRONG_PASSPHRASE') {
         const a = await this.#readAttempts();
@@ -463,40 +417,43 @@ export class Vault {
       throw error;
     }
     if ((await this.#readAttempts()).failures > 0) await fsp.rm(this.path('attempts'), { force: true });
-    return plaintext;
+    return opened;
   }
 
-  /**
-   * Reads shares.age, or shares.prev.age if that fails. A file counts only if it decrypts, carries a
-   * valid signature by `identity`'s signing key (checked before anything else is read), parses, and
-   * names `identity` as its custodian.
-   */
-  async #load(identity: CustodianIdentity): Promise<{ state: VaultState; recoveredFromPrevious: boolean }> {
+  /** Layout 1: shares.age, or shares.prev.age if that fails; each must decrypt, carry the custodian's signature and parse. */
+  async #loadLegacy(identity: CustodianIdentity): Promise<{ state: VaultState; recoveredFromPrevious: boolean }> {
     const tryFile = async (file: 'shares' | 'previous'): Promise<VaultState | undefined> => {
       const bytes = await readIfExists(this.path(file));
       if (bytes === undefined) return undefined;
-      let json: Uint8Array;
       try {
-        json = await openSealed(identity.age.identity, bytes, 'vault state');
+        const json = fromUtf8(await openSealed(identity.age.identity, bytes, 'vault state'));
+        const signed = verifiedStateJson(json, identity.signing.publicKey);
+        const state = signed === undefined ? undefined : parseState(signed);
+        if (state === undefined) return undefined;
+        if (state.custodian.signKey !== toHex(identity.signing.publicKey) || state.custodian.ageRecipient !== identity.age.recipient) return undefined;
+        return state;
       } catch {
         return undefined;
       }
-      let state: VaultState | undefined;
-      try {
-        const signed = verifiedStateJson(fromUtf8(json), identity.signing.publicKey);
-        state = signed === undefined ? undefined : parseState(signed);
-      } catch {
-        state = undefined;
-      }
-      if (state === undefined) return undefined;
-      if (state.custodian.signKey !== toHex(identity.signing.publicKey) || state.custodian.ageRecipient !== identity.age.recipient) return undefined;
-      return state;
     };
     const current = await tryFile('shares');
     if (current !== undefined) return { state: current, recoveredFromPrevious: false };
     const previous = await tryFile('previous');
     if (previous !== undefined) return { state: previous, recoveredFromPrevious: true };
-    throw new ServiceError('VAULT_CORRUPT', 'Neither shares.age nor shares.prev.age could be read with this identity.');
+    throw new ServiceError('VAULT_CORRUPT', `Neither ${STORE_DIR}/ nor ${LEGACY_FILES.shares} nor ${LEGACY_FILES.previous} could be read with this identity.`);
+  }
+
+  /**
+   * Layout 1 → 2: writes the state as a snapshot at its generation, records that generation in
+   * identity.age, then removes shares.age and shares.prev.age (interrupted before that, the next
+   * unlock finds the snapshot and removes them then). vault.json gets the new file list.
+   */
+  async #migrate(store: VaultStore, state: VaultState, identity: CustodianIdentity, createdAt: number, handle: IdentityFile): Promise<Saved> {
+    const saved = await store.writeSnapshot(state, undefined);
+    await writeFileAtomic(this.path('identity'), handle.rewrite(utf8(identityText(identity, createdAt, saved.generation))));
+    for (const f of Object.values(LEGACY_FILES)) await fsp.rm(join(this.dir, f), { force: true });
+    await this.#writeMeta();
+    return saved;
   }
 
   /** Locks: waits for a running change to finish, then wipes keys and shares from memory. */
@@ -508,22 +465,25 @@ export class Vault {
   }
 
   #wipe(): void {
-    if (this.#identity !== null) wipe(this.#identity.signing.seed);
+    if (this.#session !== null) {
+      wipe(this.#session.identity.signing.seed);
+      this.#session.file.wipe();
+    }
     // The age identity is a JavaScript string: it cannot be overwritten, only dropped.
     if (this.#state !== null) wipeState(this.#state);
-    this.#identity = null;
+    this.#session = null;
     this.#state = null;
-    this.#fromPrevious = false;
+    this.#view = null;
   }
 
-  #requireUnlocked(): { identity: CustodianIdentity; state: VaultState } {
-    if (this.#identity === null || this.#state === null) throw new ServiceError('VAULT_LOCKED', 'The vault is locked.');
-    return { identity: this.#identity, state: this.#state };
+  #requireUnlocked(): { session: Session; state: VaultState } {
+    if (this.#session === null || this.#state === null) throw new ServiceError('VAULT_LOCKED', 'The vault is locked.');
+    return { session: this.#session, state: this.#state };
   }
 
   /** The identity (unlocked only). */
   get identity(): CustodianIdentity {
-    return this.#requireUnlocked().identity;
+    return this.#requireUnlocked().session.identity;
   }
 
   get fingerprint(): Uint8Array {
@@ -532,7 +492,8 @@ export class Vault {
 
   /** Read-only view of the state (unlocked only). Do not change it outside `update`. */
   get state(): Readonly<VaultState> {
-    return this.#requireUnlocked().state;
+    const { state } = this.#requireUnlocked();
+    return this.#view ?? state;
   }
 
   /** A fresh enrollment card (self-signed now). */
@@ -541,36 +502,41 @@ export class Vault {
   }
 
   /**
-   * Runs one change: `fn` changes `tx.state` and adds audit entries; the state is saved once at the
-   * end if anything changed (no KDF: sealed to the vault's own X25519 recipient). If `fn` throws,
-   * or the save fails, the last saved state is reloaded (no half-done change stays in memory).
+   * Runs one change: `fn` changes `tx.state` (a tracking view of the state) and adds audit entries;
+   * if anything changed, what changed is saved once at the end (one journal file, no KDF). If `fn`
+   * throws, or the save fails, what is on disk is reloaded (no half-done change stays in memory).
    */
   update<T>(fn: (tx: VaultTx) => Promise<T> | T): Promise<T> {
     return this.#serial(async () => {
-      const { identity, state } = this.#requireUnlocked();
+      const { session, state } = this.#requireUnlocked();
+      const tracker = new Tracker();
+      const view = tracker.view(state);
       const change = { dirty: false };
       const tx: VaultTx = {
-        state,
+        state: view,
         now: this.now(),
-        identity,
+        identity: session.identity,
         fingerprint: this.fingerprint,
         audit: (fields) => {
           change.dirty = true;
-          appendAudit(state, this.now(), { operator: identity.name, ...fields });
+          appendAudit(state, this.now(), { operator: session.identity.name, ...fields });
         },
         changed: () => {
           change.dirty = true;
         },
       };
+      this.#view = view;
       let result: T;
       try {
         result = await fn(tx);
-        if (change.dirty) await this.#persist(state);
+        this.#view = null;
+        if (change.dirty) await this.#persist(tracker.changes);
       } catch (error) {
+        this.#view = null;
         // `fn` may have changed the state before it failed (even without saying so): go back to
         // what is on disk. If even that fails, lock rather than keep a state that is not on disk.
         try {
-          await this.#reload(identity);
+          await this.#reload();
         } catch {
           this.#wipe();
         }
@@ -587,45 +553,87 @@ export class Vault {
     });
   }
 
-  async #reload(identity: CustodianIdentity): Promise<void> {
-    const { state, recoveredFromPrevious } = await this.#load(identity);
-    if (this.#state !== null && this.#state !== state) wipeState(this.#state);
-    this.#state = state;
-    this.#fromPrevious = recoveredFromPrevious;
+  async #reload(): Promise<void> {
+    const { session } = this.#requireUnlocked();
+    const loaded = await session.store.load(session.identity.signing.publicKey);
+    if (this.#state !== null && this.#state !== loaded.state) wipeState(this.#state);
+    this.#state = loaded.state;
+    session.saved = loaded.saved;
   }
 
-  async #persist(state: VaultState): Promise<void> {
-    const identity = this.#identity;
-    if (identity === null) throw new ServiceError('VAULT_LOCKED', 'The vault was locked before it could be saved.');
-    const generation = state.generation + 1;
+  /**
+   * One save: the change as the next journal file, then the new generation into identity.age (in
+   * that order: a crash between leaves identity.age one behind, which unlock accepts). A change
+   * that removed shares (a hard delete) is followed at once by a compaction that keeps no older
+   * snapshot or journal file, so no file in the vault still holds the removed shares.
+   */
+  async #persist(changes: Changes): Promise<void> {
+    const { session, state } = this.#requireUnlocked();
     const savedAt = this.now();
-    const json = serializeState({ ...state, generation, savedAt });
-    const sealed = await sealTo(identity.age.recipient, utf8(signStateDocument(json, identity.signing)));
-    const options = this.#onSaveStep === undefined ? {} : { onStep: this.#onSaveStep };
+    let written: { generation: number; removedShares: number };
     try {
-      if (this.#fromPrevious) {
-        // shares.age is damaged and shares.prev.age is the only good generation: never rotate the
-        // damaged file over it. Set the damaged one aside (kept for inspection) and write the new one.
-        await replaceSettingAside(this.path('shares'), await this.#corruptAsidePath(), sealed, options);
-        this.#fromPrevious = false;
-      } else {
-        await replaceKeepingPrevious(this.path('shares'), this.path('previous'), sealed, options);
-      }
+      // Owner-only at every save too, whatever happened to the folder meanwhile.
+      await fsp.chmod(this.dir, 0o700);
+      await fsp.chmod(session.store.dir, 0o700);
+      written = await session.store.appendLog(state, session.saved, changes, savedAt);
     } catch (error) {
       if (isCodedError(error)) throw error;
       throw new ServiceError('IO_FAILED', 'The vault could not be saved; the last saved version is unchanged.', { cause: error });
     }
-    state.generation = generation;
+    state.generation = written.generation;
     state.savedAt = savedAt;
+    await this.#writeCounter(session);
+    if (written.removedShares > 0) await this.#compact(true);
+    if (selfCheckEnabled()) await this.#selfCheck();
+    this.#compactLaterIfDue();
   }
 
-  /** A free name for a damaged shares.age: shares.corrupt-<unix seconds>[-n].age. */
-  async #corruptAsidePath(): Promise<string> {
-    const base = `shares.corrupt-${String(this.now())}`;
-    for (let n = 0; ; n++) {
-      const path = join(this.dir, n === 0 ? `${base}.age` : `${base}-${String(n)}.age`);
-      if (!(await exists(path))) return path;
+  async #writeCounter(session: Session): Promise<void> {
+    try {
+      await writeFileAtomic(this.path('identity'), session.file.rewrite(utf8(identityText(session.identity, session.createdAt, session.saved.generation))));
+      session.counterBehind = false;
+    } catch {
+      // The change itself is saved; identity.age keeps the older counter (still accepted) until the next save.
+      session.counterBehind = true;
     }
+  }
+
+  /** Tests (and CUSTOS_VAULT_SELFCHECK=1): the files just written must give exactly the state in memory. */
+  async #selfCheck(): Promise<void> {
+    const { session, state } = this.#requireUnlocked();
+    const loaded = await session.store.load(session.identity.signing.publicKey);
+    // Key order may differ (a parsed item has the schema's order): compare with sorted keys.
+    const a = canonicalJson(serializeState(loaded.state));
+    const b = canonicalJson(serializeState(state));
+    const ok = a === b;
+    wipeState(loaded.state);
+    if (!ok) throw new ServiceError('INTERNAL', 'Vault self-check: the saved records do not give the state in memory (a change bypassed the tracking view).');
+  }
+
+  /** Writes a snapshot of the state at the current generation and prunes what it makes unnecessary. */
+  async #compact(dropPrevious: boolean): Promise<void> {
+    const { session, state } = this.#requireUnlocked();
+    const previous = session.saved.snapshot;
+    if (previous === state.generation && !dropPrevious) return;
+    const saved = previous === state.generation ? session.saved : await session.store.writeSnapshot(state, session.saved.head);
+    await session.store.prune(saved, previous, dropPrevious);
+    session.saved = saved;
+  }
+
+  /** Queues a compaction (after whatever is queued) when the journal since the last snapshot is long. */
+  #compactLaterIfDue(): void {
+    const saved = this.#session?.saved;
+    if (saved === undefined) return;
+    const due = saved.logsSinceSnapshot >= COMPACT_AFTER_LOGS || saved.logBytesSinceSnapshot >= Math.max(COMPACT_AFTER_BYTES, saved.snapshotBytes / 2);
+    if (!due) return;
+    void this.#serial(async () => {
+      if (this.unlocked && this.#session?.saved === saved) await this.#compact(false);
+    }).catch(() => undefined);
+  }
+
+  /** Compacts now (tests, bench): a new snapshot of the current generation, the previous one kept. */
+  compact(): Promise<void> {
+    return this.#serial(() => this.#compact(false));
   }
 
   /**
@@ -637,17 +645,27 @@ export class Vault {
       checkPassphrase(next);
       const idFile = await readIfExists(this.path('identity'));
       if (idFile === undefined) throw new ServiceError('VAULT_NOT_FOUND', 'identity.age is missing from the vault folder.');
-      const plaintext = await this.#decryptIdentityFile(idFile, current);
+      const { plaintext, handle: old } = await this.#decryptIdentityFile(idFile, current);
+      old.wipe();
       const logN = options.kdfLogN ?? scryptLogNOf(idFile) ?? MIN_LOG_N;
       if (logN < MIN_LOG_N && options.allowWeakKdf !== true && options.kdfLogN !== undefined) {
+        wipe(plaintext);
         throw new ServiceError('WEAK_KDF', `A scrypt work factor of ${String(logN)} is below the minimum of ${String(MIN_LOG_N)}.`);
       }
-      const again = await encryptWithPassphrase(plaintext, next, logN, this.#kdf);
+      const session = this.#session;
+      // Unlocked: write the current counter (identity.age may be one behind); locked: the text as it is.
+      const text = session === null ? plaintext : utf8(identityText(session.identity, session.createdAt, session.saved.generation));
+      const { file, handle } = await IdentityFile.create(text, next, logN, this.#kdf);
       wipe(plaintext);
-      await writeFileAtomic(this.path('identity'), again);
-      if (this.#state !== null && this.#identity !== null) {
-        appendAudit(this.#state, this.now(), { event: 'settings', result: 'ok', operator: this.#identity.name, detail: 'passphrase changed' });
-        await this.#persist(this.#state);
+      wipe(text);
+      await writeFileAtomic(this.path('identity'), file);
+      if (session !== null && this.#state !== null) {
+        session.file.wipe();
+        (session as { file: IdentityFile }).file = handle;
+        appendAudit(this.#state, this.now(), { event: 'settings', result: 'ok', operator: session.identity.name, detail: 'passphrase changed' });
+        await this.#persist({ dirty: new Map(), structural: new Set() });
+      } else {
+        handle.wipe();
       }
     });
   }

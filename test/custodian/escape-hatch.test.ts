@@ -2,12 +2,15 @@
 // line). The CLI reads passphrases only from a terminal, so a Python pty drives it.
 //
 //   age -d -o key.txt identity.age     (passphrase)  → the identity file
-//   age -d -i key.txt shares.age                     → the vault records as JSON, shares in hex
+//   age -d -i key.txt store/FILE.age                 → the vault records as JSON, shares in hex
+//
+// identity.age is rewritten after every save without the KDF (same header, fresh payload nonce):
+// the CLI and typage must read those rewrites as well as the first file.
 //
 // And the passphrase format in all four directions: our non-blocking scrypt stanza is read by the
 // `age` CLI and by typage; files written by `age -p` and by typage's setPassphrase unlock here.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Decrypter, Encrypter } from 'age-encryption';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -71,32 +74,46 @@ beforeAll(() => {
 });
 
 describe('escape hatch with the age CLI', () => {
-  it('age -d identity.age (passphrase), then age -d -i key.txt shares.age gives every share', async () => {
+  it('age -d identity.age (passphrase), then age -d -i key.txt on every store/ file gives every share', async () => {
     const v = await createVault();
     const agent = makeAgent();
     await pinned(v, agent);
     const set = await makeSet(agent.id, meOf(v));
     expect((await importEnvelope(v, set.envelope)).outcome).toBe('accepted');
+    await v.save();
     const work = tempDir();
     const keyFile = join(work, 'key.txt');
 
+    // identity.age as rewritten by the last save (no KDF run) opens with the passphrase in the CLI.
     expect(ageWithPassphrase('not the passphrase', ['-d', '-o', keyFile, v.path('identity')])).not.toBe(0);
     expect(ageWithPassphrase(PASSPHRASE, ['-d', '-o', keyFile, v.path('identity')])).toBe(0);
     const keyText = readFileSync(keyFile, 'utf8');
     expect(keyText).toContain(v.identity.age.identity);
     expect(keyText).toContain(`# ed25519-seed: ${toHex(v.identity.signing.seed)}`);
+    expect(keyText).toContain(`# vault-generation: ${String(v.state.generation)}`);
 
-    const out = age(['-d', '-i', keyFile, v.path('shares')]);
-    expect(out.stderr).toBe('');
-    expect(out.status).toBe(0);
-    const state = JSON.parse(out.stdout) as { format: string; shares: { keyId: string; shareIndex: number; share: string }[] };
-    expect(state.format).toBe('custos-vault/1');
-    // The custodian's signature over the state rides along as one more field.
-    expect(out.stdout.trim()).toMatch(/,"sig":"[0-9a-f]{128}"\}$/);
-    expect(state.shares).toHaveLength(1);
-    expect(state.shares[0]).toMatchObject({ keyId: 'key-1', shareIndex: 3, share: toHex(set.share) });
-    // The previous generation opens the same way.
-    expect(age(['-d', '-i', keyFile, v.path('previous')]).status).toBe(0);
+    // The README's loop: every record file decrypts with the key file alone.
+    const files = readdirSync(join(v.dir, 'store')).filter((f) => f.endsWith('.age')).sort();
+    expect(files.some((f) => f.startsWith('snap-'))).toBe(true);
+    expect(files.some((f) => f.startsWith('log-'))).toBe(true);
+    const records: { items?: { share?: string; keyId?: string }[]; put?: { shares?: { keyId: string; shareIndex: number; share: string }[] } }[] = [];
+    for (const f of files) {
+      const out = age(['-d', '-i', keyFile, join(v.dir, 'store', f)]);
+      expect(out.stderr, f).toBe('');
+      expect(out.status, f).toBe(0);
+      // Signed documents carry the custodian's signature as one more field.
+      if (!/-[0-9]{4}\.age$/.test(f)) expect(out.stdout.trim(), f).toMatch(/,"sig":"[0-9a-f]{128}"\}$/);
+      records.push(JSON.parse(out.stdout) as (typeof records)[number]);
+    }
+    // The import's journal entry holds the share, in hex, with its coordinates.
+    const put = records.flatMap((r) => r.put?.shares ?? []);
+    expect(put).toHaveLength(1);
+    expect(put[0]).toMatchObject({ keyId: 'key-1', shareIndex: 3, share: toHex(set.share) });
+    // After a compaction the snapshot parts hold it too.
+    await v.compact();
+    const snapParts = readdirSync(join(v.dir, 'store')).filter((f) => /^snap-[0-9]+-[0-9]{4}\.age$/.test(f));
+    const texts = snapParts.map((f) => age(['-d', '-i', keyFile, join(v.dir, 'store', f)]).stdout);
+    expect(texts.some((t) => t.includes(toHex(set.share)))).toBe(true);
   });
 
   it('the age CLI and typage read our passphrase files, and we read theirs', async () => {
@@ -104,10 +121,14 @@ describe('escape hatch with the age CLI', () => {
     const work = tempDir();
     const idFile = new Uint8Array(readFileSync(v.path('identity')));
 
-    // typage's own passphrase decryption reads our stanza.
+    // typage's own passphrase decryption reads our stanza, and our KDF-free rewrite after a save.
     const d = new Decrypter();
     d.addPassphrase(PASSPHRASE);
     expect(fromUtf8(await d.decrypt(idFile, 'uint8array'))).toContain(v.identity.age.identity);
+    await v.save();
+    const rewritten = new Uint8Array(readFileSync(v.path('identity')));
+    expect(Buffer.from(rewritten).equals(Buffer.from(idFile))).toBe(false);
+    expect(fromUtf8(await d.decrypt(rewritten, 'uint8array'))).toContain(`# vault-generation: ${String(v.state.generation)}`);
 
     // A file encrypted by `age -p` (work factor 18, the CLI's default) decrypts with our identity.
     const plain = join(work, 'plain.txt');

@@ -1,7 +1,7 @@
 // Helpers for the custodian service tests: temp folders, a vault with a LOW scrypt work factor
 // (explicit test opt-in), a controllable clock, and an agent that makes envelopes, notices,
 // recovery requests and challenges for the vault's custodian with shared/protocol.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
@@ -32,6 +32,7 @@ import { isCodedError } from '../../main/services/errors';
 import { signStateDocument, verifiedStateJson } from '../../main/services/state';
 import { pinAgent } from '../../main/services/trust';
 import { Vault, type CreateOptions } from '../../main/services/vault';
+import { LOG_FORMAT, LOG_LABEL, logName, signDocument, SNAP_LABEL, STORE_DIR, verifyDocument } from '../../main/services/vault-store';
 
 export const NOW = 1_790_000_000;
 export const PASSPHRASE = 'correct horse battery staple';
@@ -67,7 +68,7 @@ export async function createVault(options: Partial<CreateOptions> & { name?: str
   return Vault.create(dir, { name, passphrase: PASSPHRASE }, { kdfLogN: TEST_LOG_N, allowWeakKdf: true, clock: testClock().fn, ...rest });
 }
 
-/** The state JSON inside shares.age (or shares.prev.age), its custodian signature checked and removed. Unlocked vaults only. */
+/** Layout 1: the state JSON inside shares.age (or shares.prev.age), its custodian signature checked and removed. Unlocked vaults only. */
 export async function sealedStateJson(v: Vault, file: 'shares' | 'previous'): Promise<string> {
   const document = fromUtf8(await openSealed(v.identity.age.identity, new Uint8Array(readFileSync(v.path(file))), 'state'));
   const json = verifiedStateJson(document, v.identity.signing.publicKey);
@@ -76,7 +77,7 @@ export async function sealedStateJson(v: Vault, file: 'shares' | 'previous'): Pr
 }
 
 /**
- * Writes `json` as shares.age (or shares.prev.age), sealed to the vault's PUBLIC age recipient, as
+ * Layout 1: writes `json` as shares.age (or shares.prev.age), sealed to the vault's PUBLIC age recipient, as
  * anyone who can write the folder could: signed by `signer` (the custodian's own key: someone with
  * the passphrase; another key: a forger) or not signed at all (null).
  */
@@ -223,4 +224,60 @@ export async function codeOf(fn: () => unknown): Promise<string> {
     throw e;
   }
   expect.fail('expected a coded error, nothing was thrown');
+}
+
+// ---- layout 2 (store/): reading and forging records as someone with folder access would ---------
+
+export const storeDir = (v: Vault): string => join(v.dir, STORE_DIR);
+export const storeFiles = (v: Vault): string[] => readdirSync(storeDir(v)).filter((f) => f.endsWith('.age') && !f.startsWith('.')).sort();
+
+/** Every record file's plaintext (unlocked vaults only). */
+export async function recordTexts(v: Vault): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of storeFiles(v)) out.set(f, fromUtf8(await openSealed(v.identity.age.identity, new Uint8Array(readFileSync(join(storeDir(v), f))), 'record')));
+  return out;
+}
+
+/** The newest generation on disk and its chain digest (what the next journal entry must name as `prev`). */
+export async function chainHead(v: Vault): Promise<{ generation: number; head: string }> {
+  const texts = await recordTexts(v);
+  // The newest journal entry that verifies (a forged one left by an earlier step does not count).
+  for (const f of [...texts.keys()].filter((x) => x.startsWith('log-')).reverse()) {
+    const verified = verifyDocument(LOG_LABEL, texts.get(f) ?? '', v.identity.signing.publicKey);
+    if (verified !== undefined) return { generation: Number(/log-([0-9]+)/.exec(f)?.[1]), head: verified.digest };
+  }
+  const snap = [...texts.keys()].filter((f) => /^snap-[0-9]+\.age$/.test(f)).at(-1) ?? '';
+  const verified = verifyDocument(SNAP_LABEL, texts.get(snap) ?? '', v.identity.signing.publicKey);
+  if (verified === undefined) throw new Error(`${snap} does not verify`);
+  const m = JSON.parse(verified.json) as { generation: number; head: string };
+  return { generation: m.generation, head: m.head };
+}
+
+/**
+ * Writes the next journal entry (generation and `prev` chained correctly) with `delta`, sealed to
+ * the PUBLIC recipient, as anyone with write access to the folder could: signed by `signer` (the
+ * custodian's own key: someone with the passphrase; another key: a forger), unsigned (null), or
+ * carrying `{ sig }` taken from another document.
+ */
+export async function writeLogEntry(v: Vault, delta: Record<string, unknown>, signer: SigningKey | null | { sig: string }): Promise<string> {
+  const { generation, head } = await chainHead(v);
+  const json = JSON.stringify({ format: LOG_FORMAT, generation: generation + 1, savedAt: NOW, prev: head, ...delta });
+  const document = signer === null ? json : 'sig' in signer ? `${json.slice(0, -1)},"sig":"${signer.sig}"}` : signDocument(LOG_LABEL, json, signer).document;
+  const name = logName(generation + 1);
+  writeFileSync(join(storeDir(v), name), await sealTo(v.info.ageRecipient, utf8(document)));
+  return name;
+}
+
+/** Copies the vault folder (a backup, or what an attacker keeps to put back later). */
+export function copyVault(v: Vault, to = join(tempDir(), 'copy')): string {
+  cpSync(v.dir, to, { recursive: true });
+  return to;
+}
+
+/** Puts the files of `from` (a copy) back into the vault, replacing `only` those (default: the records in store/, as the red team did). */
+export function putBack(v: Vault, from: string, only: readonly string[] = [STORE_DIR]): void {
+  for (const f of only) {
+    rmSync(join(v.dir, f), { recursive: true, force: true });
+    cpSync(join(from, f), join(v.dir, f), { recursive: true });
+  }
 }

@@ -6,9 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditEntrySchema } from '../../shared/audit/chain';
-import { fromUtf8, toHex } from '../../shared/bytes';
+import { toHex } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';
-import { openSealed } from '../../shared/crypto/seal';
 import { ERROR_CODES } from '../../shared/errors';
 import { createAgentIdentity, makeAgentCard, makeAgentKeyRotation } from '../../shared/protocol';
 import { exportAuditJsonl, verifyAudit, verifyAuditJsonl } from '../../main/services/audit';
@@ -31,11 +30,11 @@ import {
   PASSPHRASE,
   pinned,
   recoveryRequest,
-  sealedStateJson,
+  recordTexts,
   supersedeNotice,
   tempDir,
   testClock,
-  writeSealedState,
+  writeLogEntry,
 } from './helpers';
 
 const DAY = 86_400;
@@ -67,10 +66,12 @@ describe('supersede and deletion', () => {
     expect(purge.purged.map((p) => p.id)).toEqual([id]);
     expect(v.state.shares).toHaveLength(0);
     expect(v.state.purged).toMatchObject([{ id, keyId: 'key-1', shareIndex: 3 }]);
-    // Neither generation on disk still holds the share.
-    for (const f of ['shares', 'previous'] as const) {
-      const json = fromUtf8(await openSealed(v.identity.age.identity, new Uint8Array(readFileSync(v.path(f))), 'state'));
-      expect(json).not.toContain(toHex(set.share));
+    // No record file on disk still holds the share (no older snapshot, no journal entry).
+    const texts = await recordTexts(v);
+    expect(texts.size).toBeGreaterThan(0);
+    for (const [f, text] of texts) {
+      expect(text, f).not.toContain(toHex(set.share));
+      expect(text, f).not.toContain(Buffer.from(set.envelope).toString('base64').slice(0, 200));
     }
     // It does not come back.
     expect((await importEnvelope(v, set.envelope)).code).toBe('ALREADY_DESTROYED');
@@ -143,10 +144,10 @@ describe('audit log', () => {
 
     // Tampering inside the sealed vault itself (someone with the key): unlock says so.
     const tamper = async (change: (state: { audit: { entries: { fields: { detail?: string } }[] } }) => void): Promise<boolean> => {
-      const state = JSON.parse(await sealedStateJson(v, 'shares')) as Parameters<typeof change>[0];
+      const state = JSON.parse(JSON.stringify({ audit: v.state.audit })) as Parameters<typeof change>[0];
       change(state);
-      // Re-signed with the custodian's own key: the audit chain is what catches this.
-      await writeSealedState(v, 'shares', JSON.stringify(state), v.identity.signing);
+      // A journal entry re-signed with the custodian's own key: the audit chain is what catches this.
+      await writeLogEntry(v, { audit: { from: 0, entries: state.audit.entries } }, v.identity.signing);
       await v.lock();
       const r = await v.unlock(PASSPHRASE);
       return r.auditOk;
@@ -156,9 +157,8 @@ describe('audit log', () => {
     const v2 = await createVault();
     await v2.save();
     const tamper2 = async (): Promise<void> => {
-      const state = JSON.parse(await sealedStateJson(v2, 'shares')) as { audit: { entries: unknown[] } };
-      state.audit.entries.pop();
-      await writeSealedState(v2, 'shares', JSON.stringify(state), v2.identity.signing);
+      const entries = v2.state.audit.entries.slice(0, -1);
+      await writeLogEntry(v2, { audit: { from: 0, entries } }, v2.identity.signing);
       await v2.lock();
     };
     await pinned(v2, agent);

@@ -1,17 +1,19 @@
 // The vault: create / unlock / lock (keys wiped), wrong passphrase with growing delays, the KDF
 // running only at create and unlock (counted, not timed), calibration, the event loop staying free
 // during unlock, atomic saves with the previous generation, and a failed save changing nothing.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openSealed, sealTo } from '../../shared/crypto/seal';
-import { fromUtf8, toHex, utf8 } from '../../shared/bytes';
+import { sealTo } from '../../shared/crypto/seal';
+import { toHex, utf8 } from '../../shared/bytes';
 import { AutoLock, type Timers } from '../../main/services/autolock';
 import { calibrateScryptLogN, countingKdf, MAX_LOG_N, MIN_LOG_N, nodeScryptKdf, scryptLogNOf, type ScryptKdf } from '../../main/services/kdf';
 import { explain } from '../../main/services/messages';
-import { importEnvelope } from '../../main/services/inbox';
+import { importEnvelope, importEnvelopes } from '../../main/services/inbox';
+import { softDelete } from '../../main/services/deletion';
 import { showRecoveryRequest } from '../../main/services/recovery';
-import { parseState } from '../../main/services/state';
+import { metaToDisk } from '../../main/services/state';
+import { signDocument, SNAP_LABEL } from '../../main/services/vault-store';
 import { pinnedAgentKey, previewAgentCard } from '../../main/services/trust';
 import { unlockDelayFor, Vault, VAULT_FILES } from '../../main/services/vault';
 import {
@@ -23,18 +25,19 @@ import {
   NOW,
   PASSPHRASE,
   pinned,
+  recordTexts,
   recoveryRequest,
-  sealedStateJson,
+  storeDir,
+  storeFiles,
   tempDir,
   testClock,
   TEST_LOG_N,
-  writeSealedState,
+  writeLogEntry,
 } from './helpers';
 
-async function stateOf(v: Vault, file: 'shares' | 'previous'): Promise<{ generation: number; entries: number }> {
-  const s = parseState(await sealedStateJson(v, file));
-  if (s === undefined) throw new Error('state does not parse');
-  return { generation: s.generation, entries: s.audit.entries.length };
+/** The store's files and their bytes. */
+function storeBytes(v: Vault): Map<string, string> {
+  return new Map(storeFiles(v).map((f) => [f, readFileSync(join(storeDir(v), f)).toString('hex')]));
 }
 
 describe('vault: create, unlock, lock', () => {
@@ -43,7 +46,7 @@ describe('vault: create, unlock, lock', () => {
     const clock = testClock();
     const v = await createVault({ kdf, clock: clock.fn });
     for (const f of Object.values(VAULT_FILES)) {
-      if (f === VAULT_FILES.attempts || f === VAULT_FILES.previous) continue;
+      if (f === VAULT_FILES.attempts) continue;
       expect(existsSync(join(v.dir, f)), f).toBe(true);
     }
     expect(v.info.code).toMatch(/^[0-9]{4}( [0-9]{4}){5}$/);
@@ -161,36 +164,31 @@ describe('vault: changing the passphrase is rate-limited like unlocking', () => 
 });
 
 describe('vault: the state is signed by the custodian', () => {
-  it('refuses a shares.age sealed to the public recipient by someone without the passphrase (forged trust)', async () => {
+  it('refuses records sealed to the public recipient by someone without the passphrase (forged trust)', async () => {
     const v = await createVault();
     const agent = makeAgent();
     await pinned(v, agent);
     const set = await makeSet(agent.id, meOf(v));
     expect((await importEnvelope(v, set.envelope)).outcome).toBe('accepted');
     await v.save();
-    const genuine = fromUtf8(await openSealed(v.identity.age.identity, new Uint8Array(readFileSync(v.path('shares'))), 'state'));
+    const texts = await recordTexts(v);
+    const genuine = [...texts.entries()].filter(([f]) => f.startsWith('log-')).at(-1)?.[1] ?? '';
     const genuineSig = /,"sig":"([0-9a-f]{128})"\}$/.exec(genuine)?.[1];
     expect(genuineSig).toMatch(/^[0-9a-f]{128}$/);
 
-    // The forger pins their own agent and moves the real one to previousAgents. (They cannot read
-    // shares.age; the test takes its content from the real state to isolate the signature check.)
+    // The forger pins their own agent and moves the real one to previousAgents, as the next
+    // journal entry. (They cannot read the records; the test takes the real meta to isolate the
+    // signature check.)
     const attacker = makeAgent('attacker');
     const p = previewAgentCard(attacker.card);
-    const state = JSON.parse(await sealedStateJson(v, 'shares')) as { generation: number; agent: Record<string, unknown>; previousAgents: unknown[] };
-    state.previousAgents.push({ ...state.agent, replacedAt: NOW });
-    state.agent = { card: Buffer.from(attacker.card).toString('base64'), signKey: p.signKey, name: p.name, fingerprint: p.fingerprint, code: p.code, pinnedAt: NOW, via: 'pin' };
-    state.generation += 1;
-    const forged = JSON.stringify(state);
-    const sealedWithGenuineSig = await sealTo(v.info.ageRecipient, utf8(`${forged.slice(0, -1)},"sig":"${genuineSig ?? ''}"}`));
-    const attempts: [string, () => Promise<void>][] = [
-      ['unsigned', () => writeSealedState(v, 'shares', forged, null)],
-      ['signed by another key', () => writeSealedState(v, 'shares', forged, attacker.id.signing)],
-      ['with a genuine signature of another state', 
-        () => {
-          writeFileSync(v.path('shares'), sealedWithGenuineSig);
-          return Promise.resolve();
-        },
-      ],
+    const meta = metaToDisk(v.state) as { agent: Record<string, unknown>; previousAgents: unknown[] };
+    meta.previousAgents.push({ ...meta.agent, replacedAt: NOW });
+    meta.agent = { card: Buffer.from(attacker.card).toString('base64'), signKey: p.signKey, name: p.name, fingerprint: p.fingerprint, code: p.code, pinnedAt: NOW, via: 'pin' };
+    const generation = v.state.generation;
+    const attempts: [string, () => Promise<string>][] = [
+      ['unsigned', () => writeLogEntry(v, { meta }, null)],
+      ['signed by another key', () => writeLogEntry(v, { meta }, attacker.id.signing)],
+      ['with a genuine signature of another entry', () => writeLogEntry(v, { meta }, { sig: genuineSig ?? '' })],
     ];
     const request = await recoveryRequest(attacker.id, set);
     for (const [what, forge] of attempts) {
@@ -198,13 +196,17 @@ describe('vault: the state is signed by the custodian', () => {
       await v.lock();
       const r = await v.unlock(PASSPHRASE);
       expect(r.recoveredFromPrevious, what).toBe(true);
+      expect(r.generation, what).toBe(generation);
       expect(toHex(pinnedAgentKey(v)), what).toBe(toHex(agent.id.signing.publicKey));
       expect(v.state.previousAgents, what).toHaveLength(0);
       expect(await codeOf(() => showRecoveryRequest(v, request.request)), what).toBe('UNTRUSTED_SIGNER');
     }
 
-    // Both generations forged: refused as damaged, never used.
-    await writeSealedState(v, 'previous', forged, attacker.id.signing);
+    // Every snapshot forged too: refused as damaged, never used.
+    for (const f of storeFiles(v).filter((x) => /^snap-[0-9]+\.age$/.test(x))) {
+      const json = JSON.stringify({ format: 'custos-vault-snapshot/1', generation: Number(/[0-9]+/.exec(f)?.[0]), savedAt: NOW, head: '0'.repeat(64), meta, parts: [] });
+      writeFileSync(join(storeDir(v), f), await sealTo(v.info.ageRecipient, utf8(signDocument(SNAP_LABEL, json, attacker.id.signing).document)));
+    }
     await v.lock();
     expect(await codeOf(() => v.unlock(PASSPHRASE))).toBe('VAULT_CORRUPT');
   });
@@ -275,80 +277,70 @@ describe('vault: KDF', () => {
 });
 
 describe('vault: atomic saves and the previous generation', () => {
-  it('keeps the previous generation and falls back to it when shares.age is damaged', async () => {
+  it('a save writes one journal file; a damaged newest snapshot falls back to the previous one and the journal since, losing nothing', async () => {
     const v = await createVault();
+    const agent = makeAgent();
+    await pinned(v, agent);
+    await v.compact();
+    const before = storeFiles(v);
     await v.save();
+    const added = storeFiles(v).filter((f) => !before.includes(f));
+    expect(added).toEqual([`log-${String(v.state.generation).padStart(12, '0')}.age`]);
     await v.save();
-    const cur = await stateOf(v, 'shares');
-    const prev = await stateOf(v, 'previous');
-    expect(cur.generation).toBe(prev.generation + 1);
-    expect(cur.generation).toBe(v.state.generation);
+    await v.compact();
+    await v.save();
+    const generation = v.state.generation;
+    const snaps = storeFiles(v).filter((f) => /^snap-[0-9]+\.age$/.test(f));
+    expect(snaps).toHaveLength(2);
 
-    const bytes = readFileSync(v.path('shares'));
+    const newest = join(storeDir(v), snaps[1]!);
+    const good = readFileSync(newest);
+    const bytes = Buffer.from(good);
     bytes[bytes.length - 5]! ^= 0xff;
-    writeFileSync(v.path('shares'), bytes);
+    writeFileSync(newest, bytes);
     await v.lock();
     const r = await v.unlock(PASSPHRASE);
-    expect(r).toMatchObject({ recoveredFromPrevious: true, generation: prev.generation });
-    await v.save();
-    expect((await stateOf(v, 'shares')).generation).toBe(prev.generation + 1);
+    expect(r).toMatchObject({ recoveredFromPrevious: true, generation });
+    expect(toHex(pinnedAgentKey(v))).toBe(toHex(agent.id.signing.publicKey));
+    // A damaged part is caught by its hash in the signed manifest, before it is decrypted.
+    writeFileSync(newest, good);
+    const part = storeFiles(v).find((f) => f.startsWith(snaps[1]!.slice(0, -4) + '-'));
+    writeFileSync(join(storeDir(v), part!), 'x');
+    await v.lock();
+    expect(await v.unlock(PASSPHRASE)).toMatchObject({ recoveredFromPrevious: true, generation });
 
-    // That save set the damaged file aside instead of rotating it over the good previous one.
-    expect((await stateOf(v, 'previous')).generation).toBe(prev.generation);
-
-    // Both generations damaged: a clear refusal, nothing invented.
-    writeFileSync(v.path('shares'), 'x');
-    writeFileSync(v.path('previous'), 'y');
+    // Every snapshot damaged: a clear refusal, nothing invented.
+    for (const f of storeFiles(v).filter((x) => x.startsWith('snap-'))) writeFileSync(join(storeDir(v), f), 'x');
     await v.lock();
     expect(await codeOf(() => v.unlock(PASSPHRASE))).toBe('VAULT_CORRUPT');
   });
 
-  it('after falling back to the previous generation, a save interrupted at any step never loses the good copy', async () => {
-    const created = await createVault();
-    await created.save();
-    await created.save();
-    const good = await stateOf(created, 'previous');
-    await created.lock();
-    const damaged = readFileSync(created.path('shares'));
-    damaged[damaged.length - 5]! ^= 0xff;
+  it('a save writes what the change touched, not the vault; the self-check catches a change that bypassed the tracking view', async () => {
+    const v = await createVault();
+    const agent = makeAgent();
+    await pinned(v, agent);
+    const sets = await Promise.all(Array.from({ length: 12 }, (_x, i) => makeSet(agent.id, meOf(v), { keyId: `key-${String(i)}` })));
+    expect((await importEnvelopes(v, sets.map((x) => ({ bytes: x.envelope })))).accepted).toBe(12);
+    const target = v.state.shares[5]!;
+    await softDelete(v, target.id, { reason: 'one change' });
+    const texts = await recordTexts(v);
+    const last = JSON.parse([...texts.entries()].filter(([f]) => f.startsWith('log-')).at(-1)![1]) as { put?: { shares?: { id: string }[] }; reset?: unknown; del?: unknown };
+    expect(last.put?.shares?.map((x) => x.id)).toEqual([target.id]);
+    expect(last.reset).toBeUndefined();
+    expect(last.del).toBeUndefined();
 
-    for (const failAt of ['write', 'set-aside', 'rename', undefined]) {
-      writeFileSync(created.path('shares'), damaged);
-      for (const f of readdirSync(created.dir)) if (f.startsWith('shares.corrupt-')) rmSync(join(created.dir, f));
-      const steps: string[] = [];
-      const v = await Vault.open(created.dir, {
-        onSaveStep: (step) => {
-          steps.push(step);
-          // A thrown step stands in for a crash there: nothing after it runs.
-          if (step === failAt) throw new Error(`simulated crash at ${step}`);
-        },
-      });
-      expect((await v.unlock(PASSPHRASE)).recoveredFromPrevious).toBe(true);
-      const saved = await v.save().then(
-        () => true,
-        () => false,
-      );
-      expect(saved, String(failAt)).toBe(failAt === undefined);
-      expect(steps, String(failAt)).not.toContain('link-previous');
-      // The good generation is still shares.prev.age, untouched.
-      expect((await stateOf(v, 'previous')).generation, String(failAt)).toBe(good.generation);
-      await v.lock();
-      // Whatever step it stopped at, the vault opens: to the new state, or to the good previous one.
-      const again = await Vault.open(created.dir);
-      const r = await again.unlock(PASSPHRASE);
-      expect(r.generation, String(failAt)).toBe(saved ? good.generation + 1 : good.generation);
-      expect(r.recoveredFromPrevious, String(failAt)).toBe(!saved);
-      // The damaged file was set aside once the new one could take its place.
-      const aside = readdirSync(created.dir).filter((f) => f.startsWith('shares.corrupt-'));
-      expect(aside.length, String(failAt)).toBe(failAt === 'write' || failAt === 'set-aside' ? 0 : 1);
-      if (aside.length === 1) expect(readFileSync(join(created.dir, aside[0]!)).equals(damaged)).toBe(true);
-      if (saved) {
-        // The next save rotates normally again.
-        await again.save();
-        expect((await stateOf(again, 'previous')).generation).toBe(good.generation + 1);
-      }
-      await again.lock();
-    }
+    // A record kept from outside the change and written to inside it is invisible to the tracker:
+    // the test suite's self-check reads the save back, refuses it, and memory goes back to disk.
+    const raw = v.state.shares[0]!;
+    expect(
+      await codeOf(() =>
+        v.update((tx) => {
+          raw.status = 'confirmed';
+          tx.changed();
+        }),
+      ),
+    ).toBe('INTERNAL');
+    expect(v.state.shares[0]!.status).toBe('received');
   });
 
   it('a save that fails half-way changes neither the files nor what is in memory', async () => {
@@ -361,12 +353,12 @@ describe('vault: atomic saves and the previous generation', () => {
     const agent = makeAgent();
     await pinned(v, agent);
     const gen = v.state.generation;
-    const before = readFileSync(v.path('shares'));
-    for (const step of ['write', 'fsync-file', 'link-previous', 'rename-previous', 'rename']) {
+    const before = storeBytes(v);
+    for (const step of ['open-temp', 'write', 'fsync-file', 'close', 'rename']) {
       failAt = step;
       const set = await makeSet(agent.id, meOf(v));
       expect(await codeOf(() => importEnvelope(v, set.envelope))).toBe('IO_FAILED');
-      expect(readFileSync(v.path('shares')).equals(before)).toBe(true);
+      expect(storeBytes(v), step).toEqual(before);
       expect(v.state.generation).toBe(gen);
       expect(v.state.shares).toHaveLength(0);
     }
