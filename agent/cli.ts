@@ -24,6 +24,7 @@ import { deliveryGroup } from './backup/delivery-cli';
 import { infoGroup, initGroup, serveGroup } from './core/cli';
 import { AGENT_GLOBALS, type AgentCliIo } from './core/cli-common';
 import { inventoryGroup } from './inventory/cli';
+import { kekGroup } from './kek/cli';
 import { keyshareGroup } from './keyshare/cli';
 import { drillGroup } from './recovery/drill-cli';
 import { sessionGroup } from './recovery/session-cli';
@@ -52,6 +53,7 @@ const GROUPS: readonly Group<AgentCliIo>[] = [
   settingsGroup,
   drillGroup,
   auditGroup,
+  kekGroup,
 ];
 
 export const AGENT_PROGRAM: Program<AgentCliIo> = {
@@ -67,7 +69,10 @@ export const AGENT_PROGRAM: Program<AgentCliIo> = {
     "The approver's own tools (keygen, sign) are a separate program: npm run approver -- --help.",
     'Exit status: 0 done, 1 refused, 2 usage, 3 done with refusals.',
   ].join('\n'),
-  forbidden: [{ option: 'token', message: 'The API token is never given on the command line; the agent keeps it in <data>/api.token (0600).' }],
+  forbidden: [
+    { option: 'token', message: 'The API token is never given on the command line; the agent keeps it in <data>/api.token (0600).' },
+    { option: 'pin', message: 'The HSM PIN is never given on the command line (argv is visible to every local user): use --pin-file FILE (0600) or CUSTOS_PKCS11_PIN.' },
+  ],
   before: () => {
     // node:crypto's Ed25519 (OpenSSL) with exactly @noble/ed25519's accept set: 12–17 % of a recovery
     // is signature checking (bench/agent.ts). The module is plain Node, shared with the custodian app.

@@ -10,16 +10,19 @@ import { AgentMetrics, isLoopback, startMetricsServer, type RunningMetricsServer
 import { stderrLogger } from '../rpc/log';
 import { serveAgent, type RunningServer } from '../rpc/server';
 import { Agent, TOKEN_FILE } from '../service';
+import { KEK_INIT_OPTIONS, kekChoiceFrom, kekInfoLines, kekInitLines } from '../kek/cli';
 import { command, dataDir, op, withAgent, type AgentCliIo, type ServeInfo } from './cli-common';
 
 const init = command(
-  { name: { type: 'string' } },
+  { name: { type: 'string' }, ...KEK_INIT_OPTIONS },
   {
     name: 'init',
-    usage: '[--name NAME]',
+    usage: '[--name NAME] [--kek-file PATH | --kek pkcs11 --pkcs11-module PATH --token-label L --key-label K [--pin-file F]]',
     summary: 'a new data directory (identity, KEK, API token)',
+    help: 'The file KEK goes outside the data directory (default <data-dir>.kek.key). The HSM PIN comes from --pin-file or CUSTOS_PKCS11_PIN, never the command line.',
     run: async (ctx) => {
-      const r = await Agent.init(dataDir(ctx), { ...(ctx.values.name === undefined ? {} : { name: ctx.values.name }), ...op(ctx.values) });
+      const kekChoice = kekChoiceFrom(ctx.values, ctx.values.kek, ctx.io.env);
+      const r = await Agent.init(dataDir(ctx), { ...(ctx.values.name === undefined ? {} : { name: ctx.values.name }), kekChoice, ...op(ctx.values) });
       return {
         data: { ...r },
         lines: [
@@ -30,6 +33,7 @@ const init = command(
             ['API token', `${r.tokenFile} (0600; RPC clients send it as a bearer token)`],
             ['KEK', r.kekId],
           ]),
+          ...kekInitLines(r.dataDir),
           'Custodians pin the agent card after comparing its fingerprint code with you over a separate channel.',
         ],
       };
@@ -54,8 +58,9 @@ const info = command(
           custodians: a.listCustodians().filter((c) => c.enabled).length,
           approvers: a.listApprovers().filter((x) => x.enabled).length,
         };
+        const kek = kekInfoLines(a.dataDir);
         return {
-          data,
+          data: { ...data, ...kek.data },
           lines: [
             `Agent in ${a.dataDir}`,
             ...pairs([
@@ -66,6 +71,7 @@ const info = command(
               ['custodians', `${String(data.custodians)} enabled`],
               ['approvers', `${String(data.approvers)} enabled`],
             ]),
+            ...kek.lines,
           ],
         };
       }),

@@ -34,7 +34,10 @@ export function tempDir(prefix = 'custos-cli-'): string {
 }
 
 export function removeTempDirs(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0)) {
+    rmSync(d, { recursive: true, force: true });
+    rmSync(`${d}.kek.key`, { force: true }); // a data directory's default KEK file lies beside it
+  }
 }
 
 export interface CliRun {
