@@ -13,16 +13,13 @@
  * passphrase change) the vault keeps the file's age header and its file key, and a rewrite is that
  * same header with a fresh 16-byte payload nonce and the new plaintext (age-encryption.org/v1,
  * "Payload": payload key = HKDF-SHA256(file key, nonce, "payload"), STREAM of ChaCha20-Poly1305
- * chunks). The result is a standard age passphrase file (typage and the `age` CLI read it; the tests
+ * chunks; shared/crypto/seal.ts `AgeResealer`). The result is a standard age passphrase file (typage and the `age` CLI read it; the tests
  * check both). Distinct random nonces give distinct payload keys, which is what the age format
  * relies on; the scrypt stanza (and its nonce-zero wrap of the file key) is never recomputed.
  */
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { Decrypter, Encrypter } from 'age-encryption';
-import { concatBytes, randomBytes, toHex, utf8, wipe } from '../../shared/bytes';
-import { recipientOf } from '../../shared/crypto/seal';
+import { toHex, wipe } from '../../shared/bytes';
+import { AgeResealer, recipientOf } from '../../shared/crypto/seal';
 import { signingKeyFromSeed } from '../../shared/protocol/frame';
 import type { CustodianIdentity } from '../../shared/protocol/identity';
 import { ServiceError } from './errors';
@@ -86,42 +83,21 @@ export async function parseIdentityText(text: string): Promise<ParsedIdentity> {
   return { identity: { name, signing, age: { identity: secret, recipient } }, createdAt: Number(created), generation: generation === undefined ? 0 : Number(generation) };
 }
 
-const PAYLOAD_LABEL = utf8('payload');
-const CHUNK = 64 * 1024;
-
-/** The age header of a file (everything up to and including the `--- <mac>` line). */
-function headerOf(file: Uint8Array): Uint8Array {
-  const text = Buffer.from(file.buffer, file.byteOffset, Math.min(file.length, 64 * 1024)).toString('latin1');
-  const at = text.indexOf('\n--- ');
-  const end = at < 0 ? -1 : text.indexOf('\n', at + 1);
-  if (!text.startsWith('age-encryption.org/v1\n') || end < 0) throw new ServiceError('VAULT_CORRUPT', 'identity.age has no complete age header.');
-  return Uint8Array.from(file.subarray(0, end + 1));
-}
-
-/** age STREAM (age-encryption.org/v1, "Payload") of `plaintext` under `key`: 64 KiB chunks, the last one flagged. */
-function streamEncrypt(key: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const out: Uint8Array[] = [];
-  const count = Math.max(1, Math.ceil(plaintext.length / CHUNK));
-  for (let i = 0; i < count; i++) {
-    const nonce = new Uint8Array(12);
-    new DataView(nonce.buffer).setUint32(7, i);
-    if (i === count - 1) nonce[11] = 1;
-    out.push(chacha20poly1305(key, nonce).encrypt(plaintext.subarray(i * CHUNK, (i + 1) * CHUNK)));
-  }
-  return concatBytes(...out);
-}
-
 /**
  * identity.age as this process last read or wrote it: its header and file key, kept while the vault
  * is unlocked (as secret as the identity itself), so the rollback counter can be rewritten cheaply.
  */
 export class IdentityFile {
-  readonly #header: Uint8Array;
-  readonly #fileKey: Uint8Array;
+  readonly #resealer: AgeResealer;
 
-  private constructor(header: Uint8Array, fileKey: Uint8Array) {
-    this.#header = header;
-    this.#fileKey = fileKey;
+  private constructor(file: Uint8Array, fileKey: Uint8Array) {
+    try {
+      this.#resealer = AgeResealer.fromFile(file, fileKey);
+    } catch (error) {
+      throw new ServiceError('VAULT_CORRUPT', 'identity.age has no complete age header.', { cause: error });
+    } finally {
+      wipe(fileKey);
+    }
   }
 
   /** Encrypts `plaintext` with a fresh passphrase wrap (one KDF run). */
@@ -132,7 +108,7 @@ export class IdentityFile {
     const file = await e.encrypt(plaintext);
     const fileKey = recipient.takeFileKey();
     if (fileKey === undefined) throw new ServiceError('INTERNAL', 'The identity file key was not captured.');
-    return { file, handle: new IdentityFile(headerOf(file), fileKey) };
+    return { file, handle: new IdentityFile(file, fileKey) };
   }
 
   /** Decrypts identity.age with the passphrase; WRONG_PASSPHRASE or VAULT_CORRUPT on failure. */
@@ -152,21 +128,15 @@ export class IdentityFile {
     }
     const fileKey = id.takeFileKey();
     if (fileKey === undefined) throw new ServiceError('INTERNAL', 'The identity file key was not captured.');
-    return { plaintext, handle: new IdentityFile(headerOf(file), fileKey) };
+    return { plaintext, handle: new IdentityFile(file, fileKey) };
   }
 
   /** The same header, a fresh payload nonce, `plaintext`: a new standard age file, no KDF. */
   rewrite(plaintext: Uint8Array): Uint8Array {
-    const nonce = randomBytes(16);
-    const key = hkdf(sha256, this.#fileKey, nonce, PAYLOAD_LABEL, 32);
-    try {
-      return concatBytes(this.#header, nonce, streamEncrypt(key, plaintext));
-    } finally {
-      wipe(key);
-    }
+    return this.#resealer.seal(plaintext);
   }
 
   wipe(): void {
-    wipe(this.#fileKey);
+    this.#resealer.wipe();
   }
 }

@@ -4,12 +4,14 @@
  *
  * The vault's records on disk (layout 2, docs/custodian-vault.md): a signed snapshot in parts plus
  * an append-only journal of signed changes, every file a standard age file sealed to the
- * custodian's own X25519 recipient, in the vault's `store/` folder.
+ * custodian's own X25519 recipient, in the vault's `store/` folder. The files an unlocked session
+ * writes share one age header made at unlock (shared/crypto/seal.ts `AgeResealer`: one X25519
+ * operation per session, a fresh payload nonce per file).
  *
  *   snap-<G>.age        snapshot manifest of generation G: the small part of the state (custodian,
  *                       agents, audit head), the chain head at G, and the list of part files with
  *                       the SHA-256 of each sealed file. Signed (below).
- *   snap-<G>-<k>.age    part k: up to about 1 MB of JSON items of one collection (shares, refusals,
+ *   snap-<G>-<k>.age    part k: up to about 256 KB of JSON items of one collection (shares, refusals,
  *                       supersedes, purged, audit). Checked by its hash in the manifest BEFORE it is
  *                       decrypted.
  *   log-<g>.age         the change saved as generation g: items put (added or changed, whole),
@@ -24,13 +26,13 @@
  * one before it: the previous generation), then log after log while each exists, verifies and chains.
  * A save writes one log file (O(the change)); a compaction writes a new snapshot and removes what
  * no kept snapshot needs. Loading yields to the event loop after every file, so no single step
- * holds the main process for long (each is at most about a megabyte of work).
+ * holds the main process for long (each is at most about 256 KB of work).
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromUtf8, randomBytes, toHex, utf8 } from '../../shared/bytes';
-import { openSealed, sealTo, type AgeOpener } from '../../shared/crypto/seal';
+import { openSealed, type AgeOpener, type AgeResealer } from '../../shared/crypto/seal';
 import type { SigningKey } from '../../shared/protocol/frame';
 import { nodeVerifier } from '../../node/ed25519';
 import { nodeSigner } from '../../node/ed25519-sign';
@@ -57,7 +59,7 @@ const PART_FORMAT = 'custos-vault-part/1';
 export const LOG_LABEL = 'custos/v1/vault-log';
 export const SNAP_LABEL = 'custos/v1/vault-snapshot';
 /** A part holds items up to about this many bytes of JSON. */
-export const PART_BYTES = 1024 * 1024;
+export const PART_BYTES = 256 * 1024;
 
 const pad = (n: number): string => String(n).padStart(12, '0');
 export const logName = (g: number): string => `log-${pad(g)}.age`;
@@ -326,6 +328,8 @@ class Builder {
 
 export interface StoreKeys {
   readonly recipient: string;
+  /** Seals the record files under one header made at unlock (no X25519 operation per save). */
+  readonly sealer: AgeResealer;
   readonly opener: AgeOpener;
   readonly signing: SigningKey;
 }
@@ -350,8 +354,13 @@ export class VaultStore {
     this.#onStep = onStep;
   }
 
+  /** Wipes the sealing file key (on lock). */
+  wipe(): void {
+    this.#keys.sealer.wipe();
+  }
+
   async #write(name: string, plaintext: string): Promise<number> {
-    const sealed = await sealTo(this.#keys.recipient, utf8(plaintext));
+    const sealed = this.#keys.sealer.seal(utf8(plaintext));
     await writeFileAtomic(join(this.dir, name), sealed, this.#onStep === undefined ? {} : { onStep: this.#onStep });
     return sealed.length;
   }
@@ -379,24 +388,28 @@ export class VaultStore {
     const g = state.generation;
     const parts: { file: string; collection: string; count: number; sha256: string }[] = [];
     let bytes = 0;
-    const lists: [CollectionName | 'audit', string[]][] = [
-      ...COLLECTIONS.map((c): [CollectionName, string[]] => [c, (state[c] as CollectionItem<CollectionName>[]).map((it) => JSON.stringify(itemToDisk(c, it)))]),
-      ['audit', state.audit.entries.map((e) => JSON.stringify(e))],
+    // Items are serialised part by part (never the whole vault at once), yielding after each part.
+    const lists: [CollectionName | 'audit', readonly unknown[], (x: unknown) => string][] = [
+      ...COLLECTIONS.map((c): [CollectionName, readonly unknown[], (x: unknown) => string] => [c, state[c], (it) => JSON.stringify(itemToDisk(c, it as CollectionItem<CollectionName>))]),
+      ['audit', state.audit.entries, (e) => JSON.stringify(e)],
     ];
-    for (const [collection, items] of lists) {
+    for (const [collection, items, toJson] of lists) {
       let at = 0;
       while (at < items.length) {
+        const chunk: string[] = [];
         let size = 0;
-        let end = at;
-        while (end < items.length && (end === at || size + (items[end]?.length ?? 0) <= PART_BYTES)) size += (items[end++]?.length ?? 0) + 1;
+        while (at < items.length && (chunk.length === 0 || size <= PART_BYTES)) {
+          const j = toJson(items[at++]);
+          chunk.push(j);
+          size += j.length + 1;
+        }
         const k = parts.length;
         const file = partName(g, k);
-        const json = `{"format":"${PART_FORMAT}","generation":${String(g)},"part":${String(k)},"collection":"${collection}","items":[${items.slice(at, end).join(',')}]}`;
-        const sealed = await sealTo(this.#keys.recipient, utf8(json));
+        const json = `{"format":"${PART_FORMAT}","generation":${String(g)},"part":${String(k)},"collection":"${collection}","items":[${chunk.join(',')}]}`;
+        const sealed = this.#keys.sealer.seal(utf8(json));
         await writeFileAtomic(join(this.dir, file), sealed, this.#onStep === undefined ? {} : { onStep: this.#onStep });
-        parts.push({ file, collection, count: end - at, sha256: toHex(sha256(sealed)) });
+        parts.push({ file, collection, count: chunk.length, sha256: toHex(sha256(sealed)) });
         bytes += sealed.length;
-        at = end;
         await tick();
       }
     }

@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { AuditFields } from '../../shared/audit/chain';
 import { fromUtf8, toHex, utf8, wipe } from '../../shared/bytes';
-import { ageOpener, openSealed } from '../../shared/crypto/seal';
+import { AgeResealer, ageOpener, openSealed } from '../../shared/crypto/seal';
 import {
   comparisonCode,
   createCustodianIdentity,
@@ -42,7 +42,8 @@ import {
   type CustodianIdentity,
 } from '../../shared/protocol/identity';
 import { label as labelSchema } from '../../shared/protocol/schema';
-import { appendAudit, verifyAudit } from './audit';
+import { appendAudit } from './audit';
+import { EMPTY_HEAD, stepChain, type ChainHead } from '../../shared/audit/chain';
 import { ServiceError, isCodedError } from './errors';
 import { exists, readIfExists, removeStaleTemps, writeFileAtomic, type AtomicStep } from '../../node/fs-atomic';
 import { calibrateScryptLogN, MIN_LOG_N, nodeScryptKdf, scryptLogNOf, TEST_MIN_LOG_N, type ScryptKdf } from './kdf';
@@ -243,7 +244,7 @@ export class Vault {
       const { file, handle } = await IdentityFile.create(idText, input.passphrase, logN, kdf);
       wipe(idText);
       await writeFileAtomic(vault.path('identity'), file);
-      const store = new VaultStore(dir, { recipient: identity.age.recipient, opener: await ageOpener(identity.age.identity), signing: identity.signing }, options.onSaveStep);
+      const store = new VaultStore(dir, { recipient: identity.age.recipient, sealer: await AgeResealer.forRecipient(identity.age.recipient), opener: await ageOpener(identity.age.identity), signing: identity.signing }, options.onSaveStep);
       const saved = await store.writeSnapshot(state, undefined);
       vault.#session = { identity, createdAt, file: handle, store, saved, counterBehind: false };
       vault.#state = state;
@@ -346,7 +347,7 @@ export class Vault {
         fail(new ServiceError('VAULT_CORRUPT', 'vault.json does not belong to this identity.age: the folder was mixed up.'));
       }
       try {
-        const store = new VaultStore(this.dir, { recipient: identity.age.recipient, opener: await ageOpener(identity.age.identity), signing: identity.signing }, this.#onSaveStep);
+        const store = new VaultStore(this.dir, { recipient: identity.age.recipient, sealer: await AgeResealer.forRecipient(identity.age.recipient), opener: await ageOpener(identity.age.identity), signing: identity.signing }, this.#onSaveStep);
         const migrated = !(await store.hasSnapshot());
         let state: VaultState;
         let saved: Saved;
@@ -375,7 +376,7 @@ export class Vault {
         await removeStaleTemps(store.dir, (await fsp.readdir(store.dir).catch(() => [])).filter((f) => !f.startsWith('.'))).catch(() => 0);
         await enforceModes(this.dir).catch(() => undefined);
         this.#compactLaterIfDue();
-        return { generation: state.generation, recoveredFromPrevious: recovered, migrated, auditOk: verifyAudit(state).ok, kdfLogN: scryptLogNOf(idFile) };
+        return { generation: state.generation, recoveredFromPrevious: recovered, migrated, auditOk: await auditChainOk(state), kdfLogN: scryptLogNOf(idFile) };
       } catch (error) {
         this.#session = null;
         this.#state = null;
@@ -468,6 +469,7 @@ export class Vault {
     if (this.#session !== null) {
       wipe(this.#session.identity.signing.seed);
       this.#session.file.wipe();
+      this.#session.store.wipe();
     }
     // The age identity is a JavaScript string: it cannot be overwritten, only dropped.
     if (this.#state !== null) wipeState(this.#state);
@@ -675,6 +677,22 @@ export class Vault {
     this.#queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * verifyAudit's verdict (the same rule, shared/audit/chain.ts `stepChain`, then the kept head), in
+ * slices of 200 entries with the event loop free between them (about 50 µs an entry).
+ */
+async function auditChainOk(state: VaultState): Promise<boolean> {
+  let at: ChainHead = EMPTY_HEAD;
+  for (const [i, raw] of state.audit.entries.entries()) {
+    const step = stepChain(at, raw);
+    if (!step.ok) return false;
+    at = step.head;
+    if (i % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const head = state.audit.head;
+  return head === null || (at.size === head.seq + 1 && at.hash === head.hash);
 }
 
 function checkPassphrase(passphrase: unknown): asserts passphrase is string {

@@ -5,9 +5,12 @@
  * (docs/protocol.md §5, "Escape hatch"). Only X25519 recipients are used, not the post-quantum
  * hybrid ones, because the age 1.x tools in Linux distributions read only X25519.
  */
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { bech32 } from '@scure/base';
-import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
-import { assertBytes } from '../bytes';
+import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient, type Recipient, type Stanza } from 'age-encryption';
+import { assertBytes, concatBytes, randomBytes, utf8, wipe } from '../bytes';
 import { CustosError } from '../errors';
 import { ageRecipient } from '../protocol/schema';
 
@@ -124,4 +127,91 @@ function startsWith(bytes: Uint8Array, ascii: string): boolean {
   if (bytes.length < ascii.length) return false;
   for (let i = 0; i < ascii.length; i++) if (bytes[i] !== ascii.charCodeAt(i)) return false;
   return true;
+}
+
+// ---- many files under one header -----------------------------------------------------------------
+
+const PAYLOAD_LABEL = utf8('payload');
+const CHUNK = 64 * 1024;
+
+/** The age header of a file: everything up to and including the `--- <mac>` line. */
+function ageHeaderOf(file: Uint8Array): Uint8Array {
+  const limit = Math.min(file.length, 64 * 1024);
+  let text = '';
+  for (let i = 0; i < limit; i++) text += String.fromCharCode(file[i] ?? 0);
+  const at = text.indexOf('\n--- ');
+  const end = at < 0 ? -1 : text.indexOf('\n', at + 1);
+  if (!text.startsWith(AGE_MAGIC) || end < 0) throw new CustosError('MALFORMED', 'This is not an age file with a complete header.');
+  return Uint8Array.from(file.subarray(0, end + 1));
+}
+
+/**
+ * Writes many standard age files that share one header (one file key), each with its own random
+ * 16-byte payload nonce (age-encryption.org/v1, "Payload": payload key = HKDF-SHA256(file key,
+ * nonce, "payload"), then the STREAM of 64 KiB ChaCha20-Poly1305 chunks, the last one flagged).
+ * Distinct nonces give distinct payload keys, which is what the format relies on; every file opens
+ * with `age -d` and typage like any other. The vault uses it so a save costs no X25519 operation
+ * (the journal) and no KDF run (identity.age). The file key is as secret as the identity that opens
+ * the header: keep a resealer only while the vault is unlocked, and wipe it.
+ */
+export class AgeResealer {
+  readonly #header: Uint8Array;
+  readonly #fileKey: Uint8Array;
+
+  private constructor(header: Uint8Array, fileKey: Uint8Array) {
+    if (fileKey.length !== 16) throw new CustosError('INVALID_PARAMETERS', `An age file key is 16 bytes; got ${String(fileKey.length)}.`);
+    this.#header = header;
+    this.#fileKey = Uint8Array.from(fileKey);
+  }
+
+  /** From an existing file and its file key (which its opener learnt): reuses that file's header. */
+  static fromFile(file: Uint8Array, fileKey: Uint8Array): AgeResealer {
+    return new AgeResealer(ageHeaderOf(file), fileKey);
+  }
+
+  /** A new header for one X25519 recipient (one X25519 operation, here, once). */
+  static async forRecipient(recipient: string): Promise<AgeResealer> {
+    if (!ageRecipient.safeParse(recipient).success) {
+      throw new CustosError('INVALID_PARAMETERS', 'The recipient must be an age X25519 recipient (age1...).');
+    }
+    let captured: Uint8Array | undefined;
+    // A second "recipient" that adds no stanza: it only sees the file key typage generated.
+    const capture: Recipient = {
+      wrapFileKey(fileKey: Uint8Array): Stanza[] {
+        captured = Uint8Array.from(fileKey);
+        return [];
+      },
+    };
+    const e = new Encrypter();
+    e.addRecipient(recipient);
+    e.addRecipient(capture);
+    const file = await e.encrypt(new Uint8Array(0));
+    if (captured === undefined) throw new CustosError('INVALID_PARAMETERS', 'The age file key could not be captured.');
+    const r = new AgeResealer(ageHeaderOf(file), captured);
+    wipe(captured);
+    return r;
+  }
+
+  seal(plaintext: Uint8Array): Uint8Array {
+    assertBytes(plaintext, 'plaintext');
+    const nonce = randomBytes(16);
+    const key = hkdf(sha256, this.#fileKey, nonce, PAYLOAD_LABEL, 32);
+    try {
+      const out: Uint8Array[] = [this.#header, nonce];
+      const count = Math.max(1, Math.ceil(plaintext.length / CHUNK));
+      for (let i = 0; i < count; i++) {
+        const n = new Uint8Array(12);
+        new DataView(n.buffer).setUint32(7, i);
+        if (i === count - 1) n[11] = 1;
+        out.push(chacha20poly1305(key, n).encrypt(plaintext.subarray(i * CHUNK, (i + 1) * CHUNK)));
+      }
+      return concatBytes(...out);
+    } finally {
+      wipe(key);
+    }
+  }
+
+  wipe(): void {
+    wipe(this.#fileKey);
+  }
 }

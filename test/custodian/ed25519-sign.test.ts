@@ -8,7 +8,8 @@ import { nodeSigner, installNodeSigner } from '../../node/ed25519-sign';
 import { ed25519Sign, nobleSign, setSigner, setVerifier } from '../../shared/crypto/ed25519';
 import { possessionPublicKey, provePossession, verifyPossession } from '../../shared/crypto/possession';
 import { generateSigningKey, signBytes, verifyBytes } from '../../shared/protocol/frame';
-import { ageOpener, generateAgeKeyPair, openSealed, sealTo } from '../../shared/crypto/seal';
+import { Decrypter } from 'age-encryption';
+import { AgeResealer, ageOpener, generateAgeKeyPair, openSealed, sealTo } from '../../shared/crypto/seal';
 import { codeOf } from './helpers';
 
 afterEach(() => {
@@ -77,5 +78,31 @@ describe('age opener: one imported identity for many files', () => {
     expect(await codeOf(() => openSealed(me.identity, notMine))).toBe('DECRYPT_FAILED');
     expect(await codeOf(() => opener.open(new Uint8Array(10)))).toBe('MALFORMED');
     expect(await codeOf(() => ageOpener('AGE-SECRET-KEY-1NOTAKEY'))).toBe('INVALID_PARAMETERS');
+  });
+
+  it('a resealer writes standard age files under one header, each with its own nonce, of every size', async () => {
+    const me = await generateAgeKeyPair();
+    const r = await AgeResealer.forRecipient(me.recipient);
+    const typage = new Decrypter();
+    typage.addIdentity(me.identity);
+    const seen = new Set<string>();
+    for (const size of [0, 1, 1000, 65536, 65537, 200_000]) {
+      const plain = new Uint8Array(randomBytes(size));
+      const a = r.seal(plain);
+      const b = r.seal(plain);
+      expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
+      expect(await openSealed(me.identity, a)).toEqual(plain);
+      expect(await typage.decrypt(b, 'uint8array')).toEqual(plain);
+      seen.add(Buffer.from(a.subarray(0, a.length - plain.length - 16 * Math.ceil(Math.max(1, size) / 65536) - 16)).toString('hex'));
+    }
+    // One header for all of them.
+    expect(seen.size).toBe(1);
+    // Another identity cannot open them; a flipped byte is refused.
+    const other = await generateAgeKeyPair();
+    const sealed = r.seal(new Uint8Array(10));
+    expect(await codeOf(() => openSealed(other.identity, sealed))).toBe('DECRYPT_FAILED');
+    sealed[sealed.length - 3]! ^= 1;
+    expect(await codeOf(() => openSealed(me.identity, sealed))).toBe('DECRYPT_FAILED');
+    r.wipe();
   });
 });
