@@ -17,7 +17,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Decrypter, Encrypter } from 'age-encryption';
 import { randomBytes, toHex, utf8 } from '../shared/bytes';
@@ -53,8 +53,13 @@ const ms = (x: number): string => (x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(
 const mb = (x: number): string => `${(x / 1024 / 1024).toFixed(0)} MB`;
 
 /** Runs `fn`: its duration, the longest event-loop delay meanwhile (monitorEventLoopDelay), and the peak RSS (sampled every 20 ms). */
-async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; elapsed: number; maxStall: number; peakRss: number }> {
+async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; elapsed: number; maxStall: number; peakRss: number; gcMs: number }> {
   const h = monitorEventLoopDelay({ resolution: 5 });
+  let gcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gc.observe({ entryTypes: ['gc'] });
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -70,10 +75,11 @@ async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; elapsed: n
     await new Promise((resolve) => setTimeout(resolve, 12));
     h.disable();
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    return { value, elapsed, maxStall: h.max / 1e6, peakRss };
+    return { value, elapsed, maxStall: h.max / 1e6, peakRss, gcMs };
   } finally {
     clearInterval(sampler);
     h.disable();
+    gc.disconnect();
   }
 }
 
@@ -172,7 +178,7 @@ async function importBench(dir: string, now: number): Promise<void> {
   if (imp.value.accepted !== IMPORT_N) throw new Error(`only ${String(imp.value.accepted)} accepted`);
   const ratio = imp.elapsed / floor;
   console.log(`2. import ${String(IMPORT_N)} envelopes: ${ms(imp.elapsed)} (${(IMPORT_N / (imp.elapsed / 1000)).toFixed(0)}/s); floor (verify + unseal, one imported identity) ${ms(floor)}; ratio ${ratio.toFixed(2)}× (goal ≤ 1.3×: ${ratio <= 1.3 ? 'met' : 'NOT met'})`);
-  console.log(`   peak RSS during the import ${mb(imp.peakRss)} (before it ${mb(rssBefore)}; goal ≤ 300 MB at 10,000: ${imp.peakRss <= 300 * 1024 * 1024 ? 'met' : 'NOT met'}); longest event-loop stall ${ms(imp.maxStall)}`);
+  console.log(`   peak RSS during the import ${mb(imp.peakRss)}, garbage collection ${ms(imp.gcMs)} (before it ${mb(rssBefore)}; goal ≤ 300 MB at 10,000: ${imp.peakRss <= 300 * 1024 * 1024 ? 'met' : 'NOT met'}); longest event-loop stall ${ms(imp.maxStall)}`);
   await v.lock();
 }
 
@@ -230,6 +236,7 @@ async function sizeBench(dir: string, size: number, now: number): Promise<void> 
   const floors: number[] = [];
   const saves: number[] = [];
   const saveStalls: number[] = [];
+  const saveGc: number[] = [];
   for (let i = 0; i < 9; i++) {
     const tf = performance.now();
     const json = JSON.stringify(itemToDisk('shares', sample));
@@ -249,9 +256,10 @@ async function sizeBench(dir: string, size: number, now: number): Promise<void> 
     );
     saves.push(s.elapsed);
     saveStalls.push(s.maxStall);
+    saveGc.push(s.gcMs);
   }
   const ratio = median(saves) / median(floors);
-  console.log(`3. ${String(size)} shares: a save after one change ${ms(median(saves))} vs floor (one share sealed + one digest signature) ${ms(median(floors))}: ratio ${ratio.toFixed(2)}× (goal ≤ 2×: ${ratio <= 2 ? 'met' : 'NOT met'}); longest stall ${ms(median(saveStalls))}`);
+  console.log(`3. ${String(size)} shares: a save after one change ${ms(median(saves))} vs floor (one share sealed + one digest signature) ${ms(median(floors))}: ratio ${ratio.toFixed(2)}× (goal ≤ 2×: ${ratio <= 2 ? 'met' : 'NOT met'}); of which garbage collection ${ms(median(saveGc))}; longest stall ${ms(median(saveStalls))}`);
   await v.lock();
   if (global.gc !== undefined) global.gc();
   const rssLocked = process.memoryUsage().rss;

@@ -15,10 +15,11 @@
  *      (DECRYPT_FAILED, SHARE_COMMITMENT_MISMATCH).
  *
  * Every refusal gets a code and a sentence in English and Chinese (messages.ts), is audited, and is
- * remembered (without any secret) so a `rejected` receipt can be signed for it. A batch is one
- * vault change saved once at the end (or every `saveEvery` envelopes): the KDF never runs, and the
- * vault is never re-encrypted per envelope. Supersede notices in a batch are applied first, so a
- * rotation's notice and new envelope can be imported together.
+ * remembered (without any secret) so a `rejected` receipt can be signed for it. A batch is saved
+ * every `saveEvery` envelopes (default 1,000; a smaller batch once, at the end): each save is one
+ * journal entry with just those shares, the KDF never runs, and the vault is never re-encrypted.
+ * Supersede notices in a batch are applied first, so a rotation's notice and new envelope can be
+ * imported together.
  *
  * For speed in a Node process, install node:crypto's Ed25519 verifier once (node/ed25519.ts).
  */
@@ -68,7 +69,7 @@ export interface ImportProgress {
 
 export interface ImportOptions {
   readonly onProgress?: (progress: ImportProgress) => void;
-  /** Save every N items (default: once, at the end). */
+  /** Save every N items (default DEFAULT_SAVE_EVERY): each save is one journal entry holding those N shares. */
   readonly saveEvery?: number;
   /** Stops after the current item; what was accepted so far is saved. */
   readonly signal?: AbortSignal;
@@ -81,6 +82,12 @@ export interface ImportSummary {
   readonly applied: number;
   readonly aborted: boolean;
 }
+
+/**
+ * A batch saves every this many envelopes: one journal entry of about 3 MB, so neither the save nor
+ * an unlock that reads it holds the event loop long. What was saved stays saved if the rest fails.
+ */
+export const DEFAULT_SAVE_EVERY = 1000;
 
 /** How many refused envelopes are remembered for receipts (oldest dropped first). */
 export const MAX_REMEMBERED_REFUSALS = 20_000;
@@ -276,7 +283,7 @@ function rememberRefusal(state: VaultState, idx: Indexes, r: { id: string; name:
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Imports a batch: supersede notices first, then envelopes; one save at the end (or every `saveEvery`). */
+/** Imports a batch: supersede notices first, then envelopes; a save every `saveEvery` (default 1,000) and at the end. */
 export async function importEnvelopes(vault: Vault, items: readonly InboxItem[], options: ImportOptions = {}): Promise<ImportSummary> {
   const agentKey = pinnedAgentKey(vault);
   const total = items.length;
@@ -316,7 +323,7 @@ export async function importEnvelopes(vault: Vault, items: readonly InboxItem[],
     });
   }
 
-  const chunk = options.saveEvery !== undefined && options.saveEvery > 0 ? Math.floor(options.saveEvery) : Math.max(rest.length, 1);
+  const chunk = options.saveEvery !== undefined && options.saveEvery > 0 ? Math.floor(options.saveEvery) : DEFAULT_SAVE_EVERY;
   for (let start = 0; start < rest.length && !stop.aborted; start += chunk) {
     const slice = rest.slice(start, start + chunk);
     await vault.update(async (tx) => {

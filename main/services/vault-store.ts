@@ -103,6 +103,87 @@ export function verifyDocument(label: string, document: string, publicKey: Uint8
   return ok ? { json, digest: toHex(digest) } : undefined;
 }
 
+/**
+ * A JSON document written as UTF-8 pieces of about 64 KB, hashed as it grows: a large record (an
+ * import of thousands of shares) is never one string, never copied whole, and its writer yields to
+ * the event loop every few hundred items.
+ */
+class DocWriter {
+  readonly pieces: Uint8Array[] = [];
+  readonly #hash = sha256.create();
+  #pending: string[] = [];
+  #pendingLength = 0;
+
+  text(s: string): void {
+    this.#pending.push(s);
+    this.#pendingLength += s.length;
+    if (this.#pendingLength >= 64 * 1024) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const b = utf8(this.#pending.join(''));
+    this.pieces.push(b);
+    this.#hash.update(b);
+    this.#pending = [];
+    this.#pendingLength = 0;
+  }
+
+  /** `[a,b,…]`, each item serialised by `toJson`. */
+  async list<T>(items: readonly T[], toJson: (item: T) => string): Promise<void> {
+    this.text('[');
+    for (const [i, it] of items.entries()) {
+      if (i > 0) this.text(',');
+      this.text(toJson(it));
+      if (i % 256 === 255) await tick();
+    }
+    this.text(']');
+  }
+
+  /** Ends the object (the caller wrote all but its final "}"): plain. */
+  finishPlain(): Uint8Array[] {
+    this.text('}');
+    this.#flush();
+    return this.pieces;
+  }
+
+  /** Ends the object signed: the digest covers J (with its "}"), the document is J with the sig field added. */
+  finishSigned(label: string, key: SigningKey): { pieces: Uint8Array[]; digest: string } {
+    this.#flush();
+    const close = utf8('}');
+    this.#hash.update(close);
+    const digest = this.#hash.digest();
+    const sig = toHex(nodeSigner(signedMessage(label, digest), key.seed));
+    this.pieces.push(utf8(`,"sig":"${sig}"}`));
+    return { pieces: this.pieces, digest: toHex(digest) };
+  }
+}
+
+async function writeDelta(w: DocWriter, delta: Delta): Promise<void> {
+  const itemJson = (c: CollectionName) => (it: CollectionItem<CollectionName>): string => JSON.stringify(itemToDisk(c, it));
+  for (const section of ['reset', 'put'] as const) {
+    const lists = delta[section];
+    if (lists === undefined) continue;
+    w.text(`,"${section}":{`);
+    let first = true;
+    for (const c of COLLECTIONS) {
+      const items = lists[c];
+      if (items === undefined) continue;
+      w.text(`${first ? '' : ','}"${c}":`);
+      first = false;
+      await w.list(items, itemJson(c));
+    }
+    w.text('}');
+  }
+  if (delta.del !== undefined) w.text(`,"del":${JSON.stringify(delta.del)}`);
+  if (delta.audit !== undefined) {
+    w.text(`,"audit":{"from":${String(delta.audit.from)},"entries":`);
+    await w.list(delta.audit.entries, (e) => JSON.stringify(e));
+    w.text('}');
+  }
+  if (delta.meta !== undefined) w.text(`,"meta":${JSON.stringify(delta.meta)}`);
+}
+
 // ---- what the files hold ------------------------------------------------------------------------
 
 /** What is on disk, as this process last wrote or read it: the base of the next change. */
@@ -143,12 +224,13 @@ function savedFrom(state: VaultState, generation: number, head: string, snapshot
   };
 }
 
+/** A change, holding the items themselves: serialised item by item when written (`writeDelta`). */
 interface Delta {
   meta?: unknown;
-  reset?: Partial<Record<CollectionName, unknown[]>>;
+  reset?: Partial<Record<CollectionName, readonly CollectionItem<CollectionName>[]>>;
   del?: Partial<Record<CollectionName, string[]>>;
-  put?: Partial<Record<CollectionName, unknown[]>>;
-  audit?: { from: number; entries: unknown[] };
+  put?: Partial<Record<CollectionName, readonly CollectionItem<CollectionName>[]>>;
+  audit?: { from: number; entries: readonly unknown[] };
 }
 
 /** What changed since `saved`, from the tracker's notes (see vault-tracking.ts), and how many shares it removes. Updates `saved.keys`. */
@@ -184,14 +266,14 @@ function buildDelta(state: VaultState, saved: Saved, changes: Changes): { delta:
       if (nowSet.size === now.length && expected.every((k, i) => k === now[i])) {
         if (removed.length > 0) (delta.del ??= {})[c] = removed;
         const puts = [...dirtyNow, ...added];
-        if (puts.length > 0) (delta.put ??= {})[c] = puts.map((it) => itemToDisk(c, it));
+        if (puts.length > 0) (delta.put ??= {})[c] = puts;
       } else {
-        (delta.reset ??= {})[c] = list.map((it) => itemToDisk(c, it));
+        (delta.reset ??= {})[c] = list.slice();
       }
       saved.keys[c] = { order: now, set: nowSet };
     } else {
       const puts = [...changed, ...appended];
-      if (puts.length > 0) (delta.put ??= {})[c] = puts.map((it) => itemToDisk(c, it));
+      if (puts.length > 0) (delta.put ??= {})[c] = puts;
       for (const it of appended) {
         const k = itemKey(c, it);
         known.order.push(k);
@@ -425,14 +507,17 @@ export class VaultStore {
   async appendLog(state: VaultState, saved: Saved, changes: Changes, savedAt: number): Promise<{ generation: number; removedShares: number }> {
     const generation = saved.generation + 1;
     const { delta, removedShares } = buildDelta(state, saved, changes);
-    const json = JSON.stringify({ format: LOG_FORMAT, generation, savedAt, prev: saved.head, ...delta });
-    const { document, digest } = signDocument(LOG_LABEL, json, this.#keys.signing);
-    const bytes = await this.#write(logName(generation), document);
+    const w = new DocWriter();
+    w.text(`{"format":"${LOG_FORMAT}","generation":${String(generation)},"savedAt":${String(savedAt)},"prev":"${saved.head}"`);
+    await writeDelta(w, delta);
+    const { pieces, digest } = w.finishSigned(LOG_LABEL, this.#keys.signing);
+    const sealed = await this.#keys.sealer.sealPieces(pieces, tick);
+    await writeFileAtomic(join(this.dir, logName(generation)), sealed, this.#onStep === undefined ? {} : { onStep: this.#onStep });
     saved.generation = generation;
     saved.savedAt = savedAt;
     saved.head = digest;
     saved.logsSinceSnapshot++;
-    saved.logBytesSinceSnapshot += bytes;
+    saved.logBytesSinceSnapshot += sealed.length;
     return { generation, removedShares };
   }
 

@@ -192,6 +192,57 @@ export class AgeResealer {
     return r;
   }
 
+  /**
+   * Seals the concatenation of `pieces` without joining them, into one preallocated file, yielding
+   * to the caller's `pause` every 16 chunks (1 MiB): a large record never holds the thread long,
+   * and never exists twice in memory.
+   */
+  async sealPieces(pieces: readonly Uint8Array[], pause: () => Promise<void>): Promise<Uint8Array> {
+    let total = 0;
+    for (const p of pieces) total += p.length;
+    const count = Math.max(1, Math.ceil(total / CHUNK));
+    const out = new Uint8Array(this.#header.length + 16 + total + 16 * count);
+    out.set(this.#header);
+    const nonce = randomBytes(16);
+    out.set(nonce, this.#header.length);
+    let at = this.#header.length + 16;
+    const key = hkdf(sha256, this.#fileKey, nonce, PAYLOAD_LABEL, 32);
+    const buf = new Uint8Array(CHUNK);
+    let used = 0;
+    let index = 0;
+    const flush = (): void => {
+      const n = new Uint8Array(12);
+      new DataView(n.buffer).setUint32(7, index);
+      if (index === count - 1) n[11] = 1;
+      const enc = chacha20poly1305(key, n).encrypt(buf.subarray(0, used));
+      out.set(enc, at);
+      at += enc.length;
+      index++;
+      used = 0;
+    };
+    try {
+      for (const p of pieces) {
+        let off = 0;
+        while (off < p.length) {
+          // A full buffer is sealed only once more data follows, so the last chunk is flagged last.
+          if (used === CHUNK) {
+            flush();
+            if (index % 16 === 0) await pause();
+          }
+          const n = Math.min(CHUNK - used, p.length - off);
+          buf.set(p.subarray(off, off + n), used);
+          used += n;
+          off += n;
+        }
+      }
+      flush();
+      return out;
+    } finally {
+      wipe(key);
+      buf.fill(0);
+    }
+  }
+
   seal(plaintext: Uint8Array): Uint8Array {
     assertBytes(plaintext, 'plaintext');
     const nonce = randomBytes(16);
