@@ -373,7 +373,9 @@ export class Vault {
         this.#session = { identity, createdAt, file: handle, store, saved, counterBehind: counter < saved.generation };
         this.#state = state;
         await removeStaleTemps(this.dir, Object.values(VAULT_FILES)).catch(() => 0);
-        await removeStaleTemps(store.dir, (await fsp.readdir(store.dir).catch(() => [])).filter((f) => !f.startsWith('.'))).catch(() => 0);
+        // Temp files of writes a crash interrupted (their target may never have been renamed into place).
+        const temps = (await fsp.readdir(store.dir).catch(() => [])).flatMap((f) => /^\.(.+)\.[0-9a-f]{12}\.tmp$/.exec(f)?.[1] ?? []);
+        await removeStaleTemps(store.dir, [...new Set(temps)]).catch(() => 0);
         await enforceModes(this.dir).catch(() => undefined);
         this.#compactLaterIfDue();
         return { generation: state.generation, recoveredFromPrevious: recovered, migrated, auditOk: await auditChainOk(state), kdfLogN: scryptLogNOf(idFile) };

@@ -122,6 +122,8 @@ describe('crash safety', () => {
       const last = auditEntrySchema.parse(opened.state.audit.entries.at(-1));
       expect(last.fields.detail).toBe(`save ${String(g)}`);
       expect(opened.state.refusals).toHaveLength(PADDING);
+      // Unlock cleared what the kill left mid-write.
+      expect(readdirSync(join(v.dir, 'store')).filter((f) => f.endsWith('.tmp')), `kill ${String(k)}: temp files`).toEqual([]);
       known = g;
       await opened.lock();
     }
