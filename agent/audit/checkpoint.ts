@@ -134,12 +134,19 @@ export function attachCheckpoints(db: Database.Database, options: { signing: Sig
       a.sinkError = error instanceof Error ? error.message : String(error);
     }
   }
-  // A log just carried over by migration 3 gets its first checkpoint now: the new chain, signed.
+  // Entries written while no signer was attached (migration 3; a KEK rotation run by `agent kek
+  // rotate` on the database alone) get their checkpoint now if one of them is sensitive.
   const current = chainHead(db);
-  if (current.size > (a.last?.size ?? 0)) {
-    const lastEntry = db.prepare('SELECT entry FROM audit_log WHERE seq = ?').get(current.size - 1) as { entry: string } | undefined;
-    if (lastEntry !== undefined && (JSON.parse(lastEntry.entry) as ChainEntry).fields.action === MIGRATION_ACTION) {
-      db.transaction(() => make(db, a, current, 'migration')).immediate();
+  const from = a.last?.size ?? 0;
+  if (current.size > from) {
+    let reason: CheckpointReason | undefined;
+    for (const row of db.prepare('SELECT entry FROM audit_log WHERE seq >= ? ORDER BY seq').iterate(from) as IterableIterator<{ entry: string }>) {
+      const e = JSON.parse(row.entry) as ChainEntry;
+      reason = e.fields.action === MIGRATION_ACTION ? 'migration' : (sensitiveReason(e) ?? reason);
+    }
+    if (reason !== undefined) {
+      const r = reason;
+      db.transaction(() => make(db, a, current, r)).immediate();
     }
   }
   setAuditSigner(db, {

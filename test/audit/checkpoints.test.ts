@@ -210,6 +210,19 @@ describe('the checkpoint policy', () => {
     d.close();
   });
 
+  it('a sensitive entry written while no signer was attached (e.g. `agent kek rotate` on the database) is checkpointed at the next open', () => {
+    const dir = tempDir();
+    const d = openDatabase(dir, { create: true });
+    appendAudit(d, { event: 'init', action: 'data-directory', result: 'ok' }, 1);
+    appendAudit(d, { event: 'configure', action: 'kek-rotate', result: 'ok' }, 2);
+    appendAudit(d, { event: 'register', action: 'approver-add', result: 'ok' }, 3);
+    expect(d.prepare('SELECT count(*) AS n FROM audit_checkpoints').get()).toEqual({ n: 0 });
+    attachCheckpoints(d, { signing: generateSigningKey(), now: () => 4 });
+    expect(d.prepare('SELECT size, reason FROM audit_checkpoints').all()).toEqual([{ size: 3, reason: 'kek-rotation' }]);
+    detachCheckpoints(d);
+    d.close();
+  });
+
   it('a sink that cannot be written does not stop the agent; the next flush writes what is missing', async () => {
     const { d, sink } = db();
     mkdirSync(sink); // a folder where the file should be: appends fail
