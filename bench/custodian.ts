@@ -14,6 +14,7 @@
  *      on disk. The large vaults are built from real envelopes made once, each stored copy given a
  *      distinct suffix (so a distinct id), with one audit entry per share, as imports leave them.
  */
+import { execSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -229,6 +230,9 @@ async function sizeBench(dir: string, size: number, now: number): Promise<void> 
   const t0 = performance.now();
   await fill(v, agent, size, now);
   console.log(`\n(built a ${String(size)}-share vault in ${ms(performance.now() - t0)}; on disk ${mb(dirSize(v.dir))})`);
+  // Measure saves in a steady state, not while the OS is still writing back the snapshot just built
+  // (a save's folder fsync would wait for that).
+  execSync('sync');
 
   // Floor: one share's sealing (its JSON form, to the custodian's recipient) + one digest signature.
   const sample = v.state.shares[Math.floor(size / 2)];
