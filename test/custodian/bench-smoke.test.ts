@@ -1,0 +1,19 @@
+// bench/custodian.ts at its smallest size, so it cannot rot: it runs, and prints every figure it
+// promises (ratios against their floors, stalls, memory). Timings belong in the bench's output,
+// never in a test: only the shape of the report is checked here.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+describe('bench/custodian.ts (smoke)', () => {
+  it('runs at a minimal size and reports each goal as a measured ratio or figure', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/custodian.ts', '20', '300'], { encoding: 'utf8', timeout: 170_000 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const out = run.stdout;
+    expect(out).toMatch(/import 20 envelopes: .* ratio \d+\.\d\d× \(goal ≤ 1\.3×: (met|NOT met)\)/);
+    expect(out).toMatch(/peak RSS during the import \d+ MB/);
+    expect(out).toMatch(/300 shares: a save after one change .* ratio \d+\.\d\d× \(goal ≤ 2×: (met|NOT met)\)/);
+    expect(out).toMatch(/unlock .*longest event-loop stall [\d.]+ ms \(goal ≤ 100 ms: (met|NOT met)\)/);
+    expect(out).toMatch(/a compaction .*longest stall [\d.]+ ms/);
+  }, 180_000);
+});
