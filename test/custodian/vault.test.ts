@@ -15,7 +15,7 @@ import { showRecoveryRequest } from '../../main/services/recovery';
 import { metaToDisk } from '../../main/services/state';
 import { signDocument, SNAP_LABEL } from '../../main/services/vault-store';
 import { pinnedAgentKey, previewAgentCard } from '../../main/services/trust';
-import { unlockDelayFor, Vault, VAULT_FILES } from '../../main/services/vault';
+import { unlockDelayFor, Vault, VAULT_FILES, type VaultTx } from '../../main/services/vault';
 import {
   codeOf,
   createVault,
@@ -341,6 +341,34 @@ describe('vault: atomic saves and the previous generation', () => {
       ),
     ).toBe('INTERNAL');
     expect(v.state.shares[0]!.status).toBe('received');
+  });
+
+  it('every kind of list change survives a reload: appended, changed, removed, reordered, replaced', async () => {
+    const v = await createVault();
+    const refusal = (i: number): { id: string; at: number; code: string; receipts: never[] } => ({ id: i.toString(16).padStart(64, '0'), at: NOW, code: 'MALFORMED', receipts: [] });
+    await v.update((tx) => {
+      for (let i = 1; i <= 6; i++) tx.state.refusals.push(refusal(i));
+      tx.changed();
+    });
+    const steps: [string, (s: VaultTx['state']) => void][] = [
+      ['changed in place', (s) => void (s.refusals[2]!.code = 'EXPIRED')],
+      ['removed (filter)', (s) => void (s.refusals = s.refusals.filter((r) => r.id !== refusal(4).id))],
+      ['removed from the front (splice) and appended', (s) => void (s.refusals.splice(0, 1), s.refusals.push(refusal(7)))],
+      ['reordered', (s) => void s.refusals.reverse()],
+      ['replaced whole, with a changed item', (s) => void (s.refusals = [refusal(9), { ...s.refusals[0]!, code: 'WRONG_TYPE' }])],
+      ['audit entry appended and a nested receipt added', (s) => void s.refusals[0]!.receipts.push({ status: 'rejected', signedAt: NOW, hash: '11'.repeat(32) })],
+    ];
+    for (const [what, change] of steps) {
+      await v.update((tx) => {
+        change(tx.state);
+        tx.audit({ event: 'settings', result: 'ok', detail: what });
+      });
+      const expected = JSON.stringify(v.state.refusals);
+      await v.lock();
+      await v.unlock(PASSPHRASE);
+      expect(JSON.stringify(v.state.refusals), what).toBe(expected);
+    }
+    expect(v.state.refusals.map((r) => r.id.slice(-1))).toEqual(['9', '7']);
   });
 
   it('a save that fails half-way changes neither the files nor what is in memory', async () => {
