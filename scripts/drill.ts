@@ -5,15 +5,17 @@
  * the custodians' vaults, confirms them with signed receipts, loses the node's files, opens a
  * recovery session approved by two approvers with their own keys, has custodians export their
  * shares (as files, or as QR frames read back from PNG images), recovers, regenerates the keydata,
- * self-checks it and compares it with the original byte for byte. It prints a short report and
- * writes it as Markdown and JSON; the agent records the drill (GetBackupStatus shows it).
+ * self-checks it and compares it with the original: byte for byte with the file given when that is
+ * in tss-lib's compact json.Marshal form, else with its content written in that encoding, and the
+ * report says which (issue 11 §4). It prints a short report and writes it as Markdown and JSON; the
+ * agent records the drill (GetBackupStatus shows it). `--out FILE` also writes the regenerated
+ * keydata in plaintext (mode 0600, never over a file) for loading into a test node.
  *
  * Exit status 0 only when the recovered keydata equals the original and every check passed.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Agent } from '../agent/service';
 import { createApproverKey, readApproverKey, signApproval } from '../approver/key';
@@ -32,7 +34,10 @@ import {
   writeRecoveryExport,
 } from '../main/services';
 import { MIN_LOG_N } from '../main/services/kdf';
-import { isCustosError } from '../shared/errors';
+import { CodedError } from '../shared/errors';
+import { codeOf } from '../agent/errors';
+import { usage } from '../node/cli/errors';
+import { commandsFor, COMMON_OPTIONS, invokedAs, processIo, runProgram, type CliIo, type Program } from '../node/cli/runner';
 import { parseKeydata, selfCheck, writeKeydata, indexOfShareId } from '../shared/keydata';
 import { constantTimeEqual, toHex } from '../shared/bytes';
 import { fileHash } from '../shared/crypto/hash';
@@ -55,8 +60,18 @@ export interface DrillOptions {
   readonly keyId?: string;
   /** scrypt work factor of the drill's throwaway vaults (default: the production minimum, 15). */
   readonly vaultLogN?: number;
+  /** Write the regenerated keydata here in plaintext (0600, never over a file) when the drill passes. */
+  readonly out?: string;
   readonly log?: (line: string) => void;
 }
+
+/**
+ * What comparing the regenerated keydata with the original proved: `identical` only when its bytes
+ * equal the file given; `same-content` when they equal the original's content written in
+ * tss-lib's encoding (the file given was not compact, e.g. indented); else `different`, or
+ * `not-recovered`.
+ */
+export type KeydataMatch = 'identical' | 'same-content' | 'different' | 'not-recovered';
 
 export interface DrillReport {
   readonly ok: boolean;
@@ -73,8 +88,15 @@ export interface DrillReport {
   readonly indexesUsed: readonly number[];
   readonly framesPerExport: readonly number[];
   readonly publicContext: 'stored' | 'peer';
+  /** The regenerated keydata equals the original in tss-lib's encoding; `keydataMatch` says whether the file's own bytes were compared. */
   readonly keydataIdentical: boolean;
+  readonly keydataMatch: KeydataMatch;
+  /** The file given: its SHA-256, and whether it already is tss-lib's compact form. */
+  readonly original: { readonly sha256: string; readonly compact: boolean };
+  /** SHA-256 of the regenerated keydata (tss-lib's compact form). */
   readonly keydataSha256: string;
+  /** Where `--out` wrote the regenerated keydata (plaintext). */
+  readonly keydataOut?: string;
   readonly selfCheck: Record<string, boolean>;
   readonly auditVerified: boolean;
   readonly audit: { readonly agent: boolean; readonly vaults: readonly boolean[] };
@@ -88,16 +110,16 @@ export interface DrillReport {
   readonly failure?: { readonly step: string; readonly code: string; readonly message: string };
 }
 
-class StepFailed extends Error {
-  constructor(readonly step: string, readonly code: string, message: string) {
-    super(message);
+/** A drill step that failed, with its code (a coded error: the runner prints it as such). */
+class StepFailed extends CodedError {
+  override readonly name = 'StepFailed';
+  constructor(
+    readonly step: string,
+    code: string,
+    message: string,
+  ) {
+    super(code, message);
   }
-}
-
-function codeOf(error: unknown): string {
-  if (isCustosError(error)) return error.code;
-  if (error !== null && typeof error === 'object' && 'code' in error && typeof error.code === 'string') return error.code;
-  return 'INTERNAL';
 }
 
 function messageOf(error: unknown): string {
@@ -142,9 +164,14 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   }
   installNodeVerifier();
 
+  const outFile = opts.out === undefined ? undefined : resolve(opts.out);
+  if (outFile !== undefined && existsSync(outFile)) {
+    throw new StepFailed('setup', 'CONFLICT', `${outFile} exists already; --out never replaces a file. Choose a new file name.`);
+  }
   const original = readFileSync(opts.keydata);
   const parsed = parseKeydata(original);
   const compactOriginal = writeKeydata(parsed);
+  const originalCompact = constantTimeEqual(new Uint8Array(original), compactOriginal);
   const partyIndex = indexOfShareId(parsed.Ks, parsed.ShareID);
   const keyId = opts.keyId ?? `drill-${parsed.curve === 'secp256k1' ? 'ecdsa' : 'eddsa'}-${toHex(fileHash(compactOriginal)).slice(0, 8)}`;
   const nodeId = `node-${String(partyIndex)}`;
@@ -256,7 +283,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     writeFileSync(join(dirs.request, 'recovery-request.cbor'), requestBytes);
     log(`recovery session ${sessionId.slice(0, 8)} (${opts.mode}) approved by ${approvals.map((x) => x.name).join(' and ')}`);
 
-    const needed = opts.mode === 'external-only' ? opts.threshold : opts.threshold - opts.retain;
+    // As many exports as the agent's session view says it still needs (the server's shares count in mixed mode).
+    const needed = Math.max(0, session.session.threshold - (session.session.serverAvailable?.length ?? 0));
     const exporters = [...custodians].sort((x, y) => x.shareIndex - y.shareIndex).slice(0, needed);
     const exportFiles = await timed('custodianExports', async () => {
       const written = [];
@@ -295,6 +323,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   }
 
   const keydataIdentical = recovered !== undefined && constantTimeEqual(recovered, compactOriginal);
+  const keydataMatch: KeydataMatch = recovered === undefined ? 'not-recovered' : !keydataIdentical ? 'different' : originalCompact ? 'identical' : 'same-content';
   const checks: Record<string, boolean> = {};
   if (recovered !== undefined) {
     try {
@@ -333,6 +362,11 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   }
   for (const c of custodians) await c.vault.lock();
   agent?.close();
+  let keydataOut: string | undefined;
+  if (outFile !== undefined && ok && recovered !== undefined) {
+    writeFileSync(outFile, recovered, { mode: 0o600, flag: 'wx' });
+    keydataOut = outFile;
+  }
 
   const report: DrillReport = {
     ok,
@@ -350,7 +384,10 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     framesPerExport,
     publicContext: peerBytes === undefined ? 'stored' : 'peer',
     keydataIdentical,
+    keydataMatch,
+    original: { sha256: toHex(fileHash(new Uint8Array(original))), compact: originalCompact },
     keydataSha256: outcome?.keydataSha256 ?? '',
+    ...(keydataOut === undefined ? {} : { keydataOut }),
     selfCheck: checks,
     auditVerified,
     audit: { agent: agentAudit, vaults: vaultAudits },
@@ -368,6 +405,20 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   return report;
 }
 
+/** One sentence saying exactly what the keydata comparison proved, with the hashes compared. */
+export function keydataSentence(r: DrillReport): string {
+  switch (r.keydataMatch) {
+    case 'identical':
+      return `keydata: identical to the file given, byte for byte (sha256 ${r.original.sha256})`;
+    case 'same-content':
+      return `keydata: same content as the original, written in tss-lib's encoding (original sha256 ${r.original.sha256}, regenerated sha256 ${r.keydataSha256})`;
+    case 'different':
+      return `keydata: DIFFERENT from the original (original sha256 ${r.original.sha256}, regenerated sha256 ${r.keydataSha256 || '-'})`;
+    case 'not-recovered':
+      return 'keydata: NOT recovered';
+  }
+}
+
 export function renderText(r: DrillReport): string {
   const checksOk = Object.values(r.selfCheck).filter(Boolean).length;
   const checksAll = Object.keys(r.selfCheck).length;
@@ -377,7 +428,9 @@ export function renderText(r: DrillReport): string {
     `  mode ${r.mode}, transport ${r.transport}${r.transport === 'qr' ? ` (${r.framesPerExport.join(', ')} QR frames per export)` : ''}, public context ${r.publicContext}`,
     `  shares used: ${String(r.sharesUsed.external)} external + ${String(r.sharesUsed.server)} server (indexes ${r.indexesUsed.join(', ') || '-'})`,
     `  delivery: ${String(r.deliveries.delivered)} delivered, ${String(r.deliveries.confirmed)} confirmed; approvals: ${r.approvals.map((a) => a.name).join(', ') || '-'}`,
-    `  keydata identical to the original: ${r.keydataIdentical ? 'yes' : 'NO'}; self-check ${String(checksOk)}/${String(checksAll)}; audit logs verified: ${r.auditVerified ? 'yes' : 'NO'}`,
+    `  ${keydataSentence(r)}`,
+    `  self-check ${String(checksOk)}/${String(checksAll)}; audit logs verified: ${r.auditVerified ? 'yes' : 'NO'}`,
+    ...(r.keydataOut === undefined ? [] : [`  regenerated keydata written to ${r.keydataOut} (plaintext, 0600)`]),
     `  time ${String(r.totalMs)} ms; artifacts and report in ${r.workDir}`,
   ];
   if (r.failure) lines.push(`  FAILED at ${r.failure.step}: ${r.failure.message} (${r.failure.code})`);
@@ -400,8 +453,10 @@ function renderMarkdown(r: DrillReport): string {
     row('shares used', `${String(r.sharesUsed.external)} external, ${String(r.sharesUsed.server)} server (indexes ${r.indexesUsed.join(', ')})`),
     row('QR frames per export', r.framesPerExport.join(', ') || '-'),
     row('deliveries', `${String(r.deliveries.delivered)} delivered, ${String(r.deliveries.confirmed)} confirmed`),
-    row('keydata identical', r.keydataIdentical ? 'yes' : 'NO'),
-    row('keydata SHA-256', r.keydataSha256),
+    row('keydata', keydataSentence(r).replace(/^keydata: /, '')),
+    row('original SHA-256', `${r.original.sha256}${r.original.compact ? '' : ' (not tss-lib\'s compact form)'}`),
+    row('regenerated keydata SHA-256', r.keydataSha256),
+    ...(r.keydataOut === undefined ? [] : [row('regenerated keydata written to', `${r.keydataOut} (plaintext, 0600)`)]),
     row('audit logs', `agent ${r.audit.agent ? 'verified' : 'BROKEN'}; vaults ${r.audit.vaults.map((v) => (v ? 'verified' : 'BROKEN')).join(', ')}`),
     ...(r.failure ? [row('failure', `${r.failure.step}: ${r.failure.message} (${r.failure.code})`)] : []),
     '',
@@ -429,81 +484,89 @@ function renderMarkdown(r: DrillReport): string {
 function positiveInt(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new StepFailed('setup', 'USAGE', `--${name} must be a whole number; got "${value}".`);
+  if (!Number.isInteger(n)) throw usage(`--${name} must be a whole number; got "${value}".`);
   return n;
 }
 
-async function cli(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        keydata: { type: 'string' },
-        peer: { type: 'string' },
-        threshold: { type: 'string' },
-        total: { type: 'string' },
-        retain: { type: 'string' },
-        mode: { type: 'string' },
-        transport: { type: 'string' },
-        work: { type: 'string' },
-        'key-id': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    console.error(`drill: ${messageOf(error)} (see --help)`);
-    return 2;
-  }
-  if (values.help === true) {
-    console.log(`Usage: npm run drill -- [options]
-  --keydata FILE     tss-lib keydata of the node under drill (default: bundled ECDSA fixture)
-  --peer FILE        another party's keydata of the same key, used only as the public context
-  --threshold T      Shamir threshold (default 3)
-  --total N          Shamir total (default 5)
-  --retain R         shares the server keeps (default 2)
-  --mode M           external-only (default, the SOP's drill) or mixed
-  --transport T      file (default) or qr: exports travel as PNG QR frames and are read back
-  --work DIR         keep every artifact there (default: a new temporary folder)
-  --json             print the report as one JSON object`);
-    return 0;
-  }
-  const mode = values.mode ?? 'external-only';
-  const transport = values.transport ?? 'file';
-  if (mode !== 'external-only' && mode !== 'mixed') {
-    console.error('drill: --mode must be external-only or mixed.');
-    return 2;
-  }
-  if (transport !== 'file' && transport !== 'qr') {
-    console.error('drill: --transport must be file or qr.');
-    return 2;
-  }
-  try {
-    const report = await runDrill({
-      keydata: values.keydata ?? DEFAULT_KEYDATA,
-      ...(values.peer === undefined ? {} : { peer: values.peer }),
-      threshold: positiveInt(values.threshold, 'threshold', 3),
-      total: positiveInt(values.total, 'total', 5),
-      retain: positiveInt(values.retain, 'retain', 2),
-      mode,
-      transport,
-      ...(values.work === undefined ? {} : { work: values.work }),
-      ...(values['key-id'] === undefined ? {} : { keyId: values['key-id'] }),
-      log: values.json === true ? undefined : (line: string): void => { console.error(`  · ${line}`); },
-    });
-    console.log(values.json === true ? JSON.stringify(report) : renderText(report));
-    return report.ok ? 0 : 1;
-  } catch (error) {
-    const code = error instanceof StepFailed ? error.code : codeOf(error);
-    console.error(`drill: ${messageOf(error)} (${code})`);
-    return 1;
-  }
+const command = commandsFor(COMMON_OPTIONS);
+
+const drill = command(
+  {
+    keydata: { type: 'string' },
+    peer: { type: 'string' },
+    threshold: { type: 'string' },
+    total: { type: 'string' },
+    retain: { type: 'string' },
+    mode: { type: 'string' },
+    transport: { type: 'string' },
+    work: { type: 'string' },
+    'key-id': { type: 'string' },
+    out: { type: 'string' },
+  },
+  {
+    name: 'drill',
+    usage: '[--keydata FILE] [--peer FILE] [--threshold 3 --total 5 --retain 2] [--mode external-only|mixed] [--transport file|qr] [--work DIR] [--key-id K] [--out FILE]',
+    summary: 'an offline recovery drill through the real agent and custodian services',
+    help: [
+      '  --keydata FILE     tss-lib keydata of the node under drill (default: bundled ECDSA fixture)',
+      "  --peer FILE        another party's keydata of the same key, used only as the public context",
+      '  --threshold T      Shamir threshold (default 3)',
+      '  --total N          Shamir total (default 5)',
+      '  --retain R         shares the server keeps (default 2)',
+      "  --mode M           external-only (default, the SOP's drill) or mixed",
+      '  --transport T      file (default) or qr: exports travel as PNG QR frames and are read back',
+      '  --work DIR         keep every artifact there (default: a new temporary folder)',
+      '  --out FILE         write the regenerated keydata there in plaintext (0600, never over a file) for a test node',
+      '  --json             print the report as one JSON object',
+    ].join('\n'),
+    run: async (ctx) => {
+      const { values } = ctx;
+      const mode = values.mode ?? 'external-only';
+      const transport = values.transport ?? 'file';
+      if (mode !== 'external-only' && mode !== 'mixed') throw usage('--mode must be external-only or mixed.');
+      if (transport !== 'file' && transport !== 'qr') throw usage('--transport must be file or qr.');
+      if (values.out !== undefined && existsSync(resolve(values.out))) throw usage(`${resolve(values.out)} exists already; --out never replaces a file. Choose a new file name.`);
+      const report = await runDrill({
+        keydata: values.keydata ?? DEFAULT_KEYDATA,
+        ...(values.peer === undefined ? {} : { peer: values.peer }),
+        threshold: positiveInt(values.threshold, 'threshold', 3),
+        total: positiveInt(values.total, 'total', 5),
+        retain: positiveInt(values.retain, 'retain', 2),
+        mode,
+        transport,
+        ...(values.work === undefined ? {} : { work: values.work }),
+        ...(values['key-id'] === undefined ? {} : { keyId: values['key-id'] }),
+        ...(values.out === undefined ? {} : { out: values.out }),
+        ...(values.json === true ? {} : { log: (line: string): void => {
+          ctx.progress(`  · ${line}`);
+        } }),
+      });
+      if (report.keydataOut !== undefined) {
+        ctx.io.stderr(`WARNING: ${report.keydataOut} holds the node's secret keydata in plaintext (mode 0600). Load it into a test node, then delete it.
+`);
+      } else if (values.out !== undefined) {
+        ctx.io.stderr(`The drill did not pass, so nothing was written to ${resolve(values.out)}.
+`);
+      }
+      return { data: { ...report }, lines: [renderText(report)], exit: report.ok ? 0 : 1 };
+    },
+  },
+);
+
+/** `npm run drill -- [options]`: one command, on the same runner as the agent and custodian CLIs. */
+export const DRILL_PROGRAM: Program = {
+  invocation: 'npm run drill --',
+  bin: 'custos-drill',
+  title: 'Custos recovery drill',
+  globals: COMMON_OPTIONS,
+  groups: [{ name: 'drill', summary: 'an offline recovery drill', commands: [drill] }],
+  defaultCommand: 'drill',
+};
+
+export function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  return runProgram(DRILL_PROGRAM, argv, io);
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  void cli(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+if (invokedAs(/scripts[\\/]drill\.[cm]?[jt]s$/)) {
+  process.exitCode = await main(process.argv.slice(2));
 }

@@ -129,6 +129,8 @@ export interface Program<I extends CliIo = CliIo> {
   /** Options every command takes (--json, --debug, --quiet, --help at least). */
   readonly globals: OptionsConfig;
   readonly groups: readonly Group<I>[];
+  /** The command run when no command word is given (a program with one command, e.g. the drill). */
+  readonly defaultCommand?: string;
   /** Text after the command list of the program's help. */
   readonly footer?: string;
   /** Options refused before anything is parsed, with the sentence that says why (secrets never in argv). */
@@ -229,12 +231,13 @@ export async function runProgram<I extends CliIo>(program: Program<I>, argv: rea
     return 0;
   }
   const asked = words[0] === 'help' ? words.slice(1) : words;
-  const found = findCommand(program, asked);
+  const fallback = asked.length === 0 ? allCommands(program).find((c) => c.name === program.defaultCommand) : undefined;
+  const found = findCommand(program, asked) ?? (fallback === undefined ? undefined : { command: fallback, used: 0 });
   if (found !== undefined && (help || words[0] === 'help')) {
     io.stdout(commandHelp(program, found.command));
     return 0;
   }
-  if (words.length === 0 || words[0] === 'help' || help) {
+  if (found === undefined && (words.length === 0 || words[0] === 'help' || help)) {
     const group = program.groups.find((g) => g.name === asked[0]);
     if (group !== undefined) {
       io.stdout(groupHelp(program, group));
