@@ -14,8 +14,8 @@ import { CustosError } from '../../shared/errors';
 import { decodeSecretRecord, regenerateKeydata, writeKeydata } from '../../shared/keydata';
 import { createBackup, makeSupersede, manifestHash, manifestShare, openManifest, type Manifest } from '../../shared/protocol';
 import type { BackupOptions, BackupParams, BackupResult, BackupStatus, InventorySummary } from '../api';
-import type { AgentCore } from '../core/context';
-import { blob, frameSignature, sec, sha256Hex } from '../core/util';
+import { Capability } from '../core/context';
+import { blob, frameSignature, sec, setScope, sha256Hex } from '../core/util';
 import { inTransaction, type BackupSetRow } from '../db';
 import { AgentError } from '../errors';
 import { ensureDir, existsSync as exists, removeFileDurable, writeFileAtomicSync as writeFileAtomic } from '../../node/fs-atomic';
@@ -41,15 +41,8 @@ export interface BackupPeers {
   readonly inventory: Pick<Inventory, 'of'>;
 }
 
-export class Backups {
-  readonly #c: AgentCore;
-  readonly #peers: BackupPeers;
+export class Backups extends Capability<BackupPeers> {
   readonly #manifests = new Map<string, Manifest>();
-
-  constructor(core: AgentCore, peers: BackupPeers) {
-    this.#c = core;
-    this.#peers = peers;
-  }
 
   /**
    * Creates a backup set (seeds §生成与分发流程): splits the node's secret record, keeps `retain`
@@ -59,8 +52,8 @@ export class Backups {
    * supersede notice is written for each of its custodians.
    */
   async create(keyId: string, nodeId: string, params: Partial<BackupParams>, custodianFingerprints: readonly string[], outDir: string, options: BackupOptions = {}): Promise<BackupResult> {
-    const core = this.#c;
-    const mod = this.#peers;
+    const core = this.core;
+    const mod = this.peers;
     const base = { event: 'generate', action: 'backup-set', operator: core.op(options) } as const;
     return core.audited(base, async () => {
       const k = checkKeyId(keyId);
@@ -310,7 +303,7 @@ export class Backups {
   // ───────────────────────────── status ─────────────────────────────
 
   status(keyId: string, nodeId: string): BackupStatus {
-    const mod = this.#peers;
+    const mod = this.peers;
     const k = checkKeyId(keyId);
     const n = checkNodeId(nodeId);
     const node = mod.keyshare.node(k, n);
@@ -334,10 +327,7 @@ export class Backups {
       ...(lastProven === undefined ? {} : { lastAttestedAt: lastProven }),
     };
     return {
-      keyId: k,
-      nodeId: n,
-      setId: set.set_id,
-      epoch: set.epoch,
+      ...setScope(set),
       curve: node.curve,
       threshold: set.threshold,
       total: set.total,
@@ -367,7 +357,7 @@ export class Backups {
 
   /** The node's active set, if it has one. */
   activeSet(k: string, n: string): BackupSetRow | undefined {
-    return this.#c.db.prepare("SELECT * FROM backup_sets WHERE key_id = ? AND node_id = ? AND state = 'active'").get(k, n) as BackupSetRow | undefined;
+    return this.core.db.prepare("SELECT * FROM backup_sets WHERE key_id = ? AND node_id = ? AND state = 'active'").get(k, n) as BackupSetRow | undefined;
   }
 
   /** A set by id; NOT_FOUND otherwise. */
@@ -378,12 +368,12 @@ export class Backups {
   }
 
   setByIdOrUndefined(setId: string): BackupSetRow | undefined {
-    return this.#c.db.prepare('SELECT * FROM backup_sets WHERE set_id = ?').get(setId) as BackupSetRow | undefined;
+    return this.core.db.prepare('SELECT * FROM backup_sets WHERE set_id = ?').get(setId) as BackupSetRow | undefined;
   }
 
   /** A node's set by id, or its active set; NOT_FOUND for an unknown node or set. */
   setFor(k: string, n: string, setId: string | undefined): BackupSetRow {
-    this.#peers.keyshare.node(k, n);
+    this.peers.keyshare.node(k, n);
     if (setId !== undefined) {
       const row = this.setById(checkSetId(setId));
       if (row.key_id !== k || row.node_id !== n) throw new AgentError('NOT_FOUND', `Backup set ${row.set_id} is not a set of key ${k} node ${n}.`, { details: { setId: row.set_id } });
@@ -396,18 +386,18 @@ export class Backups {
 
   /** Every set of a node, newest epoch first. */
   setsOf(k: string, n: string): BackupSetRow[] {
-    return this.#c.db.prepare('SELECT * FROM backup_sets WHERE key_id = ? AND node_id = ? ORDER BY epoch DESC').all(k, n) as BackupSetRow[];
+    return this.core.db.prepare('SELECT * FROM backup_sets WHERE key_id = ? AND node_id = ? ORDER BY epoch DESC').all(k, n) as BackupSetRow[];
   }
 
   setIdsOf(k: string, n: string): string[] {
-    return (this.#c.db.prepare('SELECT set_id FROM backup_sets WHERE key_id = ? AND node_id = ?').all(k, n) as { set_id: string }[]).map((r) => r.set_id);
+    return (this.core.db.prepare('SELECT set_id FROM backup_sets WHERE key_id = ? AND node_id = ?').all(k, n) as { set_id: string }[]).map((r) => r.set_id);
   }
 
   /** The set's manifest, verified against the agent's own key once and cached. */
   manifest(set: BackupSetRow): Manifest {
     let m = this.#manifests.get(set.set_id);
     if (m === undefined) {
-      m = openManifest(blob(set.manifest), this.#c.signing.publicKey).body;
+      m = openManifest(blob(set.manifest), this.core.signing.publicKey).body;
       this.#manifests.set(set.set_id, m);
     }
     return m;

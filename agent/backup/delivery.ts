@@ -8,8 +8,8 @@ import { constantTimeEqual, toHex } from '../../shared/bytes';
 import { CustosError } from '../../shared/errors';
 import { openReceipt, parseWith, receiptSchema } from '../../shared/protocol';
 import type { OpContext, ShareRef, ShareStatus } from '../api';
-import type { AgentCore } from '../core/context';
-import { blob, frameSignature, peekBody, sec, sha256Hex } from '../core/util';
+import { Capability } from '../core/context';
+import { blob, frameSignature, peekBody, sec, setScope, sha256Hex } from '../core/util';
 import { inTransaction, type BackupSetRow, type DeliveryRow, type InventoryResult } from '../db';
 import { AgentError } from '../errors';
 import { checkBytes, checkKeyId, checkNodeId, checkShareIndex } from '../ids';
@@ -30,20 +30,13 @@ export interface HeldShare {
   readonly share_index: number;
 }
 
-export class Deliveries {
-  readonly #c: AgentCore;
-  readonly #peers: DeliveryPeers;
-
-  constructor(core: AgentCore, peers: DeliveryPeers) {
-    this.#c = core;
-    this.#peers = peers;
-  }
+export class Deliveries extends Capability<DeliveryPeers> {
 
 
   /** RequestShareDelivery: hands out a share's signed envelope and marks it delivered. */
   async request(ref: ShareRef, ctx: OpContext = {}): Promise<{ envelope: Uint8Array; status: ShareStatus }> {
-    const core = this.#c;
-    const mod = this.#peers;
+    const core = this.core;
+    const mod = this.peers;
     const base = { event: 'deliver', action: 'envelope', operator: core.op(ctx) } as const;
     return core.audited(base, () => {
       const k = checkKeyId(ref.keyId);
@@ -61,10 +54,7 @@ export class Deliveries {
           core.audit({
             ...base,
             result: 'ok',
-            keyId: k,
-            nodeId: n,
-            setId: set.set_id,
-            epoch: set.epoch,
+            ...setScope(set),
             shareIndex: index,
             envelopeSha256: d.envelope_sha256,
             signature: frameSignature(d.envelope),
@@ -82,8 +72,8 @@ export class Deliveries {
    * share was addressed to and names the exact envelope the agent issued for that share.
    */
   async confirm(receiptBytes: Uint8Array, ctx: OpContext = {}): Promise<ShareStatus> {
-    const core = this.#c;
-    const mod = this.#peers;
+    const core = this.core;
+    const mod = this.peers;
     const base = { event: 'confirm', action: 'receipt', operator: core.op(ctx) } as const;
     return core.audited(base, () => {
       checkBytes(receiptBytes, 'receipt', 8192);
@@ -130,10 +120,7 @@ export class Deliveries {
           core.audit({
             ...base,
             result: 'ok',
-            keyId: set.key_id,
-            nodeId: set.node_id,
-            setId: set.set_id,
-            epoch: set.epoch,
+            ...setScope(set),
             shareIndex: receipt.share_index,
             envelopeSha256: d.envelope_sha256,
             signature: frameSignature(receiptBytes),
@@ -148,7 +135,7 @@ export class Deliveries {
 
   /** QueryShareStatus: every external share of a node's set (default active), or one of them. */
   query(query: { keyId: string; nodeId: string; setId?: string; shareIndex?: number }): ShareStatus[] {
-    const mod = this.#peers;
+    const mod = this.peers;
     const k = checkKeyId(query.keyId);
     const n = checkNodeId(query.nodeId);
     const set = mod.backup.setFor(k, n, query.setId);
@@ -162,7 +149,7 @@ export class Deliveries {
 
   /** The delivery record of an external share; NOT_FOUND when the index is not external. */
   delivery(set: BackupSetRow, index: number): DeliveryRow {
-    const d = this.#c.db.prepare('SELECT * FROM deliveries WHERE set_id = ? AND share_index = ?').get(set.set_id, index) as DeliveryRow | undefined;
+    const d = this.core.db.prepare('SELECT * FROM deliveries WHERE set_id = ? AND share_index = ?').get(set.set_id, index) as DeliveryRow | undefined;
     if (d === undefined) {
       throw new AgentError('NOT_FOUND', `Share ${String(index)} of backup set epoch ${String(set.epoch)} is not an external share.`, { details: { shareIndex: index } });
     }
@@ -171,10 +158,7 @@ export class Deliveries {
 
   shareStatus(set: BackupSetRow, d: DeliveryRow): ShareStatus {
     return {
-      keyId: set.key_id,
-      nodeId: set.node_id,
-      setId: set.set_id,
-      epoch: set.epoch,
+      ...setScope(set),
       shareIndex: d.share_index,
       custodian: d.custodian,
       status: d.status,
@@ -186,12 +170,12 @@ export class Deliveries {
 
   /** Every external share of a set, by index. */
   ofSet(setId: string): DeliveryRow[] {
-    return this.#c.db.prepare('SELECT * FROM deliveries WHERE set_id = ? ORDER BY share_index').all(setId) as DeliveryRow[];
+    return this.core.db.prepare('SELECT * FROM deliveries WHERE set_id = ? ORDER BY share_index').all(setId) as DeliveryRow[];
   }
 
   /** Records a new set's envelope as pending (inside the backup's transaction). */
   addPending(e: { setId: string; shareIndex: number; custodian: string; envelope: Uint8Array; envelopeFile: string | null; at: number }): void {
-    this.#c.db
+    this.core.db
       .prepare(
         "INSERT INTO deliveries (set_id, share_index, custodian, envelope, envelope_sha256, envelope_file, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
       )
@@ -200,7 +184,7 @@ export class Deliveries {
 
   /** How many external shares of a set reached their custodian, and how many are confirmed. */
   countsOf(setId: string): { delivered: number; confirmed: number } {
-    const counts = this.#c.db
+    const counts = this.core.db
       .prepare("SELECT SUM(status IN ('delivered', 'confirmed')) AS delivered, SUM(status = 'confirmed') AS confirmed FROM deliveries WHERE set_id = ?")
       .get(setId) as { delivered: number | null; confirmed: number | null };
     return { delivered: counts.delivered ?? 0, confirmed: counts.confirmed ?? 0 };
@@ -208,7 +192,7 @@ export class Deliveries {
 
   /** The shares of active sets a custodian holds (delivered or confirmed), as a challenge lists them. */
   heldBy(custodian: string): HeldShare[] {
-    return this.#c.db
+    return this.core.db
       .prepare(
         "SELECT s.key_id, s.node_id, s.set_id, s.epoch, d.share_index FROM deliveries d JOIN backup_sets s ON s.set_id = d.set_id WHERE d.custodian = ? AND s.state = 'active' AND d.status IN ('delivered', 'confirmed') ORDER BY s.key_id, s.node_id, d.share_index",
       )
@@ -217,7 +201,7 @@ export class Deliveries {
 
   /** The delivery records of the shares a custodian holds in active sets. */
   heldRowsOf(custodian: string): DeliveryRow[] {
-    return this.#c.db
+    return this.core.db
       .prepare("SELECT d.* FROM deliveries d JOIN backup_sets s ON s.set_id = d.set_id WHERE d.custodian = ? AND s.state = 'active' AND d.status IN ('delivered', 'confirmed')")
       .all(custodian) as DeliveryRow[];
   }
@@ -225,9 +209,9 @@ export class Deliveries {
   /** Records an inventory verdict on a share (inside the inventory's transaction). */
   recordVerdict(setId: string, index: number, custodian: string, result: InventoryResult, at: number): void {
     if (result === 'proven') {
-      this.#c.db.prepare("UPDATE deliveries SET last_proven_at = ?, inventory_result = 'proven', inventory_at = ? WHERE set_id = ? AND share_index = ? AND custodian = ?").run(at, at, setId, index, custodian);
+      this.core.db.prepare("UPDATE deliveries SET last_proven_at = ?, inventory_result = 'proven', inventory_at = ? WHERE set_id = ? AND share_index = ? AND custodian = ?").run(at, at, setId, index, custodian);
     } else {
-      this.#c.db.prepare('UPDATE deliveries SET inventory_result = ?, inventory_at = ? WHERE set_id = ? AND share_index = ? AND custodian = ?').run(result, at, setId, index, custodian);
+      this.core.db.prepare('UPDATE deliveries SET inventory_result = ?, inventory_at = ? WHERE set_id = ? AND share_index = ? AND custodian = ?').run(result, at, setId, index, custodian);
     }
   }
 }

@@ -108,3 +108,14 @@ export class AgentCore {
     if (this.#ownsKek) this.kek.close();
   }
 }
+
+/** A capability module: the agent's context, and the surfaces of the other modules it calls. */
+export abstract class Capability<Peers> {
+  protected readonly core: AgentCore;
+  protected readonly peers: Peers;
+
+  constructor(core: AgentCore, peers: Peers) {
+    this.core = core;
+    this.peers = peers;
+  }
+}

@@ -114,3 +114,8 @@ export class KeyedMutex {
     }
   }
 }
+
+/** The key, node, set and epoch of a record, as the audit log and the api views name them. */
+export function setScope(r: { readonly key_id: string; readonly node_id: string; readonly set_id: string; readonly epoch: number }): { keyId: string; nodeId: string; setId: string; epoch: number } {
+  return { keyId: r.key_id, nodeId: r.node_id, setId: r.set_id, epoch: r.epoch };
+}

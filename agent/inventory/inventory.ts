@@ -26,8 +26,8 @@ import type {
 } from '../api';
 import type { Backups } from '../backup/backup';
 import type { Deliveries } from '../backup/delivery';
-import type { AgentCore } from '../core/context';
-import { blob, frameSignature, peekBody, sec, sha256Hex } from '../core/util';
+import { Capability } from '../core/context';
+import { blob, frameSignature, peekBody, sec, setScope, sha256Hex } from '../core/util';
 import { inTransaction, type BackupSetRow, type ChallengeRow, type DeliveryRow } from '../db';
 import { AgentError } from '../errors';
 import { checkBytes, checkFingerprint, checkKeyId, checkNodeId } from '../ids';
@@ -48,51 +48,44 @@ export interface InventoryPeers {
   readonly settings: Pick<Settings, 'get' | 'maxAgeMs'>;
 }
 
-export class Inventory {
-  readonly #c: AgentCore;
-  readonly #peers: InventoryPeers;
-
-  constructor(core: AgentCore, peers: InventoryPeers) {
-    this.#c = core;
-    this.#peers = peers;
-  }
+export class Inventory extends Capability<InventoryPeers> {
 
   /** Signs and stores an inventory challenge for one custodian; returns the file to send them. */
   async issueChallenge(custodianFingerprint: string, options: OpContext & { ttlSeconds?: number } = {}): Promise<IssuedChallenge> {
-    const base = { event: 'inspect', action: 'inventory-challenge', operator: this.#c.op(options) } as const;
-    return this.#c.audited(base, () => {
+    const base = { event: 'inspect', action: 'inventory-challenge', operator: this.core.op(options) } as const;
+    return this.core.audited(base, () => {
       const fp = checkFingerprint(custodianFingerprint);
-      const ttl = options.ttlSeconds ?? this.#peers.settings.get().inventoryChallengeTtlSeconds;
+      const ttl = options.ttlSeconds ?? this.peers.settings.get().inventoryChallengeTtlSeconds;
       const [minTtl, maxTtl] = SETTING_BOUNDS.inventoryChallengeTtlSeconds;
       if (!Number.isInteger(ttl) || ttl < minTtl || ttl > maxTtl) {
         throw new CustosError('INVALID_PARAMETERS', `A challenge can be answered for ${String(minTtl)} to ${String(maxTtl)} seconds.`, { details: { field: 'ttlSeconds' } });
       }
-      const custodian = this.#peers.registry.custodian(fp);
+      const custodian = this.peers.registry.custodian(fp);
       if (custodian.enabled !== 1) throw new AgentError('FAILED_PRECONDITION', `Custodian ${custodian.label} (${custodian.code}) is disabled.`, { details: { fingerprint: fp } });
-      const rows = this.#peers.deliveries.heldBy(fp);
+      const rows = this.peers.deliveries.heldBy(fp);
       if (rows.length === 0) {
         throw new AgentError('FAILED_PRECONDITION', `Custodian ${custodian.label} holds no delivered share of a current backup set; there is nothing to take stock of.`, { details: { fingerprint: fp } });
       }
       if (rows.length > MAX_CHALLENGE_ITEMS) {
         throw new AgentError('FAILED_PRECONDITION', `Custodian ${custodian.label} holds ${String(rows.length)} shares; one challenge lists at most ${String(MAX_CHALLENGE_ITEMS)}.`);
       }
-      const nowMs = this.#c.now();
+      const nowMs = this.core.now();
       const idBytes = new Uint8Array(randomBytes(16));
       const challengeId = toHex(idBytes);
       const items: InventoryItem[] = rows.map((r) => ({ key_id: r.key_id, node_id: r.node_id, set_id: fromHex(r.set_id), epoch: r.epoch, share_index: r.share_index }));
       const notAfter = sec(nowMs) + ttl;
       const bytes = makeChallenge(
         { challenge_id: idBytes, nonce: new Uint8Array(randomBytes(32)), custodian: fromHex(fp), items, created_at: sec(nowMs), not_after: notAfter },
-        this.#c.signing,
+        this.core.signing,
       );
       const digest = sha256Hex(bytes);
-      inTransaction(this.#c.db, () => {
-        this.#c.db
+      inTransaction(this.core.db, () => {
+        this.core.db
           .prepare('INSERT INTO inventory_challenges (challenge_id, custodian, challenge, challenge_sha256, items, not_after, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(challengeId, fp, bytes, digest, rows.length, notAfter, this.#c.op(options), nowMs);
-        const add = this.#c.db.prepare('INSERT INTO inventory_items (challenge_id, set_id, share_index) VALUES (?, ?, ?)');
+          .run(challengeId, fp, bytes, digest, rows.length, notAfter, this.core.op(options), nowMs);
+        const add = this.core.db.prepare('INSERT INTO inventory_items (challenge_id, set_id, share_index) VALUES (?, ?, ?)');
         for (const r of rows) add.run(challengeId, r.set_id, r.share_index);
-        this.#c.audit({
+        this.core.audit({
           ...base,
           result: 'ok',
           signature: frameSignature(bytes),
@@ -120,47 +113,47 @@ export class Inventory {
    * the challenged custodian is refused and changes nothing.
    */
   async submitAttestation(attestationBytes: Uint8Array, ctx: OpContext = {}): Promise<AttestationResult> {
-    const base = { event: 'inspect', action: 'inventory-attestation', operator: this.#c.op(ctx) } as const;
-    return this.#c.audited(base, () => {
+    const base = { event: 'inspect', action: 'inventory-attestation', operator: this.core.op(ctx) } as const;
+    return this.core.audited(base, () => {
       checkBytes(attestationBytes, 'inventory attestation', 1024 * 1024);
       const claimed = peekBody(attestationBytes, 'inventory attestation')['challenge_id'];
       if (!(claimed instanceof Uint8Array) || claimed.length !== 16) throw new CustosError('MALFORMED', 'The inventory attestation does not name a challenge.', { details: { field: 'challenge_id' } });
       const cid = toHex(claimed);
-      const row = this.#c.db.prepare('SELECT * FROM inventory_challenges WHERE challenge_id = ?').get(cid) as ChallengeRow | undefined;
+      const row = this.core.db.prepare('SELECT * FROM inventory_challenges WHERE challenge_id = ?').get(cid) as ChallengeRow | undefined;
       if (row === undefined) throw new AgentError('NOT_FOUND', 'The attestation answers a challenge this agent did not issue.', { details: { challengeId: cid } });
-      const custodian = this.#peers.registry.custodian(row.custodian);
+      const custodian = this.peers.registry.custodian(row.custodian);
       const digest = sha256Hex(attestationBytes);
       if (row.attestation !== null) {
         if (sha256Hex(blob(row.attestation)) === digest) return Promise.resolve(this.#attestationResult(row));
         throw new AgentError('CONFLICT', `Challenge ${cid} was answered already; issue a new challenge for a new attestation.`, { details: { challengeId: cid } });
       }
-      const nowMs = this.#c.now();
+      const nowMs = this.core.now();
       if (nowMs > row.not_after * 1000) {
         throw new CustosError('EXPIRED', `Challenge ${cid} expired at ${new Date(row.not_after * 1000).toISOString()} before this attestation arrived; ${custodian.label} is overdue. Issue a new challenge.`, {
           details: { challengeId: cid, notAfter: row.not_after },
         });
       }
-      const challenge = openChallenge(blob(row.challenge), this.#c.signing.publicKey, fromHex(row.custodian), row.not_after);
+      const challenge = openChallenge(blob(row.challenge), this.core.signing.publicKey, fromHex(row.custodian), row.not_after);
       const possessionKeyOf = (item: InventoryItem): Uint8Array | undefined => {
-        const set = this.#peers.backup.setByIdOrUndefined(toHex(item.set_id));
+        const set = this.peers.backup.setByIdOrUndefined(toHex(item.set_id));
         if (set?.key_id !== item.key_id || set.node_id !== item.node_id || set.epoch !== item.epoch) return undefined;
-        const share = this.#peers.backup.manifest(set).shares[item.share_index - 1];
+        const share = this.peers.backup.manifest(set).shares[item.share_index - 1];
         return share?.custodian !== null && share !== undefined && toHex(share.custodian) === row.custodian ? share.possession_key : undefined;
       };
       const { verdicts } = verifyAttestation(attestationBytes, { bytes: challenge.bytes, body: challenge.body }, blob(custodian.sign_key), possessionKeyOf);
       const count = (r: InventoryVerdict): number => verdicts.filter((v) => v.result === r).length;
       return Promise.resolve(
-        inTransaction(this.#c.db, () => {
-          this.#c.db
+        inTransaction(this.core.db, () => {
+          this.core.db
             .prepare('UPDATE inventory_challenges SET attestation = ?, answered_at = ?, proven = ?, missing = ?, bad_proof = ?, not_answered = ? WHERE challenge_id = ?')
             .run(attestationBytes, nowMs, count('proven'), count('missing'), count('bad-proof'), count('not-answered'), cid);
-          const setItem = this.#c.db.prepare('UPDATE inventory_items SET result = ? WHERE challenge_id = ? AND set_id = ? AND share_index = ?');
+          const setItem = this.core.db.prepare('UPDATE inventory_items SET result = ? WHERE challenge_id = ? AND set_id = ? AND share_index = ?');
           for (const v of verdicts) {
             const setId = toHex(v.set_id);
             setItem.run(v.result, cid, setId, v.share_index);
-            this.#peers.deliveries.recordVerdict(setId, v.share_index, row.custodian, v.result, nowMs);
+            this.peers.deliveries.recordVerdict(setId, v.share_index, row.custodian, v.result, nowMs);
             if (v.result !== 'proven') {
-              this.#c.audit({
+              this.core.audit({
                 event: 'inspect',
                 action: 'inventory-item',
                 result: 'failed',
@@ -169,7 +162,7 @@ export class Inventory {
                 setId,
                 epoch: v.epoch,
                 shareIndex: v.share_index,
-                operator: this.#c.op(ctx),
+                operator: this.core.op(ctx),
                 target: `custodian:${row.custodian} (${custodian.label})`,
                 reason: {
                   missing: 'the custodian reports this share missing',
@@ -181,7 +174,7 @@ export class Inventory {
             }
           }
           const allProven = verdicts.every((v) => v.result === 'proven');
-          this.#c.audit({
+          this.core.audit({
             ...base,
             result: allProven ? 'ok' : 'failed',
             signature: frameSignature(attestationBytes),
@@ -189,7 +182,7 @@ export class Inventory {
             ...(allProven ? {} : { reason: `${String(verdicts.length - count('proven'))} of ${String(verdicts.length)} share(s) not proven` }),
             details: { challenge_id: cid, proven: count('proven'), missing: count('missing'), bad_proof: count('bad-proof'), not_answered: count('not-answered'), attestation_sha256: digest },
           });
-          return this.#attestationResult(this.#c.db.prepare('SELECT * FROM inventory_challenges WHERE challenge_id = ?').get(cid) as ChallengeRow);
+          return this.#attestationResult(this.core.db.prepare('SELECT * FROM inventory_challenges WHERE challenge_id = ?').get(cid) as ChallengeRow);
         }),
       );
     });
@@ -199,18 +192,18 @@ export class Inventory {
   status(keyId: string, nodeId: string): InventoryStatus {
     const k = checkKeyId(keyId);
     const n = checkNodeId(nodeId);
-    this.#peers.keyshare.node(k, n);
-    const set = this.#peers.backup.activeSet(k, n);
+    this.peers.keyshare.node(k, n);
+    const set = this.peers.backup.activeSet(k, n);
     if (set === undefined) throw new AgentError('NOT_FOUND', `Key ${k} node ${n} has no backup set yet.`, { details: { keyId: k, nodeId: n } });
     return this.of(set);
   }
 
   /** Every custodian's inventory across the active sets, for `inventory status` without a node. */
   custodians(): CustodianInventory[] {
-    const nowMs = this.#c.now();
-    const maxAge = this.#peers.settings.maxAgeMs();
-    return this.#peers.registry.listCustodians().map((c) => {
-      const rows = this.#peers.deliveries.heldRowsOf(c.fingerprint);
+    const nowMs = this.core.now();
+    const maxAge = this.peers.settings.maxAgeMs();
+    return this.peers.registry.listCustodians().map((c) => {
+      const rows = this.peers.deliveries.heldRowsOf(c.fingerprint);
       let overdue: OverdueReason | undefined;
       let attested = 0;
       let lastProven: number | undefined;
@@ -220,7 +213,7 @@ export class Inventory {
         if (this.#attested(d, nowMs, maxAge)) attested++;
         if (d.last_proven_at !== null) lastProven = Math.max(lastProven ?? 0, d.last_proven_at);
       }
-      const last = this.#c.db.prepare('SELECT * FROM inventory_challenges WHERE custodian = ? ORDER BY created_at DESC, challenge_id LIMIT 1').get(c.fingerprint) as ChallengeRow | undefined;
+      const last = this.core.db.prepare('SELECT * FROM inventory_challenges WHERE custodian = ? ORDER BY created_at DESC, challenge_id LIMIT 1').get(c.fingerprint) as ChallengeRow | undefined;
       return {
         custodian: c.fingerprint,
         label: c.label,
@@ -252,7 +245,7 @@ export class Inventory {
 
   /** Why the custodian of a delivered share is overdue, if it is (see OverdueCustodian). */
   #overdueOf(d: DeliveryRow, nowMs: number, maxAge: number): { reason: OverdueReason; since: number; challengeId?: string } | undefined {
-    const latest = this.#c.db
+    const latest = this.core.db
       .prepare(
         'SELECT c.challenge_id, c.not_after, c.answered_at, i.result FROM inventory_items i JOIN inventory_challenges c ON c.challenge_id = i.challenge_id WHERE i.set_id = ? AND i.share_index = ? AND c.custodian = ? ORDER BY c.created_at DESC, c.challenge_id LIMIT 1',
       )
@@ -268,10 +261,10 @@ export class Inventory {
 
   /** The inventory of one backup set (also part of the backup status). */
   of(set: BackupSetRow): InventoryStatus {
-    const nowMs = this.#c.now();
-    const maxAge = this.#peers.settings.maxAgeMs();
-    const deliveries = this.#peers.deliveries.ofSet(set.set_id);
-    const labels = this.#peers.registry.custodianLabels();
+    const nowMs = this.core.now();
+    const maxAge = this.peers.settings.maxAgeMs();
+    const deliveries = this.peers.deliveries.ofSet(set.set_id);
+    const labels = this.peers.registry.custodianLabels();
     const overdue: OverdueCustodian[] = [];
     const shares: InventoryShare[] = deliveries.map((d) => {
       const holds = d.status === 'delivered' || d.status === 'confirmed';
@@ -294,13 +287,10 @@ export class Inventory {
         ...(o === undefined ? {} : { overdue: o.reason }),
       };
     });
-    const held = this.#peers.shares.heldIndexes(set.set_id).length;
+    const held = this.peers.shares.heldIndexes(set.set_id).length;
     const attested = shares.filter((s) => s.attested).length;
     return {
-      keyId: set.key_id,
-      nodeId: set.node_id,
-      setId: set.set_id,
-      epoch: set.epoch,
+      ...setScope(set),
       threshold: set.threshold,
       serverSharesHeld: held,
       externalDelivered: deliveries.filter((d) => d.status === 'delivered' || d.status === 'confirmed').length,
@@ -317,10 +307,10 @@ export class Inventory {
   #attestationResult(row: ChallengeRow): AttestationResult {
     const sets = new Map<string, BackupSetRow | undefined>();
     const setOf = (id: string): BackupSetRow | undefined => {
-      if (!sets.has(id)) sets.set(id, this.#peers.backup.setByIdOrUndefined(id));
+      if (!sets.has(id)) sets.set(id, this.peers.backup.setByIdOrUndefined(id));
       return sets.get(id);
     };
-    const items = (this.#c.db.prepare('SELECT set_id, share_index, result FROM inventory_items WHERE challenge_id = ?').all(row.challenge_id) as { set_id: string; share_index: number; result: InventoryVerdict | null }[])
+    const items = (this.core.db.prepare('SELECT set_id, share_index, result FROM inventory_items WHERE challenge_id = ?').all(row.challenge_id) as { set_id: string; share_index: number; result: InventoryVerdict | null }[])
       .flatMap((i) => {
         const s = setOf(i.set_id);
         return s === undefined ? [] : [{ ...i, key_id: s.key_id, node_id: s.node_id, epoch: s.epoch }];
@@ -329,7 +319,7 @@ export class Inventory {
     return {
       challengeId: row.challenge_id,
       custodian: row.custodian,
-      answeredAt: sec(row.answered_at ?? this.#c.now()),
+      answeredAt: sec(row.answered_at ?? this.core.now()),
       items: items.map((i): InventoryItemRef & { result: InventoryVerdict } => ({ keyId: i.key_id, nodeId: i.node_id, setId: i.set_id, epoch: i.epoch, shareIndex: i.share_index, result: i.result ?? 'not-answered' })),
       proven: row.proven ?? 0,
       missing: row.missing ?? 0,

@@ -23,7 +23,7 @@ import {
 } from '../../shared/keydata';
 import type { FileState, ImportResult, InspectReport, NodeRecord, OpContext } from '../api';
 import type { Backups } from '../backup/backup';
-import type { AgentCore } from '../core/context';
+import { Capability } from '../core/context';
 import { blob, sec, selfCheckLines } from '../core/util';
 import { inTransaction, type NodeRow } from '../db';
 import { AgentError, codeOf } from '../errors';
@@ -36,14 +36,7 @@ export interface KeysharePeers {
   readonly backup: Pick<Backups, 'activeSet'>;
 }
 
-export class Keyshares {
-  readonly #c: AgentCore;
-  readonly #peers: KeysharePeers;
-
-  constructor(core: AgentCore, peers: KeysharePeers) {
-    this.#c = core;
-    this.#peers = peers;
-  }
+export class Keyshares extends Capability<KeysharePeers> {
 
   /**
    * Imports a node's tss-lib keydata: parse (lossless), self-check, split into the secret record
@@ -51,7 +44,7 @@ export class Keyshares {
    * `<node_id>.enc` and `<node_id>.keydata.enc` encrypted and the public context in the database.
    */
   async import(keyId: string, nodeId: string, keydataBytes: Uint8Array, ctx: OpContext = {}): Promise<ImportResult> {
-    const c = this.#c;
+    const c = this.core;
     const base = { event: 'import', action: 'keyshare', operator: c.op(ctx) } as const;
     return c.audited(base, async () => {
       const k = checkKeyId(keyId);
@@ -115,9 +108,9 @@ export class Keyshares {
   }
 
   list(): NodeRecord[] {
-    const rows = this.#c.db.prepare('SELECT * FROM nodes ORDER BY key_id, node_id').all() as NodeRow[];
+    const rows = this.core.db.prepare('SELECT * FROM nodes ORDER BY key_id, node_id').all() as NodeRow[];
     return rows.map((r) => {
-      const active = this.#peers.backup.activeSet(r.key_id, r.node_id);
+      const active = this.peers.backup.activeSet(r.key_id, r.node_id);
       return {
         keyId: r.key_id,
         nodeId: r.node_id,
@@ -138,7 +131,7 @@ export class Keyshares {
    * file that was imported or recovered. For the node itself, drills and byte comparisons.
    */
   async exportKeydata(keyId: string, nodeId: string, ctx: OpContext = {}): Promise<Uint8Array> {
-    const c = this.#c;
+    const c = this.core;
     const base = { event: 'inspect', action: 'keydata-export', operator: c.op(ctx) } as const;
     return c.audited(base, async () => {
       const k = checkKeyId(keyId);
@@ -155,7 +148,7 @@ export class Keyshares {
 
   /** Checks a node's stored files without revealing anything (seeds SOP §4.3). */
   async inspect(keyId: string, nodeId: string, ctx: OpContext = {}): Promise<InspectReport> {
-    const c = this.#c;
+    const c = this.core;
     const base = { event: 'inspect', action: 'node-files', operator: c.op(ctx) } as const;
     return c.audited(base, async () => {
       const k = checkKeyId(keyId);
@@ -210,7 +203,7 @@ export class Keyshares {
   // ── for the other modules ──
 
   nodeOrUndefined(k: string, n: string): NodeRow | undefined {
-    return this.#c.db.prepare('SELECT * FROM nodes WHERE key_id = ? AND node_id = ?').get(k, n) as NodeRow | undefined;
+    return this.core.db.prepare('SELECT * FROM nodes WHERE key_id = ? AND node_id = ?').get(k, n) as NodeRow | undefined;
   }
 
   /** An imported node; NOT_FOUND otherwise. */
@@ -227,7 +220,7 @@ export class Keyshares {
 
   /** The node's decrypted secret record (the seeds' MPC share); the caller wipes it. */
   async readSecretRecord(k: string, n: string): Promise<Uint8Array> {
-    return this.#c.store.read({ kind: 'share', keyId: k, nodeId: n });
+    return this.core.store.read({ kind: 'share', keyId: k, nodeId: n });
   }
 
   /**
@@ -235,7 +228,7 @@ export class Keyshares {
    * sealed first, so a KEK failure writes neither; then atomic writes and a read-back comparison.
    */
   async writeRecovered(k: string, n: string, secret: Uint8Array, keydataBytes: Uint8Array): Promise<void> {
-    const c = this.#c;
+    const c = this.core;
     const shareRef = { kind: 'share', keyId: k, nodeId: n } as const;
     const keydataRef = { kind: 'keydata', keyId: k, nodeId: n } as const;
     const sealedShare = await c.store.seal(shareRef, secret);
@@ -252,6 +245,6 @@ export class Keyshares {
 
   /** Records that a recovery wrote the node's files back (inside the caller's transaction). */
   markRestored(k: string, n: string, at: number): void {
-    this.#c.db.prepare('UPDATE nodes SET restored_at = ? WHERE key_id = ? AND node_id = ?').run(at, k, n);
+    this.core.db.prepare('UPDATE nodes SET restored_at = ? WHERE key_id = ? AND node_id = ?').run(at, k, n);
   }
 }

@@ -13,12 +13,13 @@ import { CustosError } from '../../shared/errors';
 import { assertSelfCheck, decodeSecretRecord, parseKeydata, publicContextFromPeer, publicContextHash, regenerateKeydata, writeKeydata, type PublicContext } from '../../shared/keydata';
 import { combineExpectation, openRecoveryExport } from '../../shared/protocol';
 import type { CompleteOptions, OpContext, RecoveryOutcome, SubmitResult } from '../api';
-import type { AgentCore, AuditBase } from '../core/context';
-import { blob, frameSignature, messageOf, peekShareIndex, reasonOf, selfCheckLines, sha256Hex } from '../core/util';
+import { Capability, type AuditBase } from '../core/context';
+import { blob, frameSignature, messageOf, peekShareIndex, reasonOf, selfCheckLines, setScope, sha256Hex } from '../core/util';
 import { inTransaction, type ExportRow, type SessionRow } from '../db';
 import { AgentError, codeOf, isCodedError } from '../errors';
 import { checkBytes, checkSessionId } from '../ids';
 import { MAX_KEYDATA_BYTES, type Keyshares } from '../keyshare/keyshare';
+import { approverList } from '../registry/approvals';
 import type { Registry } from '../registry/registry';
 import type { ServerShares } from '../retention/server-shares';
 import { completionFor, type CompletingSession, type Completion } from './completion';
@@ -33,14 +34,7 @@ export interface RecoveryPeers {
   readonly drills: Pick<Drills, 'insert'>;
 }
 
-export class Recovery {
-  readonly #c: AgentCore;
-  readonly #peers: RecoveryPeers;
-
-  constructor(core: AgentCore, peers: RecoveryPeers) {
-    this.#c = core;
-    this.#peers = peers;
-  }
+export class Recovery extends Capability<RecoveryPeers> {
 
   /**
    * Takes custodians' recovery exports. Each is verified (registered custodian's signature, session
@@ -49,18 +43,18 @@ export class Recovery {
    * good ones are kept.
    */
   async submit(sessionId: string, exportsBytes: readonly Uint8Array[], ctx: OpContext = {}): Promise<SubmitResult> {
-    const base = { event: 'recover', action: 'export-submit', operator: this.#c.op(ctx) } as const;
-    return this.#c.audited(base, () => {
+    const base = { event: 'recover', action: 'export-submit', operator: this.core.op(ctx) } as const;
+    return this.core.audited(base, () => {
       const sid = checkSessionId(sessionId);
       const list: unknown = exportsBytes;
       if (!Array.isArray(list) || exportsBytes.length === 0 || exportsBytes.length > 255) {
         throw new CustosError('INVALID_PARAMETERS', 'Submit 1 to 255 recovery exports at a time.');
       }
-      return this.#c.locks.run(`session:${sid}`, async () => {
-        const row = this.#peers.sessions.live(sid);
-        const req = this.#peers.sessions.openRequest(row);
-        const identity = await this.#peers.sessions.identity(row);
-        const custodians = this.#peers.registry.enabledCustodianKeys();
+      return this.core.locks.run(`session:${sid}`, async () => {
+        const row = this.peers.sessions.live(sid);
+        const req = this.peers.sessions.openRequest(row);
+        const identity = await this.peers.sessions.identity(row);
+        const custodians = this.peers.registry.enabledCustodianKeys();
         const accepted: number[] = [];
         const refused: { shareIndex?: number; code: string; message: string }[] = [];
         for (const bytes of exportsBytes) {
@@ -70,24 +64,21 @@ export class Recovery {
             const opened = await openRecoveryExport(bytes, req, custodians, identity);
             wipe(opened.share);
             const index = opened.shareIndex;
-            const custodian = this.#peers.registry.custodianBySignKey(opened.export.signer);
+            const custodian = this.peers.registry.custodianBySignKey(opened.export.signer);
             const digest = sha256Hex(bytes);
-            inTransaction(this.#c.db, () => {
-              const existing = this.#c.db.prepare('SELECT export_sha256 FROM submitted_exports WHERE session_id = ? AND share_index = ?').get(sid, index) as { export_sha256: string } | undefined;
+            inTransaction(this.core.db, () => {
+              const existing = this.core.db.prepare('SELECT export_sha256 FROM submitted_exports WHERE session_id = ? AND share_index = ?').get(sid, index) as { export_sha256: string } | undefined;
               if (existing !== undefined) {
                 if (existing.export_sha256 === digest) return;
                 throw new CustosError('DUPLICATE_SHARE', `Share ${String(index)} was already received for this session.`, { details: { shareIndex: index } });
               }
-              this.#c.db
+              this.core.db
                 .prepare('INSERT INTO submitted_exports (session_id, share_index, custodian, export, export_sha256, submitted_at) VALUES (?, ?, ?, ?, ?, ?)')
-                .run(sid, index, custodian.fingerprint, bytes, digest, this.#c.now());
-              this.#c.audit({
+                .run(sid, index, custodian.fingerprint, bytes, digest, this.core.now());
+              this.core.audit({
                 ...base,
                 result: 'ok',
-                keyId: row.key_id,
-                nodeId: row.node_id,
-                setId: row.set_id,
-                epoch: row.epoch,
+                ...setScope(row),
                 shareIndex: index,
                 signature: frameSignature(bytes),
                 target: `custodian:${custodian.fingerprint} (${custodian.label})`,
@@ -99,20 +90,17 @@ export class Recovery {
             const detail = isCodedError(error) ? error.details['shareIndex'] : undefined;
             const shareIndex = typeof detail === 'number' ? detail : claimed;
             refused.push({ ...(shareIndex === undefined ? {} : { shareIndex }), code: codeOf(error), message: messageOf(error) });
-            this.#c.audit({
+            this.core.audit({
               ...base,
               result: isCodedError(error) ? 'refused' : 'failed',
-              keyId: row.key_id,
-              nodeId: row.node_id,
-              setId: row.set_id,
-              epoch: row.epoch,
+              ...setScope(row),
               ...(shareIndex === undefined ? {} : { shareIndex }),
               reason: reasonOf(error),
               target: `session:${sid}`,
             });
           }
         }
-        return { accepted, refused, session: this.#peers.sessions.view(this.#peers.sessions.row(sid)) };
+        return { accepted, refused, session: this.peers.sessions.view(this.peers.sessions.row(sid)) };
       });
     });
   }
@@ -126,20 +114,20 @@ export class Recovery {
    * leaves the session open for more shares until it expires or is cancelled.
    */
   async complete(sessionId: string, options: CompleteOptions = {}, ctx: OpContext = {}): Promise<RecoveryOutcome> {
-    const completion = completionFor(options, this.#peers);
-    const base: AuditBase = { ...completion.audit, operator: this.#c.op(ctx) };
-    const started = this.#c.now();
-    return this.#c.audited(base, () => {
+    const completion = completionFor(options, this.peers);
+    const base: AuditBase = { ...completion.audit, operator: this.core.op(ctx) };
+    const started = this.core.now();
+    return this.core.audited(base, () => {
       const sid = checkSessionId(sessionId);
       if (options.peerKeydata !== undefined) checkBytes(options.peerKeydata, 'peer keydata file', MAX_KEYDATA_BYTES);
-      return this.#c.locks.run(`session:${sid}`, async () => {
-        const row = this.#peers.sessions.live(sid);
-        return this.#c.locks.run(`node:${row.key_id}/${row.node_id}`, async () => {
+      return this.core.locks.run(`session:${sid}`, async () => {
+        const row = this.peers.sessions.live(sid);
+        return this.core.locks.run(`node:${row.key_id}/${row.node_id}`, async () => {
           try {
             return await this.#complete(row, options, completion, started, base);
           } catch (error) {
-            inTransaction(this.#c.db, () => {
-              completion.failed(completing(row), error, this.#c.now() - started);
+            inTransaction(this.core.db, () => {
+              completion.failed(completing(row), error, this.core.now() - started);
             });
             throw error;
           }
@@ -150,17 +138,17 @@ export class Recovery {
 
   async #complete(row: SessionRow, options: CompleteOptions, completion: Completion, started: number, base: AuditBase): Promise<RecoveryOutcome> {
     const sid = row.session_id;
-    const req = this.#peers.sessions.openRequest(row);
-    const node = this.#peers.keyshare.node(row.key_id, row.node_id);
+    const req = this.peers.sessions.openRequest(row);
+    const node = this.peers.keyshare.node(row.key_id, row.node_id);
     const manifest = req.manifest.body;
     const expectation = combineExpectation(manifest);
     const skipped: { shareIndex: number; code: string; message: string }[] = [];
     const provided: (ProvidedShare & { source: 'server' | 'external' })[] = [];
     let secret: Uint8Array | undefined;
     try {
-      const identity = await this.#peers.sessions.identity(row);
-      const custodians = this.#peers.registry.enabledCustodianKeys();
-      const exportsRows = this.#c.db.prepare('SELECT * FROM submitted_exports WHERE session_id = ? ORDER BY share_index').all(sid) as ExportRow[];
+      const identity = await this.peers.sessions.identity(row);
+      const custodians = this.peers.registry.enabledCustodianKeys();
+      const exportsRows = this.core.db.prepare('SELECT * FROM submitted_exports WHERE session_id = ? ORDER BY share_index').all(sid) as ExportRow[];
       for (const e of exportsRows) {
         try {
           const opened = await openRecoveryExport(blob(e.export), req, custodians, identity);
@@ -170,9 +158,9 @@ export class Recovery {
         }
       }
       if (row.mode === 'mixed') {
-        for (const index of this.#peers.shares.heldIndexes(row.set_id)) {
+        for (const index of this.peers.shares.heldIndexes(row.set_id)) {
           try {
-            const share = await this.#c.store.read({ kind: 'retained-share', keyId: row.key_id, nodeId: row.node_id, setId: row.set_id, index });
+            const share = await this.core.store.read({ kind: 'retained-share', keyId: row.key_id, nodeId: row.node_id, setId: row.set_id, index });
             const s = { index, share, setId: manifest.set_id, epoch: manifest.epoch };
             checkShare(expectation, s);
             provided.push({ ...s, source: 'server' });
@@ -202,7 +190,7 @@ export class Recovery {
           });
         }
       } else {
-        context = this.#peers.keyshare.storedContext(node);
+        context = this.peers.keyshare.storedContext(node);
         if (!constantTimeEqual(publicContextHash(context), manifest.public_context_hash)) {
           throw new AgentError('CORRUPT_FILE', "The stored public context does not match the backup set's manifest; provide a peer's keydata file.");
         }
@@ -225,25 +213,20 @@ export class Recovery {
         wipe(keydataBytes);
       }
 
-      const nowMs = this.#c.now();
+      const nowMs = this.core.now();
       const durationMs = nowMs - started;
       const sharesUsed = { server: chosen.filter((s) => s.source === 'server').length, external: chosen.filter((s) => s.source === 'external').length };
-      inTransaction(this.#c.db, () => {
-        this.#c.db
+      inTransaction(this.core.db, () => {
+        this.core.db
           .prepare("UPDATE recovery_sessions SET state = 'completed', identity_sealed = NULL, ended_at = ?, outcome = ? WHERE session_id = ?")
           .run(nowMs, completion.outcome, sid);
         completion.record(completing(row), nowMs, durationMs);
-        this.#c.audit({
+        this.core.audit({
           ...base,
           result: 'ok',
-          keyId: row.key_id,
-          nodeId: row.node_id,
-          setId: row.set_id,
-          epoch: row.epoch,
+          ...setScope(row),
           target: completion.target,
-          approver: this.#peers.sessions.validApprovals(sid)
-            .map((a) => `${a.approver_name} (${a.approver})`)
-            .join('; '),
+          approver: approverList(this.peers.sessions.validApprovals(sid)),
           details: {
             session_id: sid,
             incident_id: row.incident_id,
@@ -257,10 +240,10 @@ export class Recovery {
           },
         });
       });
-      this.#c.flushWal();
+      this.core.flushWal();
       return {
         success: true,
-        session: this.#peers.sessions.view(this.#peers.sessions.row(sid)),
+        session: this.peers.sessions.view(this.peers.sessions.row(sid)),
         sharesUsed,
         indexesUsed: chosen.map((s) => s.index),
         keydataSha256: toHex(keydataSha),

@@ -23,12 +23,13 @@ import {
 } from '../../shared/protocol';
 import type { OpContext, OpenSessionInput, OpenedSession, SessionView } from '../api';
 import type { Backups } from '../backup/backup';
-import type { AgentCore } from '../core/context';
-import { blob, checkMode, frameSignature, sec } from '../core/util';
-import { inTransaction, type ApprovalRow, type SessionRow } from '../db';
+import { Capability, type AgentCore } from '../core/context';
+import { blob, checkMode, frameSignature, sec, setScope } from '../core/util';
+import { inTransaction, type SessionRow } from '../db';
 import { AgentError } from '../errors';
 import { checkBytes, checkIncidentId, checkKeyId, checkNodeId, checkSessionId } from '../ids';
 import type { Keyshares } from '../keyshare/keyshare';
+import { Approvals, approverList, type StoredApproval } from '../registry/approvals';
 import type { Registry } from '../registry/registry';
 import type { ServerShares } from '../retention/server-shares';
 
@@ -44,13 +45,12 @@ export interface SessionPeers {
   readonly shares: Pick<ServerShares, 'heldIndexes'>;
 }
 
-export class Sessions {
-  readonly #c: AgentCore;
-  readonly #peers: SessionPeers;
+export class Sessions extends Capability<SessionPeers> {
+  readonly #approvals: Approvals;
 
   constructor(core: AgentCore, peers: SessionPeers) {
-    this.#c = core;
-    this.#peers = peers;
+    super(core, peers);
+    this.#approvals = new Approvals(core, peers.registry, 'session');
   }
 
   /**
@@ -58,8 +58,8 @@ export class Sessions {
    * distinct registered approvers over the returned details, before it issues its request.
    */
   async open(input: OpenSessionInput, ctx: OpContext = {}): Promise<OpenedSession> {
-    const base = { event: 'recover', action: 'session-open', operator: this.#c.op(ctx) } as const;
-    return this.#c.audited(base, async () => {
+    const base = { event: 'recover', action: 'session-open', operator: this.core.op(ctx) } as const;
+    return this.core.audited(base, async () => {
       const incident = checkIncidentId(input.incidentId);
       const k = checkKeyId(input.keyId);
       const n = checkNodeId(input.nodeId);
@@ -69,12 +69,12 @@ export class Sessions {
         throw new CustosError('INVALID_PARAMETERS', `A session lifetime is ${String(MIN_SESSION_TTL_S)} to ${String(MAX_SESSION_TTL_S)} seconds.`, { details: { field: 'ttlSeconds' } });
       }
       this.expire();
-      this.#peers.keyshare.node(k, n);
-      const set = this.#peers.backup.setFor(k, n, input.setId);
-      if (mode === 'mixed' && this.#peers.shares.heldIndexes(set.set_id).length === 0) {
+      this.peers.keyshare.node(k, n);
+      const set = this.peers.backup.setFor(k, n, input.setId);
+      if (mode === 'mixed' && this.peers.shares.heldIndexes(set.set_id).length === 0) {
         throw new AgentError('FAILED_PRECONDITION', 'This backup set has no server-held shares left; open an external-only session.');
       }
-      const nowMs = this.#c.now();
+      const nowMs = this.core.now();
       const sessionIdBytes = new Uint8Array(randomBytes(16));
       const sessionId = toHex(sessionIdBytes);
       const details: SessionDetails = parseWith(
@@ -84,14 +84,14 @@ export class Sessions {
       );
       const detailsCbor = encodeCanonical(details);
       const age = await generateAgeKeyPair();
-      const sealed = await this.#c.store.seal({ kind: 'session-identity', sessionId }, utf8(age.identity));
-      inTransaction(this.#c.db, () => {
-        this.#c.db
+      const sealed = await this.core.store.seal({ kind: 'session-identity', sessionId }, utf8(age.identity));
+      inTransaction(this.core.db, () => {
+        this.core.db
           .prepare(
             "INSERT INTO recovery_sessions (session_id, incident_id, key_id, node_id, set_id, epoch, mode, not_after, details, state, recipient, identity_sealed, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'awaiting-approvals', ?, ?, ?, ?)",
           )
-          .run(sessionId, incident, k, n, set.set_id, set.epoch, mode, details.not_after, detailsCbor, age.recipient, sealed, this.#c.op(ctx), nowMs);
-        this.#c.audit({ ...base, result: 'ok', keyId: k, nodeId: n, setId: set.set_id, epoch: set.epoch, target: `session:${sessionId}`, details: { incident_id: incident, mode, not_after: details.not_after } });
+          .run(sessionId, incident, k, n, set.set_id, set.epoch, mode, details.not_after, detailsCbor, age.recipient, sealed, this.core.op(ctx), nowMs);
+        this.core.audit({ ...base, result: 'ok', ...setScope(set), target: `session:${sessionId}`, details: { incident_id: incident, mode, not_after: details.not_after } });
       });
       return { session: this.get(sessionId), details, detailsCbor };
     });
@@ -111,7 +111,7 @@ export class Sessions {
     this.expire();
     const k = filter.keyId === undefined ? null : checkKeyId(filter.keyId);
     const n = filter.nodeId === undefined ? null : checkNodeId(filter.nodeId);
-    const rows = this.#c.db
+    const rows = this.core.db
       .prepare('SELECT * FROM recovery_sessions WHERE (? IS NULL OR key_id = ?) AND (? IS NULL OR node_id = ?) ORDER BY created_at DESC')
       .all(k, k, n, n) as SessionRow[];
     return rows.map((r) => this.view(r));
@@ -125,7 +125,7 @@ export class Sessions {
     const k = checkKeyId(keyId);
     const n = checkNodeId(nodeId);
     this.expire();
-    const rows = this.#c.db
+    const rows = this.core.db
       .prepare("SELECT * FROM recovery_sessions WHERE key_id = ? AND node_id = ? AND state IN ('awaiting-approvals', 'collecting') ORDER BY created_at")
       .all(k, n) as SessionRow[];
     if (rows.length > 1) {
@@ -141,34 +141,24 @@ export class Sessions {
 
   /** Records one approval: a registered, enabled approver's signature over this session's details. */
   async addApproval(sessionId: string, approvalBytes: Uint8Array, ctx: OpContext = {}): Promise<SessionView> {
-    const base = { event: 'recover', action: 'approval-add', operator: this.#c.op(ctx) } as const;
-    return this.#c.audited(base, () => {
+    const base = { event: 'recover', action: 'approval-add', operator: this.core.op(ctx) } as const;
+    return this.core.audited(base, () => {
       const sid = checkSessionId(sessionId);
       checkBytes(approvalBytes, 'approval', 4096);
-      return this.#c.locks.run(`session:${sid}`, () => {
+      return this.core.locks.run(`session:${sid}`, () => {
         const row = this.live(sid);
         if (row.request !== null) throw new AgentError('FAILED_PRECONDITION', 'The recovery request was issued already; approvals are closed for this session.');
         const details = this.#detailsOf(row);
-        const opened = openApproval(approvalBytes, details, this.#peers.registry.enabledApproverKeys());
+        const opened = openApproval(approvalBytes, details, this.peers.registry.enabledApproverKeys());
         const fp = toHex(opened.fingerprint);
-        const approver = this.#peers.registry.approver(fp);
+        this.peers.registry.approver(fp);
         return Promise.resolve(
-          inTransaction(this.#c.db, () => {
-            if (this.#c.db.prepare('SELECT approver FROM approvals WHERE session_id = ? AND approver = ?').get(sid, fp) !== undefined) {
-              throw new CustosError('DUPLICATE_APPROVER', `${approver.name} has approved this session already; a second approval must come from a different person.`, {
-                details: { approver: fp },
-              });
-            }
-            this.#c.db
-              .prepare('INSERT INTO approvals (session_id, approver, approval, approver_name, approved_at, added_at) VALUES (?, ?, ?, ?, ?, ?)')
-              .run(sid, fp, approvalBytes, opened.body.approver_name, opened.body.approved_at, this.#c.now());
-            this.#c.audit({
+          inTransaction(this.core.db, () => {
+            const approver = this.#approvals.add(sid, approvalBytes, { fingerprint: fp, approverName: opened.body.approver_name, approvedAt: opened.body.approved_at });
+            this.core.audit({
               ...base,
               result: 'ok',
-              keyId: row.key_id,
-              nodeId: row.node_id,
-              setId: row.set_id,
-              epoch: row.epoch,
+              ...setScope(row),
               approver: `${approver.name} (${fp})`,
               signature: frameSignature(approvalBytes),
               target: `session:${sid}`,
@@ -185,36 +175,28 @@ export class Sessions {
    * Asking again returns the same request.
    */
   async request(sessionId: string, ctx: OpContext = {}): Promise<Uint8Array> {
-    const base = { event: 'recover', action: 'request-issue', operator: this.#c.op(ctx) } as const;
-    return this.#c.audited(base, () => {
+    const base = { event: 'recover', action: 'request-issue', operator: this.core.op(ctx) } as const;
+    return this.core.audited(base, () => {
       const sid = checkSessionId(sessionId);
-      return this.#c.locks.run(`session:${sid}`, () => {
+      return this.core.locks.run(`session:${sid}`, () => {
         const row = this.live(sid);
         if (row.request !== null) return Promise.resolve(blob(row.request));
-        const approvals = this.validApprovals(sid);
-        if (approvals.length < MIN_APPROVALS) {
-          throw new CustosError('APPROVAL_REQUIRED', `${String(approvals.length)} approval(s) of the ${String(MIN_APPROVALS)} required from different registered approvers.`, {
-            details: { have: approvals.length, need: MIN_APPROVALS },
-          });
-        }
-        const set = this.#peers.backup.setById(row.set_id);
+        const approvals = this.#approved(sid);
+        const set = this.peers.backup.setById(row.set_id);
         const request = makeRecoveryRequest(
-          { session: this.#detailsOf(row), approvals: approvals.map((a) => blob(a.approval)), recipient: row.recipient, manifest: blob(set.manifest), created_at: sec(this.#c.now()) },
-          this.#c.signing,
+          { session: this.#detailsOf(row), approvals: approvals.map((a) => blob(a.approval)), recipient: row.recipient, manifest: blob(set.manifest), created_at: sec(this.core.now()) },
+          this.core.signing,
         );
-        const opened = openRecoveryRequest(request, this.#c.signing.publicKey, sec(this.#c.now()), this.#peers.registry.enabledApproverKeys());
+        const opened = openRecoveryRequest(request, this.core.signing.publicKey, sec(this.core.now()), this.peers.registry.enabledApproverKeys());
         return Promise.resolve(
-          inTransaction(this.#c.db, () => {
-            this.#c.db.prepare("UPDATE recovery_sessions SET request = ?, request_sha256 = ?, state = 'collecting' WHERE session_id = ?").run(request, toHex(opened.hash), sid);
-            this.#c.audit({
+          inTransaction(this.core.db, () => {
+            this.core.db.prepare("UPDATE recovery_sessions SET request = ?, request_sha256 = ?, state = 'collecting' WHERE session_id = ?").run(request, toHex(opened.hash), sid);
+            this.core.audit({
               ...base,
               result: 'ok',
-              keyId: row.key_id,
-              nodeId: row.node_id,
-              setId: row.set_id,
-              epoch: row.epoch,
+              ...setScope(row),
               signature: frameSignature(request),
-              approver: approvals.map((a) => `${a.approver_name} (${a.approver})`).join('; '),
+              approver: approverList(approvals),
               target: `session:${sid}`,
               details: { request_sha256: toHex(opened.hash) },
             });
@@ -234,16 +216,16 @@ export class Sessions {
 
   /** Ends a session without recovering; its key is destroyed. */
   async cancel(sessionId: string, ctx: OpContext = {}): Promise<SessionView> {
-    const base = { event: 'recover', action: 'session-cancel', operator: this.#c.op(ctx) } as const;
-    return this.#c.audited(base, () => {
+    const base = { event: 'recover', action: 'session-cancel', operator: this.core.op(ctx) } as const;
+    return this.core.audited(base, () => {
       const sid = checkSessionId(sessionId);
-      return this.#c.locks.run(`session:${sid}`, () => {
+      return this.core.locks.run(`session:${sid}`, () => {
         const row = this.live(sid);
-        inTransaction(this.#c.db, () => {
-          this.#c.db.prepare("UPDATE recovery_sessions SET state = 'cancelled', identity_sealed = NULL, ended_at = ?, outcome = 'cancelled' WHERE session_id = ?").run(this.#c.now(), sid);
-          this.#c.audit({ ...base, result: 'ok', keyId: row.key_id, nodeId: row.node_id, setId: row.set_id, epoch: row.epoch, target: `session:${sid}` });
+        inTransaction(this.core.db, () => {
+          this.core.db.prepare("UPDATE recovery_sessions SET state = 'cancelled', identity_sealed = NULL, ended_at = ?, outcome = 'cancelled' WHERE session_id = ?").run(this.core.now(), sid);
+          this.core.audit({ ...base, result: 'ok', ...setScope(row), target: `session:${sid}` });
         });
-        this.#c.flushWal();
+        this.core.flushWal();
         return Promise.resolve(this.get(sid));
       });
     });
@@ -251,8 +233,8 @@ export class Sessions {
 
   /** Marks every session past its expiry as expired and destroys its key; returns how many. */
   expire(): number {
-    const nowMs = this.#c.now();
-    const due = this.#c.db
+    const nowMs = this.core.now();
+    const due = this.core.db
       .prepare("SELECT * FROM recovery_sessions WHERE state IN ('awaiting-approvals', 'collecting') AND not_after * 1000 < ?")
       .all(nowMs) as SessionRow[];
     for (const row of due) this.#expireOne(row);
@@ -266,20 +248,19 @@ export class Sessions {
    * evidence zero retention needs. A drill only recorded by hand (`recordDrill`) does not count.
    */
   externalOnlySession(setId: string): string | undefined {
-    const row = this.#c.db
+    const row = this.core.db
       .prepare("SELECT session_id FROM recovery_sessions WHERE set_id = ? AND mode = 'external-only' AND state = 'completed' AND outcome IN ('drill-ok', 'recovered') ORDER BY ended_at DESC LIMIT 1")
       .get(setId) as { session_id: string } | undefined;
     return row?.session_id;
   }
 
   /** The session's approvals whose approver is still registered and enabled. */
-  validApprovals(sid: string): ApprovalRow[] {
-    const enabled = this.#peers.registry.enabledApproverFingerprints();
-    return (this.#c.db.prepare('SELECT * FROM approvals WHERE session_id = ? ORDER BY added_at, approver').all(sid) as ApprovalRow[]).filter((a) => enabled.has(a.approver));
+  validApprovals(sid: string): StoredApproval[] {
+    return this.#approvals.valid(sid);
   }
 
   row(sid: string): SessionRow {
-    const row = this.#c.db.prepare('SELECT * FROM recovery_sessions WHERE session_id = ?').get(sid) as SessionRow | undefined;
+    const row = this.core.db.prepare('SELECT * FROM recovery_sessions WHERE session_id = ?').get(sid) as SessionRow | undefined;
     if (row === undefined) throw new AgentError('NOT_FOUND', 'No recovery session with this id.', { details: { sessionId: sid } });
     return row;
   }
@@ -293,7 +274,7 @@ export class Sessions {
     if (TERMINAL.includes(row.state)) {
       throw new AgentError('FAILED_PRECONDITION', `This recovery session has ended (${row.state}); open a new session.`, { details: { sessionId: sid, state: row.state } });
     }
-    if (this.#c.now() > row.not_after * 1000) {
+    if (this.core.now() > row.not_after * 1000) {
       this.#expireOne(row);
       throw new CustosError('EXPIRED', 'This recovery session has expired and its key was destroyed; open a new session.', { details: { sessionId: sid, notAfter: row.not_after } });
     }
@@ -302,36 +283,42 @@ export class Sessions {
 
   #expireOne(row: SessionRow): void {
     let changed = 0;
-    inTransaction(this.#c.db, () => {
-      changed = this.#c.db
+    inTransaction(this.core.db, () => {
+      changed = this.core.db
         .prepare("UPDATE recovery_sessions SET state = 'expired', identity_sealed = NULL, ended_at = ?, outcome = 'expired' WHERE session_id = ? AND state IN ('awaiting-approvals', 'collecting')")
-        .run(this.#c.now(), row.session_id).changes;
+        .run(this.core.now(), row.session_id).changes;
       if (changed > 0) {
-        this.#c.audit({ event: 'recover', action: 'session-expire', result: 'ok', keyId: row.key_id, nodeId: row.node_id, setId: row.set_id, epoch: row.epoch, target: `session:${row.session_id}`, operator: 'agent' });
+        this.core.audit({ event: 'recover', action: 'session-expire', result: 'ok', ...setScope(row), target: `session:${row.session_id}`, operator: 'agent' });
       }
     });
-    if (changed > 0) this.#c.flushWal();
+    if (changed > 0) this.core.flushWal();
   }
 
   #detailsOf(row: SessionRow): SessionDetails {
     return parseWith(sessionDetailsSchema, decodeCanonical(blob(row.details), 'session details'), 'session details');
   }
 
-  /** The verified recovery request of a live session (approvals and request checked). */
-  openRequest(row: SessionRow): OpenedRecoveryRequest {
-    const approvals = this.validApprovals(row.session_id);
+  /** The session's valid approvals, at least MIN_APPROVALS of them; APPROVAL_REQUIRED otherwise. */
+  #approved(sid: string): StoredApproval[] {
+    const approvals = this.validApprovals(sid);
     if (approvals.length < MIN_APPROVALS) {
       throw new CustosError('APPROVAL_REQUIRED', `${String(approvals.length)} approval(s) of the ${String(MIN_APPROVALS)} required from different registered approvers.`, {
         details: { have: approvals.length, need: MIN_APPROVALS },
       });
     }
+    return approvals;
+  }
+
+  /** The verified recovery request of a live session (approvals and request checked). */
+  openRequest(row: SessionRow): OpenedRecoveryRequest {
+    this.#approved(row.session_id);
     if (row.request === null) throw new AgentError('FAILED_PRECONDITION', 'Issue the recovery request first; custodians export against it.');
-    return openRecoveryRequest(blob(row.request), this.#c.signing.publicKey, sec(this.#c.now()), this.#peers.registry.enabledApproverKeys());
+    return openRecoveryRequest(blob(row.request), this.core.signing.publicKey, sec(this.core.now()), this.peers.registry.enabledApproverKeys());
   }
 
   async identity(row: SessionRow): Promise<string> {
     if (row.identity_sealed === null) throw new AgentError('FAILED_PRECONDITION', 'This session\'s key was destroyed.');
-    const plain = await this.#c.store.open({ kind: 'session-identity', sessionId: row.session_id }, blob(row.identity_sealed));
+    const plain = await this.core.store.open({ kind: 'session-identity', sessionId: row.session_id }, blob(row.identity_sealed));
     try {
       const identity = fromUtf8(plain);
       assertAgeIdentity(identity);
@@ -342,14 +329,10 @@ export class Sessions {
   }
 
   view(row: SessionRow): SessionView {
-    const set = this.#peers.backup.setById(row.set_id);
-    const m = this.#peers.backup.manifest(set);
-    const names = this.#peers.registry.approverNames();
-    const approvals = (this.#c.db.prepare('SELECT approver, added_at FROM approvals WHERE session_id = ? ORDER BY added_at, approver').all(row.session_id) as { approver: string; added_at: number }[]).flatMap((a) => {
-      const name = names.get(a.approver);
-      return name === undefined ? [] : [{ approver: a.approver, name, at: sec(a.added_at) }];
-    });
-    const received = (this.#c.db.prepare('SELECT share_index FROM submitted_exports WHERE session_id = ? ORDER BY share_index').all(row.session_id) as { share_index: number }[]).map(
+    const set = this.peers.backup.setById(row.set_id);
+    const m = this.peers.backup.manifest(set);
+    const approvals = this.#approvals.list(row.session_id);
+    const received = (this.core.db.prepare('SELECT share_index FROM submitted_exports WHERE session_id = ? ORDER BY share_index').all(row.session_id) as { share_index: number }[]).map(
       (r) => r.share_index,
     );
     const external = m.shares.filter((s) => s.custodian !== null).map((s) => s.index);
@@ -357,10 +340,7 @@ export class Sessions {
     return {
       sessionId: row.session_id,
       incidentId: row.incident_id,
-      keyId: row.key_id,
-      nodeId: row.node_id,
-      setId: row.set_id,
-      epoch: row.epoch,
+      ...setScope(row),
       mode: row.mode,
       state: row.state,
       notAfter: row.not_after,
@@ -368,7 +348,7 @@ export class Sessions {
       threshold: set.threshold,
       received,
       missing: external.filter((i) => !received.includes(i)),
-      serverAvailable: row.mode === 'mixed' && live ? this.#peers.shares.heldIndexes(row.set_id) : [],
+      serverAvailable: row.mode === 'mixed' && live ? this.peers.shares.heldIndexes(row.set_id) : [],
       requestIssued: row.request !== null,
       createdAt: sec(row.created_at),
       ...(row.ended_at === null ? {} : { endedAt: sec(row.ended_at) }),

@@ -21,12 +21,13 @@ import {
 import type { DeletionView, OpContext, PurgeResult, RequestDeletionOptions, RequestedDeletion, ServerShareSelector } from '../api';
 import type { Backups } from '../backup/backup';
 import type { Deliveries } from '../backup/delivery';
-import type { AgentCore } from '../core/context';
-import { blob, frameSignature, sec } from '../core/util';
-import { inTransaction, type DeletionApprovalRow, type DeletionRow, type RetainedShareRow } from '../db';
+import { Capability, type AgentCore } from '../core/context';
+import { blob, frameSignature, sec, setScope } from '../core/util';
+import { inTransaction, type DeletionRow, type RetainedShareRow } from '../db';
 import { AgentError } from '../errors';
 import { checkBytes, checkDeletionId, checkKeyId, checkNodeId, checkShareIndex } from '../ids';
 import type { Sessions } from '../recovery/sessions';
+import { Approvals, approverList } from '../registry/approvals';
 import type { Registry } from '../registry/registry';
 import type { Settings } from '../settings/settings';
 import type { ServerShares } from './server-shares';
@@ -44,13 +45,12 @@ export interface DeletionPeers {
   readonly sessions: Pick<Sessions, 'externalOnlySession'>;
 }
 
-export class Deletions {
-  readonly #c: AgentCore;
-  readonly #peers: DeletionPeers;
+export class Deletions extends Capability<DeletionPeers> {
+  readonly #approvals: Approvals;
 
   constructor(core: AgentCore, peers: DeletionPeers) {
-    this.#c = core;
-    this.#peers = peers;
+    super(core, peers);
+    this.#approvals = new Approvals(core, peers.registry, 'deletion');
   }
 
   /**
@@ -60,17 +60,14 @@ export class Deletions {
   cancelForRollback(setId: string, index: number, ctx: OpContext): void {
     for (const d of this.#liveDeletions(setId)) {
       if (!this.#deletionIndexes(d).includes(index)) continue;
-      this.#c.db.prepare("UPDATE deletions SET state = 'cancelled', ended_at = ?, outcome = 'rolled-back' WHERE deletion_id = ?").run(this.#c.now(), d.deletion_id);
-      this.#c.audit({
+      this.core.db.prepare("UPDATE deletions SET state = 'cancelled', ended_at = ?, outcome = 'rolled-back' WHERE deletion_id = ?").run(this.core.now(), d.deletion_id);
+      this.core.audit({
         event: 'rollback',
         action: 'deletion-cancel',
         result: 'ok',
-        keyId: d.key_id,
-        nodeId: d.node_id,
-        setId: d.set_id,
-        epoch: d.epoch,
+        ...setScope(d),
         shareIndex: index,
-        operator: this.#c.op(ctx),
+        operator: this.core.op(ctx),
         target: `deletion:${d.deletion_id}`,
         details: { reason: `share ${String(index)} was rolled back` },
       });
@@ -84,17 +81,17 @@ export class Deletions {
    * runs it after the cooling-off period. Nothing is destroyed here.
    */
   async request(sel: ServerShareSelector, options: RequestDeletionOptions = {}): Promise<RequestedDeletion> {
-    const base = { event: 'delete', action: 'deletion-request', operator: this.#c.op(options) } as const;
-    return this.#c.audited(base, () => {
+    const base = { event: 'delete', action: 'deletion-request', operator: this.core.op(options) } as const;
+    return this.core.audited(base, () => {
       const k = checkKeyId(sel.keyId);
       const n = checkNodeId(sel.nodeId);
       const ttl = options.ttlSeconds ?? DEFAULT_DELETION_TTL_S;
       if (!Number.isInteger(ttl) || ttl < 3600 || ttl > MAX_DELETION_TTL_S) {
         throw new CustosError('INVALID_PARAMETERS', `A deletion's approvals stay valid 3600 to ${String(MAX_DELETION_TTL_S)} seconds after the cooling-off period.`, { details: { field: 'ttlSeconds' } });
       }
-      const set = this.#peers.backup.setFor(k, n, sel.setId);
-      return this.#c.locks.run(`node:${k}/${n}`, () => {
-        const all = this.#peers.shares.ofSet(set.set_id);
+      const set = this.peers.backup.setFor(k, n, sel.setId);
+      return this.core.locks.run(`node:${k}/${n}`, () => {
+        const all = this.peers.shares.ofSet(set.set_id);
         let targets: RetainedShareRow[];
         if (sel.indexes === undefined) {
           targets = all.filter((r) => r.state === 'soft-deleted');
@@ -126,8 +123,8 @@ export class Deletions {
         }
         const remaining = all.filter((r) => r.state !== 'deleted' && !indexes.includes(r.share_index));
         const purpose: DeletionPurpose = set.state === 'superseded' ? 'superseded-set' : remaining.length === 0 ? 'zero-retention' : 'reduce-retention';
-        const nowMs = this.#c.now();
-        const cooling = this.#peers.settings.cooldownMs();
+        const nowMs = this.core.now();
+        const cooling = this.peers.settings.cooldownMs();
         const coolingEndsAt = Math.max(...targets.map((r) => Math.ceil(((r.soft_deleted_at ?? nowMs) + cooling) / 1000)));
         const deletionIdBytes = new Uint8Array(randomBytes(16));
         const deletionId = toHex(deletionIdBytes);
@@ -147,19 +144,16 @@ export class Deletions {
           'deletion details',
         );
         const detailsCbor = encodeCanonical(details);
-        inTransaction(this.#c.db, () => {
-          this.#c.db
+        inTransaction(this.core.db, () => {
+          this.core.db
             .prepare(
               "INSERT INTO deletions (deletion_id, set_id, key_id, node_id, epoch, share_indexes, purpose, details, cooling_ends_at, not_after, state, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'awaiting-approvals', ?, ?)",
             )
-            .run(deletionId, set.set_id, k, n, set.epoch, JSON.stringify(indexes), purpose, detailsCbor, coolingEndsAt, details.not_after, this.#c.op(options), nowMs);
-          this.#c.audit({
+            .run(deletionId, set.set_id, k, n, set.epoch, JSON.stringify(indexes), purpose, detailsCbor, coolingEndsAt, details.not_after, this.core.op(options), nowMs);
+          this.core.audit({
             ...base,
             result: 'ok',
-            keyId: k,
-            nodeId: n,
-            setId: set.set_id,
-            epoch: set.epoch,
+            ...setScope(set),
             target: `deletion:${deletionId}`,
             details: { share_indexes: indexes, purpose, cooling_ends_at: coolingEndsAt, not_after: details.not_after },
           });
@@ -183,7 +177,7 @@ export class Deletions {
     this.#expireDeletions();
     const k = filter.keyId === undefined ? null : checkKeyId(filter.keyId);
     const n = filter.nodeId === undefined ? null : checkNodeId(filter.nodeId);
-    const rows = this.#c.db
+    const rows = this.core.db
       .prepare('SELECT * FROM deletions WHERE (? IS NULL OR key_id = ?) AND (? IS NULL OR node_id = ?) ORDER BY created_at DESC, deletion_id')
       .all(k, k, n, n) as DeletionRow[];
     return rows.map((r) => this.#deletionView(r));
@@ -191,34 +185,24 @@ export class Deletions {
 
   /** Records one approval of a deletion: a registered, enabled approver's signature over its details. */
   async approve(deletionId: string, approvalBytes: Uint8Array, ctx: OpContext = {}): Promise<DeletionView> {
-    const base = { event: 'delete', action: 'approval-add', operator: this.#c.op(ctx) } as const;
-    return this.#c.audited(base, () => {
+    const base = { event: 'delete', action: 'approval-add', operator: this.core.op(ctx) } as const;
+    return this.core.audited(base, () => {
       const did = checkDeletionId(deletionId);
       checkBytes(approvalBytes, 'deletion approval', 4096);
       const row = this.#liveDeletion(did);
-      const opened = openDeletionApproval(approvalBytes, this.#deletionDetailsOf(row), this.#peers.registry.enabledApproverKeys());
+      const opened = openDeletionApproval(approvalBytes, this.#deletionDetailsOf(row), this.peers.registry.enabledApproverKeys());
       const fp = toHex(opened.fingerprint);
-      const approver = this.#peers.registry.approver(fp);
+      this.peers.registry.approver(fp);
       return Promise.resolve(
-        inTransaction(this.#c.db, () => {
-          if (this.#c.db.prepare('SELECT approver FROM deletion_approvals WHERE deletion_id = ? AND approver = ?').get(did, fp) !== undefined) {
-            throw new CustosError('DUPLICATE_APPROVER', `${approver.name} has approved this deletion already; the second approval must come from a different person.`, {
-              details: { approver: fp },
-            });
+        inTransaction(this.core.db, () => {
+          const approver = this.#approvals.add(did, approvalBytes, { fingerprint: fp, approverName: opened.body.approver_name, approvedAt: opened.body.approved_at });
+          if (this.#approvals.valid(did).length >= MIN_APPROVALS) {
+            this.core.db.prepare("UPDATE deletions SET state = 'approved' WHERE deletion_id = ? AND state = 'awaiting-approvals'").run(did);
           }
-          this.#c.db
-            .prepare('INSERT INTO deletion_approvals (deletion_id, approver, approval, approver_name, approved_at, added_at) VALUES (?, ?, ?, ?, ?, ?)')
-            .run(did, fp, approvalBytes, opened.body.approver_name, opened.body.approved_at, this.#c.now());
-          if (this.#validDeletionApprovals(did).length >= MIN_APPROVALS) {
-            this.#c.db.prepare("UPDATE deletions SET state = 'approved' WHERE deletion_id = ? AND state = 'awaiting-approvals'").run(did);
-          }
-          this.#c.audit({
+          this.core.audit({
             ...base,
             result: 'ok',
-            keyId: row.key_id,
-            nodeId: row.node_id,
-            setId: row.set_id,
-            epoch: row.epoch,
+            ...setScope(row),
             approver: `${approver.name} (${fp})`,
             signature: frameSignature(approvalBytes),
             target: `deletion:${did}`,
@@ -232,13 +216,13 @@ export class Deletions {
 
   /** Cancels an open deletion; its shares stay soft-deleted (roll them back to keep them). */
   async cancel(deletionId: string, ctx: OpContext = {}): Promise<DeletionView> {
-    const base = { event: 'rollback', action: 'deletion-cancel', operator: this.#c.op(ctx) } as const;
-    return this.#c.audited(base, () => {
+    const base = { event: 'rollback', action: 'deletion-cancel', operator: this.core.op(ctx) } as const;
+    return this.core.audited(base, () => {
       const did = checkDeletionId(deletionId);
       const row = this.#liveDeletion(did);
-      inTransaction(this.#c.db, () => {
-        this.#c.db.prepare("UPDATE deletions SET state = 'cancelled', ended_at = ?, outcome = 'cancelled' WHERE deletion_id = ?").run(this.#c.now(), did);
-        this.#c.audit({ ...base, result: 'ok', keyId: row.key_id, nodeId: row.node_id, setId: row.set_id, epoch: row.epoch, target: `deletion:${did}` });
+      inTransaction(this.core.db, () => {
+        this.core.db.prepare("UPDATE deletions SET state = 'cancelled', ended_at = ?, outcome = 'cancelled' WHERE deletion_id = ?").run(this.core.now(), did);
+        this.core.audit({ ...base, result: 'ok', ...setScope(row), target: `deletion:${did}` });
       });
       return Promise.resolve(this.get(did));
     });
@@ -253,29 +237,25 @@ export class Deletions {
    * deletion that leaves the server with no share of the node is recorded as zero retention.
    */
   async purge(deletionId: string, ctx: OpContext = {}): Promise<PurgeResult> {
-    const base = { event: 'delete', action: 'hard-delete', operator: this.#c.op(ctx) } as const;
-    return this.#c.audited(base, () => {
+    const base = { event: 'delete', action: 'hard-delete', operator: this.core.op(ctx) } as const;
+    return this.core.audited(base, () => {
       const did = checkDeletionId(deletionId);
       const first = this.#deletionRow(did);
-      return this.#c.locks.run(`node:${first.key_id}/${first.node_id}`, () => {
+      return this.core.locks.run(`node:${first.key_id}/${first.node_id}`, () => {
         const row = this.#liveDeletion(did);
         const [blocker] = this.#deletionBlockers(row);
         if (blocker !== undefined) throw blocker;
-        const set = this.#peers.backup.setById(row.set_id);
-        const approvals = this.#validDeletionApprovals(did);
-        const approverText = approvals.map((a) => `${a.approver_name} (${a.approver})`).join('; ');
+        const set = this.peers.backup.setById(row.set_id);
+        const approverText = approverList(this.#approvals.valid(did));
         const indexes = this.#deletionIndexes(row);
         for (const index of indexes) {
-          this.#c.store.remove({ kind: 'retained-share', keyId: set.key_id, nodeId: set.node_id, setId: set.set_id, index });
-          inTransaction(this.#c.db, () => {
-            this.#peers.shares.markDeleted(set.set_id, index, this.#c.now());
-            this.#c.audit({
+          this.core.store.remove({ kind: 'retained-share', keyId: set.key_id, nodeId: set.node_id, setId: set.set_id, index });
+          inTransaction(this.core.db, () => {
+            this.peers.shares.markDeleted(set.set_id, index, this.core.now());
+            this.core.audit({
               ...base,
               result: 'ok',
-              keyId: set.key_id,
-              nodeId: set.node_id,
-              setId: set.set_id,
-              epoch: set.epoch,
+              ...setScope(set),
               shareIndex: index,
               approver: approverText,
               target: 'server',
@@ -283,27 +263,24 @@ export class Deletions {
             });
           });
         }
-        const zeroRetention = this.#peers.shares.serverSharesOfNode(set.key_id, set.node_id) === 0;
-        inTransaction(this.#c.db, () => {
-          this.#c.db.prepare("UPDATE deletions SET state = 'completed', ended_at = ?, outcome = 'deleted' WHERE deletion_id = ?").run(this.#c.now(), did);
+        const zeroRetention = this.peers.shares.serverSharesOfNode(set.key_id, set.node_id) === 0;
+        inTransaction(this.core.db, () => {
+          this.core.db.prepare("UPDATE deletions SET state = 'completed', ended_at = ?, outcome = 'deleted' WHERE deletion_id = ?").run(this.core.now(), did);
           if (zeroRetention) {
             // Seeds SOP §6 零保留确认: the record compliance files.
-            this.#c.audit({
+            this.core.audit({
               event: 'delete',
               action: 'zero-retention',
               result: 'ok',
-              keyId: set.key_id,
-              nodeId: set.node_id,
-              setId: set.set_id,
-              epoch: set.epoch,
-              operator: this.#c.op(ctx),
+              ...setScope(set),
+              operator: this.core.op(ctx),
               approver: approverText,
               target: 'server',
-              details: { deletion_id: did, drill_session_id: this.#peers.sessions.externalOnlySession(set.set_id) ?? null },
+              details: { deletion_id: did, drill_session_id: this.peers.sessions.externalOnlySession(set.set_id) ?? null },
             });
           }
         });
-        const shares = this.#peers.shares.list(set.key_id, set.node_id).filter((s) => s.setId === set.set_id && indexes.includes(s.shareIndex));
+        const shares = this.peers.shares.list(set.key_id, set.node_id).filter((s) => s.setId === set.set_id && indexes.includes(s.shareIndex));
         return Promise.resolve({ deletion: this.get(did), shares, zeroRetention });
       });
     });
@@ -312,7 +289,7 @@ export class Deletions {
   // ── internals ──
 
   #deletionRow(did: string): DeletionRow {
-    const row = this.#c.db.prepare('SELECT * FROM deletions WHERE deletion_id = ?').get(did) as DeletionRow | undefined;
+    const row = this.core.db.prepare('SELECT * FROM deletions WHERE deletion_id = ?').get(did) as DeletionRow | undefined;
     if (row === undefined) throw new AgentError('NOT_FOUND', 'No deletion with this id.', { details: { deletionId: did } });
     return row;
   }
@@ -327,7 +304,7 @@ export class Deletions {
   }
 
   #liveDeletions(setId: string): DeletionRow[] {
-    return this.#c.db.prepare("SELECT * FROM deletions WHERE set_id = ? AND state IN ('awaiting-approvals', 'approved') ORDER BY created_at").all(setId) as DeletionRow[];
+    return this.core.db.prepare("SELECT * FROM deletions WHERE set_id = ? AND state IN ('awaiting-approvals', 'approved') ORDER BY created_at").all(setId) as DeletionRow[];
   }
 
   /** A deletion that may still be approved or run; expires it (and throws EXPIRED) when its time is up. */
@@ -337,7 +314,7 @@ export class Deletions {
     if (row.state === 'completed' || row.state === 'cancelled') {
       throw new AgentError('FAILED_PRECONDITION', `This deletion has ended (${row.state}).`, { details: { deletionId: did, state: row.state } });
     }
-    if (this.#c.now() > row.not_after * 1000) {
+    if (this.core.now() > row.not_after * 1000) {
       this.#expireDeletion(row);
       throw new CustosError('EXPIRED', 'This deletion expired before it ran; soft-deleted shares stay as they are. Ask for a new deletion.', { details: { deletionId: did, notAfter: row.not_after } });
     }
@@ -345,41 +322,35 @@ export class Deletions {
   }
 
   #expireDeletions(): void {
-    const due = this.#c.db.prepare("SELECT * FROM deletions WHERE state IN ('awaiting-approvals', 'approved') AND not_after * 1000 < ?").all(this.#c.now()) as DeletionRow[];
+    const due = this.core.db.prepare("SELECT * FROM deletions WHERE state IN ('awaiting-approvals', 'approved') AND not_after * 1000 < ?").all(this.core.now()) as DeletionRow[];
     for (const row of due) this.#expireDeletion(row);
   }
 
   #expireDeletion(row: DeletionRow): void {
-    inTransaction(this.#c.db, () => {
-      const changed = this.#c.db
+    inTransaction(this.core.db, () => {
+      const changed = this.core.db
         .prepare("UPDATE deletions SET state = 'expired', ended_at = ?, outcome = 'expired' WHERE deletion_id = ? AND state IN ('awaiting-approvals', 'approved')")
-        .run(this.#c.now(), row.deletion_id).changes;
+        .run(this.core.now(), row.deletion_id).changes;
       if (changed > 0) {
-        this.#c.audit({ event: 'delete', action: 'deletion-expire', result: 'ok', keyId: row.key_id, nodeId: row.node_id, setId: row.set_id, epoch: row.epoch, target: `deletion:${row.deletion_id}`, operator: 'agent' });
+        this.core.audit({ event: 'delete', action: 'deletion-expire', result: 'ok', ...setScope(row), target: `deletion:${row.deletion_id}`, operator: 'agent' });
       }
     });
-  }
-
-  /** The deletion's approvals whose approver is still registered and enabled. */
-  #validDeletionApprovals(did: string): DeletionApprovalRow[] {
-    const enabled = this.#peers.registry.enabledApproverFingerprints();
-    return (this.#c.db.prepare('SELECT * FROM deletion_approvals WHERE deletion_id = ? ORDER BY added_at, approver').all(did) as DeletionApprovalRow[]).filter((a) => enabled.has(a.approver));
   }
 
   /** What a hard delete of this deletion would be refused with now, in the order it is checked. */
   #deletionBlockers(row: DeletionRow): (AgentError | CustosError)[] {
     const out: (AgentError | CustosError)[] = [];
-    const nowMs = this.#c.now();
+    const nowMs = this.core.now();
     const did = row.deletion_id;
     if (nowMs > row.not_after * 1000) out.push(new CustosError('EXPIRED', 'This deletion expired before it ran; ask for a new deletion.', { details: { deletionId: did } }));
     const indexes = this.#deletionIndexes(row);
-    const shares = this.#peers.shares.ofSet(row.set_id);
+    const shares = this.peers.shares.ofSet(row.set_id);
     const targets = indexes.map((i) => shares.find((r) => r.share_index === i));
     const notSoft = indexes.filter((_, j) => targets[j]?.state !== 'soft-deleted');
     if (notSoft.length > 0) {
       out.push(new AgentError('FAILED_PRECONDITION', `Share(s) ${notSoft.join(', ')} are no longer soft-deleted; this deletion cannot run.`, { details: { deletionId: did } }));
     }
-    const cooling = this.#peers.settings.cooldownMs();
+    const cooling = this.peers.settings.cooldownMs();
     const until = Math.max(row.cooling_ends_at * 1000, ...targets.map((r) => (r?.soft_deleted_at ?? nowMs) + cooling));
     if (nowMs < until) {
       const hours = Math.ceil((until - nowMs) / 3_600_000);
@@ -391,7 +362,7 @@ export class Deletions {
         ),
       );
     }
-    const approvals = this.#validDeletionApprovals(did).length;
+    const approvals = this.#approvals.valid(did).length;
     if (approvals < MIN_APPROVALS) {
       out.push(
         new CustosError('APPROVAL_REQUIRED', `${String(approvals)} approval(s) of the ${String(MIN_APPROVALS)} a hard delete needs from different registered approvers.`, {
@@ -399,9 +370,9 @@ export class Deletions {
         }),
       );
     }
-    const set = this.#peers.backup.setById(row.set_id);
+    const set = this.peers.backup.setById(row.set_id);
     if (set.state === 'active') {
-      const { confirmed } = this.#peers.deliveries.countsOf(set.set_id);
+      const { confirmed } = this.peers.deliveries.countsOf(set.set_id);
       const externals = set.total - set.retain;
       if (confirmed < externals) {
         out.push(
@@ -410,7 +381,7 @@ export class Deletions {
           }),
         );
       }
-      if (this.#peers.sessions.externalOnlySession(set.set_id) === undefined) {
+      if (this.peers.sessions.externalOnlySession(set.set_id) === undefined) {
         out.push(
           new AgentError(
             'DRILL_REQUIRED',
@@ -424,18 +395,11 @@ export class Deletions {
   }
 
   #deletionView(row: DeletionRow): DeletionView {
-    const names = this.#peers.registry.approverNames();
-    const approvals = (this.#c.db.prepare('SELECT approver, added_at FROM deletion_approvals WHERE deletion_id = ? ORDER BY added_at, approver').all(row.deletion_id) as { approver: string; added_at: number }[]).flatMap((a) => {
-      const name = names.get(a.approver);
-      return name === undefined ? [] : [{ approver: a.approver, name, at: sec(a.added_at) }];
-    });
+    const approvals = this.#approvals.list(row.deletion_id);
     const live = row.state === 'awaiting-approvals' || row.state === 'approved';
     return {
       deletionId: row.deletion_id,
-      keyId: row.key_id,
-      nodeId: row.node_id,
-      setId: row.set_id,
-      epoch: row.epoch,
+      ...setScope(row),
       shareIndexes: this.#deletionIndexes(row),
       purpose: row.purpose,
       state: row.state,

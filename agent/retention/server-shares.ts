@@ -7,8 +7,8 @@
 import { toHex } from '../../shared/bytes';
 import type { OpContext, ServerShareRecord, ServerShareSelector } from '../api';
 import type { Backups } from '../backup/backup';
-import type { AgentCore } from '../core/context';
-import { sec } from '../core/util';
+import { Capability } from '../core/context';
+import { sec, setScope } from '../core/util';
 import { inTransaction, type BackupSetRow, type RetainedShareRow } from '../db';
 import { AgentError } from '../errors';
 import { checkKeyId, checkNodeId, checkShareIndex } from '../ids';
@@ -21,18 +21,11 @@ export interface ServerSharePeers {
   readonly deletions: Pick<Deletions, 'cancelForRollback'>;
 }
 
-export class ServerShares {
-  readonly #c: AgentCore;
-  readonly #peers: ServerSharePeers;
-
-  constructor(core: AgentCore, peers: ServerSharePeers) {
-    this.#c = core;
-    this.#peers = peers;
-  }
+export class ServerShares extends Capability<ServerSharePeers> {
 
   /** ListBackupShares: the server-held share records of every set of a node, never their secrets. */
   list(keyId: string, nodeId: string): ServerShareRecord[] {
-    const mod = this.#peers;
+    const mod = this.peers;
     const k = checkKeyId(keyId);
     const n = checkNodeId(nodeId);
     mod.keyshare.node(k, n);
@@ -42,7 +35,7 @@ export class ServerShares {
   /** Marks server-held shares for deletion (seeds 软删除). They are no longer used for recovery. */
   async softDelete(sel: ServerShareSelector, ctx: OpContext = {}): Promise<ServerShareRecord[]> {
     return this.#change(sel, ctx, 'delete', 'soft-delete', 'held', (set, index, now) => {
-      this.#c.db.prepare("UPDATE retained_shares SET state = 'soft-deleted', soft_deleted_at = ? WHERE set_id = ? AND share_index = ?").run(now, set.set_id, index);
+      this.core.db.prepare("UPDATE retained_shares SET state = 'soft-deleted', soft_deleted_at = ? WHERE set_id = ? AND share_index = ?").run(now, set.set_id, index);
     });
   }
 
@@ -52,8 +45,8 @@ export class ServerShares {
    */
   async rollback(sel: ServerShareSelector, ctx: OpContext = {}): Promise<ServerShareRecord[]> {
     return this.#change(sel, ctx, 'rollback', 'restore', 'soft-deleted', (set, index) => {
-      this.#c.db.prepare("UPDATE retained_shares SET state = 'held', soft_deleted_at = NULL WHERE set_id = ? AND share_index = ?").run(set.set_id, index);
-      this.#peers.deletions.cancelForRollback(set.set_id, index, ctx);
+      this.core.db.prepare("UPDATE retained_shares SET state = 'held', soft_deleted_at = NULL WHERE set_id = ? AND share_index = ?").run(set.set_id, index);
+      this.peers.deletions.cancelForRollback(set.set_id, index, ctx);
     });
   }
 
@@ -65,8 +58,8 @@ export class ServerShares {
     from: RetainedShareRow['state'],
     apply: (set: BackupSetRow, index: number, now: number, row: RetainedShareRow) => void,
   ): Promise<ServerShareRecord[]> {
-    const core = this.#c;
-    const mod = this.#peers;
+    const core = this.core;
+    const mod = this.peers;
     const base = { event, action, operator: core.op(ctx) } as const;
     return core.audited(base, () => {
       const k = checkKeyId(sel.keyId);
@@ -91,7 +84,7 @@ export class ServerShares {
         for (const r of targets) {
           inTransaction(core.db, () => {
             apply(set, r.share_index, now, r);
-            core.audit({ ...base, result: 'ok', keyId: k, nodeId: n, setId: set.set_id, epoch: set.epoch, shareIndex: r.share_index, target: 'server' });
+            core.audit({ ...base, result: 'ok', ...setScope(set), shareIndex: r.share_index, target: 'server' });
           });
         }
         return Promise.resolve(this.list(k, n).filter((s) => s.setId === set.set_id && targets.some((t) => t.share_index === s.shareIndex)));
@@ -103,32 +96,32 @@ export class ServerShares {
 
   /** Every retained share record of a set, by index. */
   ofSet(setId: string): RetainedShareRow[] {
-    return this.#c.db.prepare('SELECT * FROM retained_shares WHERE set_id = ? ORDER BY share_index').all(setId) as RetainedShareRow[];
+    return this.core.db.prepare('SELECT * FROM retained_shares WHERE set_id = ? ORDER BY share_index').all(setId) as RetainedShareRow[];
   }
 
   /** The indexes of a set's shares still held (usable for a mixed recovery). */
   heldIndexes(setId: string): number[] {
-    return (this.#c.db.prepare("SELECT share_index FROM retained_shares WHERE set_id = ? AND state = 'held' ORDER BY share_index").all(setId) as { share_index: number }[]).map(
+    return (this.core.db.prepare("SELECT share_index FROM retained_shares WHERE set_id = ? AND state = 'held' ORDER BY share_index").all(setId) as { share_index: number }[]).map(
       (r) => r.share_index,
     );
   }
 
   countsOf(setId: string): { held: number; softDeleted: number } {
     const count = (state: RetainedShareRow['state']): number =>
-      (this.#c.db.prepare('SELECT COUNT(*) AS c FROM retained_shares WHERE set_id = ? AND state = ?').get(setId, state) as { c: number }).c;
+      (this.core.db.prepare('SELECT COUNT(*) AS c FROM retained_shares WHERE set_id = ? AND state = ?').get(setId, state) as { c: number }).c;
     return { held: count('held'), softDeleted: count('soft-deleted') };
   }
 
   /** Server shares (held or soft-deleted) of a key and node, across every backup set. */
   serverSharesOfNode(k: string, n: string): number {
-    return this.#peers.backup.setsOf(k, n).reduce((sum, set) => sum + this.ofSet(set.set_id).filter((r) => r.state === 'held' || r.state === 'soft-deleted').length, 0);
+    return this.peers.backup.setsOf(k, n).reduce((sum, set) => sum + this.ofSet(set.set_id).filter((r) => r.state === 'held' || r.state === 'soft-deleted').length, 0);
   }
 
   /** When the last of these sets' shares was hard-deleted, if any was. */
   lastDeletedAt(setIds: readonly string[]): number | undefined {
     let last: number | undefined;
     for (const id of setIds) {
-      const at = (this.#c.db.prepare('SELECT MAX(deleted_at) AS at FROM retained_shares WHERE set_id = ?').get(id) as { at: number | null }).at;
+      const at = (this.core.db.prepare('SELECT MAX(deleted_at) AS at FROM retained_shares WHERE set_id = ?').get(id) as { at: number | null }).at;
       if (at !== null) last = Math.max(last ?? at, at);
     }
     return last;
@@ -136,17 +129,17 @@ export class ServerShares {
 
   /** Records a new set's retained share as held (inside the backup's transaction). */
   addHeld(setId: string, index: number, commitment: Uint8Array, at: number): void {
-    this.#c.db.prepare("INSERT INTO retained_shares (set_id, share_index, commitment, state, created_at) VALUES (?, ?, ?, 'held', ?)").run(setId, index, commitment, at);
+    this.core.db.prepare("INSERT INTO retained_shares (set_id, share_index, commitment, state, created_at) VALUES (?, ?, ?, 'held', ?)").run(setId, index, commitment, at);
   }
 
   /** Soft-deletes a held share of a superseded set (inside the rotation's transaction). */
   softDeleteHeld(setId: string, index: number, at: number): void {
-    this.#c.db.prepare("UPDATE retained_shares SET state = 'soft-deleted', soft_deleted_at = ? WHERE set_id = ? AND share_index = ? AND state = 'held'").run(at, setId, index);
+    this.core.db.prepare("UPDATE retained_shares SET state = 'soft-deleted', soft_deleted_at = ? WHERE set_id = ? AND share_index = ? AND state = 'held'").run(at, setId, index);
   }
 
   /** Records a share as hard-deleted (its file is removed by the caller first). */
   markDeleted(setId: string, index: number, at: number): void {
-    this.#c.db.prepare("UPDATE retained_shares SET state = 'deleted', deleted_at = ? WHERE set_id = ? AND share_index = ?").run(at, setId, index);
+    this.core.db.prepare("UPDATE retained_shares SET state = 'deleted', deleted_at = ? WHERE set_id = ? AND share_index = ?").run(at, setId, index);
   }
 }
 
