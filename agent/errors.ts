@@ -4,7 +4,7 @@
  *
  * Like CustosError, an AgentError carries a stable `code`, a sentence a person can act on, and
  * non-secret `details`; its cause stays on this machine (toJSON never includes it). The RPC layer
- * maps codes to gRPC status codes (suggested mapping in {@link GRPC_STATUS_HINT}).
+ * maps codes to gRPC status codes in one table (agent/rpc/errors.ts STATUS_OF).
  */
 import { CodedError, type ErrorCode } from '../shared/errors';
 import { codedErrorHelpers, type PublicError as NodePublicError } from '../node/errors';
@@ -66,44 +66,3 @@ export const {
   isOwn: isAgentError,
   guard: guardAgent,
 } = codedErrorHelpers(AgentError, 'The agent failed with an internal error; the details are in its log.');
-
-/** Suggested gRPC status names for every code (for agent/rpc/). */
-export const GRPC_STATUS_HINT: Readonly<Record<AnyErrorCode, string>> = {
-  NOT_FOUND: 'NOT_FOUND',
-  CORRUPT_FILE: 'DATA_LOSS',
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
-  PERMISSION_DENIED: 'PERMISSION_DENIED',
-  RATE_LIMITED: 'RESOURCE_EXHAUSTED',
-  CONFLICT: 'ALREADY_EXISTS',
-  FAILED_PRECONDITION: 'FAILED_PRECONDITION',
-  ENVELOPE_MISMATCH: 'FAILED_PRECONDITION',
-  COOLING_OFF: 'FAILED_PRECONDITION',
-  DRILL_REQUIRED: 'FAILED_PRECONDITION',
-  RECEIPTS_REQUIRED: 'FAILED_PRECONDITION',
-  KEK_UNAVAILABLE: 'UNAVAILABLE',
-  KEK_RETIRED: 'FAILED_PRECONDITION',
-  INTERNAL: 'INTERNAL',
-  MALFORMED: 'INVALID_ARGUMENT',
-  VERSION_UNSUPPORTED: 'INVALID_ARGUMENT',
-  WRONG_TYPE: 'INVALID_ARGUMENT',
-  SIGNATURE_INVALID: 'INVALID_ARGUMENT',
-  UNTRUSTED_SIGNER: 'PERMISSION_DENIED',
-  WRONG_RECIPIENT: 'FAILED_PRECONDITION',
-  EXPIRED: 'FAILED_PRECONDITION',
-  NOT_YET_VALID: 'FAILED_PRECONDITION',
-  SET_MISMATCH: 'FAILED_PRECONDITION',
-  SESSION_MISMATCH: 'FAILED_PRECONDITION',
-  SHARE_COMMITMENT_MISMATCH: 'INVALID_ARGUMENT',
-  SECRET_COMMITMENT_MISMATCH: 'FAILED_PRECONDITION',
-  BELOW_THRESHOLD: 'FAILED_PRECONDITION',
-  DUPLICATE_SHARE: 'ALREADY_EXISTS',
-  DUPLICATE_APPROVER: 'ALREADY_EXISTS',
-  APPROVAL_REQUIRED: 'FAILED_PRECONDITION',
-  INVALID_PARAMETERS: 'INVALID_ARGUMENT',
-  DECRYPT_FAILED: 'INVALID_ARGUMENT',
-  FRAME_MISMATCH: 'INVALID_ARGUMENT',
-  INCOMPLETE: 'INVALID_ARGUMENT',
-  TOO_LARGE: 'INVALID_ARGUMENT',
-  KEYDATA_INVALID: 'INVALID_ARGUMENT',
-  SELF_CHECK_FAILED: 'FAILED_PRECONDITION',
-};
