@@ -1,5 +1,6 @@
 /**
- * The custodian app's audit log: append-only, hash-chained (shared/audit/chain.ts), one entry for
+ * The custodian app's audit log: append-only, hash-chained by the one audit chain of Custos
+ * (shared/audit/chain.ts, the agent's too; docs/protocol.md §12), one entry for
  * everything done to the vault (create, pin, import, refusal, receipt, export, inventory,
  * supersede, delete, rollback, purge, verify).
  *
@@ -9,7 +10,8 @@
  * an edited, removed, reordered or truncated entry is named by `verifyAudit`.
  *
  * For auditors: `exportAuditJsonl` writes one JSON entry per line, and the head separately, so the
- * export can be checked with `verifyAuditJsonl` (or any reimplementation of the chain rule).
+ * export can be checked with `verifyAuditJsonl`, with shared/audit/verify.ts `verifyExportedLog` (the
+ * verifier of the agent's exports), or any reimplementation of the chain rule.
  */
 import { auditEntrySchema, nextEntry, verifyChain, type AuditEntry, type AuditFields, type ChainVerdict } from '../../shared/audit/chain';
 import { ServiceError } from './errors';
