@@ -1,6 +1,7 @@
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import { resolve } from 'node:path';
+import { uiFontPlugin } from './scripts/make-ui-font.mjs';
 
 // electron-vite: main and preload build to CommonJS for Electron, the renderer to static files.
 // Building works without the Electron binary; starting the app needs it (see README).
@@ -28,7 +29,8 @@ export default defineConfig({
   renderer: {
     root: resolve(import.meta.dirname, 'renderer'),
     base: './',
-    plugins: [react()],
+    // uiFontPlugin cuts the CJK UI font from the catalogs before the renderer's CSS is built.
+    plugins: [uiFontPlugin(), react()],
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
       emptyOutDir: true,

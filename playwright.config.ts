@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { resolve } from 'node:path';
 
 // End-to-end tests run in Debian's Chromium (never a downloaded browser): see scripts/e2e.mjs.
 const chromium = process.env['CUSTOS_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -27,6 +28,9 @@ export default defineConfig({
     headless: true,
     launchOptions: {
       executablePath: chromium,
+      // Chromium sees no CJK system font (only DejaVu), whatever the machine has: Chinese screens
+      // must render with the app's own font (test/e2e/lib/ui.ts expectChinese checks every glyph).
+      env: { ...process.env, FONTCONFIG_FILE: resolve('test/e2e/host/fonts.conf') },
       args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     },
   },

@@ -7,7 +7,7 @@
 //   node scripts/make-sheet-font.mjs
 //
 // The subset keeps: ASCII, Latin-1, general and CJK punctuation, full-width forms, every CJK
-// character in main/services/sheet.ts (the labels), and the 3,755 common characters of GB 2312
+// character in main/services/sheet.ts (the labels) and in the window's catalogs, and the 3,755 common characters of GB 2312
 // level 1 (so custodian names in Chinese print). test/ipc/sheet.test.ts checks the labels are covered.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,8 +29,12 @@ for (let hi = 0xb0; hi <= 0xd7; hi++) {
   }
 }
 const level1 = chars.size;
-for (const ch of readFileSync(join(root, 'main/services/sheet.ts'), 'utf8')) {
-  if ((ch.codePointAt(0) ?? 0) >= 0x2e80) chars.add(ch);
+// The sheet's labels, and the custodian window's catalogs (scripts/make-ui-font.mjs cuts the UI font
+// from this file at build time and fails when a catalog character is missing here).
+for (const file of ['main/services/sheet.ts', 'renderer/src/locales/en.json', 'renderer/src/locales/zh-CN.json']) {
+  for (const ch of readFileSync(join(root, file), 'utf8')) {
+    if ((ch.codePointAt(0) ?? 0) >= 0x2e80) chars.add(ch);
+  }
 }
 const dir = mkdtempSync(join(tmpdir(), 'custos-font-'));
 try {

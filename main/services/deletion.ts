@@ -37,12 +37,22 @@ function auditFor(r: ShareRecord): { key_id: string; node_id: string; set_id: st
   return { key_id: r.keyId, node_id: r.nodeId, set_id: r.setId, share_index: r.shareIndex, envelope_hash: r.id };
 }
 
-function softDeleteTx(tx: VaultTx, r: ShareRecord, reason: string | undefined, cooling: number): void {
+/**
+ * A share's history keeps facts, not sentences: the window says them in the reader's language and
+ * formats the times (renderer/src/lib/details.ts). The audit log keeps its English sentences.
+ */
+const facts = (values: Readonly<Record<string, string | number | boolean>>): string => JSON.stringify(values);
+
+function softDeleteTx(tx: VaultTx, r: ShareRecord, reason: string | undefined, cooling: number, destroyAfterReached = false): void {
   if (r.status === 'deleted') throw new ServiceError('INVALID_STATE', `Share ${String(r.shareIndex)} of ${r.keyId}/${r.nodeId} is already deleted.`);
   const previousStatus: LiveStatus = r.status;
   r.deletion = { deletedAt: tx.now, purgeAfter: tx.now + cooling, previousStatus, ...(reason === undefined ? {} : { reason }) };
   r.status = 'deleted';
-  r.history.push({ at: tx.now, event: 'deleted', detail: `soft delete; hard delete from ${String(tx.now + cooling)}${reason === undefined ? '' : `; ${reason}`}` });
+  r.history.push({
+    at: tx.now,
+    event: 'deleted',
+    detail: facts({ purgeAfter: tx.now + cooling, ...(destroyAfterReached ? { destroyAfterReached: true } : reason === undefined ? {} : { reason }) }),
+  });
   tx.audit({ event: 'delete', result: 'ok', ...auditFor(r), detail: `soft delete, cooling until ${String(tx.now + cooling)}`, ...(reason === undefined ? {} : { reason }) });
 }
 
@@ -70,7 +80,7 @@ export async function rollbackDelete(vault: Vault, id: string): Promise<ShareSum
     const restored = r.deletion.previousStatus;
     r.status = restored;
     delete r.deletion;
-    r.history.push({ at: tx.now, event: 'rollback', detail: `restored to ${restored}` });
+    r.history.push({ at: tx.now, event: 'rollback', detail: facts({ restored }) });
     tx.audit({ event: 'rollback', result: 'ok', ...auditFor(r), detail: `deletion rolled back; status ${restored}` });
     return summarize(r);
   });
@@ -91,7 +101,7 @@ export async function purgeDue(vault: Vault, options: DeletionOptions = {}): Pro
     const scheduled: ShareSummary[] = [];
     for (const r of tx.state.shares) {
       if (r.status === 'superseded' && r.superseded !== undefined && tx.now >= r.superseded.destroyAfter) {
-        softDeleteTx(tx, r, 'superseded: destroy_after reached', cooling);
+        softDeleteTx(tx, r, 'superseded: destroy_after reached', cooling, true);
         scheduled.push(summarize(r));
       }
     }

@@ -55,7 +55,8 @@ export function applySupersedeTx(tx: VaultTx, bytes: Uint8Array, agentKey: Uint8
     };
     if (r.status === 'deleted' && r.deletion !== undefined) r.deletion = { ...r.deletion, previousStatus: 'superseded' };
     else r.status = 'superseded';
-    r.history.push({ at: tx.now, event: 'superseded', detail: `by set ${base.newSetId} epoch ${String(b.new_epoch)}; destroy after ${String(b.destroy_after)}` });
+    // Facts, not a sentence: the window says them in the reader's language (renderer/src/lib/details.ts).
+    r.history.push({ at: tx.now, event: 'superseded', detail: JSON.stringify({ newSetId: base.newSetId, newEpoch: b.new_epoch, destroyAfter: b.destroy_after }) });
     affected.push(r.id);
     tx.audit({
       event: 'rotate',

@@ -56,6 +56,9 @@ for (const lang of LANGS) {
     const cooling = panel.locator('.notice').filter({ hasText: say(lang, 'deletedCooling', { date: until }) });
     await expect(cooling).toBeVisible();
     await expect(panel.locator('ol.history')).toContainText(say(lang, 'history_deleted'));
+    // The history line gives the same date, formatted, never Unix seconds.
+    await expect(panel.locator('ol.history')).toContainText(say(lang, 'detail_deletedUntil', { date: until }));
+    await expect(panel.locator('ol.history')).not.toContainText(String(deletion.purgeAfter));
     expect((await host.ok('vault:status', {})).counts).toMatchObject({ received: 1, deleted: 1 });
     await shot(app, lang, 'shares-deleted-cooling');
 

@@ -37,10 +37,3 @@ export function urTextOf(bytes: Uint8Array): string[] | null {
   const frames = framesInText(new TextDecoder().decode(bytes));
   return frames.length > 0 ? frames : null;
 }
-
-export function formatBytes(n: number, lang: string): string {
-  const f = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
-  if (n < 1024) return `${f.format(n)} B`;
-  if (n < 1024 * 1024) return `${f.format(n / 1024)} KB`;
-  return `${f.format(n / 1024 / 1024)} MB`;
-}

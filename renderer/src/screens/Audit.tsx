@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { IpcError, ResponseOf } from '../../../shared/ipc/contract';
 import { custos } from '../api';
+import { auditAbout } from '../lib/details';
 import { Busy, Hex, Notice, Problem, Screen } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
 
@@ -14,7 +15,8 @@ type State = 'loading' | 'intact' | 'broken' | 'empty';
 const PAGE = 100;
 
 export function Audit() {
-  const { t, num, date } = useI18n();
+  const i18n = useI18n();
+  const { t, num, date } = i18n;
   const [page, setPage] = useState<Page | null>(null);
   const [entries, setEntries] = useState<Entry[]>([]);
   const [problem, setProblem] = useState<IpcError | null>(null);
@@ -82,18 +84,18 @@ export function Audit() {
       {verifying ? <Busy label={t('verifying')} /> : null}
       {page !== null && verdict !== undefined ? (
         verdict.ok ? (
-          <Notice kind="success" title={t('chainIntact', { n: num(verdict.entries) })} testId="audit-verdict">
+          <Notice kind="success" title={t('chainIntact', { n: verdict.entries })} testId="audit-verdict">
             <p>{t('chainIntactBody')}</p>
             {page.head === null ? null : (
               <p>
-                {t('chainHead', { seq: num(page.head.seq) })} <Hex value={page.head.hash} chars={64} />
+                {t('chainHead', { seq: page.head.seq })} <Hex value={page.head.hash} chars={64} />
               </p>
             )}
             {verifiedAt === null ? null : <p className="muted">{t('verifiedAt', { date: date(verifiedAt) })}</p>}
           </Notice>
         ) : (
           <Notice kind="error" title={t('chainBroken')} testId="audit-verdict">
-            {verdict.firstBad === undefined ? null : <p>{t('chainBrokenAt', { seq: num(verdict.firstBad.seq), reason: t(`chain_${verdict.firstBad.reason}`) })}</p>}
+            {verdict.firstBad === undefined ? null : <p>{t('chainBrokenAt', { seq: verdict.firstBad.seq, reason: t(`chain_${verdict.firstBad.reason}`) })}</p>}
             <p>{t('chainBrokenBody')}</p>
           </Notice>
         )
@@ -123,10 +125,13 @@ export function Audit() {
                     <td>
                       <span className={`badge badge-${e.entry.fields.result === 'ok' ? 'accepted' : 'refused'}`}>{t(`result_${e.entry.fields.result}`)}</span>
                     </td>
-                    <td className="audit-what" lang="en">
-                      {[e.entry.fields.key_id, e.entry.fields.node_id, e.entry.fields.share_index === undefined ? undefined : `#${String(e.entry.fields.share_index)}`, e.entry.fields.target, e.entry.fields.reason, e.entry.fields.detail]
-                        .filter((x): x is string => x !== undefined && x !== '')
-                        .join(' · ')}
+                    <td className="audit-what">
+                      {auditAbout(i18n, e.entry.fields).map((part, j) => (
+                        <span key={j} {...(part.english ? { lang: 'en' } : {})}>
+                          {j === 0 ? '' : ' · '}
+                          {part.text}
+                        </span>
+                      ))}
                     </td>
                     <td>
                       <Hex value={e.entry.hash} chars={10} />
@@ -135,7 +140,7 @@ export function Audit() {
                 ) : (
                   <tr key={`d${String(i)}`} className="row-bad">
                     <td className="num">?</td>
-                    <td colSpan={5}>{t('damagedEntry', { n: num(e.position) })}</td>
+                    <td colSpan={5}>{t('damagedEntry', { n: e.position })}</td>
                   </tr>
                 ),
               )}
@@ -145,7 +150,7 @@ export function Audit() {
       ) : null}
       {page !== null && entries.length < page.total ? (
         <button type="button" className="btn" onClick={() => void load(entries.length)}>
-          {t('showMore', { n: num(Math.min(PAGE, page.total - entries.length)), total: num(page.total) })}
+          {t('showMore', { n: Math.min(PAGE, page.total - entries.length), total: page.total })}
         </button>
       ) : null}
     </Screen>

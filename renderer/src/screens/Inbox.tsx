@@ -116,10 +116,10 @@ export function Inbox() {
           <ProgressBar
             done={progress?.done ?? 0}
             total={progress?.total ?? 0}
-            label={progress === null ? t('readingFiles', { n: num(count) }) : part === null ? t('checkingEnvelopes') : t('checkingEnvelopesPart', { i: num(part.i), n: num(part.n) })}
+            label={progress === null ? t('readingFiles', { n: count }) : part === null ? t('checkingEnvelopes') : t('checkingEnvelopesPart', { i: part.i, n: part.n })}
           />
           <p className="muted" aria-live="polite">
-            {t('soFar', { a: num(progress?.accepted ?? 0), r: num(progress?.refused ?? 0) })}
+            {t('soFar', { a: progress?.accepted ?? 0, r: progress?.refused ?? 0 })}
           </p>
           <button type="button" className="btn" disabled={opId === null} onClick={() => { if (opId !== null) void custos().inbox.cancel({ opId }); }}>
             {t('cancelImport')}
@@ -161,7 +161,7 @@ export function Inbox() {
           </div>
           {result.aborted ? <Notice kind="warning" title={t('importCancelled')} /> : null}
           {result.refused > 0 ? (
-            <Notice kind="warning" title={t('importRefusedSome', { n: num(result.refused) })} testId="refused-notice">
+            <Notice kind="warning" title={t('importRefusedSome', { n: result.refused })} testId="refused-notice">
               <p>{t('importRefusedHelp')}</p>
               {filter === 'refused' ? null : (
                 <button type="button" className="btn btn-small" onClick={() => { setFilter('refused'); setShown(PAGE); }}>
@@ -171,7 +171,7 @@ export function Inbox() {
             </Notice>
           ) : null}
           {result.accepted > 0 ? (
-            <Notice kind="success" title={t('importAcceptedNext', { n: num(result.accepted) })}>
+            <Notice kind="success" title={t('importAcceptedNext', { n: result.accepted })}>
               <button type="button" className="btn btn-small" onClick={() => { app.go('receipts'); }}>
                 {t('goToReceipts')}
               </button>
@@ -236,7 +236,7 @@ export function Inbox() {
           {rows.length > shown ? (
             <div className="row">
               <button type="button" className="btn" onClick={() => { setShown((s) => s + PAGE * 5); }}>
-                {t('showMore', { n: num(Math.min(PAGE * 5, rows.length - shown)), total: num(rows.length) })}
+                {t('showMore', { n: Math.min(PAGE * 5, rows.length - shown), total: rows.length })}
               </button>
             </div>
           ) : null}

@@ -99,7 +99,7 @@ export function Inventory() {
               <span className="stat-l">{t('missingCount')}</span>
             </div>
           </div>
-          {answer.missing > 0 ? <Notice kind="warning" title={t('inventoryMissing', { n: num(answer.missing) })} /> : <Notice kind="success" title={t('inventoryAllHeld')} />}
+          {answer.missing > 0 ? <Notice kind="warning" title={t('inventoryMissing', { n: answer.missing })} /> : <Notice kind="success" title={t('inventoryAllHeld')} />}
           <div className="table-wrap">
             <table className="table" data-testid="inventory-table">
               <thead>

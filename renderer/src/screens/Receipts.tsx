@@ -24,7 +24,7 @@ const SHOW = 200;
 const BATCH = 10_000;
 
 export function Receipts() {
-  const { t, num } = useI18n();
+  const { t } = useI18n();
   const app = useApp();
   const id = useId();
   const [shares, setShares] = useState<Share[] | null>(null);
@@ -110,17 +110,17 @@ export function Receipts() {
 
       {shares !== null && shares.length > 0 ? (
         <div className="card" data-testid="waiting-shares">
-          <h2>{t('waitingTitle', { n: num(shares.length) })}</h2>
+          <h2>{t('waitingTitle', { n: shares.length })}</h2>
           <p className="help">{t('waitingHelp')}</p>
           <div className="row">
             <button type="button" className="btn btn-primary" disabled={signing} onClick={() => void sign({ ids: shares.map((x) => x.id), status: 'accepted' })}>
-              {t('acceptAll', { n: num(shares.length) })}
+              {t('acceptAll', { n: shares.length })}
             </button>
             <button type="button" className="btn" disabled={signing || pickShares.size === 0} onClick={() => void sign({ ids: [...pickShares], status: 'accepted' })}>
-              {t('acceptSelected', { n: num(pickShares.size) })}
+              {t('acceptSelected', { n: pickShares.size })}
             </button>
             <button type="button" className="btn btn-quiet" disabled={signing || pickShares.size === 0} onClick={() => { setRejecting(true); }}>
-              {t('rejectSelected', { n: num(pickShares.size) })}
+              {t('rejectSelected', { n: pickShares.size })}
             </button>
           </div>
           {rejecting && pickShares.size > 0 ? (
@@ -141,7 +141,7 @@ export function Receipts() {
               </div>
               <div className="row">
                 <button type="button" className="btn btn-danger" disabled={signing} onClick={() => void sign({ ids: [...pickShares], status: 'rejected', reason, ...(note.trim() === '' ? {} : { note: note.trim() }) })}>
-                  {t('signRejected', { n: num(pickShares.size) })}
+                  {t('signRejected', { n: pickShares.size })}
                 </button>
                 <button type="button" className="btn btn-quiet" onClick={() => { setRejecting(false); }}>
                   {t('cancel')}
@@ -189,14 +189,14 @@ export function Receipts() {
                 ))}
               </tbody>
             </table>
-            {shares.length > SHOW ? <p className="muted">{t('moreNotShown', { n: num(shares.length - SHOW) })}</p> : null}
+            {shares.length > SHOW ? <p className="muted">{t('moreNotShown', { n: shares.length - SHOW })}</p> : null}
           </div>
         </div>
       ) : null}
 
       {rejectedHeld.length > 0 ? (
         <div className="card" data-testid="rejected-held">
-          <h2>{t('rejectedHeldTitle', { n: num(rejectedHeld.length) })}</h2>
+          <h2>{t('rejectedHeldTitle', { n: rejectedHeld.length })}</h2>
           <p className="help">{t('rejectedHeldHelp')}</p>
           <ul className="plain">
             {rejectedHeld.slice(0, 20).map((x) => (
@@ -205,20 +205,20 @@ export function Receipts() {
               </li>
             ))}
           </ul>
-          {rejectedHeld.length > 20 ? <p className="muted">{t('moreNotShown', { n: num(rejectedHeld.length - 20) })}</p> : null}
+          {rejectedHeld.length > 20 ? <p className="muted">{t('moreNotShown', { n: rejectedHeld.length - 20 })}</p> : null}
         </div>
       ) : null}
 
       {refusals !== null && refusals.length > 0 ? (
         <div className="card" data-testid="refused-envelopes">
-          <h2>{t('refusedTitle', { n: num(refusals.length) })}</h2>
+          <h2>{t('refusedTitle', { n: refusals.length })}</h2>
           <p className="help">{t('refusedHelp')}</p>
           <div className="row">
             <button type="button" className="btn btn-primary" disabled={signing} onClick={() => void sign({ ids: 'all', status: 'rejected' })}>
-              {t('rejectAllRefused', { n: num(refusals.length) })}
+              {t('rejectAllRefused', { n: refusals.length })}
             </button>
             <button type="button" className="btn" disabled={signing || pickRefused.size === 0} onClick={() => void sign({ ids: [...pickRefused], status: 'rejected' })}>
-              {t('rejectSelectedRefused', { n: num(pickRefused.size) })}
+              {t('rejectSelectedRefused', { n: pickRefused.size })}
             </button>
           </div>
           <div className="table-wrap">
@@ -256,7 +256,7 @@ export function Receipts() {
 }
 
 function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => void }) {
-  const { t, num } = useI18n();
+  const { t } = useI18n();
   const app = useApp();
   const [saved, setSaved] = useState<string[] | null>(null);
   const [problem, setProblem] = useState<IpcError | null>(null);
@@ -292,11 +292,11 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
 
   return (
     <div className="card card-accent" data-testid="signed-receipts">
-      <h2>{t('signedTitle', { n: num(receipts.length) })}</h2>
-      <p>{t('signedBody', { a: num(accepted), r: num(receipts.length - accepted) })}</p>
+      <h2>{t('signedTitle', { n: receipts.length })}</h2>
+      <p>{t('signedBody', { a: accepted, r: receipts.length - accepted })}</p>
       <div className="row">
         <button type="button" className="btn btn-primary" onClick={() => void saveAll()}>
-          {receipts.length === 1 ? t('saveReceipt') : t('saveReceipts', { n: num(receipts.length) })}
+          {receipts.length === 1 ? t('saveReceipt') : t('saveReceipts', { n: receipts.length })}
         </button>
         {app.settings.agentUrl === null ? null : (
           <button type="button" className="btn" disabled={sending} onClick={() => void send()}>
@@ -307,10 +307,10 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
           {t('done')}
         </button>
       </div>
-      {saved === null ? null : <Notice kind="success" title={t('savedFiles', { n: num(saved.length) })} testId="receipts-saved" />}
+      {saved === null ? null : <Notice kind="success" title={t('savedFiles', { n: saved.length })} testId="receipts-saved" />}
       {problem === null ? null : <Problem error={problem} />}
       {sent === null ? null : (
-        <Notice kind={sent.every((s) => s.ok) ? 'success' : 'warning'} title={t('sentResult', { ok: num(sent.filter((s) => s.ok).length), n: num(sent.length) })}>
+        <Notice kind={sent.every((s) => s.ok) ? 'success' : 'warning'} title={t('sentResult', { ok: sent.filter((s) => s.ok).length, n: sent.length })}>
           <ul className="plain">
             {sent
               .filter((s) => !s.ok)
@@ -336,7 +336,7 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
           </li>
         ))}
       </ul>
-      {receipts.length > 20 ? <p className="muted">{t('moreNotShown', { n: num(receipts.length - 20) })}</p> : null}
+      {receipts.length > 20 ? <p className="muted">{t('moreNotShown', { n: receipts.length - 20 })}</p> : null}
       {qr === null ? null : <QrPlayer svgs={qr.svgs} title={qr.title} onClose={() => { setQr(null); }} />}
     </div>
   );

@@ -9,6 +9,7 @@ import type { FileIn, IpcError, ResponseOf, ShareStatus } from '../../../shared/
 import { custos } from '../api';
 import { useApp } from '../app-context';
 import { oneMessage, type Given } from '../lib/messages';
+import { recoveryWarning } from '../lib/details';
 import { newOpId } from '../lib/ops';
 import { Facts, Hex, Notice, Problem, ProgressBar, Screen, useProgress } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
@@ -21,7 +22,8 @@ type Exported = ResponseOf<'recovery:export'>;
 type State = 'empty' | 'review' | 'refused' | 'exporting' | 'exported';
 
 export function Recovery() {
-  const { t, num, date, relative } = useI18n();
+  const i18n = useI18n();
+  const { t, date, relative } = i18n;
   const app = useApp();
   const id = useId();
   const [request, setRequest] = useState<FileIn | null>(null);
@@ -121,17 +123,17 @@ export function Recovery() {
             <p className="plain-words" data-testid="plain-words">
               {summary.share === null
                 ? t('requestPlainNoShare', { agent: summary.agent.name, key: summary.keyId, node: summary.nodeId, incident: summary.incidentId })
-                : t('requestPlain', { agent: summary.agent.name, index: num(summary.share.shareIndex), key: summary.keyId, node: summary.nodeId, incident: summary.incidentId })}
+                : t('requestPlain', { agent: summary.agent.name, index: summary.share.shareIndex, key: summary.keyId, node: summary.nodeId, incident: summary.incidentId })}
             </p>
             <Facts
               rows={[
                 [t('incident'), <strong key="i">{summary.incidentId}</strong>],
                 [t('key'), summary.keyId],
                 [t('node'), summary.nodeId],
-                [t('backupSet'), <span key="s"><Hex value={summary.setId} chars={16} /> · {t('epochN', { n: num(summary.epoch) })}</span>],
+                [t('backupSet'), <span key="s"><Hex value={summary.setId} chars={16} /> · {t('epochN', { n: summary.epoch })}</span>],
                 [t('mode'), summary.mode === 'mixed' ? t('modeMixed') : t('modeExternal')],
-                [t('threshold'), t('thresholdOf', { k: num(summary.threshold), n: num(summary.total) })],
-                [t('yourShare'), summary.share === null ? t('noShareHeld') : t('yourShareIs', { i: num(summary.share.shareIndex), status: statusLabel(summary.share.status) })],
+                [t('threshold'), t('thresholdOf', { k: summary.threshold, n: summary.total })],
+                [t('yourShare'), summary.share === null ? t('noShareHeld') : t('yourShareIs', { i: summary.share.shareIndex, status: statusLabel(summary.share.status) })],
                 [t('requestedBy'), `${summary.agent.name} · ${summary.agent.code}`],
                 [
                   t('expires'),
@@ -141,7 +143,7 @@ export function Recovery() {
                 ],
               ]}
             />
-            <h3>{t('approvals', { n: num(summary.approvals.length) })}</h3>
+            <h3>{t('approvals', { n: summary.approvals.length })}</h3>
             <ul className="approvals" data-testid="approvals">
               {summary.approvals.map((a) => (
                 <li key={a.fingerprint}>
@@ -155,11 +157,14 @@ export function Recovery() {
             {summary.warnings.length > 0 ? (
               <Notice kind="warning" title={t('warningsTitle')}>
                 <ul className="plain">
-                  {summary.warnings.map((w) => (
-                    <li key={w} lang="en">
-                      {w}
-                    </li>
-                  ))}
+                  {summary.warnings.map((w) => {
+                    const said = recoveryWarning(i18n, w);
+                    return (
+                      <li key={w} {...(said.english ? { lang: 'en' } : {})}>
+                        {said.text}
+                      </li>
+                    );
+                  })}
                 </ul>
               </Notice>
             ) : null}
@@ -223,7 +228,7 @@ export function Recovery() {
             </div>
             <div className="card option">
               <h2>{t('asQrFrames')}</h2>
-              <p className="help">{t('asQrFramesHelp', { n: num(exported.qr.svgs.length) })}</p>
+              <p className="help">{t('asQrFramesHelp', { n: exported.qr.svgs.length })}</p>
               <button type="button" className="btn btn-primary" onClick={() => { setPlayer(true); }}>
                 {t('showFullScreen')}
               </button>

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { IpcError, ResponseOf, ShareStatus } from '../../../shared/ipc/contract';
 import { custos } from '../api';
 import { useApp } from '../app-context';
+import { historyDetail } from '../lib/details';
 import { newOpId } from '../lib/ops';
 import { DateText, Empty, Facts, Hex, Notice, Problem, ProgressBar, Reason, Screen, useProgress } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
@@ -30,7 +31,7 @@ interface Filter {
 const NO_FILTER: Filter = { keyId: '', nodeId: '', setId: '', shareIndex: '', status: '' };
 
 export function Shares() {
-  const { t, num } = useI18n();
+  const { t } = useI18n();
   const app = useApp();
   const id = useId();
   const [filter, setFilter] = useState<Filter>(NO_FILTER);
@@ -126,11 +127,11 @@ export function Shares() {
       {verify !== null ? (
         <div data-testid="verify-results">
           {verify.failed === 0 ? (
-            <Notice kind="success" title={t('verifiedAll', { n: num(verify.ok) })}>
+            <Notice kind="success" title={t('verifiedAll', { n: verify.ok })}>
               <p>{t('verifiedAllBody')}</p>
             </Notice>
           ) : (
-            <Notice kind="error" title={t('verifiedSome', { ok: num(verify.ok), bad: num(verify.failed) })}>
+            <Notice kind="error" title={t('verifiedSome', { ok: verify.ok, bad: verify.failed })}>
               <ul className="plain">
                 {verify.results
                   .filter((r) => !r.ok)
@@ -191,7 +192,7 @@ export function Shares() {
             </button>
           </form>
           <p className="muted" aria-live="polite" data-testid="shares-count">
-            {t('sharesShown', { n: num(list.shares.length), total: num(list.total) })}
+            {t('sharesShown', { n: list.shares.length, total: list.total })}
           </p>
           <div className={selected === null ? 'split' : 'split split-open'}>
             <div className="table-wrap table-scroll">
@@ -231,7 +232,7 @@ export function Shares() {
               </table>
               {list.shares.length > shown ? (
                 <button type="button" className="btn" onClick={() => { setShown((n) => n + PAGE); }}>
-                  {t('showMore', { n: num(Math.min(PAGE, list.shares.length - shown)), total: num(list.shares.length) })}
+                  {t('showMore', { n: Math.min(PAGE, list.shares.length - shown), total: list.shares.length })}
                 </button>
               ) : null}
             </div>
@@ -290,7 +291,7 @@ function ShareDetails({ details: d, onClose, onChanged }: { details: Details; on
           [t('status'), <span key="s" className={`badge badge-${d.status}`}>{t(`status_${d.status}`)}</span>],
           [t('backupSet'), <Hex key="set" value={d.setId} chars={32} />],
           [t('epoch'), num(d.epoch)],
-          [t('threshold'), t('thresholdOf', { k: num(d.threshold), n: num(d.total) })],
+          [t('threshold'), t('thresholdOf', { k: d.threshold, n: d.total })],
           [t('curve'), d.curve],
           [t('received'), <DateText key="r" seconds={d.receivedAt} />],
           [t('expires'), d.notAfter === undefined ? t('never') : date(d.notAfter)],
@@ -329,12 +330,7 @@ function ShareDetails({ details: d, onClose, onChanged }: { details: Details; on
         {d.history.map((h, i) => (
           <li key={i}>
             <span className="muted">{date(h.at)}</span> {HISTORY.includes(h.event as (typeof HISTORY)[number]) ? t(`history_${h.event as (typeof HISTORY)[number]}`) : h.event}
-            {h.detail === undefined ? null : (
-              <span className="muted" lang="en">
-                {' '}
-                · {h.detail}
-              </span>
-            )}
+            <HistoryDetail event={h.event} detail={h.detail} />
           </li>
         ))}
       </ol>
@@ -394,5 +390,18 @@ function FacetSelect(props: {
         ))}
       </select>
     </div>
+  );
+}
+
+/** A history line's facts in the reader's language (main's own English only for a shape it does not know). */
+function HistoryDetail({ event, detail }: { readonly event: string; readonly detail: string | undefined }) {
+  const i18n = useI18n();
+  const d = historyDetail(i18n, event, detail);
+  if (d === null) return null;
+  return (
+    <span className="muted" {...(d.english ? { lang: 'en' } : {})}>
+      {' '}
+      · {d.text}
+    </span>
   );
 }

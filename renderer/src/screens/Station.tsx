@@ -19,7 +19,7 @@ type Submitted = ResponseOf<'station:submit'>;
 type State = 'empty' | 'sessions' | 'submitting' | 'submitted';
 
 export function Station() {
-  const { t, num } = useI18n();
+  const { t } = useI18n();
   const [sessions, setSessions] = useState<Session[]>([]);
   const [added, setAdded] = useState<Added | null>(null);
   const [problem, setProblem] = useState<IpcError | null>(null);
@@ -70,7 +70,7 @@ export function Station() {
               <li key={i} data-outcome={a.outcome}>
                 <span className={`badge badge-${a.outcome === 'added' ? 'accepted' : a.outcome === 'duplicate' ? 'superseded' : 'refused'}`}>{t(`added_${a.outcome}`)}</span> <span className="file-name">{a.name}</span>{' '}
                 <span className="muted">
-                  {a.kind === 'recovery-request' ? t('kindRequest') : a.kind === 'recovery-export' ? (a.shareIndex === undefined ? t('kindExport') : t('kindExportN', { i: num(a.shareIndex) })) : t('kindOther')}
+                  {a.kind === 'recovery-request' ? t('kindRequest') : a.kind === 'recovery-export' ? (a.shareIndex === undefined ? t('kindExport') : t('kindExportN', { i: a.shareIndex })) : t('kindOther')}
                 </span>
                 {a.problem === undefined ? null : (
                   <>
@@ -175,7 +175,7 @@ function AgentLink() {
 }
 
 function SessionCard({ session: s, result, onSessions, onSubmitting, onSubmitted }: { session: Session; result: Submitted | null; onSessions: (s: Session[]) => void; onSubmitting: (b: boolean) => void; onSubmitted: (r: Submitted) => void }) {
-  const { t, num, date } = useI18n();
+  const { t, date } = useI18n();
   const id = useId();
   const [problem, setProblem] = useState<IpcError | null>(null);
   const [drill, setDrill] = useState(true);
@@ -231,7 +231,7 @@ function SessionCard({ session: s, result, onSessions, onSubmitting, onSubmitted
       <p className="muted">
         {s.keyId} · {s.nodeId} · <Hex value={s.setId} chars={8} />
         {s.mode === undefined ? null : <> · {s.mode === 'mixed' ? t('modeMixedShort') : t('modeExternalShort')}</>}
-        {s.threshold === undefined ? null : <> · {t('thresholdOf', { k: num(s.threshold), n: num(s.total ?? 0) })}</>}
+        {s.threshold === undefined ? null : <> · {t('thresholdOf', { k: s.threshold, n: s.total ?? 0 })}</>}
         {s.notAfter === undefined ? null : <> · {t('expiresAt', { date: date(s.notAfter) })}</>}
       </p>
       {s.request === null ? <Notice kind="info" title={t('noRequestYet')} /> : s.request.verified ? null : <p className="help">{t('requestNotVerified')}</p>}
@@ -306,7 +306,7 @@ function SessionCard({ session: s, result, onSessions, onSubmitting, onSubmitted
           {t('askAgent')}
         </button>
         <button type="button" className="btn btn-primary" disabled={working || finished || pending === 0} onClick={() => void submit(false)}>
-          {t('submitPending', { n: num(pending) })}
+          {t('submitPending', { n: pending })}
         </button>
         <span className="check check-inline">
           <input id={`${id}-drill`} type="checkbox" checked={drill} onChange={(e) => { setDrill(e.target.checked); }} />
@@ -319,7 +319,7 @@ function SessionCard({ session: s, result, onSessions, onSubmitting, onSubmitted
       {problem === null ? null : <Problem error={problem} />}
       {result === null ? null : (
         <div data-testid="submit-result">
-          <Notice kind={result.refused.length > 0 ? 'warning' : 'success'} title={t('submitResult', { a: num(result.accepted.length), r: num(result.refused.length), m: num(result.missing.length) })}>
+          <Notice kind={result.refused.length > 0 ? 'warning' : 'success'} title={t('submitResult', { a: result.accepted.length, r: result.refused.length, m: result.missing.length })}>
             {result.refused.length === 0 ? null : (
               <ul className="plain">
                 {result.refused.map((x) => (
@@ -335,7 +335,7 @@ function SessionCard({ session: s, result, onSessions, onSubmitting, onSubmitted
               {result.completion.failure === undefined ? null : <Reason error={result.completion.failure} />}
               {result.completion.selfCheck.length === 0 ? null : (
                 <details className="detail" open={result.completion.selfCheck.some((c) => !c.ok)}>
-                  <summary>{t('selfCheck', { ok: num(result.completion.selfCheck.filter((c) => c.ok).length), n: num(result.completion.selfCheck.length) })}</summary>
+                  <summary>{t('selfCheck', { ok: result.completion.selfCheck.filter((c) => c.ok).length, n: result.completion.selfCheck.length })}</summary>
                   <ul className="plain" lang="en">
                     {result.completion.selfCheck.map((c) => (
                       <li key={c.name}>

@@ -14,7 +14,7 @@ import { useI18n } from '../ui/i18n-context';
 type State = 'ready' | 'waiting' | 'unlocking' | 'wrong' | 'error';
 
 export function Unlock({ status, locked, languageSwitch, onUnlocked, onStation }: { status: VaultStatus | null; locked: EventPayload<'vault:locked'> | null; languageSwitch: ReactNode; onUnlocked: () => void; onStation: () => void }) {
-  const { t, num } = useI18n();
+  const { t } = useI18n();
   const [pass, setPass] = useState('');
   const [state, setState] = useState<State>(() => ((status?.unlockDelayMs ?? 0) > 0 ? 'waiting' : 'ready'));
   const [error, setError] = useState<IpcError | null>(null);
@@ -85,7 +85,7 @@ export function Unlock({ status, locked, languageSwitch, onUnlocked, onStation }
       <section className="screen screen-narrow" data-screen="unlock" data-state={state} data-countdown={counting ? 'active' : 'none'} data-locked-reason={reason ?? 'none'} aria-labelledby="h-unlock">
         <h1 id="h-unlock">{t('unlockTitle')}</h1>
         <p className="lead">{status?.info === null || status?.info === undefined ? t('unlockLead') : t('unlockLeadNamed', { name: status.info.name })}</p>
-        {reason === 'idle' ? <Notice kind="info" title={t('lockedIdle', { n: num(status?.autoLockMinutes ?? 0) })} testId="locked-idle" /> : null}
+        {reason === 'idle' ? <Notice kind="info" title={t('lockedIdle', { n: status?.autoLockMinutes ?? 0 })} testId="locked-idle" /> : null}
         {reason === 'request' ? <Notice kind="info" title={t('lockedRequest')} testId="locked-request" /> : null}
         {reason === 'error' ? <Notice kind="warning" title={t('lockedError')} /> : null}
         <form className="card form" onSubmit={(e) => void submit(e)} noValidate>
@@ -96,20 +96,20 @@ export function Unlock({ status, locked, languageSwitch, onUnlocked, onStation }
           <div id={`${id}-status`} aria-live="polite">
             {state === 'wrong' && error !== null ? (
               <Notice kind="error" title={t('wrongPassphrase')} testId="wrong-passphrase">
-                <p>{failures > 1 ? t('wrongPassphraseMany', { n: num(failures) }) : t('wrongPassphraseOnce')}</p>
+                <p>{failures > 1 ? t('wrongPassphraseMany', { n: failures }) : t('wrongPassphraseOnce')}</p>
               </Notice>
             ) : null}
             {state === 'error' && error !== null ? <Problem error={error} /> : null}
             {counting ? (
               <p className="countdown" data-testid="countdown">
-                {t('tryAgainIn', { s: num(seconds) })}
+                {t('tryAgainIn', { s: seconds })}
               </p>
             ) : null}
           </div>
           {state === 'unlocking' ? <ProgressBar done={0} total={0} label={progress?.phase === 'waiting' ? t('waitingDelay') : t('unlocking')} testId="unlock-progress" /> : null}
           <div className="row">
             <button type="submit" className="btn btn-primary" disabled={pass.length === 0 || counting || state === 'unlocking'}>
-              {counting ? t('unlockWait', { s: num(seconds) }) : t('unlock')}
+              {counting ? t('unlockWait', { s: seconds }) : t('unlock')}
             </button>
           </div>
           <p className="help">{t('unlockHelp')}</p>

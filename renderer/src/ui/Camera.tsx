@@ -30,7 +30,7 @@ interface Props {
 type State = 'starting' | 'scanning' | 'complete' | 'error';
 
 export default function Camera({ continuous, accept, onMessage, onClose }: Props) {
-  const { t, num } = useI18n();
+  const { t } = useI18n();
   const video = useRef<HTMLVideoElement>(null);
   const dialog = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<State>('starting');
@@ -196,19 +196,19 @@ export default function Camera({ continuous, accept, onMessage, onClose }: Props
         {state === 'starting' ? <p role="status">{t('cameraStarting')}</p> : null}
         {fragments === null ? (
           <p className="muted" role="status">
-            {frames === 0 ? t('cameraNoFrameYet') : t('cameraFramesRead', { n: num(frames) })}
+            {frames === 0 ? t('cameraNoFrameYet') : t('cameraFramesRead', { n: frames })}
           </p>
         ) : (
           <ProgressBar done={fragments.received} total={fragments.expected} label={t('cameraFragments')} testId="camera-progress" />
         )}
         {ignored > 0 ? (
           <p className="muted" role="status">
-            {t('cameraIgnored', { n: num(ignored) })}
+            {t('cameraIgnored', { n: ignored })}
           </p>
         ) : null}
         {messages > 0 ? (
           <p className="success-text" role="status" data-testid="camera-messages">
-            {t('cameraMessagesDone', { n: num(messages) })}
+            {t('cameraMessagesDone', { n: messages })}
           </p>
         ) : null}
         {problem === null ? null : <Problem error={problem} />}

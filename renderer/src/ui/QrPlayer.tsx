@@ -16,7 +16,7 @@ interface Props {
 }
 
 export function QrPlayer({ svgs, title, subtitle, onClose }: Props) {
-  const { t, num } = useI18n();
+  const { t } = useI18n();
   const [index, setIndex] = useState(0);
   const [playing, setPlaying] = useState(svgs.length > 1);
   const [speed, setSpeed] = useState<number>(2);
@@ -86,10 +86,10 @@ export function QrPlayer({ svgs, title, subtitle, onClose }: Props) {
           {t('close')}
         </button>
       </div>
-      <div className="player-stage">{src === undefined ? null : <img className="player-qr" src={svgSrc(src)} alt={t('qrFrameAlt', { i: num(index + 1), n: num(count) })} data-testid="player-qr" />}</div>
+      <div className="player-stage">{src === undefined ? null : <img className="player-qr" src={svgSrc(src)} alt={t('qrFrameAlt', { i: index + 1, n: count })} data-testid="player-qr" />}</div>
       <div className="player-controls">
         <p className="player-count" aria-live="polite" data-testid="player-count">
-          {count < 2 ? t('singleCode') : t('frameOf', { i: num(index + 1), n: num(count) })}
+          {count < 2 ? t('singleCode') : t('frameOf', { i: index + 1, n: count })}
         </p>
         {count < 2 ? null : (
         <>
@@ -108,7 +108,7 @@ export function QrPlayer({ svgs, title, subtitle, onClose }: Props) {
           <button type="button" className="btn btn-quiet" onClick={() => { faster(-1); }} disabled={speed === SPEEDS[0]} aria-label={t('slower')}>
             −
           </button>
-          <span className="speed-value">{t('framesPerSecond', { n: num(speed) })}</span>
+          <span className="speed-value">{t('framesPerSecond', { n: speed })}</span>
           <button type="button" className="btn btn-quiet" onClick={() => { faster(1); }} disabled={speed === SPEEDS[SPEEDS.length - 1]} aria-label={t('faster')}>
             +
           </button>

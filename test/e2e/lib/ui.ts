@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { FrameAssembler } from '../../../shared/qr/ur';
-import { format, strings, type Language, type StringKey } from '../../../renderer/src/i18n';
+import { message, type Language, type StringKey, type Values } from '../../../renderer/src/i18n';
 import { expect, test as hostTest } from '../host/fixture';
 import type { HostControl } from '../host/control';
 
@@ -35,8 +35,8 @@ export const test = hostTest.extend<{ guard: undefined }>({
 });
 export { expect };
 
-/** The app's sentence in a language, placeholders filled. */
-export const say = (lang: Language, key: StringKey, vars?: Record<string, string | number>): string => format(strings[lang][key], vars);
+/** The app's sentence in a language, placeholders filled (the same ICU formatting as the window's). */
+export const say = (lang: Language, key: StringKey, vars?: Values): string => message(lang, key, vars);
 
 /** A screenshot of the whole page, to be looked at: test-results/screens/<lang>/<name>.png */
 export async function shot(page: Page, lang: Language, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
@@ -48,8 +48,61 @@ export async function shot(page: Page, lang: Language, name: string, options: { 
   // Nothing may stick out sideways (long Chinese or English words, codes, hex): the page never scrolls horizontally.
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow, `${name}: the page overflows horizontally`).toBeLessThanOrEqual(0);
+  if (lang === 'zh-CN') await expectChinese(page, name);
   await page.screenshot({ path, fullPage: options.fullPage ?? !overlay, animations: 'disabled', caret: 'hide' });
   return path;
+}
+
+/**
+ * Words a Chinese screen may show in Latin letters: the product's name, abbreviations people use as
+ * they are, keys, and what the tests' own data is called (names, ids, file names are data, not words).
+ */
+const LATIN_ALLOWED = new Set(['Custos', 'scrypt', 'English', 'API', 'SHA', 'PDF', 'Ctrl', 'Esc', 'QR', 'USB', 'UR', 'URL', 'ID', 'v', 'U', 'B', 'kB', 'MB', 'GB', 'https', 'http', 'linux', 'darwin', 'win32']);
+const TEST_DATA = ['Carol Wu (cold storage)', 'Alice Zhang (security)', 'Bob Li (business owner)', 'Agent prod-eu-1', 'Agent prod-eu-2', 'Agent prod-eu-1 (new key)'];
+
+/**
+ * A Chinese screen as a person reads it: no English words left (anything in Latin letters but
+ * identifiers, file names, hex, codes and the allow-list above), and every Chinese character drawn
+ * with a real glyph (the window's own font: the test browser has no CJK system font, see
+ * playwright.config.ts), never the empty box a missing glyph gives.
+ */
+export async function expectChinese(page: Page, name: string): Promise<void> {
+  const found = await page.evaluate(
+    async ({ data }) => {
+      let text = document.body.innerText;
+      for (const d of data) text = text.split(d).join(' ');
+      // Identifiers and data: URLs, UR text, anything with a digit, a dot, a dash or an underscore in it, hex.
+      const words = text
+        .replace(/https?:\/\/\S+/g, ' ')
+        .replace(/ur:\S+/gi, ' ')
+        .split(/[^A-Za-z0-9._\-:/#+]+/)
+        .filter((w) => /[A-Za-z]/.test(w) && !/[0-9._\-:/#+]/.test(w));
+      const cjk = [...new Set(Array.from(document.body.innerText.matchAll(/[\u2e80-\u{10ffff}]/gu), (m) => m[0]))];
+      // Draw each character and the box of a code point no font has: the same pixels = no glyph.
+      const canvas = document.createElement('canvas');
+      canvas.width = 40;
+      canvas.height = 40;
+      const ctx = canvas.getContext('2d', { willReadFrequently: true });
+      if (ctx === null) return { words, missing: ['(no canvas)'] };
+      const family = getComputedStyle(document.body).fontFamily;
+      const font = `24px ${family}`;
+      await document.fonts.load(font, cjk.join(''));
+      await document.fonts.ready;
+      const draw = (c: string): string => {
+        ctx.clearRect(0, 0, 40, 40);
+        ctx.font = font;
+        ctx.fillText(c, 4, 30);
+        return Array.from(ctx.getImageData(0, 0, 40, 40).data).join(',');
+      };
+      const box = draw('\u{10FFFD}');
+      const missing = cjk.filter((c) => draw(c) === box);
+      return { words, missing };
+    },
+    { data: TEST_DATA },
+  );
+  const english = [...new Set(found.words.filter((w) => !LATIN_ALLOWED.has(w)))];
+  expect(english, `${name}: English words on a Chinese screen`).toEqual([]);
+  expect(found.missing, `${name}: Chinese characters drawn without a glyph`).toEqual([]);
 }
 
 /** The screen element with its state, once it is there. */
