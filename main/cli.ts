@@ -16,6 +16,7 @@
  * verify-all, audit verify).
  */
 import { installNodeVerifier } from '../node/ed25519';
+import { installNodeSigner } from '../node/ed25519-sign';
 import { invokedAs, processIo, runProgram, type CliIo, type Group, type Program } from '../node/cli/runner';
 import { auditGroup } from './cli/audit';
 import { checkLanguage, CUSTODIAN_GLOBALS, describeCustodianError } from './cli/common';
@@ -63,6 +64,7 @@ export const CUSTODIAN_PROGRAM: Program = {
   before: (ctx) => {
     checkLanguage(ctx);
     installNodeVerifier();
+    installNodeSigner();
   },
   describeError: describeCustodianError,
 };

@@ -14,6 +14,7 @@ import { electronDialogs } from './dialogs';
 import { hardenSession, hardenWebContents, secureWebPreferences, type Logger } from './harden';
 import { registerIpc, sendEvent } from './ipc';
 import { installNodeVerifier } from '../node/ed25519';
+import { installNodeSigner } from '../node/ed25519-sign';
 import { SHEET_FONT_FILE } from './services/sheet';
 
 const log: Logger = (event, fields) => {
@@ -30,6 +31,7 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   installNodeVerifier();
+  installNodeSigner();
   const ctx = new AppContext({
     vaultDir: join(app.getPath('userData'), 'vault'),
     sheetFontPath: join(app.getAppPath(), 'resources', 'fonts', SHEET_FONT_FILE),
