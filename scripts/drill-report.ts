@@ -29,6 +29,7 @@ export function renderText(r: DrillReport): string {
     `  delivery: ${String(r.deliveries.delivered)} delivered, ${String(r.deliveries.confirmed)} confirmed; approvals: ${r.approvals.map((a) => a.name).join(', ') || '-'}`,
     `  ${keydataSentence(r)}`,
     `  self-check ${String(checksOk)}/${String(checksAll)}; audit logs verified: ${r.auditVerified ? 'yes' : 'NO'}`,
+    `  KEK: ${r.kek.description} (${r.kek.id || '-'})`,
     ...(r.keydataOut === undefined ? [] : [`  regenerated keydata written to ${r.keydataOut} (plaintext, 0600)`]),
     `  time ${String(r.totalMs)} ms; artifacts and report in ${r.workDir}`,
   ];
@@ -48,6 +49,7 @@ export function renderMarkdown(r: DrillReport): string {
     row('key / node', `${r.keyId} / ${r.nodeId} (${r.curve})`),
     row('backup set', `${r.setId} (${String(r.threshold)}-of-${String(r.total)}, server keeps ${String(r.retain)})`),
     row('mode / transport', `${r.mode} / ${r.transport}`),
+    row('KEK', `${r.kek.description} (${r.kek.id || '-'})`),
     row('public context', r.publicContext),
     row('shares used', `${String(r.sharesUsed.external)} external, ${String(r.sharesUsed.server)} server (indexes ${r.indexesUsed.join(', ')})`),
     row('QR frames per export', r.framesPerExport.join(', ') || '-'),

@@ -18,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent } from '../agent/service';
+import { DRILL_KEK_OPTIONS, drillKek, type DrillKekValues } from '../agent/kek/drill';
+import { installNodeSigner } from '../node/ed25519-sign';
 import { createApproverKey, readApproverKey, signApproval } from '../approver/key';
 import { assembleQrPngs, UR_TYPES } from '../node/qr-files';
 import type { CustodianRole, RecoveryOutcome } from '../agent/api';
@@ -65,6 +67,7 @@ export interface DrillOptions {
   readonly vaultLogN?: number;
   /** Write the regenerated keydata here in plaintext (0600, never over a file) when the drill passes. */
   readonly out?: string;
+  readonly kek?: DrillKekValues; // --kek file|pkcs11 and the token options (agent/kek/drill.ts)
   readonly log?: (line: string) => void;
 }
 
@@ -110,6 +113,7 @@ export interface DrillReport {
   readonly totalMs: number;
   readonly workDir: string;
   readonly startedAt: string;
+  readonly kek: { readonly provider: 'file' | 'pkcs11'; readonly id: string; readonly description: string }; // the KEK that sealed the agent's files
   readonly failure?: { readonly step: string; readonly code: string; readonly message: string };
 }
 
@@ -166,6 +170,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     throw new StepFailed('setup', 'INVALID_PARAMETERS', 'External-only recovery needs at least threshold custodians.');
   }
   installNodeVerifier();
+  installNodeSigner();
 
   const outFile = opts.out === undefined ? undefined : resolve(opts.out);
   if (outFile !== undefined && existsSync(outFile)) {
@@ -195,10 +200,11 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   let failure: DrillReport['failure'];
   let agentAudit = false;
   let vaultAudits: boolean[] = [];
+  const kek = drillKek(opts.kek ?? {}, process.env, work);
 
   try {
     agent = await timed('agentInit', async () => {
-      await Agent.init(dirs.agent, { name: 'drill agent', operator: 'drill' });
+      await Agent.init(dirs.agent, { name: 'drill agent', operator: 'drill', kekChoice: kek.choice });
       return Agent.open(dirs.agent, { operator: 'drill' });
     });
     const a = agent;
@@ -401,6 +407,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     totalMs,
     workDir: work,
     startedAt,
+    kek: { provider: kek.choice.provider, id: agent?.kekId ?? '', description: kek.description },
     ...(failure === undefined ? {} : { failure }),
   };
   writeFileSync(join(work, 'drill-report.json'), JSON.stringify(report, null, 2) + '\n');
@@ -429,10 +436,11 @@ const drill = command(
     work: { type: 'string' },
     'key-id': { type: 'string' },
     out: { type: 'string' },
+    ...DRILL_KEK_OPTIONS,
   },
   {
     name: 'drill',
-    usage: '[--keydata FILE] [--peer FILE] [--threshold 3 --total 5 --retain 2] [--mode external-only|mixed] [--transport file|qr] [--work DIR] [--key-id K] [--out FILE]',
+    usage: '[--keydata FILE] [--peer FILE] [--threshold 3 --total 5 --retain 2] [--mode external-only|mixed] [--transport file|qr] [--work DIR] [--key-id K] [--out FILE] [--kek file|pkcs11 [--pkcs11-module PATH --token-label L --key-label K --pin-file F]]',
     summary: 'an offline recovery drill through the real agent and custodian services',
     help: [
       '  --keydata FILE     tss-lib keydata of the node under drill (default: bundled ECDSA fixture)',
@@ -444,6 +452,7 @@ const drill = command(
       '  --transport T      file (default) or qr: exports travel as PNG QR frames and are read back',
       '  --work DIR         keep every artifact there (default: a new temporary folder)',
       '  --out FILE         write the regenerated keydata there in plaintext (0600, never over a file) for a test node',
+      '  --kek P            the agent\'s KEK: file (default) or pkcs11 (alone: a SoftHSM2 token made in the work folder)',
       '  --json             print the report as one JSON object',
     ].join('\n'),
     run: async (ctx) => {
@@ -452,6 +461,7 @@ const drill = command(
       const transport = values.transport ?? 'file';
       if (mode !== 'external-only' && mode !== 'mixed') throw usage('--mode must be external-only or mixed.');
       if (transport !== 'file' && transport !== 'qr') throw usage('--transport must be file or qr.');
+      if (values.kek !== undefined && values.kek !== 'file' && values.kek !== 'pkcs11') throw usage(`The KEK provider is "file" or "pkcs11"; got "${values.kek}".`);
       if (values.out !== undefined && existsSync(resolve(values.out))) throw usage(`${resolve(values.out)} exists already; --out never replaces a file. Choose a new file name.`);
       const report = await runDrill({
         keydata: values.keydata ?? DEFAULT_KEYDATA,
@@ -464,6 +474,7 @@ const drill = command(
         ...(values.work === undefined ? {} : { work: values.work }),
         ...(values['key-id'] === undefined ? {} : { keyId: values['key-id'] }),
         ...(values.out === undefined ? {} : { out: values.out }),
+        kek: values,
         ...(values.json === true ? {} : { log: (line: string): void => {
           ctx.progress(`  · ${line}`);
         } }),

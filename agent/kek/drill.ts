@@ -18,7 +18,7 @@ export const DRILL_KEK_OPTIONS = KEK_INIT_OPTIONS;
 
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 
-interface DrillKekValues {
+export interface DrillKekValues {
   readonly kek?: string | undefined;
   readonly 'kek-file'?: string | undefined;
   readonly 'pkcs11-module'?: string | undefined;
