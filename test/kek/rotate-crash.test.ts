@@ -6,7 +6,7 @@
 // begun or had ended) and the agent opens with every keydata byte-identical.
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,11 @@ import { SecretStore } from '../../agent/secret-store';
 import { Agent } from '../../agent/service';
 import { approvedSession, compactFixture, fixture, makeWorld, removeTempDirs, tempDir } from '../agent/helpers';
 
-afterAll(removeTempDirs);
+let bundle: string | undefined;
+afterAll(() => {
+  removeTempDirs();
+  if (bundle !== undefined) rmSync(bundle, { force: true });
+});
 
 const KILLS = 24;
 const NODES = [
@@ -79,6 +83,7 @@ function runAndKill(child: string, dir: string, target: string, nth: number, del
 describe('KEK rotation under kill -9', () => {
   it(`survives ${String(KILLS)} SIGKILLs at every stage: each object opens under the old or the new KEK, and a resume finishes`, async () => {
     const child = await bundleChild();
+    bundle = child;
     // The pristine directory: 4 nodes, 2 backup sets (2 retained shares each), 1 open session.
     const w = await makeWorld();
     for (const [keyId, nodeId, scheme, party] of NODES) await w.agent.importKeyshare(keyId, nodeId, fixture(scheme, party));
