@@ -1,10 +1,11 @@
 /** Helpers more than one group of handlers uses (main/handlers/*.ts). */
 import { type MessageType } from '../../shared/protocol';
 import { renderSvg } from '../../shared/qr/render';
-import { framesFor, safeName } from '../services/qr-files';
+import { safeFileName } from '../../shared/file-name';
+import { framesFor } from '../services/qr-files';
 
 export const fileOut = (baseName: string, extension: string, bytes: Uint8Array): { name: string; bytes: Uint8Array } => ({
-  name: `${safeName(baseName).replace(/^[._]+/, '') || 'custos'}${extension}`,
+  name: safeFileName(baseName, extension),
   bytes,
 });
 

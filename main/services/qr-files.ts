@@ -7,6 +7,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { safeFileName } from '../../shared/file-name';
 import { utf8 } from '../../shared/bytes';
 import type { MessageType } from '../../shared/protocol/frame';
 import { encodeFrames } from '../../shared/qr/ur';
@@ -28,8 +29,8 @@ export interface WrittenFiles {
   readonly framesFile?: string;
 }
 
-/** A file-name-safe form of identifiers. */
-export const safeName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120);
+/** A file name's stem from identifiers and people's words (non-ASCII letters kept; shared/file-name.ts), with room for "-qr-01.png". */
+export const safeName = (text: string): string => safeFileName(text, '', 180);
 
 /** The UR frames of a message (one, or several multipart frames). */
 export function framesFor(type: MessageType, bytes: Uint8Array): string[] {

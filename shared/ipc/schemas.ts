@@ -6,6 +6,7 @@
  *
  * Pure TypeScript (zod only), like the contract.
  */
+import { isSafeFileName } from '../file-name';
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors';
 import { REJECTION_REASONS } from '../protocol/receipt';
@@ -47,8 +48,8 @@ export const text = (max: number) => z.string().max(max).refine((s) => !hasContr
 export const fileIn = z.strictObject({ name: text(500), bytes: bytes() });
 export type FileIn = z.infer<typeof fileIn>;
 
-/** A file name main suggests: letters, digits, `.`, `_` and `-` only, so it is valid on every system. */
-export const fileName = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/, 'a plain file name');
+/** A file name main suggests: letters and digits of any script, `.`, `_` and `-`, valid on every system (shared/file-name.ts). */
+export const fileName = z.string().refine(isSafeFileName, 'a file name safe on every system (shared/file-name.ts)');
 
 /** A file going main → renderer (to show, or to hand back to `files:save`). */
 export const fileOut = z.strictObject({ name: fileName, bytes: bytes(64 * 1024 * 1024) });
