@@ -17,6 +17,10 @@ export const vaultApi = (invoke: Invoke) =>
     lock: () => invoke('vault:lock', {}),
     /** Re-encrypts the identity under a new passphrase. */
     changePassphrase: (request: RequestOf<'vault:changePassphrase'>) => invoke('vault:changePassphrase', request),
+    /** A generated diceware passphrase (EFF long list) to show and write down. */
+    generatePassphrase: (request: RequestOf<'vault:generatePassphrase'> = {}) => invoke('vault:generatePassphrase', request),
+    /** The strength meter: ok, reasons and the guessing time at the vault's KDF cost. */
+    checkPassphrase: (request: RequestOf<'vault:checkPassphrase'>) => invoke('vault:checkPassphrase', request),
     /** The enrollment card as a file and as QR frames, with the fingerprint code. */
     card: () => invoke('vault:card', {}),
   }) as const;

@@ -7,6 +7,8 @@ import { ServiceError } from '../services/errors';
 import { readSettingsOrDefaults, updateSettings } from '../services/settings';
 import type { PinnedAgent } from '../services/state';
 import { applyAgentKeyRotation, pinAgent, previewAgentCard } from '../services/trust';
+import { MIN_LOG_N } from '../services/kdf';
+import { generatePassphrase, passphraseStrength, vaultKdfLogN } from '../services/passphrase';
 import { Vault } from '../services/vault';
 import { fileOut, qrFor } from './common';
 import type { HandlersFor } from './types';
@@ -87,6 +89,16 @@ export const vaultHandlers = {
   'vault:changePassphrase': async (req, ctx) => {
     await (await ctx.unlocked()).changePassphrase(req.current, req.next);
     return {};
+  },
+  'vault:generatePassphrase': (req) => {
+    const g = generatePassphrase(req.words);
+    return Promise.resolve({ passphrase: g.passphrase, words: g.words, entropyBits: g.entropyBits });
+  },
+  'vault:checkPassphrase': async (req, ctx) => {
+    const v = (await Vault.exists(ctx.host.vaultDir)) ? await ctx.vault() : undefined;
+    const logN = v === undefined ? MIN_LOG_N : (await vaultKdfLogN(v.dir)) ?? MIN_LOG_N;
+    const s = passphraseStrength(req.passphrase, logN, [req.name ?? v?.info.name ?? '']);
+    return { ok: s.ok, score: s.score, logN: s.logN, guessTime: s.guessTime, guessSeconds: Math.min(s.guessSeconds, Number.MAX_VALUE), reasons: [...s.reasons], suggestions: [...s.suggestions] };
   },
   'vault:card': async (_req, ctx) => {
     const v = await ctx.vault();

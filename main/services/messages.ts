@@ -134,8 +134,8 @@ export const MESSAGES: Readonly<Record<AnyErrorCode, Sentence>> = {
     'zh-CN': '口令错误。请等待 {delaySeconds} 秒后再试；每次输错都会延长等待时间。',
   },
   WEAK_PASSPHRASE: {
-    en: 'The passphrase is too short: use at least {min} characters, for example several random words.',
-    'zh-CN': '口令太短：请至少使用 {min} 个字符，例如几个随机单词。',
+    en: 'The passphrase is too short or too easy to guess (at least {min} characters, and years of guessing even for an attacker with the vault files). Use five or more random words: Custos can generate them.',
+    'zh-CN': '口令太短或太容易被猜中（至少 {min} 个字符，且即使攻击者拿到保险库文件也要猜很多年）。请使用五个或更多随机单词：Custos 可以为您生成。',
   },
   WEAK_KDF: {
     en: 'The key-derivation work factor asked for is below the safe minimum.',

@@ -52,6 +52,7 @@ import { identityText, IdentityFile, parseIdentityText } from './vault-identity'
 import { selfCheckEnabled, STORE_DIR, VaultStore, type Saved } from './vault-store';
 import { Tracker, type Changes } from './vault-tracking';
 import { canonicalJson, enforceModes, ESCAPE_HATCH, LEGACY_FILES, README, VAULT_FILES } from './vault-layout';
+import { assertStrongPassphrase, MIN_PASSPHRASE_LENGTH } from './passphrase';
 
 export { LEGACY_FILES, VAULT_FILES } from './vault-layout';
 
@@ -59,7 +60,7 @@ export { LEGACY_FILES, VAULT_FILES } from './vault-layout';
 export const COMPACT_AFTER_LOGS = 256;
 export const COMPACT_AFTER_BYTES = 8 * 1024 * 1024;
 
-export const MIN_PASSPHRASE_LENGTH = 8;
+export { MIN_PASSPHRASE_LENGTH } from './passphrase';
 
 /** Delay before the next unlock attempt after `failures` wrong passphrases: min(2^n · 250 ms, 30 s). */
 export function unlockDelayFor(failures: number): number {
@@ -186,6 +187,9 @@ export class Vault {
       throw new ServiceError('USAGE', 'The custodian name must be 1 to 200 characters without control characters.');
     }
     checkPassphrase(input.passphrase);
+    // The passphrase policy (passphrase.ts) at the work factor asked for, or at the floor when it is
+    // calibrated below (a calibrated one is at least MIN_LOG_N: never judged more leniently).
+    assertStrongPassphrase(input.passphrase, options.kdfLogN ?? MIN_LOG_N, [nameCheck.data]);
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
       throw new ServiceError('IO_FAILED', 'The vault folder could not be created.', { cause: error });
     });
@@ -649,6 +653,8 @@ export class Vault {
       checkPassphrase(next);
       const idFile = await readIfExists(this.path('identity'));
       if (idFile === undefined) throw new ServiceError('VAULT_NOT_FOUND', 'identity.age is missing from the vault folder.');
+      // Refused before the current passphrase is tried (a refusal costs no attempt).
+      assertStrongPassphrase(next, options.kdfLogN ?? scryptLogNOf(idFile) ?? MIN_LOG_N, [this.#meta.name]);
       const { plaintext, handle: old } = await this.#decryptIdentityFile(idFile, current);
       old.wipe();
       const logN = options.kdfLogN ?? scryptLogNOf(idFile) ?? MIN_LOG_N;

@@ -150,6 +150,30 @@ export const CHANNELS = {
   /** Locks now: keys and shares are wiped from memory. Also emits `vault:locked` (reason `request`). */
   'vault:lock': channel(empty, z.strictObject({ locked: z.literal(true) })),
   'vault:changePassphrase': channel(z.strictObject({ current: z.string().max(1024), next: z.string().max(1024) }), empty),
+  /**
+   * A diceware passphrase (EFF long list, main/services/passphrase.ts) for the person to write down:
+   * the one case where a passphrase goes main → renderer, because the person must see it.
+   */
+  'vault:generatePassphrase': channel(
+    z.strictObject({ words: z.number().int().min(4).max(12).optional() }),
+    z.strictObject({ passphrase: z.string().max(200), words: count, entropyBits: z.number().min(0).max(200) }),
+  ),
+  /**
+   * The strength meter: zxcvbn's estimate at this vault's KDF cost (the floor, logN 15, before a
+   * vault exists). `ok: false` is what vault:create and vault:changePassphrase refuse (WEAK_PASSPHRASE).
+   */
+  'vault:checkPassphrase': channel(
+    z.strictObject({ passphrase: z.string().max(1024), name: z.string().max(1000).optional() }),
+    z.strictObject({
+      ok: z.boolean(),
+      score: z.number().int().min(0).max(4),
+      logN: count,
+      guessTime: z.string().max(100),
+      guessSeconds: z.number().min(0),
+      reasons: z.array(z.string().max(500)).max(10),
+      suggestions: z.array(z.string().max(500)).max(10),
+    }),
+  ),
   /** The enrollment card (fresh when unlocked, the stored one when locked) as a file and as QR. */
   'vault:card': channel(empty, z.strictObject({ card: fileOut, qr: qrOut, code: comparisonCode, fingerprint: hex32 })),
 

@@ -26,6 +26,8 @@ const EXAMPLES: { [C in Channel]: RequestOf<C> } = {
   'vault:unlock': { passphrase: PASSPHRASE, opId: 'op-1' },
   'vault:lock': {},
   'vault:changePassphrase': { current: PASSPHRASE, next: `${PASSPHRASE}!` },
+  'vault:generatePassphrase': { words: 6 },
+  'vault:checkPassphrase': { passphrase: 'password', name: 'Carol' },
   'vault:card': {},
   'trust:previewAgent': { card: f },
   'trust:pin': { card: f, confirmCode: '1234 5678 1234 5678 1234 5678' },

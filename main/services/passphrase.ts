@@ -1,0 +1,209 @@
+/**
+ * The vault passphrase policy and the diceware generator (issue 13).
+ *
+ * Strength: @zxcvbn-ts/core with its common and English dictionaries (as Bitwarden and KeePassXC
+ * use zxcvbn) estimates how many guesses a smart attacker needs. Custos turns that into a time AT
+ * THE VAULT'S KDF COST, because identity.age is all an offline attacker needs (docs/custodian-vault.md,
+ * "Only the KDF stops an offline attacker"):
+ *
+ *   seconds per guess on one core  = ONE_CORE_MS_AT_LOGN_14 · 2^(logN − 14) / 1000
+ *   attacker guesses per second    = ATTACKER_FACTOR / seconds per guess on one core
+ *   time to guess                  = zxcvbn guesses / attacker guesses per second
+ *
+ * ONE_CORE_MS_AT_LOGN_14 was measured on the development machine (node:crypto scrypt, N = 2^14,
+ * r = 8, p = 1: the fastest of five runs, 34 ms; scrypt's time is linear in N). ATTACKER_FACTOR = 100
+ * is a stated assumption for "one GPU-class attacker": scrypt at r = 8 needs 128·N·8 bytes a guess
+ * (16 MiB at logN 14), so a GPU runs only as many guesses at once as its memory holds; published
+ * hashcat figures for scrypt of this shape on one high-end GPU are in the tens of times one CPU
+ * core, and 100× errs on the attacker's side. A passphrase is refused when zxcvbn scores it below 3
+ * or when the time to guess is under MIN_GUESS_YEARS (100 years). The policy is evaluated at
+ * max(logN, MIN_LOG_N): a test vault's weaker KDF is an explicit opt-in and does not make the same
+ * passphrase acceptable or not.
+ *
+ * Generation: words from the EFF long list (7,776 words, log2 = 12.92 bits each), each index drawn
+ * by rejection sampling from 16-bit values of WebCrypto's getRandomValues (unbiased: values at or
+ * above 7776·8 = 62,208 are drawn again). Six words give 77.5 bits.
+ */
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as common from '@zxcvbn-ts/language-common';
+import * as en from '@zxcvbn-ts/language-en';
+import { EFF_LARGE_WORDLIST } from './data/eff-large-wordlist';
+import { ServiceError } from './errors';
+import { MIN_LOG_N, scryptLogNOf } from './kdf';
+import { readIfExists } from '../../node/fs-atomic';
+import { join } from 'node:path';
+
+/** Shortest passphrase accepted, in characters as a person sees them (grapheme clusters). */
+export const MIN_PASSPHRASE_LENGTH = 8;
+/** Measured: node:crypto scrypt at N = 2^14, r = 8, p = 1, fastest of five on one core here. */
+export const ONE_CORE_MS_AT_LOGN_14 = 34;
+/** One GPU-class attacker, in multiples of one CPU core (an assumption: see the header). */
+export const ATTACKER_FACTOR = 100;
+/** A passphrase that this attacker guesses faster than this is refused. */
+export const MIN_GUESS_YEARS = 100;
+/** zxcvbn's score (0–4) below which a passphrase is refused whatever the KDF. */
+export const MIN_ZXCVBN_SCORE = 3;
+export const DEFAULT_WORDS = 6;
+
+const SECONDS_PER_YEAR = 365.25 * 24 * 3600;
+
+let factory: ZxcvbnFactory | undefined;
+function estimator(): ZxcvbnFactory {
+  factory ??= new ZxcvbnFactory({
+    translations: en.translations,
+    graphs: common.adjacencyGraphs,
+    dictionary: { ...common.dictionary, ...en.dictionary },
+  });
+  return factory;
+}
+
+export interface PassphraseStrength {
+  readonly ok: boolean;
+  /** zxcvbn's score, 0 (too guessable) to 4 (very unguessable). */
+  readonly score: number;
+  /** zxcvbn's estimate of the guesses needed, as log10. */
+  readonly guessesLog10: number;
+  /** The work factor the estimate is for (the vault's, at least MIN_LOG_N). */
+  readonly logN: number;
+  /** The assumed attacker's guesses per second at that work factor. */
+  readonly attackerGuessesPerSecond: number;
+  /** How long that attacker needs, in seconds (may be Infinity-like large). */
+  readonly guessSeconds: number;
+  /** The same, said for a person ("3 hours", "about 2 million years"). */
+  readonly guessTime: string;
+  /** Why it is refused (empty when ok): zxcvbn's warning, or length / time reasons. */
+  readonly reasons: readonly string[];
+  /** zxcvbn's suggestions. */
+  readonly suggestions: readonly string[];
+}
+
+/** Guesses per second of the assumed attacker against scrypt at this work factor. */
+export function attackerGuessesPerSecond(logN: number): number {
+  const secondsPerGuessOneCore = (ONE_CORE_MS_AT_LOGN_14 * 2 ** (logN - 14)) / 1000;
+  return ATTACKER_FACTOR / secondsPerGuessOneCore;
+}
+
+/** A duration in words, rounded down to one unit ("less than a second", "5 days", "3.2 million years"). */
+export function sayDuration(seconds: number): string {
+  if (!(seconds >= 1)) return 'less than a second';
+  const units: [number, string][] = [
+    [SECONDS_PER_YEAR, 'year'],
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  for (const [size, name] of units) {
+    if (seconds >= size) {
+      const n = seconds / size;
+      if (name === 'year' && n >= 1e6) {
+        const exp = Math.floor(Math.log10(n));
+        if (exp >= 12) return `about 10^${String(exp)} years`;
+        const [div, word] = exp >= 9 ? [1e9, 'billion'] : [1e6, 'million'];
+        return `about ${(n / div).toFixed(1)} ${word} years`;
+      }
+      const whole = Math.floor(n);
+      return `${new Intl.NumberFormat('en-US').format(whole)} ${name}${whole === 1 ? '' : 's'}`;
+    }
+  }
+  return 'less than a second';
+}
+
+function graphemes(text: string): number {
+  return Array.from(new Intl.Segmenter().segment(text)).length;
+}
+
+/**
+ * Estimates a passphrase at a vault's work factor. `userInputs` (the custodian's name, the vault
+ * folder) count as known to the attacker. Never logs or returns the passphrase.
+ */
+export function passphraseStrength(passphrase: string, logN: number, userInputs: readonly string[] = []): PassphraseStrength {
+  const atLogN = Math.max(Number.isInteger(logN) ? logN : MIN_LOG_N, MIN_LOG_N);
+  const result = estimator().check(passphrase, userInputs.filter((s) => s.length > 0));
+  const guessesLog10 = result.guessesLog10;
+  const rate = attackerGuessesPerSecond(atLogN);
+  const guessSeconds = 10 ** guessesLog10 / rate;
+  const guessTime = sayDuration(guessSeconds);
+  const reasons: string[] = [];
+  if (graphemes(passphrase) < MIN_PASSPHRASE_LENGTH) reasons.push(`it is shorter than ${String(MIN_PASSPHRASE_LENGTH)} characters`);
+  if (result.feedback.warning !== null && result.feedback.warning !== '') reasons.push(result.feedback.warning.replace(/\.$/, ''));
+  if (result.score < MIN_ZXCVBN_SCORE && reasons.length === 0) reasons.push('it follows a pattern that is easy to guess');
+  if (guessSeconds < MIN_GUESS_YEARS * SECONDS_PER_YEAR) {
+    reasons.push(`an attacker with a copy of identity.age and one GPU-class machine would guess it in ${guessTime} (scrypt logN ${String(atLogN)}); at least ${String(MIN_GUESS_YEARS)} years is required`);
+  }
+  return {
+    ok: reasons.length === 0,
+    score: result.score,
+    guessesLog10,
+    logN: atLogN,
+    attackerGuessesPerSecond: rate,
+    guessSeconds,
+    guessTime,
+    reasons,
+    suggestions: result.feedback.suggestions,
+  };
+}
+
+/**
+ * Refuses a weak passphrase with WEAK_PASSPHRASE: the reasons and the estimated guessing time at
+ * the vault's work factor, and what to do instead. Used by vault creation and passphrase change.
+ */
+export function assertStrongPassphrase(passphrase: unknown, logN: number, userInputs: readonly string[] = []): asserts passphrase is string {
+  if (typeof passphrase !== 'string' || passphrase.length === 0) {
+    throw new ServiceError('WEAK_PASSPHRASE', 'No passphrase was given. Choose one of several random words, for example one from `custos passphrase generate`.', {
+      details: { min: MIN_PASSPHRASE_LENGTH },
+    });
+  }
+  const s = passphraseStrength(passphrase, logN, userInputs);
+  if (s.ok) return;
+  throw new ServiceError(
+    'WEAK_PASSPHRASE',
+    `This passphrase is too weak: ${s.reasons.join('; ')}. Use five or more random words, for example from \`custos passphrase generate\`.`,
+    {
+      details: {
+        min: MIN_PASSPHRASE_LENGTH,
+        score: s.score,
+        guessesLog10: Math.round(s.guessesLog10 * 100) / 100,
+        logN: s.logN,
+        guessSeconds: s.guessSeconds,
+        guessTime: s.guessTime,
+        minGuessYears: MIN_GUESS_YEARS,
+      },
+    },
+  );
+}
+
+/** An unbiased index in [0, n) from WebCrypto randomness (rejection sampling over 16-bit values). */
+export function randomIndex(n: number, random: (out: Uint16Array) => Uint16Array = (out) => globalThis.crypto.getRandomValues(out)): number {
+  if (!Number.isInteger(n) || n < 1 || n > 65536) throw new RangeError(`randomIndex needs a whole number from 1 to 65536; got ${String(n)}.`);
+  const limit = 65536 - (65536 % n);
+  const buf = new Uint16Array(1);
+  for (;;) {
+    const v = random(buf)[0] ?? 0;
+    if (v < limit) return v % n;
+  }
+}
+
+export interface GeneratedPassphrase {
+  readonly passphrase: string;
+  readonly words: number;
+  /** log2(7776^words). */
+  readonly entropyBits: number;
+  readonly list: 'EFF long word list (CC BY 3.0)';
+}
+
+/** A diceware passphrase: `words` words (4–12, default 6) of the EFF long list, separated by `separator`. */
+export function generatePassphrase(words: number = DEFAULT_WORDS, separator = ' '): GeneratedPassphrase {
+  if (!Number.isInteger(words) || words < 4 || words > 12) {
+    throw new ServiceError('USAGE', `A generated passphrase has from 4 to 12 words; got ${String(words)}.`, { details: { min: 4, max: 12 } });
+  }
+  const picked: string[] = [];
+  for (let i = 0; i < words; i++) picked.push(EFF_LARGE_WORDLIST[randomIndex(EFF_LARGE_WORDLIST.length)] ?? '');
+  return { passphrase: picked.join(separator), words, entropyBits: Math.round(words * Math.log2(EFF_LARGE_WORDLIST.length) * 10) / 10, list: 'EFF long word list (CC BY 3.0)' };
+}
+
+/** The scrypt work factor of the vault in `dir` (identity.age's stanza), or undefined when there is none. */
+export async function vaultKdfLogN(dir: string): Promise<number | undefined> {
+  const file = await readIfExists(join(dir, 'identity.age'));
+  return file === undefined ? undefined : scryptLogNOf(file);
+}
