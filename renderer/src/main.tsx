@@ -9,10 +9,15 @@ import './styles.css';
 performance.mark('custos:modules-evaluated');
 
 const root = document.getElementById('root');
-if (root) {
-  createRoot(root).render(
-    <StrictMode>
-      <App />
-    </StrictMode>,
-  );
-}
+// The catalogs' CJK face is loaded before the first render (one small file of the app's own), so no
+// Chinese word is ever painted as empty boxes and then left so; the face for names loads on demand.
+const render = () => {
+  if (root) {
+    createRoot(root).render(
+      <StrictMode>
+        <App />
+      </StrictMode>,
+    );
+  }
+};
+document.fonts.load('1em "Custos UI"', '简体中文').then(render, render);

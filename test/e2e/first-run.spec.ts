@@ -53,6 +53,8 @@ for (const lang of LANGS) {
     const { saved } = await host.saved();
     expect(saved).toHaveLength(1);
     expect(saved[0]?.bytes).toEqual(qrCard);
+    // The name the person gave survives into the suggested file name, Chinese included (shared/file-name.ts).
+    expect(saved[0]?.name).toBe(lang === 'en' ? 'enrollment-card-Carol_Wu__cold_storage_.custos' : 'enrollment-card-吴晓_冷存储_.custos');
     await shot(app, lang, 'enrollment-saved');
 
     await app.getByTestId('enrollment-continue').click();

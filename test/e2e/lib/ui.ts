@@ -96,6 +96,8 @@ export async function expectChinese(page: Page, name: string): Promise<void> {
       };
       const box = draw('\u{10FFFD}');
       const missing = cjk.filter((c) => draw(c) === box);
+      // A face that just arrived is painted in the next frames: the screenshot comes after them.
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
       return { words, missing };
     },
     { data: TEST_DATA },
