@@ -73,6 +73,7 @@ import { Deliveries } from './backup/delivery';
 import type { AgentCore } from './core/context';
 import { initDataDir, openDataDir, type CoreOptions, type InitOptions } from './core/lifecycle';
 import { Inventory } from './inventory/inventory';
+import { NodeImports } from './keyshare/from-node';
 import { Keyshares } from './keyshare/keyshare';
 import { Drills } from './recovery/drills';
 import { Recovery } from './recovery/recovery';
@@ -100,6 +101,8 @@ export interface AgentOptions extends CoreOptions {
 export interface Capabilities {
   readonly registry: Registry;
   readonly keyshare: Keyshares;
+  /** Keydata handed over by the MPC node after DKG or a resharing, backed up by policy (issue 11 §2). */
+  readonly nodeImports: NodeImports;
   readonly backup: Backups;
   readonly deliveries: Deliveries;
   readonly shares: ServerShares;
@@ -125,6 +128,7 @@ function wire(core: AgentCore, options: AgentOptions): Capabilities {
   caps.recovery = new Recovery(core, caps);
   caps.drills = new Drills(core, caps);
   caps.inventory = new Inventory(core, caps);
+  caps.nodeImports = new NodeImports(core, caps);
   return Object.freeze(caps);
 }
 

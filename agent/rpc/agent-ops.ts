@@ -10,7 +10,7 @@ import type { AgentOps } from './ops';
 export type AgentForRpc = Pick<Agent, 'capabilities'>;
 
 export function agentOps(agent: AgentForRpc): AgentOps {
-  const { backup, shares, deliveries, sessions, recovery } = agent.capabilities;
+  const { backup, shares, deliveries, sessions, recovery, nodeImports } = agent.capabilities;
   return {
     getBackupStatus: (keyId, nodeId) => backup.status(keyId, nodeId),
     listBackupShares: (keyId, nodeId) => shares.list(keyId, nodeId),
@@ -21,5 +21,6 @@ export function agentOps(agent: AgentForRpc): AgentOps {
     findOpenSession: (keyId, nodeId) => sessions.findOpen(keyId, nodeId),
     submitExports: (sessionId, files, ctx) => recovery.submit(sessionId, files, ctx),
     completeRecovery: (sessionId, options, ctx) => recovery.complete(sessionId, options, ctx),
+    importKeyshare: (keyId, nodeId, keydata, ctx) => nodeImports.importFromNode(keyId, nodeId, keydata, ctx),
   };
 }

@@ -17,6 +17,7 @@
  */
 import type { Backups } from '../backup/backup';
 import type { Deliveries } from '../backup/delivery';
+import type { NodeImports } from '../keyshare/from-node';
 import type { Recovery } from '../recovery/recovery';
 import type { Sessions } from '../recovery/sessions';
 import type { ServerShares } from '../retention/server-shares';
@@ -43,4 +44,6 @@ export interface AgentOps {
   submitExports: Op<Recovery['submit']>;
   /** Combines, checks, regenerates and writes back (or, as a drill, only checks). */
   completeRecovery: Op<Recovery['complete']>;
+  /** A keydata from the MPC node after DKG or a resharing, imported and backed up by policy. */
+  importKeyshare: Op<NodeImports['importFromNode']>;
 }

@@ -8,6 +8,7 @@ import { BackupService } from '../../proto/gen/infra/v1/backup_pb';
 import { createTokenCheck, operatorKey } from './auth';
 import { reasonOf, rpcError, toConnectError } from './errors';
 import { registerServices } from './handlers';
+import { registerKeyshareService } from './keyshare-handlers';
 import { notify, stderrLogger, type RpcLogger, type RpcObserver } from './log';
 import type { AgentOps } from './ops';
 import { DEFAULT_RECOVERY_RATE_LIMIT, TokenBuckets, type Clock, type RateLimit } from '../rate-limit';
@@ -68,6 +69,7 @@ export function createRpc(options: RpcOptions): Rpc {
   return {
     routes: (router) => {
       registerServices(router, { ops: options.ops, logger, observer });
+      registerKeyshareService(router, options.ops);
     },
     routerOptions: {
       interceptors: [surface],
