@@ -1,5 +1,6 @@
 /** `settings show | set`: the vault's settings file (custodian CLI). */
 import { join } from 'node:path';
+import { wholeNumber } from '../../node/cli/inputs';
 import type { Group } from '../../node/cli/runner';
 import { readSettingsOrDefaults, SETTINGS_FILE, updateSettings } from '../services/settings';
 import { command, vaultDir } from './common';
@@ -27,9 +28,9 @@ const set = command(
       const { values } = ctx;
       const change: Record<string, unknown> = {};
       if (values.language !== undefined) change['language'] = values.language;
-      if (values['auto-lock-minutes'] !== undefined) change['autoLockMinutes'] = Number(values['auto-lock-minutes']);
+      if (values['auto-lock-minutes'] !== undefined) change['autoLockMinutes'] = wholeNumber(values['auto-lock-minutes'], 'auto-lock-minutes', 0, 24 * 60);
       if (values['agent-url'] !== undefined) change['agentUrl'] = values['agent-url'] === 'none' ? null : values['agent-url'];
-      if (values['cooling-days'] !== undefined) change['deletionCoolingDays'] = Number(values['cooling-days']);
+      if (values['cooling-days'] !== undefined) change['deletionCoolingDays'] = wholeNumber(values['cooling-days'], 'cooling-days', 1, 365);
       const s = await updateSettings(join(vaultDir(ctx), SETTINGS_FILE), change);
       return { data: { settings: s }, lines: [JSON.stringify(s, null, 2)] };
     },

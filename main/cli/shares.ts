@@ -1,7 +1,7 @@
 /** `import`, `list` and `verify-all`: the shares in the vault (custodian CLI). */
 import { statSync } from 'node:fs';
 import { CliError } from '../../node/cli/errors';
-import { expandInputs, readInput } from '../../node/cli/inputs';
+import { expandInputs, readInput, wholeNumber } from '../../node/cli/inputs';
 import type { Group } from '../../node/cli/runner';
 import { importEnvelopes } from '../services/inbox';
 import { messagesFromInputs } from '../services/inputs';
@@ -64,9 +64,8 @@ const list = command(
     run: async (ctx) => {
       const { values } = ctx;
       const lang = await language(ctx);
+      const index = wholeNumber(values.index, 'index', 1, 255);
       const v = await openUnlocked(ctx);
-      const index = values.index === undefined ? undefined : Number(values.index);
-      if (index !== undefined && (!Number.isInteger(index) || index < 1 || index > 255)) throw usage('--index is a share index 1..255.');
       const status = statusFilter(values.status);
       const shares = listShares(v, {
         ...(values.key === undefined ? {} : { keyId: values.key }),

@@ -4,7 +4,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CliError } from './errors';
+import { CliError, usage } from './errors';
 
 /** Reads one input file of at most `max` bytes; `what` names it in the sentence of a refusal. */
 export function readInput(path: string, what: string, max = 4 * 1024 * 1024): Uint8Array {
@@ -45,4 +45,16 @@ export function expandInputs(paths: readonly string[]): string[] {
     }
   }
   return out;
+}
+
+/**
+ * A whole-number option (`--index 3`), checked before anything runs: text that is not a whole
+ * number in [min, max] is wrong usage (exit 2), in every CLI.
+ */
+export function wholeNumber(text: string | undefined, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]{1,15}$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw usage(`--${name} is a whole number from ${String(min)} to ${String(max)}; got "${text}".`);
+  }
+  return Number(text);
 }

@@ -1,0 +1,117 @@
+/**
+ * `vault backup | backup-status | restore` and `passphrase generate | check` (custodian CLI): the
+ * guided vault backup (main/services/vault-backup.ts) and the passphrase policy
+ * (main/services/passphrase.ts), the same services the app calls.
+ */
+import { resolve } from 'node:path';
+import { wholeNumber } from '../../node/cli/inputs';
+import type { Group } from '../../node/cli/runner';
+import { generatePassphrase, MIN_GUESS_YEARS, passphraseStrength, vaultKdfLogN } from '../services/passphrase';
+import { MIN_LOG_N } from '../services/kdf';
+import { Vault } from '../services/vault';
+import { backupStatus, backupVault, restoreBackup } from '../services/vault-backup';
+import { command, isoOf, need, passphrase, vaultDir } from './common';
+
+const backup = command(
+  { to: { type: 'string' } },
+  {
+    name: 'vault backup',
+    usage: '--vault DIR --to FOLDER',
+    summary: 'copies the sealed vault into a new folder on removable media and verifies the copy with the passphrase',
+    run: async (ctx) => {
+      const to = resolve(need(ctx.values.to, 'to'));
+      const v = await Vault.open(vaultDir(ctx));
+      const pass = await passphrase(ctx);
+      ctx.progress(`Copying the vault to ${to} and opening the copy with the passphrase…`);
+      const r = await backupVault(v, to, pass);
+      return {
+        data: { backup: r.path, verifiedAt: r.verifiedAt, generation: r.generation, files: r.files, bytes: r.bytes, shares: r.shares },
+        lines: [
+          `Backed up and verified: ${r.path}`,
+          `  ${String(r.files)} files, ${String(r.bytes)} bytes, ${String(r.shares)} shares, save ${String(r.generation)}; opened with the passphrase.`,
+          'To restore, put back this WHOLE folder (identity.age with store/), never store/ alone: custos vault restore --from FOLDER --vault NEW_DIR.',
+        ],
+      };
+    },
+  },
+);
+
+const status = command(
+  {},
+  {
+    name: 'vault backup-status',
+    usage: '--vault DIR',
+    summary: 'when the vault was last backed up and verified, and whether it changed since (no passphrase needed)',
+    run: async (ctx) => {
+      const dir = vaultDir(ctx);
+      await Vault.open(dir);
+      const s = await backupStatus(dir);
+      return {
+        data: { due: s.due, generation: s.generation, last: s.last },
+        lines: [s.sentence, ...(s.last === null ? [] : [`  last: ${s.last.folder} (${isoOf(s.last.verifiedAt)})`])],
+        exit: s.due ? 3 : 0,
+      };
+    },
+  },
+);
+
+const restore = command(
+  { from: { type: 'string' } },
+  {
+    name: 'vault restore',
+    usage: '--from BACKUP_FOLDER --vault NEW_DIR',
+    summary: 'verifies a backup with its passphrase and copies it, whole, into a folder that holds no vault',
+    run: async (ctx) => {
+      const from = resolve(need(ctx.values.from, 'from'));
+      const dir = vaultDir(ctx);
+      const pass = await passphrase(ctx);
+      const r = await restoreBackup(from, dir, pass);
+      return {
+        data: { vault: dir, generation: r.generation, shares: r.shares },
+        lines: [`Restored the vault into ${dir}: save ${String(r.generation)}, ${String(r.shares)} shares. Changes made after this backup are not in it: ask ops to resend what the agent sent since.`],
+      };
+    },
+  },
+);
+
+const generate = command(
+  { words: { type: 'string' } },
+  {
+    name: 'passphrase generate',
+    usage: '[--words N]',
+    summary: 'a random diceware passphrase from the EFF long word list (6 words, 77 bits, unless --words 4..12)',
+    run: (ctx) => {
+      const g = generatePassphrase(wholeNumber(ctx.values.words, 'words', 4, 12));
+      return Promise.resolve({
+        data: { passphrase: g.passphrase, words: g.words, entropyBits: g.entropyBits },
+        lines: [g.passphrase, `(${String(g.words)} words of the EFF long list, ${String(g.entropyBits)} bits. Write it down on paper; Custos never stores it.)`],
+      });
+    },
+  },
+);
+
+const check = command(
+  {},
+  {
+    name: 'passphrase check',
+    usage: '[--vault DIR]',
+    summary: "how long a passphrase would resist guessing at the vault's KDF cost (from CUSTOS_PASSPHRASE, --passphrase-fd or a prompt)",
+    run: async (ctx) => {
+      const dir = ctx.values.vault ?? ctx.io.env['CUSTOS_VAULT'];
+      const logN = dir === undefined || dir === '' ? MIN_LOG_N : ((await vaultKdfLogN(resolve(dir))) ?? MIN_LOG_N);
+      const s = passphraseStrength(await passphrase(ctx), logN);
+      return {
+        data: { ok: s.ok, score: s.score, logN: s.logN, guessTime: s.guessTime, guessSeconds: s.guessSeconds, reasons: s.reasons, suggestions: s.suggestions },
+        lines: [
+          s.ok ? `Accepted: one GPU-class attacker would need ${s.guessTime} (scrypt logN ${String(s.logN)}).` : `Refused: ${s.reasons.join('; ')}.`,
+          ...s.suggestions.map((x) => `  ${x}`),
+          ...(s.ok ? [] : [`Custos requires at least ${String(MIN_GUESS_YEARS)} years. Try: custos passphrase generate`]),
+        ],
+        exit: s.ok ? 0 : 1,
+      };
+    },
+  },
+);
+
+export const backupCommands = [backup, status, restore];
+export const passphraseGroup: Group = { name: 'passphrase', summary: 'generate a diceware passphrase, or check one', commands: [generate, check] };
