@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Sets up what `npm test` and `npm run drill` need on a fresh clone, by itself:
-//  - npm dependencies (`npm ci`) when node_modules is missing or older than package-lock.json;
+//  - npm dependencies (`npm ci`) when node_modules is missing or was not installed from this
+//    package-lock.json (compared by content: scripts/setup-lock.mjs);
 //  - the Debian packages the tests use (chromium, zbar-tools, age, poppler-utils, softhsm2, golang-go), installed with
 //    apt-get when running as root, otherwise one sentence saying exactly what to install.
 // `--no-system` skips the Debian packages (the drill needs none).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { npmCiNeeded, recordLockHash } from './setup-lock.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -20,12 +22,12 @@ function run(cmd, argv, opts = {}) {
   }
 }
 
-// 1. npm dependencies.
-const lock = join(root, 'package-lock.json');
-const marker = join(root, 'node_modules', '.package-lock.json');
-if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000)) {
-  console.log('setup: installing npm dependencies (npm ci)…');
+// 1. npm dependencies: by the lock file's content (scripts/setup-lock.mjs), not file dates.
+const ci = npmCiNeeded(root);
+if (ci.needed) {
+  console.log(`setup: installing npm dependencies (npm ci): ${ci.reason}…`);
   run('npm', ['ci', '--no-audit', '--no-fund']);
+  recordLockHash(root);
 }
 
 // 2. Debian packages the tests need.
