@@ -436,11 +436,12 @@ const drill = command(
     work: { type: 'string' },
     'key-id': { type: 'string' },
     out: { type: 'string' },
+    cluster: { type: 'string' },
     ...DRILL_KEK_OPTIONS,
   },
   {
     name: 'drill',
-    usage: '[--keydata FILE] [--peer FILE] [--threshold 3 --total 5 --retain 2] [--mode external-only|mixed] [--transport file|qr] [--work DIR] [--key-id K] [--out FILE] [--kek file|pkcs11 [--pkcs11-module PATH --token-label L --key-label K --pin-file F]]',
+    usage: '[--cluster DIR] [--keydata FILE] [--peer FILE] [--threshold 3 --total 5 --retain 2] [--mode external-only|mixed] [--transport file|qr] [--work DIR] [--key-id K] [--out FILE] [--kek file|pkcs11 [--pkcs11-module PATH --token-label L --key-label K --pin-file F]]',
     summary: 'an offline recovery drill through the real agent and custodian services',
     help: [
       '  --keydata FILE     tss-lib keydata of the node under drill (default: bundled ECDSA fixture)',
@@ -453,10 +454,12 @@ const drill = command(
       '  --work DIR         keep every artifact there (default: a new temporary folder)',
       '  --out FILE         write the regenerated keydata there in plaintext (0600, never over a file) for a test node',
       '  --kek P            the agent\'s KEK: file (default) or pkcs11 (alone: a SoftHSM2 token made in the work folder)',
+      "  --cluster DIR      drill a whole key: DIR holds every party's keydata; t+1 nodes recovered (scripts/drill-cluster.ts)",
       '  --json             print the report as one JSON object',
     ].join('\n'),
     run: async (ctx) => {
       const { values } = ctx;
+      if (values.cluster !== undefined) return (await import('./drill-cluster')).clusterCommand(values.cluster, values, ctx);
       const mode = values.mode ?? 'external-only';
       const transport = values.transport ?? 'file';
       if (mode !== 'external-only' && mode !== 'mixed') throw usage('--mode must be external-only or mixed.');
