@@ -22,7 +22,8 @@ import { fileHash } from '../shared/crypto/hash';
 import { CodedError } from '../shared/errors';
 import { indexOfShareId, parseKeydata, type EcPoint, type Keydata } from '../shared/keydata';
 import { groupOf, lagrangeAtZero } from '../shared/keydata/curves';
-import { runDrill, type DrillReport } from './drill';
+// Types only: scripts/drill.ts imports this file and hands its runDrill in (no import cycle at run time).
+import type { DrillOptions, DrillReport } from './drill';
 import type { DrillKekValues } from '../agent/kek/drill';
 
 export interface ClusterOptions {
@@ -105,7 +106,10 @@ export function tssThresholdOf(k: Keydata): number {
   throw new ClusterFailed('KEYDATA_INVALID', 'No subset of the parties interpolates to the group public key; the keydata is inconsistent.');
 }
 
-export async function runClusterDrill(opts: ClusterOptions): Promise<ClusterReport> {
+/** The single drill, scripts/drill.ts's runDrill. */
+export type RunDrill = (opts: DrillOptions) => Promise<DrillReport>;
+
+export async function runClusterDrill(opts: ClusterOptions, runDrill: RunDrill): Promise<ClusterReport> {
   const started = performance.now();
   const log = opts.log ?? ((): void => undefined);
   const dir = resolve(opts.dir);
@@ -230,6 +234,7 @@ export async function clusterCommand(
   dir: string,
   values: DrillKekValues & { readonly work?: string | undefined; readonly 'key-id'?: string | undefined; readonly json?: boolean | undefined },
   ctx: { progress: (line: string) => void },
+  runDrill: RunDrill,
 ): Promise<{ data: Record<string, unknown>; lines: string[]; exit: number }> {
   const r = await runClusterDrill({
     dir,
@@ -237,6 +242,6 @@ export async function clusterCommand(
     ...(values['key-id'] === undefined ? {} : { keyId: values['key-id'] }),
     kek: values,
     ...(values.json === true ? {} : { log: (line: string): void => { ctx.progress(`  · ${line}`); } }),
-  });
+  }, runDrill);
   return { data: { ...r }, lines: [renderCluster(r)], exit: r.ok ? 0 : 1 };
 }

@@ -40,6 +40,7 @@ import { CodedError } from '../shared/errors';
 import { codeOf } from '../agent/errors';
 import { usage } from '../node/cli/errors';
 import { keydataSentence, renderMarkdown, renderText } from './drill-report';
+import { clusterCommand } from './drill-cluster';
 import { commandsFor, COMMON_OPTIONS, invokedAs, processIo, runProgram, type CliIo, type Program } from '../node/cli/runner';
 import { parseKeydata, selfCheck, writeKeydata, indexOfShareId } from '../shared/keydata';
 import { constantTimeEqual, toHex } from '../shared/bytes';
@@ -459,7 +460,7 @@ const drill = command(
     ].join('\n'),
     run: async (ctx) => {
       const { values } = ctx;
-      if (values.cluster !== undefined) return (await import('./drill-cluster')).clusterCommand(values.cluster, values, ctx);
+      if (values.cluster !== undefined) return clusterCommand(values.cluster, values, ctx, runDrill);
       const mode = values.mode ?? 'external-only';
       const transport = values.transport ?? 'file';
       if (mode !== 'external-only' && mode !== 'mixed') throw usage('--mode must be external-only or mixed.');

@@ -3,6 +3,7 @@ import { iso, pairs, table } from '../../node/cli/format';
 import { readInput } from '../../node/cli/inputs';
 import type { Group } from '../../node/cli/runner';
 import type { NodeRecord } from '../api';
+import { autoBackupCmd } from './auto-backup-cli';
 import { command, keyNode, need, op, withAgent, writeNew, yesNo, type AgentCliIo } from '../core/cli-common';
 
 const KEY_NODE = { 'key-id': { type: 'string' }, 'node-id': { type: 'string' } } as const;
@@ -97,4 +98,4 @@ const exportCmd = command(
   },
 );
 
-export const keyshareGroup: Group<AgentCliIo> = { name: 'keyshare', summary: "the nodes' keydata held by the agent", commands: [importCmd, list, inspect, exportCmd] };
+export const keyshareGroup: Group<AgentCliIo> = { name: 'keyshare', summary: "the nodes' keydata held by the agent", commands: [importCmd, list, inspect, exportCmd, autoBackupCmd] };

@@ -1,13 +1,14 @@
 // The cluster drill (npm run drill -- --cluster DIR, issue 11 §3) on the bundled fixtures: every
 // node by its own agent and custodians, t+1 recovered external-only, and the proof that the
 // recovered shares together give the group public key. Also what it refuses.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseKeydata } from '../../shared/keydata';
 import { renderCluster, runClusterDrill, tssThresholdOf } from '../../scripts/drill-cluster';
-import { main } from '../../scripts/drill';
+import { main, runDrill } from '../../scripts/drill';
 
 const F = new URL('../fixtures/tss-lib/', import.meta.url).pathname;
 const fixture = (curve: string, i: number): string => join(F, curve, `keygen_data_${String(i)}.json`);
@@ -27,7 +28,7 @@ describe('cluster drill', () => {
 
   it.each(['ecdsa', 'eddsa'])('%s: t+1 nodes recovered external-only, each equal to its original, together the group key', async (curve) => {
     const work = mkdtempSync(join(tmpdir(), 'cluster-test-'));
-    const r = await runClusterDrill({ dir: join(F, curve), work });
+    const r = await runClusterDrill({ dir: join(F, curve), work }, runDrill);
     const text = renderCluster(r);
     expect(r.ok, text).toBe(true);
     expect(r.tssThreshold).toBe(2);
@@ -49,17 +50,21 @@ describe('cluster drill', () => {
     expect(text).toMatch(/same content as the original, written in tss-lib's encoding/);
   }, 240_000);
 
-  it('refuses fewer than t+1 nodes, and parties of different keys', async () => {
+  it('refuses fewer than t+1 nodes, parties of different keys, and an empty folder', async () => {
     const two = mkdtempSync(join(tmpdir(), 'cluster-two-'));
     copyFileSync(fixture('ecdsa', 0), join(two, 'a.json'));
     copyFileSync(fixture('ecdsa', 1), join(two, 'b.json'));
-    await expect(runClusterDrill({ dir: two })).rejects.toMatchObject({ code: 'BELOW_THRESHOLD' });
+    await expect(runClusterDrill({ dir: two }, runDrill)).rejects.toMatchObject({ code: 'BELOW_THRESHOLD' });
     copyFileSync(fixture('eddsa', 2), join(two, 'c.json'));
-    await expect(runClusterDrill({ dir: two })).rejects.toMatchObject({ code: 'INVALID_PARAMETERS' });
+    await expect(runClusterDrill({ dir: two }, runDrill)).rejects.toMatchObject({ code: 'INVALID_PARAMETERS' });
     const empty = mkdtempSync(join(tmpdir(), 'cluster-empty-'));
     const out: string[] = [];
     const code = await main(['--cluster', empty], { stdout: (s: string) => out.push(s), stderr: (s: string) => out.push(s), env: process.env });
     expect(code).not.toBe(0);
     expect(out.join('')).toMatch(/holds no keydata/);
-  });
+    // As a program (npm run drill -- --cluster DIR): a usage error, exit 2.
+    const run = spawnSync('npx', ['tsx', 'scripts/drill.ts', '--cluster', empty], { cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8', timeout: 120_000 });
+    expect(run.stderr).toMatch(/holds no keydata/);
+    expect(run.status).toBe(2);
+  }, 150_000);
 });
