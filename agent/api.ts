@@ -181,6 +181,8 @@ export interface BackupStatus {
   readonly zeroRetentionSince?: number;
   /** The inventory of the active set's external shares (see InventoryStatus). (Agent always sets it.) */
   readonly inventory?: InventorySummary;
+  /** Earlier sets made stale by a resharing (agent/keyshare/from-node.ts), newest first. (The RPC sets it.) */
+  readonly staleSetIds?: readonly string[];
 }
 
 /** What GetBackupStatus says about the inventory (seeds SOP §4.3 盘点); `inventory status` has the details. */

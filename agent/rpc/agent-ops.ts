@@ -12,7 +12,7 @@ export type AgentForRpc = Pick<Agent, 'capabilities'>;
 export function agentOps(agent: AgentForRpc): AgentOps {
   const { backup, shares, deliveries, sessions, recovery, nodeImports } = agent.capabilities;
   return {
-    getBackupStatus: (keyId, nodeId) => backup.status(keyId, nodeId),
+    getBackupStatus: (keyId, nodeId) => ({ ...backup.status(keyId, nodeId), staleSetIds: nodeImports.staleSets(keyId, nodeId).map((s) => s.setId) }),
     listBackupShares: (keyId, nodeId) => shares.list(keyId, nodeId),
     requestShareDelivery: (ref, ctx) => deliveries.request(ref, ctx),
     confirmShareDelivery: (receipt, ctx) => deliveries.confirm(receipt, ctx),

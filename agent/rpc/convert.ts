@@ -90,6 +90,7 @@ export function backupStatus(s: BackupStatus): MessageInitShape<typeof GetBackup
     inventoryRecoverable: s.inventory?.recoverable ?? false,
     overdueCustodians: [...(s.inventory?.overdueCustodians ?? [])],
     lastAttestedAt: s.inventory?.lastAttestedAt === undefined ? undefined : timestamp(s.inventory.lastAttestedAt),
+    staleSetIds: [...(s.staleSetIds ?? [])],
   };
 }
 

@@ -86,7 +86,10 @@ describe('ImportKeyshare in process', () => {
     expect(r.setId).not.toBe(before.setId);
     const stale = w.agent.capabilities.nodeImports.staleSets('key-2', 'node-a');
     expect(stale).toEqual([expect.objectContaining({ setId: before.setId, epoch: 1, reason: 'reshared', replacedBy: r.setId })]);
-    expect((await backup.getBackupStatus({ keyId: 'key-2', nodeId: 'node-a' })).setId).toBe(r.setId);
+    const now = await backup.getBackupStatus({ keyId: 'key-2', nodeId: 'node-a' });
+    expect(now.setId).toBe(r.setId);
+    expect(before.staleSetIds).toEqual([]);
+    expect(now.staleSetIds).toEqual([before.setId]);
     expect(toHex(await w.agent.exportKeydata('key-2', 'node-a'))).toBe(toHex(compact(reshared)));
     const notices = readdirSync(outDir).filter((f) => f.includes('_e1_') && f.endsWith('.supersede.cbor'));
     expect(notices).toHaveLength(3);
@@ -157,6 +160,16 @@ describe('ImportKeyshare over a socket, from an independent grpc-js client', () 
       expect(b).toMatchObject({ outcome: 'IMPORT_OUTCOME_UNCHANGED', set_id: a['set_id'] });
       const c = await call({ key_id: 'key-9', node_id: 'node-0', keydata: Buffer.from(fixture('eddsa', 1)) });
       expect(c).toMatchObject({ outcome: 'IMPORT_OUTCOME_RESHARED', stale_set_id: a['set_id'], stale_epoch: 1, epoch: 2 });
+      const def2 = protoLoader.loadSync('infra/v1/backup.proto', { includeDirs: [fileURLToPath(new URL('../../proto', import.meta.url))], keepCase: true, enums: String, defaults: true });
+      const bpkg = grpc.loadPackageDefinition(def2) as unknown as { infra: { v1: Record<string, grpc.ServiceClientConstructor> } };
+      const bclient = new bpkg.infra.v1['BackupService']!(`127.0.0.1:${String(server.port)}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, (r: object, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, res: Record<string, unknown>) => void) => void>;
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${w.token}`);
+      const st = await promisify<object, grpc.Metadata, Record<string, unknown>>((r, m, cb) => {
+        bclient['GetBackupStatus']!.bind(bclient)(r, m, cb as never);
+      })({ key_id: 'key-9', node_id: 'node-0' }, md);
+      bclient.close();
+      expect(st).toMatchObject({ set_id: c['set_id'], epoch: 2, stale_set_ids: [a['set_id']] });
       let code: number | undefined;
       try {
         await call({ key_id: 'key-8', node_id: 'node-0', keydata: Buffer.from('nope') });
