@@ -39,6 +39,7 @@ if (!args.has('--no-system')) {
     { bin: 'pdftoppm', pkg: 'poppler-utils' },
     { bin: 'softhsm2-util', pkg: 'softhsm2' },
     { bin: 'go', pkg: 'golang-go' },
+    { bin: 'promtool', pkg: 'prometheus' },
   ];
   const have = (bin) => (bin.startsWith('/') ? existsSync(bin) : spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0);
   const missing = needed.filter((n) => !have(n.bin)).map((n) => n.pkg);
