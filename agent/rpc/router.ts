@@ -3,12 +3,13 @@
  * (authenticate, rate-limit recovery calls, turn anything thrown into a safe status, observe).
  * ./server.ts serves it over HTTP/2; tests mount it on `createRouterTransport`.
  */
-import { Code, type ConnectRouter, type ConnectRouterOptions, type Interceptor } from '@connectrpc/connect';
+import { Code, type ConnectError, type ConnectRouter, type ConnectRouterOptions, type Interceptor } from '@connectrpc/connect';
 import { BackupService } from '../../proto/gen/infra/v1/backup_pb';
 import { createTokenCheck, operatorKey } from './auth';
-import { reasonOf, rpcError, toConnectError } from './errors';
+import { grpcCodeFor, reasonOf, rpcError, toConnectError } from './errors';
 import { registerServices } from './handlers';
 import { registerKeyshareService } from './keyshare-handlers';
+import { gateAuthKey, gateKey, gateRouter, type GateVerdict } from './gate';
 import { notify, stderrLogger, type RpcLogger, type RpcObserver } from './log';
 import type { AgentOps } from './ops';
 import { DEFAULT_RECOVERY_RATE_LIMIT, TokenBuckets, type Clock, type RateLimit } from '../rate-limit';
@@ -46,11 +47,15 @@ export function createRpc(options: RpcOptions): Rpc {
     const method = req.method.name;
     const started = performance.now();
     try {
-      const auth = check(req.header.get('authorization'));
+      // The gate (./gate.ts) authenticated from the headers before the body was read; a call that
+      // did not pass through it (none today) is checked here.
+      const auth = req.contextValues.get(gateAuthKey) ?? check(req.header.get('authorization'));
       if (!auth.ok) {
         notify(observer, logger, 'authFailure', { method, reason: auth.reason });
         throw rpcError(Code.Unauthenticated, UNAUTHENTICATED_MESSAGE, 'UNAUTHENTICATED');
       }
+      const verdict = req.contextValues.get(gateKey);
+      if (verdict && verdict.kind !== 'auth') throw gateRefusal(verdict);
       // The one charge of a recovery call: the handler calls the recovery module, which charges nothing.
       if (RATE_LIMITED.has(`${req.service.typeName}/${method}`)) buckets.spend(auth.key);
       req.contextValues.set(operatorKey, auth.operator);
@@ -70,6 +75,7 @@ export function createRpc(options: RpcOptions): Rpc {
     routes: (router) => {
       registerServices(router, { ops: options.ops, logger, observer });
       registerKeyshareService(router, options.ops);
+      gateRouter(router, check);
     },
     routerOptions: {
       interceptors: [surface],
@@ -77,6 +83,22 @@ export function createRpc(options: RpcOptions): Rpc {
       writeMaxBytes: MAX_REQUEST_BYTES,
     },
   };
+}
+
+/** The coded refusal of a request the gate stopped before its body was read or decoded. */
+function gateRefusal(verdict: Exclude<GateVerdict, { kind: 'auth' }>): ConnectError {
+  if (verdict.kind === 'too-large') {
+    return rpcError(
+      grpcCodeFor('TOO_LARGE') ?? Code.InvalidArgument,
+      `The request is larger than this method accepts (${String(verdict.limit)} bytes); send fewer or smaller files per call.`,
+      'TOO_LARGE',
+    );
+  }
+  return rpcError(
+    grpcCodeFor('MALFORMED') ?? Code.InvalidArgument,
+    'The request is not a valid protobuf message for this method; check that the client was generated from the agent\'s .proto files.',
+    'MALFORMED',
+  );
 }
 
 /** The canonical gRPC name of a status code: RESOURCE_EXHAUSTED, NOT_FOUND... */

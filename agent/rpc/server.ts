@@ -28,12 +28,20 @@ export interface RunningServer {
   readonly port: number;
   /** `http://host:port`, for connect-node transports. */
   readonly url: string;
+  /** Bytes read from every connection so far (closed ones included): what callers made the agent take in. */
+  bytesRead(): number;
   /** Stops accepting calls, aborts those in flight, closes every connection. */
   close(): Promise<void>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const CLOSE_GRACE_MS = 2000;
+/**
+ * Concurrent HTTP/2 streams per connection: a client opening more waits for a free one, so one
+ * connection cannot hold more than this many request bodies (each at most its method's limit,
+ * ./gate.ts) in the agent at once.
+ */
+export const MAX_CONCURRENT_STREAMS = 16;
 const H2_PREFACE_START = 'PRI'; // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"; no HTTP/1 method starts so
 
 /**
@@ -41,10 +49,13 @@ const H2_PREFACE_START = 'PRI'; // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"; no HTTP/1
  * hands the socket to the HTTP/2 server (the preface) or the HTTP/1.1 one. The HTTP/2 session
  * reads the bytes put back before its native reads; the HTTP/1.1 parser needs the socket resumed.
  */
-function dualProtocolListener(h2: http2.Http2Server, h1: http.Server, sockets: Set<Socket>): Server {
+function dualProtocolListener(h2: http2.Http2Server, h1: http.Server, sockets: Set<Socket>, closedBytes: { n: number }): Server {
   return createNetServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      closedBytes.n += socket.bytesRead;
+    });
     // Until a server owns the socket, a reset connection must not become an uncaught error.
     const onError = (): void => {
       socket.destroy();
@@ -82,10 +93,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({ ...rpc.routerOptions, routes: rpc.routes, shutdownSignal: shutdown.signal });
 
-  const h2 = http2.createServer(handler);
+  const h2 = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS } }, handler);
   const h1 = http.createServer(handler);
   const sockets = new Set<Socket>();
-  const server = dualProtocolListener(h2, h1, sockets);
+  const closedBytes = { n: 0 };
+  const server = dualProtocolListener(h2, h1, sockets, closedBytes);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on('session', (s: http2.ServerHttp2Session) => {
     sessions.add(s);
@@ -115,6 +127,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     host,
     port: address.port,
     url: `http://${urlHost}:${String(address.port)}`,
+    bytesRead: () => [...sockets].reduce((n, s) => n + s.bytesRead, closedBytes.n),
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         shutdown.abort();
