@@ -5,8 +5,10 @@
  */
 import { usage } from '../../node/cli/errors';
 import { pairs, table } from '../../node/cli/format';
+import { requireConfirmCode } from '../../node/cli/confirm-code';
 import { readInput } from '../../node/cli/inputs';
 import type { Group } from '../../node/cli/runner';
+import { openApproverCard } from '../../shared/protocol';
 import { command, need, op, resolveId, short, withAgent, type AgentCliIo } from '../core/cli-common';
 import type { Agent } from '../service';
 
@@ -19,17 +21,18 @@ const approverFp = (agent: Agent, given: string): string =>
   );
 
 const add = command(
-  { card: { type: 'string' } },
+  { card: { type: 'string' }, 'confirm-code': { type: 'string' } },
   {
     name: 'approver add',
-    usage: '--card FILE',
-    summary: 'registers an approver from the card made by their own `approver keygen`',
+    usage: '--card FILE [--confirm-code "1234 5678 …"]',
+    summary: 'registers an approver from the card made by their own `approver keygen`, once the code they read out was typed (asked for when omitted on a terminal)',
     run: async (ctx) => {
       const card = readInput(need(ctx.values, 'card'), 'approver card', 4096);
+      await requireConfirmCode(openApproverCard(card).code, ctx.values['confirm-code'], 'the approver', 'by their approver program (`approver keygen` printed it; `approver sign` shows it)');
       const r = await withAgent(ctx, (a) => a.addApprover(card, op(ctx.values)));
       return {
         data: { approver: r },
-        lines: [`Registered approver "${r.name}".`, ...pairs([['fingerprint', r.fingerprint], ['code', `${r.code}  (compare with the approver over a separate channel)`]])],
+        lines: [`Registered approver "${r.name}".`, ...pairs([['fingerprint', r.fingerprint], ['code', `${r.code}  (matched the code the approver read out)`]])],
       };
     },
   },

@@ -16,10 +16,12 @@ const pin = command(
       const preview = previewAgentCard(bytes);
       const code = ctx.values['confirm-code'];
       if (code === undefined) {
+        // Never the card's own code: the person must type what ops read out from the agent
+        // (`agent info`), or the comparison turns into copy-paste of a possibly swapped card.
         throw new ServiceError(
           'CONFIRMATION_REQUIRED',
-          `Agent card of "${preview.name}", comparison code ${preview.code}. Compare this code with ops over a separate channel (phone, in person), then run again with --confirm-code "${preview.code}".`,
-          { details: { code: preview.code, name: preview.name } },
+          `Agent card of "${preview.name}". Ask ops to read out the agent's fingerprint code (\`agent info\` on the agent's host) over a separate channel (phone, in person), then run again with --confirm-code "…" typed from what they read.`,
+          { details: { name: preview.name } },
         );
       }
       const v = await openUnlocked(ctx);

@@ -5,7 +5,7 @@
  */
 import { CodedError, type ErrorDetails } from '../../shared/errors';
 
-export const CLI_ERROR_CODES = ['USAGE', 'IO_FAILED', 'CONFIRMATION_REQUIRED', 'NOT_FOUND', 'AMBIGUOUS'] as const;
+export const CLI_ERROR_CODES = ['USAGE', 'IO_FAILED', 'CONFIRMATION_REQUIRED', 'CODE_MISMATCH', 'NOT_FOUND', 'AMBIGUOUS'] as const;
 export type CliCode = (typeof CLI_ERROR_CODES)[number];
 
 export class CliError extends CodedError<CliCode> {

@@ -12,7 +12,7 @@ import { fileHash } from '../../shared/crypto/hash';
 import { toHex } from '../../shared/bytes';
 import { encodeFrames } from '../../shared/qr/ur';
 import { renderPng } from '../../shared/qr/render';
-import { approver, cli, cliJson, FIXTURE, makeCustodians, makeExport, openEnvelopes, removeTempDirs, runApprover, runCli, tempDir, writeReceipt, type Custodian, type Held } from './helpers';
+import { approver, approverCode, cli, cliJson, FIXTURE, makeCustodians, makeExport, openEnvelopes, removeTempDirs, runApprover, runCli, tempDir, writeReceipt, type Custodian, type Held } from './helpers';
 
 afterAll(removeTempDirs);
 
@@ -58,7 +58,7 @@ describe('agent CLI', () => {
   it('registers custodians and approvers, imports the keydata and backs it up 3-of-5', async () => {
     const roles = ['security-team', 'independent-custodian', 'cold-storage'];
     for (const [i, c] of custodians.entries()) {
-      const r = await cliJson('custodian', 'add', ...D, '--card', c.cardFile, '--label', `Custodian ${String(i + 1)}`, '--role', roles[i]!);
+      const r = await cliJson('custodian', 'add', ...D, '--card', c.cardFile, '--label', `Custodian ${String(i + 1)}`, '--role', roles[i]!, '--confirm-code', c.code);
       expect(r.code, r.stderr).toBe(0);
       expect(r.json['custodian']).toMatchObject({ fingerprint: c.fingerprint, role: roles[i], enabled: true, cardName: `custodian ${String(i + 1)}` });
     }
@@ -68,7 +68,7 @@ describe('agent CLI', () => {
     expect(list.stdout).toContain('Custodian 3');
 
     for (const dir of [machineA, machineB]) {
-      const r = await cli('approver', 'add', ...D, '--card', join(dir, 'approver.card'));
+      const r = await cli('approver', 'add', ...D, '--card', join(dir, 'approver.card'), '--confirm-code', approverCode(join(dir, 'approver.card')));
       expect(r.code, r.stderr).toBe(0);
     }
 

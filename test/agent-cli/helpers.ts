@@ -16,6 +16,8 @@ import {
   makeReceipt,
   makeRecoveryExport,
   openAgentCard,
+  openApproverCard,
+  openCustodianCard,
   openEnvelope,
   openRecoveryRequest,
   type CustodianIdentity,
@@ -115,6 +117,13 @@ export interface Custodian {
   readonly identity: CustodianIdentity;
   readonly cardFile: string;
   readonly fingerprint: string;
+  /** The comparison code the custodian's app shows for this card (what they read out to ops). */
+  readonly code: string;
+}
+
+/** The comparison code an approver's program shows for its card (what they read out to ops). */
+export function approverCode(cardFile: string): string {
+  return openApproverCard(new Uint8Array(readFileSync(cardFile))).code;
 }
 
 /** `n` custodian identities, each with its enrollment card written to `dir`. */
@@ -123,8 +132,9 @@ export async function makeCustodians(dir: string, n: number): Promise<Custodian[
   for (let i = 1; i <= n; i++) {
     const identity = await createCustodianIdentity(`custodian ${String(i)}`);
     const cardFile = join(dir, `custodian-${String(i)}.card`);
-    writeFileSync(cardFile, makeCustodianCard(identity, Math.floor(Date.now() / 1000)));
-    out.push({ identity, cardFile, fingerprint: Buffer.from(custodianIdentityFingerprint(identity)).toString('hex') });
+    const card = makeCustodianCard(identity, Math.floor(Date.now() / 1000));
+    writeFileSync(cardFile, card);
+    out.push({ identity, cardFile, fingerprint: Buffer.from(custodianIdentityFingerprint(identity)).toString('hex'), code: openCustodianCard(card).code });
   }
   return out;
 }

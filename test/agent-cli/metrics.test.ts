@@ -23,7 +23,7 @@ afterAll(removeTempDirs);
 beforeAll(async () => {
   expect((await cli('init', ...D)).code).toBe(0);
   const custodians = await makeCustodians(work, 3);
-  for (const c of custodians) expect((await cli('custodian', 'add', ...D, '--card', c.cardFile, '--label', 'C', '--role', 'cold-storage')).code).toBe(0);
+  for (const c of custodians) expect((await cli('custodian', 'add', ...D, '--card', c.cardFile, '--label', 'C', '--role', 'cold-storage', '--confirm-code', c.code)).code).toBe(0);
   expect((await cli('keyshare', 'import', ...D, '--key-id', 'key-1', '--node-id', 'node-0', '--keydata', FIXTURE)).code).toBe(0);
   expect((await cli('keyshare', 'import', ...D, '--key-id', 'key-2', '--node-id', 'node-0', '--keydata', FIXTURE)).code).toBe(0);
   const b = await cliJson('backup', ...D, '--key-id', 'key-1', '--node-id', 'node-0', '--custodians', custodians.map((c) => c.fingerprint).join(','), '--out', join(work, 'out'));

@@ -18,7 +18,7 @@ describe('CLI runner', () => {
 
     const group = await cli('custodian', '--help');
     expect(group.code).toBe(0);
-    expect(group.stdout).toContain('  npm run agent -- custodian add --card FILE --label L --role security-team|independent-custodian|cold-storage\n');
+    expect(group.stdout).toContain('  npm run agent -- custodian add --card FILE --label L --role security-team|independent-custodian|cold-storage [--confirm-code "1234 5678 …"]\n');
     expect(group.stdout).toContain('  npm run agent -- custodian disable FINGERPRINT\n');
 
     const one = await cli('help', 'session', 'open');

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileHash } from '../../shared/crypto/hash';
 import { provePossession } from '../../shared/crypto/possession';
 import { custodianIdentityFingerprint, makeAttestation, openChallenge } from '../../shared/protocol';
-import { agentKeyOf, approver, approverJson, cli, cliJson, FIXTURE, makeCustodians, openEnvelopes, removeTempDirs, tempDir, writeReceipt, type Custodian, type Held } from '../agent-cli/helpers';
+import { agentKeyOf, approver, approverCode, approverJson, cli, cliJson, FIXTURE, makeCustodians, openEnvelopes, removeTempDirs, tempDir, writeReceipt, type Custodian, type Held } from '../agent-cli/helpers';
 
 afterAll(removeTempDirs);
 
@@ -36,13 +36,13 @@ function answer(challengeFile: string, h: Held, forge?: Uint8Array): string {
 beforeAll(async () => {
   expect((await cli('init', ...D)).code).toBe(0);
   custodians = await makeCustodians(work, 3);
-  for (const [i, c] of custodians.entries()) expect((await cli('custodian', 'add', ...D, '--card', c.cardFile, '--label', `Custodian ${String(i + 1)}`, '--role', 'cold-storage')).code).toBe(0);
+  for (const [i, c] of custodians.entries()) expect((await cli('custodian', 'add', ...D, '--card', c.cardFile, '--label', `Custodian ${String(i + 1)}`, '--role', 'cold-storage', '--confirm-code', c.code)).code).toBe(0);
   for (const [dir, name] of [
     [machineA, 'Alice (security)'],
     [machineB, 'Bob (compliance)'],
   ] as const) {
     expect((await approver('keygen', '--out', dir, '--name', name)).code).toBe(0);
-    expect((await cli('approver', 'add', ...D, '--card', join(dir, 'approver.card'))).code).toBe(0);
+    expect((await cli('approver', 'add', ...D, '--card', join(dir, 'approver.card'), '--confirm-code', approverCode(join(dir, 'approver.card')))).code).toBe(0);
   }
   expect((await cli('keyshare', 'import', ...D, ...KN, '--keydata', FIXTURE)).code).toBe(0);
   const backup = await cliJson('backup', ...D, ...KN, '--custodians', custodians.map((c) => c.fingerprint.slice(0, 8)).join(','), '--out', join(work, 'out'));

@@ -66,7 +66,10 @@ describe('custodian CLI', () => {
     writeFileSync(agentCard, agent.card);
     const unconfirmed = custos(['pin-agent', '--vault', vault, '--card', agentCard]);
     expect(unconfirmed.status).toBe(1);
-    expect(unconfirmed.stderr).toContain(agent.code);
+    expect(unconfirmed.stderr).toContain('CONFIRMATION_REQUIRED');
+    // The code to type comes from ops (agent info), never from this card: it is not printed.
+    expect(unconfirmed.stderr + unconfirmed.stdout).not.toContain(agent.code);
+    expect(unconfirmed.stderr + unconfirmed.stdout).not.toContain(agent.code.replace(/ /g, ''));
     expect(custos(['pin-agent', '--vault', vault, '--card', agentCard, '--confirm-code', '1111 1111 1111 1111 1111 1111']).stderr).toContain('CODE_MISMATCH');
     expect(custos(['pin-agent', '--vault', vault, '--card', agentCard, '--confirm-code', agent.code]).status).toBe(0);
 
