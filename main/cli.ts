@@ -27,13 +27,14 @@ import { recoveryGroup } from './cli/recovery';
 import { settingsGroup } from './cli/settings';
 import { importGroup, listGroup, verifyAllGroup } from './cli/shares';
 import { pinAgentGroup, rotateAgentGroup } from './cli/trust';
-import { passphraseGroup } from './cli/backup';
+import { backupGroup, passphraseGroup } from './cli/backup';
 import { cardGroup, vaultGroup } from './cli/vault';
 
 /** The command groups, in the order of the help. A new group is one line here. */
 const GROUPS: readonly Group[] = [
   vaultGroup,
   passphraseGroup,
+  backupGroup,
   cardGroup,
   pinAgentGroup,
   rotateAgentGroup,

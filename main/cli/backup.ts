@@ -1,5 +1,5 @@
 /**
- * `vault backup | backup-status | restore` and `passphrase generate | check` (custodian CLI): the
+ * `backup | backup status | backup restore` and `passphrase generate | check` (custodian CLI): the
  * guided vault backup (main/services/vault-backup.ts) and the passphrase policy
  * (main/services/passphrase.ts), the same services the app calls.
  */
@@ -15,7 +15,7 @@ import { command, isoOf, need, passphrase, vaultDir } from './common';
 const backup = command(
   { to: { type: 'string' } },
   {
-    name: 'vault backup',
+    name: 'backup',
     usage: '--vault DIR --to FOLDER',
     summary: 'copies the sealed vault into a new folder on removable media and verifies the copy with the passphrase',
     run: async (ctx) => {
@@ -29,7 +29,7 @@ const backup = command(
         lines: [
           `Backed up and verified: ${r.path}`,
           `  ${String(r.files)} files, ${String(r.bytes)} bytes, ${String(r.shares)} shares, save ${String(r.generation)}; opened with the passphrase.`,
-          'To restore, put back this WHOLE folder (identity.age with store/), never store/ alone: custos vault restore --from FOLDER --vault NEW_DIR.',
+          'To restore, put back this WHOLE folder (identity.age with store/), never store/ alone: custos backup restore --from FOLDER --vault NEW_DIR.',
         ],
       };
     },
@@ -39,7 +39,7 @@ const backup = command(
 const status = command(
   {},
   {
-    name: 'vault backup-status',
+    name: 'backup status',
     usage: '--vault DIR',
     summary: 'when the vault was last backed up and verified, and whether it changed since (no passphrase needed)',
     run: async (ctx) => {
@@ -58,7 +58,7 @@ const status = command(
 const restore = command(
   { from: { type: 'string' } },
   {
-    name: 'vault restore',
+    name: 'backup restore',
     usage: '--from BACKUP_FOLDER --vault NEW_DIR',
     summary: 'verifies a backup with its passphrase and copies it, whole, into a folder that holds no vault',
     run: async (ctx) => {
@@ -99,7 +99,7 @@ const check = command(
     run: async (ctx) => {
       const dir = ctx.values.vault ?? ctx.io.env['CUSTOS_VAULT'];
       const logN = dir === undefined || dir === '' ? MIN_LOG_N : ((await vaultKdfLogN(resolve(dir))) ?? MIN_LOG_N);
-      const s = passphraseStrength(await passphrase(ctx), logN);
+      const s = await passphraseStrength(await passphrase(ctx), logN);
       return {
         data: { ok: s.ok, score: s.score, logN: s.logN, guessTime: s.guessTime, guessSeconds: s.guessSeconds, reasons: s.reasons, suggestions: s.suggestions },
         lines: [
@@ -113,5 +113,5 @@ const check = command(
   },
 );
 
-export const backupCommands = [backup, status, restore];
+export const backupGroup: Group = { name: 'backup', summary: 'the vault copied to removable media and verified; its status; restoring it', commands: [backup, status, restore] };
 export const passphraseGroup: Group = { name: 'passphrase', summary: 'generate a diceware passphrase, or check one', commands: [generate, check] };

@@ -5,7 +5,6 @@ import type { Group } from '../../node/cli/runner';
 import { TEST_MIN_LOG_N } from '../services/kdf';
 import { writeQrFiles } from '../services/qr-files';
 import { Vault, type CreateOptions } from '../services/vault';
-import { backupCommands } from './backup';
 import { command, isoOf, need, openUnlocked, passphrase, usage, vaultDir } from './common';
 
 const create = command(
@@ -36,7 +35,7 @@ const create = command(
           `Enrollment card: ${card}`,
           `Fingerprint code (read it out to ops): ${v.info.code}`,
           'Escape hatch: age -d -o key.txt identity.age, then age -d -i key.txt store/FILE.age for each record file (see README.txt in the folder).',
-          'Back it up now to removable media: custos vault backup --vault DIR --to FOLDER.',
+          'Back it up now to removable media: custos backup --vault DIR --to FOLDER.',
         ],
       };
     },
@@ -75,5 +74,5 @@ const card = command(
   },
 );
 
-export const vaultGroup: Group = { name: 'vault', summary: "the custodian's vault", commands: [create, info, ...backupCommands] };
+export const vaultGroup: Group = { name: 'vault', summary: "the custodian's vault", commands: [create, info] };
 export const cardGroup: Group = { name: 'card', summary: 'the enrollment card for ops', commands: [card] };

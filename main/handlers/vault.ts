@@ -97,7 +97,7 @@ export const vaultHandlers = {
   'vault:checkPassphrase': async (req, ctx) => {
     const v = (await Vault.exists(ctx.host.vaultDir)) ? await ctx.vault() : undefined;
     const logN = v === undefined ? MIN_LOG_N : (await vaultKdfLogN(v.dir)) ?? MIN_LOG_N;
-    const s = passphraseStrength(req.passphrase, logN, [req.name ?? v?.info.name ?? '']);
+    const s = await passphraseStrength(req.passphrase, logN, [req.name ?? v?.info.name ?? '']);
     return { ok: s.ok, score: s.score, logN: s.logN, guessTime: s.guessTime, guessSeconds: Math.min(s.guessSeconds, Number.MAX_VALUE), reasons: [...s.reasons], suggestions: [...s.suggestions] };
   },
   'vault:card': async (_req, ctx) => {

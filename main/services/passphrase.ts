@@ -24,9 +24,7 @@
  * by rejection sampling from 16-bit values of WebCrypto's getRandomValues (unbiased: values at or
  * above 7776·8 = 62,208 are drawn again). Six words give 77.5 bits.
  */
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as en from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { EFF_LARGE_WORDLIST } from './data/eff-large-wordlist';
 import { ServiceError } from './errors';
 import { MIN_LOG_N, scryptLogNOf } from './kdf';
@@ -47,13 +45,17 @@ export const DEFAULT_WORDS = 6;
 
 const SECONDS_PER_YEAR = 365.25 * 24 * 3600;
 
-let factory: ZxcvbnFactory | undefined;
-function estimator(): ZxcvbnFactory {
-  factory ??= new ZxcvbnFactory({
-    translations: en.translations,
-    graphs: common.adjacencyGraphs,
-    dictionary: { ...common.dictionary, ...en.dictionary },
-  });
+let factory: Promise<ZxcvbnFactory> | undefined;
+/** zxcvbn and its dictionaries, loaded on first use (about 0.4 s: not on every CLI start). */
+function estimator(): Promise<ZxcvbnFactory> {
+  factory ??= (async () => {
+    const [{ ZxcvbnFactory: Factory }, common, en] = await Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]);
+    return new Factory({
+      translations: en.translations,
+      graphs: common.adjacencyGraphs,
+      dictionary: { ...common.dictionary, ...en.dictionary },
+    });
+  })();
   return factory;
 }
 
@@ -117,9 +119,9 @@ function graphemes(text: string): number {
  * Estimates a passphrase at a vault's work factor. `userInputs` (the custodian's name, the vault
  * folder) count as known to the attacker. Never logs or returns the passphrase.
  */
-export function passphraseStrength(passphrase: string, logN: number, userInputs: readonly string[] = []): PassphraseStrength {
+export async function passphraseStrength(passphrase: string, logN: number, userInputs: readonly string[] = []): Promise<PassphraseStrength> {
   const atLogN = Math.max(Number.isInteger(logN) ? logN : MIN_LOG_N, MIN_LOG_N);
-  const result = estimator().check(passphrase, userInputs.filter((s) => s.length > 0));
+  const result = (await estimator()).check(passphrase, userInputs.filter((s) => s.length > 0));
   const guessesLog10 = result.guessesLog10;
   const rate = attackerGuessesPerSecond(atLogN);
   const guessSeconds = 10 ** guessesLog10 / rate;
@@ -148,13 +150,13 @@ export function passphraseStrength(passphrase: string, logN: number, userInputs:
  * Refuses a weak passphrase with WEAK_PASSPHRASE: the reasons and the estimated guessing time at
  * the vault's work factor, and what to do instead. Used by vault creation and passphrase change.
  */
-export function assertStrongPassphrase(passphrase: unknown, logN: number, userInputs: readonly string[] = []): asserts passphrase is string {
+export async function assertStrongPassphrase(passphrase: unknown, logN: number, userInputs: readonly string[] = []): Promise<void> {
   if (typeof passphrase !== 'string' || passphrase.length === 0) {
     throw new ServiceError('WEAK_PASSPHRASE', 'No passphrase was given. Choose one of several random words, for example one from `custos passphrase generate`.', {
       details: { min: MIN_PASSPHRASE_LENGTH },
     });
   }
-  const s = passphraseStrength(passphrase, logN, userInputs);
+  const s = await passphraseStrength(passphrase, logN, userInputs);
   if (s.ok) return;
   throw new ServiceError(
     'WEAK_PASSPHRASE',

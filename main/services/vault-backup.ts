@@ -127,7 +127,7 @@ export async function readBackupRecord(vaultDir: string): Promise<BackupRecord |
 export async function backupStatus(vaultDir: string): Promise<BackupStatus> {
   const last = await readBackupRecord(vaultDir);
   const generation = await storeGeneration(vaultDir);
-  if (last === null) return { last, generation, due: true, sentence: 'This vault has no verified backup yet. Back it up to removable media (custos vault backup --to DIR).' };
+  if (last === null) return { last, generation, due: true, sentence: 'This vault has no verified backup yet. Back it up to removable media (custos backup --to DIR).' };
   const when = new Date(last.verifiedAt * 1000).toISOString();
   if (generation > last.generation) {
     return { last, generation, due: true, sentence: `The last verified backup (${when}, save ${String(last.generation)}) is older than the last change (save ${String(generation)}). Back up again.` };

@@ -189,7 +189,7 @@ export class Vault {
     checkPassphrase(input.passphrase);
     // The passphrase policy (passphrase.ts) at the work factor asked for, or at the floor when it is
     // calibrated below (a calibrated one is at least MIN_LOG_N: never judged more leniently).
-    assertStrongPassphrase(input.passphrase, options.kdfLogN ?? MIN_LOG_N, [nameCheck.data]);
+    await assertStrongPassphrase(input.passphrase, options.kdfLogN ?? MIN_LOG_N, [nameCheck.data]);
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
       throw new ServiceError('IO_FAILED', 'The vault folder could not be created.', { cause: error });
     });
@@ -654,7 +654,7 @@ export class Vault {
       const idFile = await readIfExists(this.path('identity'));
       if (idFile === undefined) throw new ServiceError('VAULT_NOT_FOUND', 'identity.age is missing from the vault folder.');
       // Refused before the current passphrase is tried (a refusal costs no attempt).
-      assertStrongPassphrase(next, options.kdfLogN ?? scryptLogNOf(idFile) ?? MIN_LOG_N, [this.#meta.name]);
+      await assertStrongPassphrase(next, options.kdfLogN ?? scryptLogNOf(idFile) ?? MIN_LOG_N, [this.#meta.name]);
       const { plaintext, handle: old } = await this.#decryptIdentityFile(idFile, current);
       old.wipe();
       const logN = options.kdfLogN ?? scryptLogNOf(idFile) ?? MIN_LOG_N;

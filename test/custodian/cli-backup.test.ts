@@ -1,7 +1,7 @@
 // The custodian CLI's passphrase and backup commands, run in-process through the shared runner as a
 // person would type them: a weak passphrase refused at `vault create` (exit 1, the reason and the
-// guessing time), `passphrase generate` accepted by the policy, `vault backup` verified and
-// `vault backup-status` exit 3 while no backup is verified, `vault restore`; and numeric options
+// guessing time), `passphrase generate` accepted by the policy, `backup` verified and
+// `backup status` exit 3 while no backup is verified, `backup restore`; and numeric options
 // that are not numbers are wrong usage (exit 2) before anything runs.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,26 +40,26 @@ describe('custodian CLI: passphrases and backup', () => {
     const vault = join(work, 'v');
     const env = { CUSTOS_PASSPHRASE: pass };
     expect((await custos(['vault', 'create', '--vault', vault, '--name', 'Carol'], env)).code).toBe(0);
-    const before = await custos(['vault', 'backup-status', '--vault', vault, '--json']);
+    const before = await custos(['backup', 'status', '--vault', vault, '--json']);
     expect(before).toMatchObject({ code: 3, json: { due: true, last: null } });
 
     const usb = tempDir('custos-usb-');
-    const b = await custos(['vault', 'backup', '--vault', vault, '--to', usb, '--json'], env);
+    const b = await custos(['backup', '--vault', vault, '--to', usb, '--json'], env);
     expect(b.code, b.stderr).toBe(0);
     expect(readdirSync(usb)).toEqual([(b.json['backup'] as string).slice(usb.length + 1)]);
-    expect(await custos(['vault', 'backup-status', '--vault', vault])).toMatchObject({ code: 0 });
+    expect(await custos(['backup', 'status', '--vault', vault])).toMatchObject({ code: 0 });
 
     // A wrong passphrase leaves no second copy and counts an attempt (the service test checks the counter).
-    const wrong = await custos(['vault', 'backup', '--vault', vault, '--to', usb], { CUSTOS_PASSPHRASE: 'definitely not the passphrase' });
+    const wrong = await custos(['backup', '--vault', vault, '--to', usb], { CUSTOS_PASSPHRASE: 'definitely not the passphrase' });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('WRONG_PASSPHRASE');
     expect(readdirSync(usb)).toHaveLength(1);
 
     const to = join(work, 'restored');
-    const restored = await custos(['vault', 'restore', '--from', b.json['backup'] as string, '--vault', to, '--json'], env);
+    const restored = await custos(['backup', 'restore', '--from', b.json['backup'] as string, '--vault', to, '--json'], env);
     expect(restored.code, restored.stderr).toBe(0);
     expect((await custos(['vault', 'info', '--vault', to, '--json'])).json['name']).toBe('Carol');
-    expect((await custos(['vault', 'restore', '--from', b.json['backup'] as string, '--vault', vault], env)).code).toBe(1);
+    expect((await custos(['backup', 'restore', '--from', b.json['backup'] as string, '--vault', vault], env)).code).toBe(1);
   });
 
   it('numeric options that are not numbers are wrong usage (exit 2), before any vault is needed', async () => {

@@ -47,9 +47,9 @@ describe('passphrase policy', () => {
     expect(a.message).toContain('Repeated characters');
   });
 
-  it('counts the custodian name as known to the attacker', () => {
-    const alone = passphraseStrength('Wilhelmina Oyelaran-Quist', 15);
-    const named = passphraseStrength('Wilhelmina Oyelaran-Quist', 15, ['Wilhelmina Oyelaran-Quist']);
+  it('counts the custodian name as known to the attacker', async () => {
+    const alone = await passphraseStrength('Wilhelmina Oyelaran-Quist', 15);
+    const named = await passphraseStrength('Wilhelmina Oyelaran-Quist', 15, ['Wilhelmina Oyelaran-Quist']);
     expect(named.guessesLog10).toBeLessThan(alone.guessesLog10);
     expect(named.ok).toBe(false);
   });
@@ -65,13 +65,13 @@ describe('passphrase policy', () => {
     expect(await codeOf(() => v.unlock(PASSPHRASE))).toBe('WRONG_PASSPHRASE');
   });
 
-  it('judges at the vault KDF cost: a costlier KDF makes the attacker slower by 2^Δ, and never below the floor', () => {
+  it('judges at the vault KDF cost: a costlier KDF makes the attacker slower by 2^Δ, and never below the floor', async () => {
     expect(attackerGuessesPerSecond(15) / attackerGuessesPerSecond(17)).toBeCloseTo(4, 10);
     const p = 'benchmark passphrase';
-    const at15 = passphraseStrength(p, 15);
-    const at20 = passphraseStrength(p, 20);
+    const at15 = await passphraseStrength(p, 15);
+    const at20 = await passphraseStrength(p, 20);
     expect(at20.guessSeconds / at15.guessSeconds).toBeCloseTo(32, 6);
-    expect(passphraseStrength(p, 1).logN).toBe(15);
+    expect((await passphraseStrength(p, 1)).logN).toBe(15);
     expect(at15.ok).toBe(false);
     expect(at20.ok).toBe(true);
   });
@@ -99,7 +99,7 @@ describe('diceware generator', () => {
     });
   });
 
-  it('generates words from the list that pass the policy', () => {
+  it('generates words from the list that pass the policy', async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 20; i++) {
       const g = generatePassphrase();
@@ -109,7 +109,7 @@ describe('diceware generator', () => {
       expect(words).toHaveLength(6);
       for (const w of words) expect(EFF_LARGE_WORDLIST).toContain(w);
       seen.add(g.passphrase);
-      expect(passphraseStrength(g.passphrase, 15).ok).toBe(true);
+      expect((await passphraseStrength(g.passphrase, 15)).ok).toBe(true);
     }
     expect(seen.size).toBe(20);
     expect(generatePassphrase(4, '-').passphrase.split('-')).toHaveLength(4);
