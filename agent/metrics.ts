@@ -35,7 +35,10 @@ export type MetricsSource = Pick<
   'fingerprint' | 'kekId' | 'listNodes' | 'getBackupStatus' | 'queryShareStatus' | 'listSessions' | 'listCustodians' | 'listApprovers' | 'auditEntries'
 > &
   /** Optional so a narrower source still works; without them the inventory and deletion series are absent. */
-  Partial<Pick<Agent, 'inventoryStatus' | 'inventoryCustodians' | 'listDeletions'>>;
+  Partial<Pick<Agent, 'inventoryStatus' | 'inventoryCustodians' | 'listDeletions'>> & {
+    /** When given, sessions are counted by SQL instead of listing every session ever held. */
+    readonly capabilities?: { readonly sessions: Pick<Agent['capabilities']['sessions'], 'countByState' | 'nowMs'> };
+  };
 
 export interface MetricsOptions {
   /** Also export prom-client's process and Node.js metrics (default true). */
@@ -71,6 +74,13 @@ export class AgentMetrics {
   readonly #logger: Pick<RpcLogger, 'warn'> | undefined;
   /** The next audit sequence number to read. */
   #cursor = 0;
+  /** When each node's per-node series were last computed, and whether it had an active set. */
+  readonly #rows = new Map<string, { at: number; activeSet: boolean }>();
+  /** Nodes, keys, or everything named by audit entries since the last refresh. */
+  readonly #dirty = new Set<string>();
+  readonly #dirtyKeys = new Set<string>();
+  #allDirty = false;
+  readonly #perNode: Gauge<'key_id' | 'node_id'>[];
 
   // ── state gauges, per key and node ──
   readonly #present: Gauge<'key_id' | 'node_id'>;
@@ -153,6 +163,30 @@ export class AgentMetrics {
       'custos_inventory_oldest_proof_timestamp_seconds',
       'Unix time of the oldest last proof of possession among the delivered external shares of the active set; 0 when one was never proven.',
     );
+    this.#perNode = [
+      this.#present,
+      this.#epoch,
+      this.#threshold,
+      this.#total,
+      this.#serverHeld,
+      this.#external,
+      this.#delivered,
+      this.#confirmed,
+      this.#rejected,
+      this.#recoverable,
+      this.#externalOnly,
+      this.#confirmation,
+      this.#drillAt,
+      this.#drillOk,
+      this.#drillSeconds,
+      this.#softDeleted,
+      this.#zeroRetention,
+      this.#invAttested,
+      this.#invFailed,
+      this.#invRecoverable,
+      this.#invOverdue,
+      this.#invOldestProof,
+    ];
 
     this.#nodes = new Gauge({ name: 'custos_nodes', help: 'Key shares (key and node) imported into this agent.', registers });
     this.#sessions = new Gauge({ name: 'custos_recovery_sessions', help: 'Recovery sessions by state.', labelNames: ['state'], registers });
@@ -190,7 +224,7 @@ export class AgentMetrics {
       registers,
     });
 
-    this.#authFailures = new Counter({ name: 'custos_rpc_auth_failures_total', help: 'RPC calls without a valid bearer token, by reason (missing, malformed, wrong).', labelNames: ['reason'], registers });
+    this.#authFailures = new Counter({ name: 'custos_rpc_auth_failures_total', help: 'RPC calls without a valid bearer token, by reason (missing, malformed, wrong, revoked).', labelNames: ['reason'], registers });
     this.#refused = new Counter({ name: 'custos_rpc_refused_total', help: 'Refused RPC calls and refusals inside successful responses, by method and code.', labelNames: ['method', 'code'], registers });
     this.#requests = new Counter({ name: 'custos_rpc_requests_total', help: 'RPC calls by method and gRPC status.', labelNames: ['method', 'status'], registers });
     this.#requestSeconds = new Histogram({ name: 'custos_rpc_request_duration_seconds', help: 'RPC call duration by method.', labelNames: ['method'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers });
@@ -199,7 +233,7 @@ export class AgentMetrics {
     this.#refreshErrors.inc(0);
     for (const result of ['success', 'failure']) this.#drills.inc({ result }, 0);
     this.#recoveries.inc({ result: 'success' }, 0);
-    for (const reason of ['missing', 'malformed', 'wrong']) this.#authFailures.inc({ reason }, 0);
+    for (const reason of ['missing', 'malformed', 'wrong', 'revoked']) this.#authFailures.inc({ reason }, 0);
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -260,6 +294,9 @@ export class AgentMetrics {
 
   #count(e: AuditEntry): void {
     this.#auditEvents.inc({ event: e.event, result: e.result });
+    if (e.key_id === undefined) this.#allDirty = true;
+    else if (e.node_id === undefined) this.#dirtyKeys.add(e.key_id);
+    else this.#dirty.add(nodeKey(e.key_id, e.node_id));
     const details = e.details ?? {};
     if (e.event === 'drill' && (e.action === 'record' || e.action === 'session-drill')) {
       this.#drills.inc({ result: e.result === 'ok' ? 'success' : 'failure' });
@@ -279,91 +316,69 @@ export class AgentMetrics {
     }
   }
 
+  /**
+   * Per-node rows are recomputed incrementally (issue 10: a full pass costs about 0.5 ms a node):
+   * every node on the first refresh; then the nodes an audit entry since the last refresh names
+   * (an entry without a key marks every node, e.g. a settings change or an inventory attestation,
+   * and those are recomputed oldest first within {@link NODE_BUDGET_MS}); and, within the same
+   * budget, rows older than {@link NODE_MAX_AGE_MS}, so what changes with the clock alone (an
+   * overdue custodian, an expired challenge) shows within minutes.
+   */
   #readState(): void {
     const a = this.#agent;
     const nodes = a.listNodes();
-    const perNode = [
-      this.#present,
-      this.#epoch,
-      this.#threshold,
-      this.#total,
-      this.#serverHeld,
-      this.#external,
-      this.#delivered,
-      this.#confirmed,
-      this.#rejected,
-      this.#recoverable,
-      this.#externalOnly,
-      this.#confirmation,
-      this.#drillAt,
-      this.#drillOk,
-      this.#drillSeconds,
-      this.#softDeleted,
-      this.#zeroRetention,
-      this.#invAttested,
-      this.#invFailed,
-      this.#invRecoverable,
-      this.#invOverdue,
-      this.#invOldestProof,
-    ];
-    // Gather first, then swap in: a failure half-way leaves the previous values intact.
-    const rows: { labels: { key_id: string; node_id: string }; values: (number | undefined)[] }[] = [];
+    // The agent's clock, so a row's age follows the clock the inventory's verdicts use.
+    const nowMs = a.capabilities?.sessions.nowMs() ?? Date.now();
+    const first = this.#rows.size === 0 && nodes.length > 0;
+    const seen = new Set<string>();
+    const todo: { id: string; keyId: string; nodeId: string; activeSet: boolean; forced: boolean; age: number }[] = [];
     for (const n of nodes) {
-      const labels = { key_id: n.keyId, node_id: n.nodeId };
-      if (n.activeSet === undefined) {
-        rows.push({ labels, values: [0, undefined, undefined, undefined, 0, undefined, 0, 0, 0, 0, 0, undefined, 0, 0, undefined, 0, 0, 0, 0, 0, 0, undefined] });
-        continue;
-      }
-      const inv = a.inventoryStatus?.(n.keyId, n.nodeId);
-      const held = inv?.shares.filter((x) => x.delivery === 'delivered' || x.delivery === 'confirmed') ?? [];
-      const s = a.getBackupStatus(n.keyId, n.nodeId);
-      // One delivery record per external share of the active set.
-      const shares = a.queryShareStatus({ keyId: n.keyId, nodeId: n.nodeId });
-      const external = shares.length;
-      const rejected = shares.filter((x) => x.status === 'rejected').length;
-      const externalOnly = s.externalOnlyRecoverable ?? s.externalConfirmed >= s.threshold;
-      rows.push({
-        labels,
-        values: [
-          1,
-          s.epoch,
-          s.threshold,
-          s.total,
-          s.serverSharesHeld,
-          external,
-          s.externalDelivered,
-          s.externalConfirmed,
-          rejected,
-          s.recoverable ? 1 : 0,
-          externalOnly ? 1 : 0,
-          external === 0 ? 1 : s.externalConfirmed / external,
-          s.lastDrill?.at ?? 0,
-          s.lastDrill?.ok === true ? 1 : 0,
-          s.lastDrill === undefined ? undefined : s.lastDrill.durationMs / 1000,
-          s.serverSharesSoftDeleted,
-          s.zeroRetention === undefined ? undefined : s.zeroRetention ? 1 : 0,
-          inv?.externalAttested,
-          inv?.externalFailed,
-          inv === undefined ? undefined : inv.recoverable ? 1 : 0,
-          inv === undefined ? undefined : new Set(inv.overdueCustodians.map((o) => o.custodian)).size,
-          inv === undefined || held.length === 0 ? undefined : held.some((x) => x.lastProvenAt === undefined) ? 0 : Math.min(...held.map((x) => x.lastProvenAt ?? 0)),
-        ],
-      });
+      const id = nodeKey(n.keyId, n.nodeId);
+      seen.add(id);
+      const row = this.#rows.get(id);
+      const forced = row === undefined || this.#dirty.has(id) || this.#dirtyKeys.has(n.keyId) || row.activeSet !== (n.activeSet !== undefined);
+      const age = row === undefined ? Number.POSITIVE_INFINITY : nowMs - row.at;
+      if (forced || this.#allDirty || age > NODE_MAX_AGE_MS) todo.push({ id, keyId: n.keyId, nodeId: n.nodeId, activeSet: n.activeSet !== undefined, forced, age });
     }
+    // Nodes named by an entry first, then the oldest rows.
+    todo.sort((x, y) => (x.forced === y.forced ? y.age - x.age : x.forced ? -1 : 1));
+    const started = performance.now();
+    let finished = true;
+    for (const t of todo) {
+      if (!first && !t.forced && performance.now() - started > NODE_BUDGET_MS) {
+        finished = false;
+        break;
+      }
+      const values = t.activeSet ? this.#nodeValues(t.keyId, t.nodeId) : NO_BACKUP;
+      const labels = { key_id: t.keyId, node_id: t.nodeId };
+      values.forEach((v, i) => {
+        const g = this.#perNode[i];
+        if (g === undefined) return;
+        if (v === undefined) g.remove(labels);
+        else g.set(labels, v);
+      });
+      this.#rows.set(t.id, { at: nowMs, activeSet: t.activeSet });
+    }
+    for (const [id] of this.#rows) {
+      if (seen.has(id)) continue;
+      const [keyId = '', nodeId = ''] = id.split('\u0000');
+      for (const g of this.#perNode) g.remove({ key_id: keyId, node_id: nodeId });
+      this.#rows.delete(id);
+    }
+    this.#dirty.clear();
+    this.#dirtyKeys.clear();
+    if (finished) this.#allDirty = false;
+
     const custodianInventory = a.inventoryCustodians?.();
     const deletions = a.listDeletions?.();
     const sessions = new Map<string, number>();
     for (const state of ['awaiting-approvals', 'collecting', 'completed', 'failed', 'expired', 'cancelled']) sessions.set(state, 0);
-    for (const s of a.listSessions()) sessions.set(s.state, (sessions.get(s.state) ?? 0) + 1);
+    const counted = a.capabilities?.sessions.countByState();
+    if (counted !== undefined) for (const [state, n] of counted) sessions.set(state, n);
+    else for (const x of a.listSessions()) sessions.set(x.state, (sessions.get(x.state) ?? 0) + 1);
     const custodians = a.listCustodians();
     const approvers = a.listApprovers();
 
-    for (const g of perNode) g.reset();
-    for (const r of rows) {
-      r.values.forEach((v, i) => {
-        if (v !== undefined) perNode[i]?.set(r.labels, v);
-      });
-    }
     this.#nodes.set(nodes.length);
     for (const [state, count] of sessions) this.#sessions.set({ state }, count);
     this.#custodians.set({ enabled: 'true' }, custodians.filter((c) => c.enabled).length);
@@ -378,7 +393,52 @@ export class AgentMetrics {
       for (const st of ['awaiting-approvals', 'approved']) this.#deletionsOpen.set({ state: st }, deletions.filter((d) => d.state === st).length);
     }
   }
+
+  /** The per-node values of a node with an active set, in the order of {@link #perNode}. */
+  #nodeValues(keyId: string, nodeId: string): (number | undefined)[] {
+    const a = this.#agent;
+    const s = a.getBackupStatus(keyId, nodeId);
+    // One delivery record per external share of the active set; the inventory once per node.
+    const inv = a.inventoryStatus?.(keyId, nodeId);
+    const shares = inv === undefined ? a.queryShareStatus({ keyId, nodeId }).map((x) => ({ delivery: x.status, lastProvenAt: undefined })) : inv.shares;
+    const held = shares.filter((x) => x.delivery === 'delivered' || x.delivery === 'confirmed');
+    const external = shares.length;
+    const rejected = shares.filter((x) => x.delivery === 'rejected').length;
+    const externalOnly = s.externalOnlyRecoverable ?? s.externalConfirmed >= s.threshold;
+    return [
+      1,
+      s.epoch,
+      s.threshold,
+      s.total,
+      s.serverSharesHeld,
+      external,
+      s.externalDelivered,
+      s.externalConfirmed,
+      rejected,
+      s.recoverable ? 1 : 0,
+      externalOnly ? 1 : 0,
+      external === 0 ? 1 : s.externalConfirmed / external,
+      s.lastDrill?.at ?? 0,
+      s.lastDrill?.ok === true ? 1 : 0,
+      s.lastDrill === undefined ? undefined : s.lastDrill.durationMs / 1000,
+      s.serverSharesSoftDeleted,
+      s.zeroRetention === undefined ? undefined : s.zeroRetention ? 1 : 0,
+      inv?.externalAttested,
+      inv?.externalFailed,
+      inv === undefined ? undefined : inv.recoverable ? 1 : 0,
+      inv === undefined ? undefined : new Set(inv.overdueCustodians.map((o) => o.custodian)).size,
+      inv === undefined || held.length === 0 ? undefined : held.some((x) => x.lastProvenAt === undefined) ? 0 : Math.min(...held.map((x) => x.lastProvenAt ?? 0)),
+    ];
+  }
 }
+
+/** How long one refresh may spend on rows no audit entry named (the first refresh computes all). */
+const NODE_BUDGET_MS = 100;
+/** A per-node row older than this is recomputed (within the budget) even if nothing named it. */
+const NODE_MAX_AGE_MS = 5 * 60_000;
+/** A node imported but never backed up. */
+const NO_BACKUP: readonly (number | undefined)[] = [0, undefined, undefined, undefined, 0, undefined, 0, 0, 0, 0, 0, undefined, 0, 0, undefined, 0, 0, 0, 0, 0, 0, undefined];
+const nodeKey = (keyId: string, nodeId: string): string => `${keyId}\u0000${nodeId}`;
 
 // ───────────────────────────── the HTTP endpoint ─────────────────────────────
 

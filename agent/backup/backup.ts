@@ -357,7 +357,7 @@ export class Backups extends Capability<BackupPeers> {
 
   /** The node's active set, if it has one. */
   activeSet(k: string, n: string): BackupSetRow | undefined {
-    return this.core.db.prepare("SELECT * FROM backup_sets WHERE key_id = ? AND node_id = ? AND state = 'active'").get(k, n) as BackupSetRow | undefined;
+    return this.core.stmt("SELECT * FROM backup_sets WHERE key_id = ? AND node_id = ? AND state = 'active'").get(k, n) as BackupSetRow | undefined;
   }
 
   /** A set by id; NOT_FOUND otherwise. */
@@ -368,7 +368,7 @@ export class Backups extends Capability<BackupPeers> {
   }
 
   setByIdOrUndefined(setId: string): BackupSetRow | undefined {
-    return this.core.db.prepare('SELECT * FROM backup_sets WHERE set_id = ?').get(setId) as BackupSetRow | undefined;
+    return this.core.stmt('SELECT * FROM backup_sets WHERE set_id = ?').get(setId) as BackupSetRow | undefined;
   }
 
   /** A node's set by id, or its active set; NOT_FOUND for an unknown node or set. */
@@ -386,11 +386,11 @@ export class Backups extends Capability<BackupPeers> {
 
   /** Every set of a node, newest epoch first. */
   setsOf(k: string, n: string): BackupSetRow[] {
-    return this.core.db.prepare('SELECT * FROM backup_sets WHERE key_id = ? AND node_id = ? ORDER BY epoch DESC').all(k, n) as BackupSetRow[];
+    return this.core.stmt('SELECT * FROM backup_sets WHERE key_id = ? AND node_id = ? ORDER BY epoch DESC').all(k, n) as BackupSetRow[];
   }
 
   setIdsOf(k: string, n: string): string[] {
-    return (this.core.db.prepare('SELECT set_id FROM backup_sets WHERE key_id = ? AND node_id = ?').all(k, n) as { set_id: string }[]).map((r) => r.set_id);
+    return (this.core.stmt('SELECT set_id FROM backup_sets WHERE key_id = ? AND node_id = ?').all(k, n) as { set_id: string }[]).map((r) => r.set_id);
   }
 
   /** The set's manifest, verified against the agent's own key once and cached. */

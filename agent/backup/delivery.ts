@@ -149,7 +149,7 @@ export class Deliveries extends Capability<DeliveryPeers> {
 
   /** The delivery record of an external share; NOT_FOUND when the index is not external. */
   delivery(set: BackupSetRow, index: number): DeliveryRow {
-    const d = this.core.db.prepare('SELECT * FROM deliveries WHERE set_id = ? AND share_index = ?').get(set.set_id, index) as DeliveryRow | undefined;
+    const d = this.core.stmt('SELECT * FROM deliveries WHERE set_id = ? AND share_index = ?').get(set.set_id, index) as DeliveryRow | undefined;
     if (d === undefined) {
       throw new AgentError('NOT_FOUND', `Share ${String(index)} of backup set epoch ${String(set.epoch)} is not an external share.`, { details: { shareIndex: index } });
     }
@@ -170,7 +170,7 @@ export class Deliveries extends Capability<DeliveryPeers> {
 
   /** Every external share of a set, by index. */
   ofSet(setId: string): DeliveryRow[] {
-    return this.core.db.prepare('SELECT * FROM deliveries WHERE set_id = ? ORDER BY share_index').all(setId) as DeliveryRow[];
+    return this.core.stmt('SELECT * FROM deliveries WHERE set_id = ? ORDER BY share_index').all(setId) as DeliveryRow[];
   }
 
   /** Records a new set's envelope as pending (inside the backup's transaction). */
@@ -209,9 +209,9 @@ export class Deliveries extends Capability<DeliveryPeers> {
   /** Records an inventory verdict on a share (inside the inventory's transaction). */
   recordVerdict(setId: string, index: number, custodian: string, result: InventoryResult, at: number): void {
     if (result === 'proven') {
-      this.core.db.prepare("UPDATE deliveries SET last_proven_at = ?, inventory_result = 'proven', inventory_at = ? WHERE set_id = ? AND share_index = ? AND custodian = ?").run(at, at, setId, index, custodian);
+      this.core.stmt("UPDATE deliveries SET last_proven_at = ?, inventory_result = 'proven', inventory_at = ? WHERE set_id = ? AND share_index = ? AND custodian = ?").run(at, at, setId, index, custodian);
     } else {
-      this.core.db.prepare('UPDATE deliveries SET inventory_result = ?, inventory_at = ? WHERE set_id = ? AND share_index = ? AND custodian = ?').run(result, at, setId, index, custodian);
+      this.core.stmt('UPDATE deliveries SET inventory_result = ?, inventory_at = ? WHERE set_id = ? AND share_index = ? AND custodian = ?').run(result, at, setId, index, custodian);
     }
   }
 }

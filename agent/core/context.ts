@@ -46,6 +46,7 @@ export class AgentCore {
   readonly #operator: string;
   readonly #limiter: TokenBuckets | undefined;
   #closed = false;
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(init: CoreInit) {
     this.dataDir = init.dataDir;
@@ -59,6 +60,21 @@ export class AgentCore {
     this.#limiter = init.limiter;
     // Signed audit checkpoints by interval and on sensitive events (agent/audit/checkpoint.ts).
     attachCheckpoints(this.db, { signing: this.signing, now: this.now, verify: nodeVerifier });
+  }
+
+  /**
+   * The prepared statement for a fixed SQL text, compiled once per open database and reused (issue
+   * 10: compiling costs about 75 µs a query against 20 µs for a cached one). For constant SQL only
+   * (or SQL built from a closed set of names), so the cache stays bounded; never for a statement
+   * that is `iterate()`d while another call may use it.
+   */
+  stmt(sql: string): Database.Statement {
+    let s = this.#statements.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
   }
 
   /** The operator an entry is written for: the call's, checked, or the agent's default. */
@@ -117,5 +133,10 @@ export abstract class Capability<Peers> {
   constructor(core: AgentCore, peers: Peers) {
     this.core = core;
     this.peers = peers;
+  }
+
+  /** The agent's clock in ms (the injected one in tests), for readers such as the metrics. */
+  nowMs(): number {
+    return this.core.now();
   }
 }

@@ -83,7 +83,7 @@ export class Inventory extends Capability<InventoryPeers> {
         this.core.db
           .prepare('INSERT INTO inventory_challenges (challenge_id, custodian, challenge, challenge_sha256, items, not_after, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
           .run(challengeId, fp, bytes, digest, rows.length, notAfter, this.core.op(options), nowMs);
-        const add = this.core.db.prepare('INSERT INTO inventory_items (challenge_id, set_id, share_index) VALUES (?, ?, ?)');
+        const add = this.core.stmt('INSERT INTO inventory_items (challenge_id, set_id, share_index) VALUES (?, ?, ?)');
         for (const r of rows) add.run(challengeId, r.set_id, r.share_index);
         this.core.audit({
           ...base,
@@ -119,7 +119,7 @@ export class Inventory extends Capability<InventoryPeers> {
       const claimed = peekBody(attestationBytes, 'inventory attestation')['challenge_id'];
       if (!(claimed instanceof Uint8Array) || claimed.length !== 16) throw new CustosError('MALFORMED', 'The inventory attestation does not name a challenge.', { details: { field: 'challenge_id' } });
       const cid = toHex(claimed);
-      const row = this.core.db.prepare('SELECT * FROM inventory_challenges WHERE challenge_id = ?').get(cid) as ChallengeRow | undefined;
+      const row = this.core.stmt('SELECT * FROM inventory_challenges WHERE challenge_id = ?').get(cid) as ChallengeRow | undefined;
       if (row === undefined) throw new AgentError('NOT_FOUND', 'The attestation answers a challenge this agent did not issue.', { details: { challengeId: cid } });
       const custodian = this.peers.registry.custodian(row.custodian);
       const digest = sha256Hex(attestationBytes);
@@ -147,7 +147,7 @@ export class Inventory extends Capability<InventoryPeers> {
           this.core.db
             .prepare('UPDATE inventory_challenges SET attestation = ?, answered_at = ?, proven = ?, missing = ?, bad_proof = ?, not_answered = ? WHERE challenge_id = ?')
             .run(attestationBytes, nowMs, count('proven'), count('missing'), count('bad-proof'), count('not-answered'), cid);
-          const setItem = this.core.db.prepare('UPDATE inventory_items SET result = ? WHERE challenge_id = ? AND set_id = ? AND share_index = ?');
+          const setItem = this.core.stmt('UPDATE inventory_items SET result = ? WHERE challenge_id = ? AND set_id = ? AND share_index = ?');
           for (const v of verdicts) {
             const setId = toHex(v.set_id);
             setItem.run(v.result, cid, setId, v.share_index);
@@ -182,7 +182,7 @@ export class Inventory extends Capability<InventoryPeers> {
             ...(allProven ? {} : { reason: `${String(verdicts.length - count('proven'))} of ${String(verdicts.length)} share(s) not proven` }),
             details: { challenge_id: cid, proven: count('proven'), missing: count('missing'), bad_proof: count('bad-proof'), not_answered: count('not-answered'), attestation_sha256: digest },
           });
-          return this.#attestationResult(this.core.db.prepare('SELECT * FROM inventory_challenges WHERE challenge_id = ?').get(cid) as ChallengeRow);
+          return this.#attestationResult(this.core.stmt('SELECT * FROM inventory_challenges WHERE challenge_id = ?').get(cid) as ChallengeRow);
         }),
       );
     });
@@ -213,7 +213,7 @@ export class Inventory extends Capability<InventoryPeers> {
         if (this.#attested(d, nowMs, maxAge)) attested++;
         if (d.last_proven_at !== null) lastProven = Math.max(lastProven ?? 0, d.last_proven_at);
       }
-      const last = this.core.db.prepare('SELECT * FROM inventory_challenges WHERE custodian = ? ORDER BY created_at DESC, challenge_id LIMIT 1').get(c.fingerprint) as ChallengeRow | undefined;
+      const last = this.core.stmt('SELECT * FROM inventory_challenges WHERE custodian = ? ORDER BY created_at DESC, challenge_id LIMIT 1').get(c.fingerprint) as ChallengeRow | undefined;
       return {
         custodian: c.fingerprint,
         label: c.label,
@@ -310,7 +310,7 @@ export class Inventory extends Capability<InventoryPeers> {
       if (!sets.has(id)) sets.set(id, this.peers.backup.setByIdOrUndefined(id));
       return sets.get(id);
     };
-    const items = (this.core.db.prepare('SELECT set_id, share_index, result FROM inventory_items WHERE challenge_id = ?').all(row.challenge_id) as { set_id: string; share_index: number; result: InventoryVerdict | null }[])
+    const items = (this.core.stmt('SELECT set_id, share_index, result FROM inventory_items WHERE challenge_id = ?').all(row.challenge_id) as { set_id: string; share_index: number; result: InventoryVerdict | null }[])
       .flatMap((i) => {
         const s = setOf(i.set_id);
         return s === undefined ? [] : [{ ...i, key_id: s.key_id, node_id: s.node_id, epoch: s.epoch }];

@@ -104,7 +104,7 @@ const sameKey = (a: EcPoint, b: EcPoint): boolean => a.Curve === b.Curve && a.Co
 export class NodeImports extends Capability<NodeImportPeers> {
   /** The configured policy, or undefined when none was set. */
   policy(): AutoBackupPolicy | undefined {
-    const row = this.core.db.prepare('SELECT value FROM meta WHERE name = ?').get(POLICY_META) as { value: string } | undefined;
+    const row = this.core.stmt('SELECT value FROM meta WHERE name = ?').get(POLICY_META) as { value: string } | undefined;
     if (row === undefined) return undefined;
     const parsed = policySchema.safeParse(JSON.parse(row.value));
     if (!parsed.success) throw new AgentError('CORRUPT_FILE', 'The stored auto-backup policy is unreadable; set it again with `agent keyshare auto-backup`.');
@@ -143,7 +143,7 @@ export class NodeImports extends Capability<NodeImportPeers> {
   staleSets(keyId: string, nodeId: string): StaleSet[] {
     const k = checkKeyId(keyId);
     const n = checkNodeId(nodeId);
-    const rows = this.core.db.prepare('SELECT set_id FROM backup_sets WHERE key_id = ? AND node_id = ? ORDER BY epoch DESC').all(k, n) as { set_id: string }[];
+    const rows = this.core.stmt('SELECT set_id FROM backup_sets WHERE key_id = ? AND node_id = ? ORDER BY epoch DESC').all(k, n) as { set_id: string }[];
     const out: StaleSet[] = [];
     for (const { set_id } of rows) {
       const s = this.staleOf(set_id);
@@ -153,7 +153,7 @@ export class NodeImports extends Capability<NodeImportPeers> {
   }
 
   staleOf(setId: string): StaleSet | undefined {
-    const row = this.core.db.prepare('SELECT value FROM meta WHERE name = ?').get(STALE_PREFIX + setId) as { value: string } | undefined;
+    const row = this.core.stmt('SELECT value FROM meta WHERE name = ?').get(STALE_PREFIX + setId) as { value: string } | undefined;
     if (row === undefined) return undefined;
     const v = staleSchema.parse(JSON.parse(row.value));
     return { setId, ...v };

@@ -108,7 +108,7 @@ export class Keyshares extends Capability<KeysharePeers> {
   }
 
   list(): NodeRecord[] {
-    const rows = this.core.db.prepare('SELECT * FROM nodes ORDER BY key_id, node_id').all() as NodeRow[];
+    const rows = this.core.stmt('SELECT * FROM nodes ORDER BY key_id, node_id').all() as NodeRow[];
     return rows.map((r) => {
       const active = this.peers.backup.activeSet(r.key_id, r.node_id);
       return {
@@ -203,7 +203,7 @@ export class Keyshares extends Capability<KeysharePeers> {
   // ── for the other modules ──
 
   nodeOrUndefined(k: string, n: string): NodeRow | undefined {
-    return this.core.db.prepare('SELECT * FROM nodes WHERE key_id = ? AND node_id = ?').get(k, n) as NodeRow | undefined;
+    return this.core.stmt('SELECT * FROM nodes WHERE key_id = ? AND node_id = ?').get(k, n) as NodeRow | undefined;
   }
 
   /** An imported node; NOT_FOUND otherwise. */
@@ -245,6 +245,6 @@ export class Keyshares extends Capability<KeysharePeers> {
 
   /** Records that a recovery wrote the node's files back (inside the caller's transaction). */
   markRestored(k: string, n: string, at: number): void {
-    this.core.db.prepare('UPDATE nodes SET restored_at = ? WHERE key_id = ? AND node_id = ?').run(at, k, n);
+    this.core.stmt('UPDATE nodes SET restored_at = ? WHERE key_id = ? AND node_id = ?').run(at, k, n);
   }
 }

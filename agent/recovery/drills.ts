@@ -51,7 +51,7 @@ export class Drills extends Capability<DrillPeers> {
 
   /** The node's latest drill. */
   last(k: string, n: string): DrillRecord | undefined {
-    const d = this.core.db.prepare('SELECT * FROM drills WHERE key_id = ? AND node_id = ? ORDER BY at DESC, id DESC LIMIT 1').get(k, n) as DrillRow | undefined;
+    const d = this.core.stmt('SELECT * FROM drills WHERE key_id = ? AND node_id = ? ORDER BY at DESC, id DESC LIMIT 1').get(k, n) as DrillRow | undefined;
     if (d === undefined) return undefined;
     return {
       at: sec(d.at),

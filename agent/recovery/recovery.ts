@@ -67,7 +67,7 @@ export class Recovery extends Capability<RecoveryPeers> {
             const custodian = this.peers.registry.custodianBySignKey(opened.export.signer);
             const digest = sha256Hex(bytes);
             inTransaction(this.core.db, () => {
-              const existing = this.core.db.prepare('SELECT export_sha256 FROM submitted_exports WHERE session_id = ? AND share_index = ?').get(sid, index) as { export_sha256: string } | undefined;
+              const existing = this.core.stmt('SELECT export_sha256 FROM submitted_exports WHERE session_id = ? AND share_index = ?').get(sid, index) as { export_sha256: string } | undefined;
               if (existing !== undefined) {
                 if (existing.export_sha256 === digest) return;
                 throw new CustosError('DUPLICATE_SHARE', `Share ${String(index)} was already received for this session.`, { details: { shareIndex: index } });
@@ -148,7 +148,7 @@ export class Recovery extends Capability<RecoveryPeers> {
     try {
       const identity = await this.peers.sessions.identity(row);
       const custodians = this.peers.registry.enabledCustodianKeys();
-      const exportsRows = this.core.db.prepare('SELECT * FROM submitted_exports WHERE session_id = ? ORDER BY share_index').all(sid) as ExportRow[];
+      const exportsRows = this.core.stmt('SELECT * FROM submitted_exports WHERE session_id = ? ORDER BY share_index').all(sid) as ExportRow[];
       for (const e of exportsRows) {
         try {
           const opened = await openRecoveryExport(blob(e.export), req, custodians, identity);

@@ -111,10 +111,19 @@ export class Sessions extends Capability<SessionPeers> {
     this.expire();
     const k = filter.keyId === undefined ? null : checkKeyId(filter.keyId);
     const n = filter.nodeId === undefined ? null : checkNodeId(filter.nodeId);
-    const rows = this.core.db
-      .prepare('SELECT * FROM recovery_sessions WHERE (? IS NULL OR key_id = ?) AND (? IS NULL OR node_id = ?) ORDER BY created_at DESC')
-      .all(k, k, n, n) as SessionRow[];
+    // One of four fixed texts, so a filtered list uses the (key_id, node_id) index: the
+    // `(? IS NULL OR key_id = ?)` form kept SQLite off it (issue 10).
+    const where = [...(k === null ? [] : ['key_id = ?']), ...(n === null ? [] : ['node_id = ?'])];
+    const sql = `SELECT * FROM recovery_sessions${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY created_at DESC`;
+    const rows = this.core.stmt(sql).all(...[k, n].filter((x) => x !== null)) as SessionRow[];
     return rows.map((r) => this.view(r));
+  }
+
+  /** Sessions by state, counted by SQL (the metrics need counts, not a view of every session). */
+  countByState(): Map<SessionView['state'], number> {
+    this.expire();
+    const rows = this.core.stmt('SELECT state, count(*) AS n FROM recovery_sessions GROUP BY state').all() as { state: SessionView['state']; n: number }[];
+    return new Map(rows.map((r) => [r.state, r.n]));
   }
 
   /**
@@ -190,7 +199,7 @@ export class Sessions extends Capability<SessionPeers> {
         const opened = openRecoveryRequest(request, this.core.signing.publicKey, sec(this.core.now()), this.peers.registry.enabledApproverKeys());
         return Promise.resolve(
           inTransaction(this.core.db, () => {
-            this.core.db.prepare("UPDATE recovery_sessions SET request = ?, request_sha256 = ?, state = 'collecting' WHERE session_id = ?").run(request, toHex(opened.hash), sid);
+            this.core.stmt("UPDATE recovery_sessions SET request = ?, request_sha256 = ?, state = 'collecting' WHERE session_id = ?").run(request, toHex(opened.hash), sid);
             this.core.audit({
               ...base,
               result: 'ok',
@@ -222,7 +231,7 @@ export class Sessions extends Capability<SessionPeers> {
       return this.core.locks.run(`session:${sid}`, () => {
         const row = this.live(sid);
         inTransaction(this.core.db, () => {
-          this.core.db.prepare("UPDATE recovery_sessions SET state = 'cancelled', identity_sealed = NULL, ended_at = ?, outcome = 'cancelled' WHERE session_id = ?").run(this.core.now(), sid);
+          this.core.stmt("UPDATE recovery_sessions SET state = 'cancelled', identity_sealed = NULL, ended_at = ?, outcome = 'cancelled' WHERE session_id = ?").run(this.core.now(), sid);
           this.core.audit({ ...base, result: 'ok', ...setScope(row), target: `session:${sid}` });
         });
         this.core.flushWal();
@@ -260,7 +269,7 @@ export class Sessions extends Capability<SessionPeers> {
   }
 
   row(sid: string): SessionRow {
-    const row = this.core.db.prepare('SELECT * FROM recovery_sessions WHERE session_id = ?').get(sid) as SessionRow | undefined;
+    const row = this.core.stmt('SELECT * FROM recovery_sessions WHERE session_id = ?').get(sid) as SessionRow | undefined;
     if (row === undefined) throw new AgentError('NOT_FOUND', 'No recovery session with this id.', { details: { sessionId: sid } });
     return row;
   }
@@ -332,7 +341,7 @@ export class Sessions extends Capability<SessionPeers> {
     const set = this.peers.backup.setById(row.set_id);
     const m = this.peers.backup.manifest(set);
     const approvals = this.#approvals.list(row.session_id);
-    const received = (this.core.db.prepare('SELECT share_index FROM submitted_exports WHERE session_id = ? ORDER BY share_index').all(row.session_id) as { share_index: number }[]).map(
+    const received = (this.core.stmt('SELECT share_index FROM submitted_exports WHERE session_id = ? ORDER BY share_index').all(row.session_id) as { share_index: number }[]).map(
       (r) => r.share_index,
     );
     const external = m.shares.filter((s) => s.custodian !== null).map((s) => s.index);

@@ -60,7 +60,7 @@ export class Deletions extends Capability<DeletionPeers> {
   cancelForRollback(setId: string, index: number, ctx: OpContext): void {
     for (const d of this.#liveDeletions(setId)) {
       if (!this.#deletionIndexes(d).includes(index)) continue;
-      this.core.db.prepare("UPDATE deletions SET state = 'cancelled', ended_at = ?, outcome = 'rolled-back' WHERE deletion_id = ?").run(this.core.now(), d.deletion_id);
+      this.core.stmt("UPDATE deletions SET state = 'cancelled', ended_at = ?, outcome = 'rolled-back' WHERE deletion_id = ?").run(this.core.now(), d.deletion_id);
       this.core.audit({
         event: 'rollback',
         action: 'deletion-cancel',
@@ -197,7 +197,7 @@ export class Deletions extends Capability<DeletionPeers> {
         inTransaction(this.core.db, () => {
           const approver = this.#approvals.add(did, approvalBytes, { fingerprint: fp, approverName: opened.body.approver_name, approvedAt: opened.body.approved_at });
           if (this.#approvals.valid(did).length >= MIN_APPROVALS) {
-            this.core.db.prepare("UPDATE deletions SET state = 'approved' WHERE deletion_id = ? AND state = 'awaiting-approvals'").run(did);
+            this.core.stmt("UPDATE deletions SET state = 'approved' WHERE deletion_id = ? AND state = 'awaiting-approvals'").run(did);
           }
           this.core.audit({
             ...base,
@@ -221,7 +221,7 @@ export class Deletions extends Capability<DeletionPeers> {
       const did = checkDeletionId(deletionId);
       const row = this.#liveDeletion(did);
       inTransaction(this.core.db, () => {
-        this.core.db.prepare("UPDATE deletions SET state = 'cancelled', ended_at = ?, outcome = 'cancelled' WHERE deletion_id = ?").run(this.core.now(), did);
+        this.core.stmt("UPDATE deletions SET state = 'cancelled', ended_at = ?, outcome = 'cancelled' WHERE deletion_id = ?").run(this.core.now(), did);
         this.core.audit({ ...base, result: 'ok', ...setScope(row), target: `deletion:${did}` });
       });
       return Promise.resolve(this.get(did));
@@ -265,7 +265,7 @@ export class Deletions extends Capability<DeletionPeers> {
         }
         const zeroRetention = this.peers.shares.serverSharesOfNode(set.key_id, set.node_id) === 0;
         inTransaction(this.core.db, () => {
-          this.core.db.prepare("UPDATE deletions SET state = 'completed', ended_at = ?, outcome = 'deleted' WHERE deletion_id = ?").run(this.core.now(), did);
+          this.core.stmt("UPDATE deletions SET state = 'completed', ended_at = ?, outcome = 'deleted' WHERE deletion_id = ?").run(this.core.now(), did);
           if (zeroRetention) {
             // Seeds SOP §6 零保留确认: the record compliance files.
             this.core.audit({
@@ -289,7 +289,7 @@ export class Deletions extends Capability<DeletionPeers> {
   // ── internals ──
 
   #deletionRow(did: string): DeletionRow {
-    const row = this.core.db.prepare('SELECT * FROM deletions WHERE deletion_id = ?').get(did) as DeletionRow | undefined;
+    const row = this.core.stmt('SELECT * FROM deletions WHERE deletion_id = ?').get(did) as DeletionRow | undefined;
     if (row === undefined) throw new AgentError('NOT_FOUND', 'No deletion with this id.', { details: { deletionId: did } });
     return row;
   }
@@ -304,7 +304,7 @@ export class Deletions extends Capability<DeletionPeers> {
   }
 
   #liveDeletions(setId: string): DeletionRow[] {
-    return this.core.db.prepare("SELECT * FROM deletions WHERE set_id = ? AND state IN ('awaiting-approvals', 'approved') ORDER BY created_at").all(setId) as DeletionRow[];
+    return this.core.stmt("SELECT * FROM deletions WHERE set_id = ? AND state IN ('awaiting-approvals', 'approved') ORDER BY created_at").all(setId) as DeletionRow[];
   }
 
   /** A deletion that may still be approved or run; expires it (and throws EXPIRED) when its time is up. */
@@ -322,7 +322,7 @@ export class Deletions extends Capability<DeletionPeers> {
   }
 
   #expireDeletions(): void {
-    const due = this.core.db.prepare("SELECT * FROM deletions WHERE state IN ('awaiting-approvals', 'approved') AND not_after * 1000 < ?").all(this.core.now()) as DeletionRow[];
+    const due = this.core.stmt("SELECT * FROM deletions WHERE state IN ('awaiting-approvals', 'approved') AND not_after * 1000 < ?").all(this.core.now()) as DeletionRow[];
     for (const row of due) this.#expireDeletion(row);
   }
 

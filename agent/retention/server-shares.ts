@@ -35,7 +35,7 @@ export class ServerShares extends Capability<ServerSharePeers> {
   /** Marks server-held shares for deletion (seeds 软删除). They are no longer used for recovery. */
   async softDelete(sel: ServerShareSelector, ctx: OpContext = {}): Promise<ServerShareRecord[]> {
     return this.#change(sel, ctx, 'delete', 'soft-delete', 'held', (set, index, now) => {
-      this.core.db.prepare("UPDATE retained_shares SET state = 'soft-deleted', soft_deleted_at = ? WHERE set_id = ? AND share_index = ?").run(now, set.set_id, index);
+      this.core.stmt("UPDATE retained_shares SET state = 'soft-deleted', soft_deleted_at = ? WHERE set_id = ? AND share_index = ?").run(now, set.set_id, index);
     });
   }
 
@@ -45,7 +45,7 @@ export class ServerShares extends Capability<ServerSharePeers> {
    */
   async rollback(sel: ServerShareSelector, ctx: OpContext = {}): Promise<ServerShareRecord[]> {
     return this.#change(sel, ctx, 'rollback', 'restore', 'soft-deleted', (set, index) => {
-      this.core.db.prepare("UPDATE retained_shares SET state = 'held', soft_deleted_at = NULL WHERE set_id = ? AND share_index = ?").run(set.set_id, index);
+      this.core.stmt("UPDATE retained_shares SET state = 'held', soft_deleted_at = NULL WHERE set_id = ? AND share_index = ?").run(set.set_id, index);
       this.peers.deletions.cancelForRollback(set.set_id, index, ctx);
     });
   }
@@ -96,19 +96,19 @@ export class ServerShares extends Capability<ServerSharePeers> {
 
   /** Every retained share record of a set, by index. */
   ofSet(setId: string): RetainedShareRow[] {
-    return this.core.db.prepare('SELECT * FROM retained_shares WHERE set_id = ? ORDER BY share_index').all(setId) as RetainedShareRow[];
+    return this.core.stmt('SELECT * FROM retained_shares WHERE set_id = ? ORDER BY share_index').all(setId) as RetainedShareRow[];
   }
 
   /** The indexes of a set's shares still held (usable for a mixed recovery). */
   heldIndexes(setId: string): number[] {
-    return (this.core.db.prepare("SELECT share_index FROM retained_shares WHERE set_id = ? AND state = 'held' ORDER BY share_index").all(setId) as { share_index: number }[]).map(
+    return (this.core.stmt("SELECT share_index FROM retained_shares WHERE set_id = ? AND state = 'held' ORDER BY share_index").all(setId) as { share_index: number }[]).map(
       (r) => r.share_index,
     );
   }
 
   countsOf(setId: string): { held: number; softDeleted: number } {
     const count = (state: RetainedShareRow['state']): number =>
-      (this.core.db.prepare('SELECT COUNT(*) AS c FROM retained_shares WHERE set_id = ? AND state = ?').get(setId, state) as { c: number }).c;
+      (this.core.stmt('SELECT COUNT(*) AS c FROM retained_shares WHERE set_id = ? AND state = ?').get(setId, state) as { c: number }).c;
     return { held: count('held'), softDeleted: count('soft-deleted') };
   }
 
@@ -121,7 +121,7 @@ export class ServerShares extends Capability<ServerSharePeers> {
   lastDeletedAt(setIds: readonly string[]): number | undefined {
     let last: number | undefined;
     for (const id of setIds) {
-      const at = (this.core.db.prepare('SELECT MAX(deleted_at) AS at FROM retained_shares WHERE set_id = ?').get(id) as { at: number | null }).at;
+      const at = (this.core.stmt('SELECT MAX(deleted_at) AS at FROM retained_shares WHERE set_id = ?').get(id) as { at: number | null }).at;
       if (at !== null) last = Math.max(last ?? at, at);
     }
     return last;
@@ -129,17 +129,17 @@ export class ServerShares extends Capability<ServerSharePeers> {
 
   /** Records a new set's retained share as held (inside the backup's transaction). */
   addHeld(setId: string, index: number, commitment: Uint8Array, at: number): void {
-    this.core.db.prepare("INSERT INTO retained_shares (set_id, share_index, commitment, state, created_at) VALUES (?, ?, ?, 'held', ?)").run(setId, index, commitment, at);
+    this.core.stmt("INSERT INTO retained_shares (set_id, share_index, commitment, state, created_at) VALUES (?, ?, ?, 'held', ?)").run(setId, index, commitment, at);
   }
 
   /** Soft-deletes a held share of a superseded set (inside the rotation's transaction). */
   softDeleteHeld(setId: string, index: number, at: number): void {
-    this.core.db.prepare("UPDATE retained_shares SET state = 'soft-deleted', soft_deleted_at = ? WHERE set_id = ? AND share_index = ? AND state = 'held'").run(at, setId, index);
+    this.core.stmt("UPDATE retained_shares SET state = 'soft-deleted', soft_deleted_at = ? WHERE set_id = ? AND share_index = ? AND state = 'held'").run(at, setId, index);
   }
 
   /** Records a share as hard-deleted (its file is removed by the caller first). */
   markDeleted(setId: string, index: number, at: number): void {
-    this.core.db.prepare("UPDATE retained_shares SET state = 'deleted', deleted_at = ? WHERE set_id = ? AND share_index = ?").run(at, setId, index);
+    this.core.stmt("UPDATE retained_shares SET state = 'deleted', deleted_at = ? WHERE set_id = ? AND share_index = ?").run(at, setId, index);
   }
 }
 
