@@ -33,6 +33,7 @@ import { approverGroup } from './registry/approver-cli';
 import { custodianGroup } from './registry/custodian-cli';
 import { deleteGroup } from './retention/cli';
 import { settingsGroup } from './settings/cli';
+import { tokenGroup } from './token/cli';
 
 export type { AgentCliIo as CliIo, ServeInfo } from './core/cli-common';
 
@@ -55,6 +56,7 @@ const GROUPS: readonly Group<AgentCliIo>[] = [
   drillGroup,
   auditGroup,
   kekGroup,
+  tokenGroup,
 ];
 
 export const AGENT_PROGRAM: Program<AgentCliIo> = {

@@ -8,23 +8,30 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createContextKey } from '@connectrpc/connect';
 import type { AuthFailureReason } from './log';
+import { digestOf, TOKEN_PATTERN, type Scope, type TokenRecord } from '../token/store';
 
 /** Shortest token accepted: `init` writes 32 random bytes; this refuses an empty or toy file. */
 export const MIN_TOKEN_LENGTH = 16;
 const MAX_HEADER_LENGTH = 4096;
 
-export type AuthResult = { readonly ok: true; readonly operator: string; readonly key: string } | { readonly ok: false; readonly reason: AuthFailureReason };
+export type AuthResult =
+  | { readonly ok: true; readonly operator: string; readonly key: string; readonly scopes: readonly Scope[] }
+  | { readonly ok: false; readonly reason: AuthFailureReason };
+
+/** The operator the data directory's original api.token acts as (an admin token). */
+export const LEGACY_OPERATOR = 'api-token';
 
 export type TokenCheck = (authorization: string | null) => AuthResult;
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
 /**
- * Builds the check for one token (the token file's content, surrounding whitespace removed).
- * `operator` identifies the token in audit entries without revealing it; `key` is the rate
- * limiter's bucket.
+ * Builds the check for the data directory's token (the token file's content, surrounding
+ * whitespace removed; an `admin` token of operator "api-token") and, when given, the per-operator
+ * tokens of agent/token/store.ts (read at each call, so a revocation applies at once). `operator`
+ * is recorded in audit entries; `key` is the rate limiter's bucket (one per token).
  */
-export function createTokenCheck(token: string): TokenCheck {
+export function createTokenCheck(token: string, tokens?: () => readonly TokenRecord[]): TokenCheck {
   const expected = token.trim();
   if (expected.length < MIN_TOKEN_LENGTH) {
     throw new RangeError(`The API token must be at least ${String(MIN_TOKEN_LENGTH)} characters, got ${String(expected.length)}.`);
@@ -32,14 +39,22 @@ export function createTokenCheck(token: string): TokenCheck {
   if (!/^[\x21-\x7e]+$/.test(expected)) throw new RangeError('The API token must be printable ASCII without spaces.');
   const digest = sha256(expected);
   const id = digest.toString('hex');
-  const operator = `rpc:${id.slice(0, 8)}`;
+  const legacy = { ok: true, operator: LEGACY_OPERATOR, key: id, scopes: ['admin'] } as const;
   return (authorization) => {
     if (authorization === null || authorization.trim() === '') return { ok: false, reason: 'missing' };
     if (authorization.length > MAX_HEADER_LENGTH) return { ok: false, reason: 'malformed' };
     const match = /^\s*Bearer +(\S+)\s*$/i.exec(authorization);
     if (!match?.[1]) return { ok: false, reason: 'malformed' };
-    if (!timingSafeEqual(sha256(match[1]), digest)) return { ok: false, reason: 'wrong' };
-    return { ok: true, operator, key: id };
+    const presented = match[1];
+    const scoped = tokens ? TOKEN_PATTERN.exec(presented) : null;
+    if (tokens && scoped) {
+      const rec = tokens().find((t) => t.id === scoped[1]);
+      if (!rec || !timingSafeEqual(digestOf(presented), Buffer.from(rec.sha256, 'hex'))) return { ok: false, reason: 'wrong' };
+      if (rec.revokedAt !== null) return { ok: false, reason: 'revoked' };
+      return { ok: true, operator: rec.operator, key: rec.id, scopes: rec.scopes };
+    }
+    if (!timingSafeEqual(sha256(presented), digest)) return { ok: false, reason: 'wrong' };
+    return legacy;
   };
 }
 

@@ -21,6 +21,7 @@ import type { UniversalHandler, UniversalServerRequest } from '@connectrpc/conne
 import { BackupDeliveryService, BackupService } from '../../proto/gen/infra/v1/backup_pb';
 import { KeyshareService } from '../../proto/gen/infra/v1/keyshare_pb';
 import type { AuthResult } from './auth';
+import type { Scope } from '../token/store';
 import { MAX_PEER_KEYDATA_BYTES, MAX_RECEIPT_BYTES, MAX_REQUEST_BYTES } from './validate';
 
 /** Framing and field headers on top of a method's payload limit. */
@@ -41,6 +42,22 @@ export const METHOD_LIMITS: Readonly<Record<string, number>> = {
   [`/${BackupDeliveryService.typeName}/${BackupDeliveryService.method.queryShareStatus.name}`]: SMALL,
   [`/${KeyshareService.typeName}/${KeyshareService.method.importKeyshare.name}`]: MAX_PEER_KEYDATA_BYTES + SLACK,
 };
+/**
+ * The scope each method needs (issue 9 §3); `admin` holds every scope. Importing a node's keydata
+ * changes what the agent holds, so it is an admin call. A method not named here needs `admin`.
+ */
+export const METHOD_SCOPES: Readonly<Record<string, Scope>> = {
+  [`/${BackupService.typeName}/${BackupService.method.recoverMPCShare.name}`]: 'recover',
+  [`/${BackupService.typeName}/${BackupService.method.getBackupStatus.name}`]: 'read',
+  [`/${BackupService.typeName}/${BackupService.method.listBackupShares.name}`]: 'read',
+  [`/${BackupDeliveryService.typeName}/${BackupDeliveryService.method.requestShareDelivery.name}`]: 'deliver',
+  [`/${BackupDeliveryService.typeName}/${BackupDeliveryService.method.confirmShareDelivery.name}`]: 'deliver',
+  [`/${BackupDeliveryService.typeName}/${BackupDeliveryService.method.queryShareStatus.name}`]: 'read',
+  [`/${KeyshareService.typeName}/${KeyshareService.method.importKeyshare.name}`]: 'admin',
+};
+
+export const scopeOf = (requestPath: string): Scope => METHOD_SCOPES[requestPath] ?? 'admin';
+
 /** A method this table does not name yet. */
 export const DEFAULT_LIMIT = SLACK;
 
@@ -49,6 +66,7 @@ export const limitOf = (requestPath: string): number => METHOD_LIMITS[requestPat
 /** Why the gate refused a request before connect read it; undefined when it let it through. */
 export type GateVerdict =
   | { readonly kind: 'auth'; readonly auth: AuthResult & { ok: false } }
+  | { readonly kind: 'scope'; readonly needed: Scope }
   | { readonly kind: 'too-large'; readonly limit: number }
   | { readonly kind: 'malformed'; readonly detail: string };
 
@@ -154,6 +172,8 @@ function gated(handler: UniversalHandler, authenticate: Authenticate): Universal
     const auth = authenticate(req.header.get('authorization'));
     req.contextValues.set(gateAuthKey, auth);
     if (!auth.ok) return refuse({ kind: 'auth', auth });
+    const needed = scopeOf(handler.requestPath);
+    if (!auth.scopes.includes(needed) && !auth.scopes.includes('admin')) return refuse({ kind: 'scope', needed });
     if (!isByteStream(req.body)) return handler(req);
     const bytes = await readUpTo(req.body, limit);
     if (bytes === undefined) return refuse({ kind: 'too-large', limit });

@@ -31,7 +31,8 @@ function writeLine(level: string, message: string, fields: LogFields | undefined
 /** Discards everything (tests that assert nothing about logs). */
 export const silentLogger: RpcLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-export type AuthFailureReason = 'missing' | 'malformed' | 'wrong';
+/** `revoked`: a per-operator token that `agent token revoke` revoked. */
+export type AuthFailureReason = 'missing' | 'malformed' | 'wrong' | 'revoked';
 
 export interface RpcObserver {
   /** A call without a valid bearer token (it is then refused with UNAUTHENTICATED). */

@@ -10,8 +10,8 @@
  *   Messages are safe to show to the caller; causes stay in `cause` and are only logged.
  * - Anything else thrown is a bug: the caller gets INTERNAL with a generic sentence.
  * - Times in the api types are Unix seconds; durations milliseconds (agent/api.ts).
- * - The operator in the OpContext is the authenticated caller ("rpc:" and 8 hex digits of the
- *   token's SHA-256), recorded in the audit log.
+ * - The operator in the OpContext is the authenticated caller: the operator named by its API token
+ *   (agent/token/store.ts; "api-token" for the data directory's api.token), recorded in the audit log.
  * - The recovery calls are rate-limited once, by the RPC interceptor (agent/rate-limit.ts); the
  *   module functions charge nothing.
  */

@@ -6,6 +6,7 @@
 import { Code, type ConnectError, type ConnectRouter, type ConnectRouterOptions, type Interceptor } from '@connectrpc/connect';
 import { BackupService } from '../../proto/gen/infra/v1/backup_pb';
 import { createTokenCheck, operatorKey } from './auth';
+import type { TokenRecord } from '../token/store';
 import { grpcCodeFor, reasonOf, rpcError, toConnectError } from './errors';
 import { registerServices } from './handlers';
 import { registerKeyshareService } from './keyshare-handlers';
@@ -17,8 +18,10 @@ import { MAX_REQUEST_BYTES } from './validate';
 
 export interface RpcOptions {
   readonly ops: AgentOps;
-  /** The API token (the token file's content). */
+  /** The API token (the token file's content): an admin token of operator "api-token". */
   readonly token: string;
+  /** The per-operator tokens (agent/token/store.ts `tokenSource`), read at each call. */
+  readonly tokens?: () => readonly TokenRecord[];
   readonly logger?: RpcLogger;
   readonly observer?: RpcObserver;
   /** Limit on RecoverMPCShare per token (agent/rate-limit.ts); default 10 per minute, burst 5. */
@@ -32,6 +35,8 @@ const RATE_LIMITED = new Set([`${BackupService.typeName}/${BackupService.method.
 
 const UNAUTHENTICATED_MESSAGE = 'A valid API token is required: send the header "authorization: Bearer <token>" with the token from the agent\'s token file.';
 
+const REVOKED_MESSAGE = 'This API token was revoked; ask an administrator for a new one ("agent token create").';
+
 export interface Rpc {
   readonly routes: (router: ConnectRouter) => void;
   readonly routerOptions: ConnectRouterOptions;
@@ -40,7 +45,7 @@ export interface Rpc {
 export function createRpc(options: RpcOptions): Rpc {
   const logger = options.logger ?? stderrLogger;
   const observer = options.observer;
-  const check = createTokenCheck(options.token);
+  const check = createTokenCheck(options.token, options.tokens);
   const buckets = new TokenBuckets(options.recoveryRateLimit ?? DEFAULT_RECOVERY_RATE_LIMIT, options.clock);
 
   const surface: Interceptor = (next) => async (req) => {
@@ -52,7 +57,7 @@ export function createRpc(options: RpcOptions): Rpc {
       const auth = req.contextValues.get(gateAuthKey) ?? check(req.header.get('authorization'));
       if (!auth.ok) {
         notify(observer, logger, 'authFailure', { method, reason: auth.reason });
-        throw rpcError(Code.Unauthenticated, UNAUTHENTICATED_MESSAGE, 'UNAUTHENTICATED');
+        throw rpcError(Code.Unauthenticated, auth.reason === 'revoked' ? REVOKED_MESSAGE : UNAUTHENTICATED_MESSAGE, 'UNAUTHENTICATED');
       }
       const verdict = req.contextValues.get(gateKey);
       if (verdict && verdict.kind !== 'auth') throw gateRefusal(verdict);
@@ -87,6 +92,13 @@ export function createRpc(options: RpcOptions): Rpc {
 
 /** The coded refusal of a request the gate stopped before its body was read or decoded. */
 function gateRefusal(verdict: Exclude<GateVerdict, { kind: 'auth' }>): ConnectError {
+  if (verdict.kind === 'scope') {
+    return rpcError(
+      Code.PermissionDenied,
+      `This API token does not have the "${verdict.needed}" scope this call needs; ask an administrator for a token with it ("agent token create --scope ${verdict.needed}").`,
+      'PERMISSION_DENIED',
+    );
+  }
   if (verdict.kind === 'too-large') {
     return rpcError(
       grpcCodeFor('TOO_LARGE') ?? Code.InvalidArgument,

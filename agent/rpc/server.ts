@@ -15,6 +15,7 @@ import { readApiToken } from '../service';
 import { agentOps, type AgentForRpc } from './agent-ops';
 import { createRpc, type RpcOptions } from './router';
 import { stderrLogger } from './log';
+import { tokenSource } from '../token/store';
 
 export interface ServerOptions extends RpcOptions {
   /** Default 127.0.0.1. */
@@ -144,12 +145,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
-export interface AgentServerOptions extends Omit<ServerOptions, 'ops' | 'token'> {
+export interface AgentServerOptions extends Omit<ServerOptions, 'ops' | 'token' | 'tokens'> {
   /** Default: the data directory's api.token (read with its permission check). */
   readonly token?: string;
 }
 
-/** Serves an opened core `Agent`: its operations, with the token from its data directory. */
+/** Serves an opened core `Agent`: its operations, with the api.token and the per-operator tokens of its data directory. */
 export async function serveAgent(agent: AgentForRpc & { readonly dataDir: string }, options: AgentServerOptions = {}): Promise<RunningServer> {
-  return startServer({ ...options, ops: agentOps(agent), token: options.token ?? readApiToken(agent.dataDir) });
+  return startServer({ ...options, ops: agentOps(agent), token: options.token ?? readApiToken(agent.dataDir), tokens: tokenSource(agent.dataDir) });
 }
