@@ -4,6 +4,11 @@
  * pasted or dropped text.
  */
 import type { FileIn } from '../../../shared/ipc/contract';
+import { framesInText } from '../../../shared/qr/assemble';
+import { isPng } from '../../../shared/qr/png';
+
+// One definition of each, shared with the main process and the CLIs (shared/qr/).
+export { framesInText, isPng };
 
 export async function readFiles(files: Iterable<File>): Promise<FileIn[]> {
   const out: FileIn[] = [];
@@ -11,17 +16,6 @@ export async function readFiles(files: Iterable<File>): Promise<FileIn[]> {
   return out;
 }
 
-/** UR frames in a text (one per line; other lines ignored), lower-cased as scanners give them. */
-export function framesInText(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => /^ur:[a-z0-9-]+\//i.test(l))
-    .map((l) => l.toLowerCase());
-}
-
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-export const isPng = (b: Uint8Array): boolean => PNG_MAGIC.every((x, i) => b[i] === x);
 const isJpeg = (b: Uint8Array): boolean => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 const isGif = (b: Uint8Array): boolean => b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46;
 const isWebp = (b: Uint8Array): boolean => b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45;
