@@ -1,4 +1,7 @@
 /**
+ * (Over 500 lines: each measured part and its floor are kept side by side in one run, as the
+ * handbook asks; splitting them would split what is compared.)
+ *
  * Agent benchmark (issue 3, "Speed"): `npm run bench:agent` or `npx tsx bench/agent.ts [options]`.
  * Everything is measured side by side in one run and reported as medians and ratios (HANDBOOK,
  * "Measuring"): these machines are shared and noisy, so absolute numbers mean little, ratios do.

@@ -1,4 +1,7 @@
 /**
+ * (A little over 500 lines: the drill is one script that reads top to bottom as the SOP's steps;
+ * its report rendering is in ./drill-report.ts and the cluster drill in ./drill-cluster.ts.)
+ *
  * `npm run drill`: an offline recovery drill through the real components (issue "Operations",
  * seed SOP §4.4 恢复演练). In a work folder it creates an agent data directory and custodian vaults,
  * imports the node's tss-lib keydata, backs it up (Shamir, mixed mode), delivers the envelopes to

@@ -1,4 +1,8 @@
 /**
+ * (Over 500 lines on purpose: every PKCS#11 call and its error mapping — wrong PIN, missing token,
+ * key or module, a token gone mid-run — sits next to the session handling it depends on, so the
+ * refusal paths a security review reads are in one place.)
+ *
  * A key-encryption key inside a PKCS#11 token (issue 9 §1; the seeds' "信封加密/KMS/HSM" ideal form):
  * YubiHSM, Thales Luna, AWS CloudHSM, nCipher, SoftHSM all speak PKCS#11 v2.x.
  *

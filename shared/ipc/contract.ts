@@ -1,4 +1,7 @@
 /**
+ * (About 500 lines: the channel map is kept whole in one file on purpose — it is the one list of
+ * what the renderer may ask; the record schemas it builds on live in ./schemas.ts.)
+ *
  * The IPC contract between the renderer and the main process, written once (issue 4, "Desktop
  * shell": "The IPC contract is written once in shared/ (channel map and zod schemas)").
  *

@@ -1,4 +1,7 @@
 /**
+ * (Over 500 lines: one builder per message type of protocol v1, in the order of docs/protocol.md,
+ * so a vector and the section it tests are found together.)
+ *
  * Builds the protocol version 1 test vectors (test/vectors/README.md) from fixed inputs.
  *
  * Everything here goes through the public API (make* functions, or sealMessage with the message's

@@ -1,4 +1,6 @@
 /**
+ * (Over 500 lines: data, not code.)
+ *
  * The EFF long word list (7,776 words, five dice per word), as data: eff_large_wordlist.txt beside
  * this file is the original (`<five dice digits>\t<word>` per line), copied from Debian bookworm's
  * `diceware` 0.10-2 package (diceware/wordlists/wordlist_en_eff.txt), whose copyright file gives:
