@@ -29,8 +29,10 @@ import { FileError } from '../../node/errors';
 import { AgentError } from '../errors';
 
 export type { AuditValue } from '../../shared/audit/chain';
+import type { AuditEvent as ChainAuditEvent } from '../../shared/audit/chain';
 export type { AuditVerification } from '../../shared/audit/verify';
 
+/** The events the agent writes: a subset of the one chain's list (shared/audit/chain.ts), checked by the compiler. */
 export const AUDIT_EVENTS = [
   'init',
   'register',
@@ -44,7 +46,7 @@ export const AUDIT_EVENTS = [
   'delete',
   'rollback',
   'configure',
-] as const;
+] as const satisfies readonly ChainAuditEvent[];
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 export type AuditResult = 'ok' | 'refused' | 'failed';
 
