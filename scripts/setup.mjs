@@ -40,6 +40,7 @@ if (!args.has('--no-system')) {
     { bin: 'softhsm2-util', pkg: 'softhsm2' },
     { bin: 'go', pkg: 'golang-go' },
     { bin: 'promtool', pkg: 'prometheus' },
+    { bin: 'openssl', pkg: 'openssl' },
   ];
   const have = (bin) => (bin.startsWith('/') ? existsSync(bin) : spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0);
   const missing = needed.filter((n) => !have(n.bin)).map((n) => n.pkg);

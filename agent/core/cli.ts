@@ -8,7 +8,7 @@ import { pairs } from '../../node/cli/format';
 import type { Group } from '../../node/cli/runner';
 import { AgentMetrics, isLoopback, startMetricsServer, type RunningMetricsServer } from '../metrics';
 import { stderrLogger } from '../rpc/log';
-import { serveAgent, type RunningServer } from '../rpc/server';
+import { readTlsFiles, serveAgent, type RunningServer } from '../rpc/server';
 import { Agent, TOKEN_FILE } from '../service';
 import { KEK_INIT_OPTIONS, kekChoiceFrom, kekInfoLines, kekInitLines } from '../kek/cli';
 import { command, dataDir, op, withAgent, type AgentCliIo, type ServeInfo } from './cli-common';
@@ -111,10 +111,10 @@ function stopRequested(io: AgentCliIo): Promise<void> {
 }
 
 const serve = command(
-  { listen: { type: 'string' }, metrics: { type: 'string' }, 'rate-limit': { type: 'string' } },
+  { listen: { type: 'string' }, metrics: { type: 'string' }, 'rate-limit': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'client-ca': { type: 'string' } },
   {
     name: 'serve',
-    usage: '[--listen 127.0.0.1:50051] [--metrics 127.0.0.1:9464] [--rate-limit PER_MIN/BURST]',
+    usage: '[--listen 127.0.0.1:50051] [--tls-cert PEM --tls-key PEM [--client-ca PEM]] [--metrics 127.0.0.1:9464] [--rate-limit PER_MIN/BURST]',
     summary: 'the RPC API (gRPC, gRPC-Web, Connect) and, with --metrics, a loopback Prometheus endpoint',
     help: 'Clients send the token in <data>/api.token as a bearer token. Stops on Ctrl-C (SIGINT) or SIGTERM.',
     run: async (ctx) => {
@@ -130,6 +130,11 @@ const serve = command(
         if (m === null || Number(m[1]) < 1 || Number(m[2]) < 1) throw usage('--rate-limit is PER_MINUTE/BURST, e.g. 10/5.');
         rate = { perMinute: Number(m[1]), burst: Number(m[2]) };
       }
+      const certFile = values['tls-cert'];
+      const keyFile = values['tls-key'];
+      if ((certFile === undefined) !== (keyFile === undefined)) throw usage('--tls-cert and --tls-key go together.');
+      if (values['client-ca'] !== undefined && certFile === undefined) throw usage('--client-ca (mutual TLS) needs --tls-cert and --tls-key.');
+      const tls = certFile === undefined || keyFile === undefined ? undefined : readTlsFiles(certFile, keyFile, values['client-ca']);
       const dir = dataDir(ctx);
       const agent = await Agent.open(dir, op(values));
       let rpc: RunningServer | undefined;
@@ -139,6 +144,7 @@ const serve = command(
         rpc = await serveAgent(agent, {
           host: listen.host,
           port: listen.port,
+          ...(tls === undefined ? {} : { tls }),
           ...(metrics === undefined ? {} : { observer: metrics.observer }),
           ...(rate === undefined ? {} : { recoveryRateLimit: rate }),
         });

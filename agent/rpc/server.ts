@@ -1,8 +1,9 @@
 /**
- * The agent's RPC server (issue 3, "Interfaces"): one cleartext HTTP/2 server speaking gRPC,
- * gRPC-Web and Connect (`@connectrpc/connect-node`), on 127.0.0.1 unless told otherwise. The
- * bearer token is sent in the clear over HTTP/2 without TLS, so listening beyond loopback is
- * logged as a warning: put a TLS-terminating proxy or a tunnel in front. The same port also answers
+ * The agent's RPC server (issue 3, "Interfaces"; TLS: issue 9 §3): one HTTP/2 server speaking
+ * gRPC, gRPC-Web and Connect (`@connectrpc/connect-node`), on 127.0.0.1 unless told otherwise.
+ * With `tls` it serves TLS (HTTP/2 or HTTP/1.1 by ALPN), with a client CA mutual TLS; without it
+ * the bearer token would travel in the clear, so a host beyond loopback is refused. In cleartext
+ * on loopback the same port also answers
  * HTTP/1.1 (each connection is routed by its first bytes: the HTTP/2 preface or not), so a Connect
  * JSON client with a plain HTTP/1.1 stack — Go's net/http, integrations/go/agentclient — can call
  * the unary RPCs; gRPC itself needs HTTP/2.
@@ -10,7 +11,10 @@
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import { createServer as createNetServer, isIP, type Server, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { assertPrivateFile } from '../../node/private-file';
+import { AgentError } from '../errors';
 import { readApiToken } from '../service';
 import { agentOps, type AgentForRpc } from './agent-ops';
 import { createRpc, type RpcOptions } from './router';
@@ -22,12 +26,31 @@ export interface ServerOptions extends RpcOptions {
   readonly host?: string;
   /** Default 0: a free port, reported in the result. */
   readonly port?: number;
+  /**
+   * TLS (issue 9 §3): the server's certificate chain and private key (PEM). Required whenever
+   * `host` is not loopback. With `clientCa`, mutual TLS: a client must present a certificate
+   * issued by one of these CAs, else the handshake fails before any RPC.
+   */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer; readonly clientCa?: string | Buffer };
+}
+
+/** Reads `serve --tls-cert --tls-key [--client-ca]` files (PEM) for `ServerOptions.tls`. */
+export function readTlsFiles(certFile: string, keyFile: string, clientCaFile?: string): NonNullable<ServerOptions['tls']> {
+  const read = (file: string, what: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new AgentError('NOT_FOUND', `Cannot read the ${what} ${file}; give a readable PEM file.`, { cause: error });
+    }
+  };
+  assertPrivateFile(keyFile, 'the TLS private key');
+  return { cert: read(certFile, 'TLS certificate'), key: read(keyFile, 'TLS private key'), ...(clientCaFile === undefined ? {} : { clientCa: read(clientCaFile, 'client CA file') }) };
 }
 
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
-  /** `http://host:port`, for connect-node transports. */
+  /** `http://host:port` (`https://` with TLS), for connect-node transports. */
   readonly url: string;
   /** Bytes read from every connection so far (closed ones included): what callers made the agent take in. */
   bytesRead(): number;
@@ -36,6 +59,7 @@ export interface RunningServer {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const isLoopbackHost = (host: string): boolean => LOOPBACK.has(host) || host.startsWith('127.');
 const CLOSE_GRACE_MS = 2000;
 /**
  * Concurrent HTTP/2 streams per connection: a client opening more waits for a free one, so one
@@ -86,19 +110,56 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer 0..65535, got ${String(port)}`);
   const logger = options.logger ?? stderrLogger;
-  if (!LOOPBACK.has(host) && !host.startsWith('127.')) {
-    logger.warn('rpc: listening beyond loopback without TLS; the bearer token travels in the clear', { host });
+  if (!isLoopbackHost(host) && options.tls === undefined) {
+    throw new AgentError(
+      'FAILED_PRECONDITION',
+      `The agent listens on ${host} only with TLS: bearer tokens would travel in the clear. Give --tls-cert FILE --tls-key FILE (and --client-ca FILE for mutual TLS), or listen on 127.0.0.1 behind a tunnel.`,
+    );
   }
 
   const rpc = createRpc({ ...options, logger });
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({ ...rpc.routerOptions, routes: rpc.routes, shutdownSignal: shutdown.signal });
 
-  const h2 = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS } }, handler);
-  const h1 = http.createServer(handler);
+  const settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const sockets = new Set<Socket>();
   const closedBytes = { n: 0 };
-  const server = dualProtocolListener(h2, h1, sockets, closedBytes);
+  let h1: http.Server | undefined;
+  let h2: http2.Http2Server | http2.Http2SecureServer;
+  let server: Server;
+  if (options.tls) {
+    // HTTP/2 and HTTP/1.1 by ALPN on the one TLS port; with a client CA, mutual TLS.
+    const tls = options.tls;
+    const secure = http2.createSecureServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        allowHTTP1: true,
+        settings,
+        minVersion: 'TLSv1.2',
+        ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+      },
+      handler,
+    );
+    secure.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        closedBytes.n += socket.bytesRead;
+      });
+    });
+    // A failed handshake (no or a wrong client certificate) is the client's problem, not a crash.
+    secure.on('tlsClientError', (e: Error) => {
+      logger.warn('rpc: TLS handshake refused', { message: e.message });
+    });
+    h2 = secure;
+    server = secure;
+  } else {
+    const plain = http2.createServer({ settings }, handler);
+    h1 = http.createServer(handler);
+    h2 = plain;
+    server = dualProtocolListener(plain, h1, sockets, closedBytes);
+  }
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on('session', (s: http2.ServerHttp2Session) => {
     sessions.add(s);
@@ -127,7 +188,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     host,
     port: address.port,
-    url: `http://${urlHost}:${String(address.port)}`,
+    url: `${options.tls ? 'https' : 'http'}://${urlHost}:${String(address.port)}`,
     bytesRead: () => [...sockets].reduce((n, s) => n + s.bytesRead, closedBytes.n),
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
@@ -136,7 +197,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           resolve();
         });
         for (const s of sessions) s.close();
-        h1.closeIdleConnections();
+        h1?.closeIdleConnections();
         setTimeout(() => {
           for (const s of sessions) s.destroy();
           for (const s of sockets) s.destroy();
