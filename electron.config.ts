@@ -15,7 +15,8 @@ export default defineConfig({
       externalizeDeps: false,
       outDir: 'out/main',
       lib: { entry: resolve(import.meta.dirname, 'main/index.ts'), formats: ['cjs'] },
-      rollupOptions: { external: ['electron'] },
+      // One file: the passphrase checker's lazily imported dictionaries are inlined, not split into chunks.
+      rollupOptions: { external: ['electron'], output: { inlineDynamicImports: true } },
     },
   },
   preload: {
