@@ -1,4 +1,8 @@
 /**
+ * (A little over 500 lines: every metric family is declared next to the incremental refresh that
+ * keeps it current, so a series and how it is kept up to date are reviewed together; docs/metrics.md
+ * lists them.)
+ *
  * Prometheus metrics of one agent (issue 5, "Metrics"; seeds SOP §8 "监控与告警"), with
  * `prom-client`: one registry per agent, served on its own loopback HTTP/1.1 port by
  * {@link startMetricsServer} (`npm run agent -- serve --metrics 127.0.0.1:PORT`). docs/metrics.md
