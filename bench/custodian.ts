@@ -17,7 +17,8 @@
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Decrypter, Encrypter } from 'age-encryption';
@@ -122,7 +123,7 @@ async function kdf(): Promise<void> {
   console.log(`   ours (node:crypto):   ${ms(median(ours.map((x) => x.elapsed)))}, longest event-loop stall ${ms(median(ours.map((x) => x.maxStall)))}`);
 }
 
-async function envelopesFor(agent: AgentIdentity, me: { fingerprint: Uint8Array; ageRecipient: string }, count: number, now: number): Promise<Uint8Array[]> {
+export async function envelopesFor(agent: AgentIdentity, me: { fingerprint: Uint8Array; ageRecipient: string }, count: number, now: number): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const setId = randomBytes(16);
@@ -152,7 +153,7 @@ async function envelopesFor(agent: AgentIdentity, me: { fingerprint: Uint8Array;
   return out;
 }
 
-async function newVault(dir: string, now: number): Promise<{ v: Vault; agent: AgentIdentity }> {
+export async function newVault(dir: string, now: number): Promise<{ v: Vault; agent: AgentIdentity }> {
   const v = await Vault.create(join(dir, `vault-${toHex(randomBytes(4))}`), { name: 'bench', passphrase: PASS }, { kdfLogN: KDF_LOG_N });
   const agent = createAgentIdentity('bench agent');
   const card = makeAgentCard(agent, now);
@@ -183,8 +184,8 @@ async function importBench(dir: string, now: number): Promise<void> {
   await v.lock();
 }
 
-/** Fills a vault with `size` shares: real envelopes (made once) stored with distinct suffixes, one audit entry each. */
-async function fill(v: Vault, agent: AgentIdentity, size: number, now: number): Promise<void> {
+/** Fills a vault with `size` shares: real envelopes (made once) stored with distinct suffixes, one audit entry each (bench/renderer-scale.ts builds its vault with it too). */
+export async function fill(v: Vault, agent: AgentIdentity, size: number, now: number): Promise<void> {
   const me = { fingerprint: v.fingerprint, ageRecipient: v.info.ageRecipient };
   const templates = await envelopesFor(agent, me, 64, now - 10);
   const opener = await ageOpener(v.identity.age.identity);
@@ -278,14 +279,17 @@ async function sizeBench(dir: string, size: number, now: number): Promise<void> 
   rmSync(v.dir, { recursive: true, force: true });
 }
 
-installNodeVerifier();
-installNodeSigner();
-const dir = mkdtempSync(join(tmpdir(), 'custos-bench-'));
-try {
-  const now = Math.floor(Date.now() / 1000);
-  await kdf();
-  await importBench(dir, now);
-  for (const size of SIZES) await sizeBench(dir, size, now);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+// Run as a program only (bench/renderer-scale.ts imports the vault builder above).
+if (process.argv[1] !== undefined && resolvePath(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  installNodeVerifier();
+  installNodeSigner();
+  const dir = mkdtempSync(join(tmpdir(), 'custos-bench-'));
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    await kdf();
+    await importBench(dir, now);
+    for (const size of SIZES) await sizeBench(dir, size, now);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
