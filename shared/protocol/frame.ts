@@ -35,6 +35,8 @@ export const MESSAGE_TYPES = [
   'inventory-challenge',
   'inventory-attestation',
   'deletion-approval',
+  'approver-roster',
+  'roster-change',
 ] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
@@ -54,6 +56,8 @@ const NAMES: Record<MessageType, string> = {
   'inventory-challenge': 'inventory challenge',
   'inventory-attestation': 'inventory attestation',
   'deletion-approval': 'deletion approval',
+  'approver-roster': 'approver roster',
+  'roster-change': 'approver roster change',
 };
 
 export const messageName = (type: MessageType): string => NAMES[type];

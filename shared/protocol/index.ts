@@ -14,3 +14,4 @@ export * from './supersede';
 export * from './inventory';
 export * from './agent-key-rotation';
 export * from './backup';
+export * from './roster';

@@ -10,7 +10,7 @@ import type { LoadedVectors } from '../vectors/load';
 export const LARGE: readonly MessageType[] = ['manifest', 'envelope', 'recovery-request'];
 
 /** Messages whose signer is named by the body (cards, approvals) cannot be "untrusted", only invalid. */
-const SELF_SIGNED = new Set<MessageType>(['agent-card', 'custodian-card', 'approver-card', 'approval', 'deletion-approval']);
+const SELF_SIGNED = new Set<MessageType>(['agent-card', 'custodian-card', 'approver-card', 'approval', 'deletion-approval', 'roster-change']);
 const FRAME_CODES: readonly ErrorCode[] = ['MALFORMED', 'VERSION_UNSUPPORTED', 'WRONG_TYPE', 'SIGNATURE_INVALID'];
 
 export function allowedCodes(type: MessageType): ReadonlySet<ErrorCode> {

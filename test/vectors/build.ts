@@ -37,11 +37,13 @@ import {
   makeManifest,
   makeReceipt,
   makeRecoveryRequest,
+  makeRosterChange,
   makeSupersede,
   MESSAGE_TYPES,
   recoveryExportSchema,
   sealMessage,
   signingKeyFromSeed,
+  signRoster,
   type DeletionDetails,
   type InventoryItem,
   type Manifest,
@@ -146,6 +148,9 @@ export const AT = {
   coolingEnds: 7000 + 7 * 86400,
   deletionApproval: 7100,
   deletionNotAfter: 7000 + 14 * 86400,
+  roster: 8000,
+  rosterChange: 8100,
+  rosterChangeNotAfter: 8100 + 7 * 86400,
 } as const;
 
 export function at<T>(list: readonly T[], i: number, what = 'item'): T {
@@ -367,6 +372,40 @@ export function buildMessages(w: VectorWorld): Record<MessageType, Uint8Array> {
     { deletion: w.deletion, approver_name: at(i.names.approvers, 0, 'approver name'), approved_at: i.now + AT.deletionApproval },
     at(w.approvers, 0, 'approver'),
   );
+  // Roster version 2: both approvers registered at setup (codes compared), the second one last.
+  const rosterEntries = w.approvers.map((a, k) => ({
+    name: at(i.names.approvers, k, 'approver name'),
+    sign_key: a.publicKey,
+    fingerprint: approverFingerprint(a.publicKey),
+    status: 'enabled' as const,
+    added_at: i.now + AT.cards + k,
+  }));
+  const second = at(rosterEntries, 1, 'roster entry');
+  const roster = signRoster(
+    {
+      agent_name: i.names.agent,
+      agent_key: w.agent.publicKey,
+      agent_fingerprint: agentFingerprint(w.agent.publicKey),
+      version: 2,
+      issued_at: i.now + AT.roster,
+      approvers: rosterEntries,
+      change: { action: 'add', target: second.fingerprint, approvals: [] },
+    },
+    w.agent,
+  );
+  // Approver 1 approves disabling approver 2 on roster version 2.
+  const rosterChange = makeRosterChange(
+    {
+      agent_key: w.agent.publicKey,
+      roster_version: 2,
+      action: 'disable',
+      target: { name: second.name, sign_key: second.sign_key, fingerprint: second.fingerprint },
+      approver_name: at(i.names.approvers, 0, 'approver name'),
+      approved_at: i.now + AT.rosterChange,
+      not_after: i.now + AT.rosterChangeNotAfter,
+    },
+    at(w.approvers, 0, 'approver'),
+  );
   return {
     'agent-card': agentCard,
     'custodian-card': custodianCard,
@@ -382,6 +421,8 @@ export function buildMessages(w: VectorWorld): Record<MessageType, Uint8Array> {
     'inventory-challenge': challenge,
     'inventory-attestation': attestation,
     'deletion-approval': deletionApproval,
+    'approver-roster': roster,
+    'roster-change': rosterChange,
   };
 }
 

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { fromHex } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';
+import { CustosError } from '../../shared/errors';
 import {
+  approverFingerprint,
   MESSAGE_TYPES,
   openAgentCard,
   openAgentKeyRotation,
@@ -20,6 +22,8 @@ import {
   openReceipt,
   openRecoveryExport,
   openRecoveryRequest,
+  openRoster,
+  openRosterChange,
   openSupersede,
   verifyAttestation,
   type MessageType,
@@ -77,6 +81,8 @@ export async function loadVectors(): Promise<LoadedVectors> {
     'inventory-challenge': now + AT.challenge + 5,
     'inventory-attestation': now + AT.attestation + 5,
     'deletion-approval': now + AT.deletionApproval + 5,
+    'approver-roster': now + AT.roster + 5,
+    'roster-change': now + AT.rosterChange + 5,
   };
   const agentKey = world.agent.publicKey;
   const custodian = at(world.custodians, 0, 'custodian');
@@ -127,6 +133,16 @@ export async function loadVectors(): Promise<LoadedVectors> {
         return verifyAttestation(input, challenge, signer ?? custodian.publicKey, possessionKeyOf);
       case 'deletion-approval':
         return openDeletionApproval(input, world.deletion, signer === undefined ? approverKeys : [signer]);
+      case 'approver-roster':
+        return openRoster(input, signer ?? agentKey);
+      case 'roster-change': {
+        const second = at(world.approvers, 1, 'approver').publicKey;
+        const expected = { agentKey, version: 2, action: 'disable' as const, target: approverFingerprint(second), now: when };
+        const change = openRosterChange(input, expected);
+        const trusted = signer === undefined ? approverKeys : [signer];
+        if (!trusted.some((k) => Buffer.compare(k, change.approverKey) === 0)) throw new CustosError('UNTRUSTED_SIGNER', 'not a vector approver');
+        return change;
+      }
     }
   };
   return { file, world, messages, openAt, request, challenge, open, possessionKeyOf };
