@@ -9,6 +9,8 @@ export const sharesApi = (invoke: Invoke) =>
   ({
     /** Shares filtered by key, node, set, index and status; facets for the filter menus. */
     list: (request: RequestOf<'shares:list'>) => invoke('shares:list', request),
+    /** One page of shares, searched, filtered and sorted in main, with counts and filter menus. */
+    page: (request: RequestOf<'shares:page'>) => invoke('shares:page', request),
     /** One share with receipts, exports and history. */
     details: (request: RequestOf<'shares:details'>) => invoke('shares:details', request),
     /** Decrypts and checks every share (progress phase verifying). */

@@ -10,7 +10,7 @@ import { importEnvelopes, type ItemResult } from '../services/inbox';
 import { messagesFromInputs } from '../services/inputs';
 import { explain, sentences, type Explained } from '../services/messages';
 import { signReceipts } from '../services/receipts';
-import { findShare, listShares, summarize, verifyAll } from '../services/shares';
+import { findShare, listShares, pageShares, summarize, verifyAll } from '../services/shares';
 import { fileOut, qrFor } from './common';
 import type { HandlersFor } from './types';
 
@@ -109,6 +109,21 @@ export const sharesHandlers = {
     const all = v.state.shares;
     const uniq = (xs: string[]): string[] => [...new Set(xs)].sort();
     return { shares, total: all.length, facets: { keyIds: uniq(all.map((s) => s.keyId)), nodeIds: uniq(all.map((s) => s.nodeId)), setIds: uniq(all.map((s) => s.setId)) } };
+  },
+  'shares:page': async (req, ctx) => {
+    const v = await ctx.unlocked();
+    const page = pageShares(v, {
+      offset: req.offset,
+      limit: req.limit,
+      query: req.query,
+      sort: req.sort,
+      ...(req.keyId === undefined ? {} : { keyId: req.keyId }),
+      ...(req.nodeId === undefined ? {} : { nodeId: req.nodeId }),
+      ...(req.setId === undefined ? {} : { setId: req.setId }),
+      ...(req.status === undefined ? {} : { status: req.status }),
+      ...(req.event === undefined ? {} : { event: req.event }),
+    });
+    return { ...page, facets: { ...page.facets, more: { ...page.facets.more } } };
   },
   'shares:details': async (req, ctx) => {
     const v = await ctx.unlocked();

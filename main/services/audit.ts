@@ -37,6 +37,70 @@ export function listAudit(state: VaultState): ({ entry: AuditEntry } | { raw: un
   });
 }
 
+export interface AuditPageQuery {
+  readonly offset: number;
+  readonly limit: number;
+  readonly newestFirst: boolean;
+  /** Words that must each appear (any case) in the entry's sequence number or its text fields. */
+  readonly query?: string;
+  readonly event?: AuditFields['event'];
+}
+
+export interface AuditPage {
+  /** A damaged entry (not an entry by the schema) is `{ raw, position }`, its place in the log. */
+  readonly entries: ({ entry: AuditEntry } | { raw: unknown; position: number })[];
+  readonly total: number;
+  readonly matched: number;
+}
+
+/** The searchable text of an entry as stored (before the schema: this is only a filter). */
+function auditText(raw: unknown): { event: unknown; text: string } | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const e = raw as Record<string, unknown>;
+  const fields = e['fields'];
+  if (typeof fields !== 'object' || fields === null) return undefined;
+  const parts: string[] = [String(e['seq'])];
+  for (const v of Object.values(fields as Record<string, unknown>)) if (typeof v === 'string' || typeof v === 'number') parts.push(String(v));
+  return { event: (fields as Record<string, unknown>)['event'], text: parts.join('\n').toLowerCase() };
+}
+
+/**
+ * One page of the log for a viewer, newest first or not, searched and filtered by event; only the
+ * page's entries are checked against the schema (a long log is not parsed whole for one page).
+ */
+export function pageAudit(state: VaultState, q: AuditPageQuery): AuditPage {
+  const all = state.audit.entries;
+  const n = all.length;
+  const words = (q.query ?? '').toLowerCase().split(/\s+/).filter((w) => w !== '');
+  const filtered = words.length > 0 || q.event !== undefined;
+  const positionAt = (k: number): number => (q.newestFirst ? n - 1 - k : k);
+  const shown = (position: number): { entry: AuditEntry } | { raw: unknown; position: number } => {
+    const raw = all[position];
+    const parsed = auditEntrySchema.safeParse(raw);
+    return parsed.success ? { entry: parsed.data } : { raw, position };
+  };
+  const start = Math.max(0, q.offset);
+  if (!filtered) {
+    const entries = [];
+    for (let k = start; k < Math.min(n, start + q.limit); k++) entries.push(shown(positionAt(k)));
+    return { entries, total: n, matched: n };
+  }
+  const entries: AuditPage['entries'] = [];
+  let matched = 0;
+  for (let k = 0; k < n; k++) {
+    const position = positionAt(k);
+    const t = auditText(all[position]);
+    if (t === undefined) continue;
+    if (q.event !== undefined && t.event !== q.event) continue;
+    if (!words.every((w) => t.text.includes(w))) continue;
+    const s = shown(position);
+    if (!('entry' in s)) continue;
+    if (matched >= start && entries.length < q.limit) entries.push(s);
+    matched++;
+  }
+  return { entries, total: n, matched };
+}
+
 export interface AuditExport {
   /** One entry per line, in order. */
   readonly jsonl: string;

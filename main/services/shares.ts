@@ -2,11 +2,17 @@
  * The shares in the vault: listing with filters, lookup by id (or a unique prefix of at least 8 hex
  * digits), and "verify all", which decrypts every envelope again with the custodian's identity and
  * checks the share against the stored copy and the commitment in the signed manifest.
+ *
+ * `pageShares` is what the Shares screen reads (issue 10: the window stays fast at 100,000 shares):
+ * one page, searched, filtered and sorted here in main, with the counts and the filter menus' values;
+ * the sorted orders and each share's search text are kept between pages and dropped when the vault
+ * changes (its generation) or the share list is another array.
  */
 import { constantTimeEqual, toHex } from '../../shared/bytes';
 import { verifyEnvelope, unsealEnvelopeShare } from '../../shared/protocol/envelope';
 import { ServiceError } from './errors';
 import { explain, type Explained } from './messages';
+import { FACET_LIMIT, type ShareEvent, type ShareSort } from '../../shared/ipc/contract';
 import type { RefusalRecord, ShareCoordinates, ShareRecord, ShareStatus } from './state';
 import type { Vault } from './vault';
 
@@ -70,6 +76,157 @@ export function matches(r: ShareRecord, f: ShareFilter): boolean {
 
 export function listShares(vault: Vault, filter: ShareFilter = {}): ShareSummary[] {
   return vault.state.shares.filter((r) => matches(r, filter)).map(summarize);
+}
+
+export interface SharePageQuery {
+  readonly offset: number;
+  readonly limit: number;
+  /** Words that must each appear (any case) in the key id, node id, set id, envelope id, curve or an export's incident id. */
+  readonly query?: string;
+  readonly keyId?: string;
+  readonly nodeId?: string;
+  readonly setId?: string;
+  readonly status?: readonly ShareStatus[];
+  /** Only shares whose history has this event. */
+  readonly event?: ShareEvent;
+  readonly sort?: { readonly by: ShareSort; readonly dir: 'asc' | 'desc' };
+}
+
+export interface SharePage {
+  readonly shares: ShareSummary[];
+  /** Where the page starts (past the end: the last page's start). */
+  readonly offset: number;
+  readonly matched: number;
+  readonly total: number;
+  readonly facets: {
+    readonly keyIds: string[];
+    readonly nodeIds: string[];
+    readonly setIds: string[];
+    readonly more: { readonly keyIds: boolean; readonly nodeIds: boolean; readonly setIds: boolean };
+  };
+}
+
+const STATUS_ORDER: Readonly<Record<ShareStatus, number>> = { received: 0, confirmed: 1, exported: 2, superseded: 3, deleted: 4 };
+const cmp = (a: string | number, b: string | number): number => (a < b ? -1 : a > b ? 1 : 0);
+const SORT_KEY: Readonly<Record<Exclude<ShareSort, 'received'>, (r: ShareRecord) => string | number>> = {
+  key: (r) => r.keyId,
+  node: (r) => r.nodeId,
+  set: (r) => r.setId,
+  index: (r) => r.shareIndex,
+  status: (r) => STATUS_ORDER[r.status],
+};
+
+/** What pages of one share list have in common while the vault does not change. */
+interface ListCache {
+  readonly generation: number;
+  readonly length: number;
+  /** Positions in the vault's order, sorted ascending by each key (ties in vault order). */
+  readonly orders: Map<ShareSort, Uint32Array>;
+  facets?: SharePage['facets'];
+}
+const caches = new WeakMap<readonly ShareRecord[], ListCache>();
+/** Each share's search text; an export adds its incident id, so it is rebuilt when exports grow. */
+const haystacks = new WeakMap<ShareRecord, { readonly exports: number; readonly text: string }>();
+
+function cacheFor(vault: Vault, shares: readonly ShareRecord[]): ListCache {
+  const generation = vault.state.generation;
+  const c = caches.get(shares);
+  if (c !== undefined && c.generation === generation && c.length === shares.length) return c;
+  const fresh: ListCache = { generation, length: shares.length, orders: new Map() };
+  caches.set(shares, fresh);
+  return fresh;
+}
+
+function orderBy(cache: ListCache, shares: readonly ShareRecord[], by: ShareSort): Uint32Array {
+  const known = cache.orders.get(by);
+  if (known !== undefined) return known;
+  const order = new Uint32Array(shares.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  if (by !== 'received') {
+    const key = SORT_KEY[by];
+    const keys = shares.map(key);
+    order.sort((a, b) => cmp(keys[a] ?? '', keys[b] ?? '') || a - b);
+  } else {
+    // Received time, then the vault's order (imports append, so usually already in order).
+    order.sort((a, b) => cmp(shares[a]?.receivedAt ?? 0, shares[b]?.receivedAt ?? 0) || a - b);
+  }
+  cache.orders.set(by, order);
+  return order;
+}
+
+function haystack(r: ShareRecord): string {
+  const known = haystacks.get(r);
+  if (known !== undefined && known.exports === r.exports.length) return known.text;
+  const text = [r.keyId, r.nodeId, r.setId, r.id, r.curve, ...r.exports.map((e) => e.incidentId)].join('\n').toLowerCase();
+  haystacks.set(r, { exports: r.exports.length, text });
+  return text;
+}
+
+function facetsOf(shares: readonly ShareRecord[]): SharePage['facets'] {
+  const keys = new Set<string>();
+  const nodes = new Set<string>();
+  const sets = new Set<string>();
+  for (const r of shares) {
+    keys.add(r.keyId);
+    nodes.add(r.nodeId);
+    sets.add(r.setId);
+  }
+  const capped = (xs: Set<string>): string[] => (xs.size > FACET_LIMIT ? [] : [...xs].sort());
+  return {
+    keyIds: capped(keys),
+    nodeIds: capped(nodes),
+    setIds: capped(sets),
+    more: { keyIds: keys.size > FACET_LIMIT, nodeIds: nodes.size > FACET_LIMIT, setIds: sets.size > FACET_LIMIT },
+  };
+}
+
+/** One page of the vault's shares: searched, filtered and sorted in main (nothing secret in it). */
+export function pageShares(vault: Vault, q: SharePageQuery): SharePage {
+  const shares = vault.state.shares;
+  const cache = cacheFor(vault, shares);
+  const sort = q.sort ?? { by: 'received', dir: 'asc' };
+  const order = orderBy(cache, shares, sort.by);
+  const words = (q.query ?? '').toLowerCase().split(/\s+/).filter((w) => w !== '');
+  const setId = q.setId?.toLowerCase();
+  const statuses = q.status !== undefined && q.status.length > 0 ? new Set(q.status) : undefined;
+  const passes = (r: ShareRecord): boolean => {
+    if (q.keyId !== undefined && r.keyId !== q.keyId) return false;
+    if (q.nodeId !== undefined && r.nodeId !== q.nodeId) return false;
+    if (setId !== undefined && !r.setId.startsWith(setId)) return false;
+    if (statuses !== undefined && !statuses.has(r.status)) return false;
+    if (q.event !== undefined && !r.history.some((h) => h.event === q.event)) return false;
+    if (words.length > 0) {
+      const text = haystack(r);
+      for (const w of words) if (!text.includes(w)) return false;
+    }
+    return true;
+  };
+  const filtered = q.keyId !== undefined || q.nodeId !== undefined || setId !== undefined || statuses !== undefined || q.event !== undefined || words.length > 0;
+  const n = order.length;
+  const at = (k: number): ShareRecord | undefined => shares[order[sort.dir === 'asc' ? k : n - 1 - k] ?? 0];
+  const limit = Math.max(1, q.limit);
+  let page: ShareRecord[] = [];
+  let matched: number;
+  let offset = Math.max(0, q.offset);
+  if (!filtered) {
+    matched = n;
+    if (offset >= n) offset = Math.max(0, Math.floor((n - 1) / limit) * limit);
+    for (let k = offset; k < Math.min(n, offset + limit); k++) {
+      const r = at(k);
+      if (r !== undefined) page.push(r);
+    }
+  } else {
+    const hits: ShareRecord[] = [];
+    for (let k = 0; k < n; k++) {
+      const r = at(k);
+      if (r !== undefined && passes(r)) hits.push(r);
+    }
+    matched = hits.length;
+    if (offset >= matched) offset = Math.max(0, Math.floor((matched - 1) / limit) * limit);
+    page = hits.slice(offset, offset + limit);
+  }
+  cache.facets ??= facetsOf(shares);
+  return { shares: page.map(summarize), offset, matched, total: n, facets: cache.facets };
 }
 
 /** Refused envelopes kept for `rejected` receipts. */

@@ -27,7 +27,7 @@
  * ./schemas.ts; this file is the channel map, the events and the call signatures.
  */
 import { z } from 'zod';
-import { auditEntrySchema } from '../audit/chain';
+import { AUDIT_EVENTS, auditEntrySchema } from '../audit/chain';
 import { MESSAGE_TYPES } from '../protocol/frame';
 import { REJECTION_REASONS } from '../protocol/receipt';
 import { LANGUAGES, type Language } from '../languages';
@@ -90,6 +90,15 @@ export {
   type FrameIn,
 } from './schemas';
 export { LANGUAGES, type Language, SHARE_STATUSES, type ShareStatus };
+
+/** (H6) The history events a share list can be filtered by (main/services: the events shares record). */
+export const SHARE_EVENTS = ['imported', 'receipt-accepted', 'receipt-rejected', 'exported', 'deleted', 'rollback', 'superseded'] as const;
+export type ShareEvent = (typeof SHARE_EVENTS)[number];
+/** (H6) What a share page can be sorted by; `received` ascending is the vault's own order. */
+export const SHARE_SORTS = ['received', 'key', 'node', 'set', 'index', 'status'] as const;
+export type ShareSort = (typeof SHARE_SORTS)[number];
+/** (H6) A filter menu lists at most this many values; past it the menu is left out (the search finds them). */
+export const FACET_LIMIT = 300;
 
 // ---- the channel map ----------------------------------------------------------------------------
 
@@ -235,6 +244,38 @@ export const CHANNELS = {
       /** Shares in the vault, before filtering. */
       total: count,
       facets: z.strictObject({ keyIds: z.array(z.string()), nodeIds: z.array(z.string()), setIds: z.array(hex16) }),
+    }),
+  ),
+  /**
+   * (H6, issue 10) One page of the shares, filtered, searched and sorted in main so the window never
+   * holds 100,000 rows: `query` is words that must each appear in a share's key id, node id, set id,
+   * envelope id, curve or an export's incident id (any case); `event` keeps shares whose history has
+   * that event. `matched` counts the shares that pass, `total` those in the vault; `facets` are the
+   * keys, nodes and sets for the filter menus, each left empty with `more: true` past FACET_LIMIT.
+   */
+  'shares:page': channel(
+    z.strictObject({
+      offset: count.default(0),
+      limit: z.number().int().min(1).max(500).default(100),
+      query: text(200).default(''),
+      keyId: identifier.optional(),
+      nodeId: identifier.optional(),
+      setId: z.string().regex(/^[0-9a-fA-F]{1,32}$/).optional(),
+      status: z.array(z.enum(SHARE_STATUSES)).max(5).optional(),
+      event: z.enum(SHARE_EVENTS).optional(),
+      sort: z.strictObject({ by: z.enum(SHARE_SORTS), dir: z.enum(['asc', 'desc']) }).default({ by: 'received', dir: 'asc' }),
+    }),
+    z.strictObject({
+      shares: z.array(shareSummary),
+      offset: count,
+      matched: count,
+      total: count,
+      facets: z.strictObject({
+        keyIds: z.array(z.string()),
+        nodeIds: z.array(z.string()),
+        setIds: z.array(hex16),
+        more: z.strictObject({ keyIds: z.boolean(), nodeIds: z.boolean(), setIds: z.boolean() }),
+      }),
     }),
   ),
   /** One share with its receipts, exports and history (never the share itself). */
@@ -403,10 +444,20 @@ export const CHANNELS = {
   // -- audit --------------------------------------------------------------------------------------
   /** A page of the audit log (newest first by default), with its verification verdict. */
   'audit:list': channel(
-    z.strictObject({ offset: count.default(0), limit: z.number().int().min(1).max(1000).default(200), newestFirst: z.boolean().default(true) }),
+    z.strictObject({
+      offset: count.default(0),
+      limit: z.number().int().min(1).max(1000).default(200),
+      newestFirst: z.boolean().default(true),
+      /** (H6) Words that must each appear in an entry's fields (ids, hashes, reason, detail); any case. */
+      query: text(200).default(''),
+      /** (H6) Only entries of this event. */
+      event: z.enum(AUDIT_EVENTS).optional(),
+    }),
     z.strictObject({
       entries: z.array(z.union([z.strictObject({ entry: auditEntrySchema }), z.strictObject({ damaged: z.literal(true), position: count })])),
       total: count,
+      /** (H6) Entries that pass `query` and `event` (`total` when there is none; a damaged entry passes only an empty filter). */
+      matched: count,
       head: auditHead,
       verdict: chainVerdict,
     }),

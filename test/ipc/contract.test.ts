@@ -37,6 +37,7 @@ const EXAMPLES: { [C in Channel]: RequestOf<C> } = {
   'inbox:cancel': { opId: 'op-1' },
   'inbox:refusals': {},
   'shares:list': { filter: { keyId: 'key-1', nodeId: 'node-1', setId: 'ab', shareIndex: 3, status: ['received'] } },
+  'shares:page': { offset: 100, limit: 50, query: 'key-1 node', keyId: 'key-1', status: ['received', 'confirmed'], event: 'exported', sort: { by: 'key', dir: 'desc' } },
   'shares:details': { id: hex(32) },
   'shares:verifyAll': { opId: 'op-1' },
   'receipts:sign': { ids: [hex(32)], status: 'rejected', reason: 'OTHER', note: 'n' },
