@@ -56,6 +56,12 @@ export interface BackupOptions extends OpContext {
   readonly qr?: boolean;
   /** Envelopes expire this many seconds after creation (default: no expiry). */
   readonly envelopeTtlSeconds?: number;
+  /**
+   * Why the previous active set is replaced, when it is more than a rotation: `reshared` (a tss-lib
+   * resharing replaced the node's keydata, so the old set is stale; ImportKeyshare sets it). The
+   * old set gets the stale status and its custodians' supersede notices say so.
+   */
+  readonly staleReason?: 'reshared';
 }
 
 export interface BackupResult {
@@ -90,6 +96,10 @@ export interface ImportResult {
   /** This node's position in the key's party list (tss-lib Ks). */
   readonly partyIndex: number;
   readonly parties: number;
+  /** tss-lib threshold t (t+1 parties sign), derived from the public data (agent/keyshare/key-view.ts). */
+  readonly tssThreshold?: number;
+  /** Hex SHA-256 of the group public key's standard encoding (docs/metrics.md, "Key-level view"). */
+  readonly groupKeyFingerprint?: string;
   readonly publicContextHash: string;
   /** SHA-256 of the keydata in tss-lib's compact form: what a recovery must reproduce exactly. */
   readonly keydataSha256: string;
@@ -108,6 +118,9 @@ export interface NodeRecord {
   readonly curve: Curve;
   readonly partyIndex: number;
   readonly parties: number;
+  /** tss-lib threshold t; absent when it could not be derived from the stored public context. */
+  readonly tssThreshold?: number;
+  readonly groupKeyFingerprint?: string;
   readonly publicContextHash: string;
   readonly keydataSha256: string;
   readonly importedAt: number;
@@ -181,8 +194,17 @@ export interface BackupStatus {
   readonly zeroRetentionSince?: number;
   /** The inventory of the active set's external shares (see InventoryStatus). (Agent always sets it.) */
   readonly inventory?: InventorySummary;
-  /** Earlier sets made stale by a resharing (agent/keyshare/from-node.ts), newest first. (The RPC sets it.) */
+  /** Earlier sets made stale by a resharing (agent/keyshare/from-node.ts), newest first. (Agent always sets it.) */
   readonly staleSetIds?: readonly string[];
+  /**
+   * The key-level view (issue 11 §3): tss-lib threshold t of the key (t+1 parties sign), its party
+   * count and group public key fingerprint, so that the statuses of every node of a key, from every
+   * agent, can be put together ("fewer than t+1 nodes recoverable"). tssThreshold and
+   * groupKeyFingerprint are absent only when they could not be derived from the stored public context.
+   */
+  readonly tssThreshold?: number;
+  readonly parties?: number;
+  readonly groupKeyFingerprint?: string;
 }
 
 /** What GetBackupStatus says about the inventory (seeds SOP §4.3 盘点); `inventory status` has the details. */

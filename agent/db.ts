@@ -16,6 +16,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUDIT_SCHEMA_V1 as AUDIT_SCHEMA } from './audit/legacy-v1';
 import { migrateAuditToOneChain } from './audit/migrate';
+import { migrateKeyView } from './keyshare/key-view';
 import { AgentError } from './errors';
 import { existsSync as exists } from '../node/fs-atomic';
 
@@ -241,6 +242,11 @@ ALTER TABLE deliveries ADD COLUMN inventory_at INTEGER;
   (db) => {
     migrateAuditToOneChain(db, Date.now());
   },
+  // 4 (H4, issue 11 §2–§3): the key-level view per node (tss-lib t, group key fingerprint) backfilled
+  // from the stored public context, and a backup set's stale status (agent/keyshare/key-view.ts)
+  (db) => {
+    migrateKeyView(db);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -330,6 +336,10 @@ export interface NodeRow {
   keydata_sha256: Uint8Array;
   imported_at: number;
   restored_at: number | null;
+  /** tss-lib threshold t (t+1 parties sign), from the public context; NULL if it could not be derived. */
+  tss_threshold: number | null;
+  /** Hex SHA-256 of the group public key's standard encoding (agent/keyshare/key-view.ts). */
+  group_key_fingerprint: string | null;
 }
 
 export interface BackupSetRow {
@@ -345,6 +355,10 @@ export interface BackupSetRow {
   state: 'active' | 'superseded';
   created_at: number;
   superseded_at: number | null;
+  /** Set when a resharing replaced the node's keydata: the set's shares are of a keydata the node no longer holds. */
+  stale_reason: 'reshared' | null;
+  stale_at: number | null;
+  stale_replaced_by: string | null;
 }
 
 export interface DeliveryRow {

@@ -176,6 +176,7 @@ export class Backups extends Capability<BackupPeers> {
                     recipient: fromHex(d.custodian),
                     destroy_after: now + sec(mod.settings.cooldownMs()),
                     created_at: now,
+                    ...(options.staleReason === undefined ? {} : { reason: options.staleReason }),
                   },
                   core.signing,
                 );
@@ -208,6 +209,9 @@ export class Backups extends Capability<BackupPeers> {
             inTransaction(core.db, () => {
               if (previous !== undefined) {
                 core.db.prepare("UPDATE backup_sets SET state = 'superseded', superseded_at = ? WHERE set_id = ?").run(nowMs, previous.set_id);
+                if (options.staleReason !== undefined) {
+                  core.db.prepare('UPDATE backup_sets SET stale_reason = ?, stale_at = ?, stale_replaced_by = ? WHERE set_id = ?').run(options.staleReason, nowMs, setId, previous.set_id);
+                }
               }
               core.db
                 .prepare(
@@ -235,6 +239,20 @@ export class Backups extends Capability<BackupPeers> {
                   ...(previous === undefined ? {} : { supersedes_set_id: previous.set_id, supersedes_epoch: previous.epoch }),
                 },
               });
+              if (previous !== undefined && options.staleReason !== undefined) {
+                core.audit({
+                  event: 'generate',
+                  action: 'backup-set-stale',
+                  result: 'ok',
+                  keyId: k,
+                  nodeId: n,
+                  setId: previous.set_id,
+                  epoch: previous.epoch,
+                  operator: core.op(options),
+                  target: 'manifest',
+                  details: { reason: options.staleReason, new_set_id: setId },
+                });
+              }
               for (const r of created.retained) {
                 core.audit({ event: 'generate', action: 'share-retained', result: 'ok', ...common, shareIndex: r.index, target: 'server' });
               }
@@ -342,7 +360,20 @@ export class Backups extends Capability<BackupPeers> {
       zeroRetention,
       ...(lastDeleted === undefined ? {} : { zeroRetentionSince: sec(lastDeleted) }),
       inventory,
+      staleSetIds: this.staleSetIdsOf(k, n),
+      parties: node.parties,
+      ...(node.tss_threshold === null ? {} : { tssThreshold: node.tss_threshold }),
+      ...(node.group_key_fingerprint === null ? {} : { groupKeyFingerprint: node.group_key_fingerprint }),
     };
+  }
+
+  /** Sets of a node a resharing made stale, newest first. */
+  staleSetsOf(k: string, n: string): BackupSetRow[] {
+    return this.core.stmt('SELECT * FROM backup_sets WHERE key_id = ? AND node_id = ? AND stale_reason IS NOT NULL ORDER BY epoch DESC').all(k, n) as BackupSetRow[];
+  }
+
+  staleSetIdsOf(k: string, n: string): string[] {
+    return (this.core.stmt('SELECT set_id FROM backup_sets WHERE key_id = ? AND node_id = ? AND stale_reason IS NOT NULL ORDER BY epoch DESC').all(k, n) as { set_id: string }[]).map((r) => r.set_id);
   }
 
 

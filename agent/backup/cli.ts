@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { usage } from '../../node/cli/errors';
 import { iso, pairs, table } from '../../node/cli/format';
 import type { Group } from '../../node/cli/runner';
-import type { BackupResult, BackupStatus, ServerShareRecord } from '../api';
+import type { BackupResult, BackupStatus, NodeRecord, ServerShareRecord } from '../api';
 import { command, custodianFp, integer, keyNode, need, op, short, withAgent, type AgentCliIo } from '../core/cli-common';
 
 const KEY_NODE = { 'key-id': { type: 'string' }, 'node-id': { type: 'string' } } as const;
@@ -76,6 +76,29 @@ const backup = command(
   },
 );
 
+/** The key-level facts of a status (issue 11 §3): tss-lib t, parties, group key fingerprint. */
+function keyLine(s: Pick<BackupStatus, 'tssThreshold' | 'parties' | 'groupKeyFingerprint'>): string {
+  const t = s.tssThreshold === undefined ? 'tss-lib threshold unknown' : `tss-lib t = ${String(s.tssThreshold)} (${String(s.tssThreshold + 1)} of ${String(s.parties ?? '?')} parties sign)`;
+  return `${t}, group key ${s.groupKeyFingerprint === undefined ? 'unknown' : short(s.groupKeyFingerprint)}`;
+}
+
+/** One line per key under the table: how many of its nodes here are recoverable against t+1, and stale sets. */
+function keySummary(all: readonly { node: NodeRecord; status: BackupStatus | undefined }[]): string[] {
+  const keys = new Map<string, { node: NodeRecord; status: BackupStatus | undefined }[]>();
+  for (const x of all) keys.set(x.node.keyId, [...(keys.get(x.node.keyId) ?? []), x]);
+  const out: string[] = [];
+  for (const [keyId, xs] of keys) {
+    const first = xs[0]?.node;
+    const recoverable = xs.filter((x) => x.status?.recoverable === true).length;
+    const t = first?.tssThreshold;
+    const need = t === undefined ? '' : `; ${String(t + 1)} of ${String(first?.parties ?? '?')} nodes needed to sign${recoverable < t + 1 ? ' (fewer recoverable here: the other nodes must be backed up by their own agents)' : ''}`;
+    out.push(`key ${keyId}: ${String(recoverable)} of ${String(xs.length)} node(s) on this agent recoverable${need}.`);
+    const stale = xs.flatMap((x) => (x.status?.staleSetIds ?? []).map((id) => `${x.node.nodeId} ${short(id)}`));
+    if (stale.length > 0) out.push(`  stale sets (replaced after a resharing): ${stale.join(', ')}.`);
+  }
+  return out;
+}
+
 function statusLines(s: BackupStatus): string[] {
   const external = s.total - (s.retain ?? 0);
   return [
@@ -86,6 +109,10 @@ function statusLines(s: BackupStatus): string[] {
       ['external', `${String(external)}: ${String(s.externalDelivered)} delivered, ${String(s.externalConfirmed)} confirmed`],
       ['external only', s.externalOnlyRecoverable === true ? 'recoverable without the server' : 'not enough confirmed shares without the server'],
       ['last drill', s.lastDrill === undefined ? 'never' : `${iso(s.lastDrill.at)} ${s.lastDrill.ok ? 'passed' : 'FAILED'} (${s.lastDrill.mode}, ${String(s.lastDrill.durationMs)} ms)`],
+      ['key', keyLine(s)],
+      ...(s.staleSetIds !== undefined && s.staleSetIds.length > 0
+        ? ([['stale sets', `${s.staleSetIds.map(short).join(', ')} (a resharing replaced the keydata: their shares cannot rebuild it)`]] as const)
+        : []),
       ...(s.zeroRetention === true
         ? ([['zero retention', `yes: the server holds no share of this node${s.zeroRetentionSince === undefined ? '' : ` (since ${iso(s.zeroRetentionSince)})`}`]] as const)
         : s.serverSharesSoftDeleted !== undefined && s.serverSharesSoftDeleted > 0
@@ -142,7 +169,7 @@ const status = command(KEY_NODE, {
                         s.inventory === undefined ? '-' : String(s.inventory.overdueCustodians.length),
                       ],
                 ),
-              ]),
+              ]).concat(keySummary(all)),
       };
     });
   },

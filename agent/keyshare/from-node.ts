@@ -7,10 +7,11 @@
  * - The same keydata again is idempotent: nothing is written (UNCHANGED). If an earlier call
  *   imported it but its backup failed, the backup is made now.
  * - A different keydata for the same key and node (a tss-lib resharing: same group key, new
- *   shares) replaces the stored one, marks the old backup set stale (a `meta` row
- *   `stale_set:<set_id>`, because the `backup_sets` schema's state is active/superseded and
- *   schema changes go through the migrations' owner), supersedes it with signed notices to its
- *   custodians and starts a new set (RESHARED). A different group key is refused (CONFLICT).
+ *   shares) replaces the stored one, supersedes the old backup set and marks it stale
+ *   (`backup_sets.stale_reason = 'reshared'`, with when and by which set; migration 4, which moved
+ *   the `meta` rows earlier builds wrote), with signed notices to its custodians that say the set
+ *   is stale (`reason: "reshared"`), and starts a new set (RESHARED), all in the backup's one
+ *   transaction. A different group key is refused (CONFLICT).
  * - A bad keydata, or no policy, is a coded error before anything is stored.
  */
 import { z } from 'zod';
@@ -40,6 +41,7 @@ import { inTransaction } from '../db';
 import { AgentError } from '../errors';
 import { checkBytes, checkFingerprint, checkKeyId, checkNodeId } from '../ids';
 import type { Registry } from '../registry/registry';
+import { keyViewOf } from './key-view';
 import { MAX_KEYDATA_BYTES, type Keyshares } from './keyshare';
 
 export type NodeImportOutcome = 'created' | 'unchanged' | 'reshared';
@@ -78,7 +80,6 @@ export interface StaleSet {
 }
 
 const POLICY_META = 'auto_backup_policy';
-const STALE_PREFIX = 'stale_set:';
 
 const policySchema = z.strictObject({
   threshold: z.number().int().min(1).max(255),
@@ -88,11 +89,9 @@ const policySchema = z.strictObject({
   outDir: z.string().min(1).max(4096).refine((p) => p.startsWith('/'), 'must be an absolute path'),
 });
 
-const staleSchema = z.strictObject({ epoch: z.number().int().min(1), at: z.number().int(), reason: z.literal('reshared'), replacedBy: z.string() });
-
 export interface NodeImportPeers {
   readonly keyshare: Pick<Keyshares, 'import' | 'nodeOrUndefined' | 'storedContext' | 'writeRecovered'>;
-  readonly backup: Pick<Backups, 'create' | 'activeSet' | 'setById'>;
+  readonly backup: Pick<Backups, 'create' | 'activeSet' | 'setById' | 'staleSetsOf'>;
   readonly deliveries: Pick<Deliveries, 'ofSet'>;
   readonly registry: Pick<Registry, 'custodian'>;
 }
@@ -143,20 +142,7 @@ export class NodeImports extends Capability<NodeImportPeers> {
   staleSets(keyId: string, nodeId: string): StaleSet[] {
     const k = checkKeyId(keyId);
     const n = checkNodeId(nodeId);
-    const rows = this.core.stmt('SELECT set_id FROM backup_sets WHERE key_id = ? AND node_id = ? ORDER BY epoch DESC').all(k, n) as { set_id: string }[];
-    const out: StaleSet[] = [];
-    for (const { set_id } of rows) {
-      const s = this.staleOf(set_id);
-      if (s !== undefined) out.push(s);
-    }
-    return out;
-  }
-
-  staleOf(setId: string): StaleSet | undefined {
-    const row = this.core.stmt('SELECT value FROM meta WHERE name = ?').get(STALE_PREFIX + setId) as { value: string } | undefined;
-    if (row === undefined) return undefined;
-    const v = staleSchema.parse(JSON.parse(row.value));
-    return { setId, ...v };
+    return this.peers.backup.staleSetsOf(k, n).map((r) => ({ setId: r.set_id, epoch: r.epoch, at: r.stale_at ?? r.superseded_at ?? r.created_at, reason: 'reshared', replacedBy: r.stale_replaced_by ?? '' }));
   }
 
   /**
@@ -176,7 +162,7 @@ export class NodeImports extends Capability<NodeImportPeers> {
       }
       // Everything about the file is checked before anything is stored.
       const keydata = parseKeydata(keydataBytes);
-      assertSelfCheck(keydata);
+      const check = assertSelfCheck(keydata);
       const compact = writeKeydata(keydata);
       const sha = fileHash(compact);
       return c.locks.run(`node-import:${k}/${n}`, async () => {
@@ -193,7 +179,7 @@ export class NodeImports extends Capability<NodeImportPeers> {
           if (storedKey.curve !== keydata.curve || !sameKey(groupKey(storedKey), groupKey(keydata))) {
             throw new AgentError('CONFLICT', `The keydata is of another group key than the one stored for key ${k} node ${n}; a resharing keeps the group key. Nothing was changed.`, { details: { keyId: k, nodeId: n } });
           }
-          await this.replace(k, n, keydata, compact, sha, ctx);
+          await this.replace(k, n, keydata, compact, sha, check.minSigners, ctx);
           outcome = 'reshared';
         }
         // Is the active set made from the current keydata? A resharing keeps the public context
@@ -209,8 +195,10 @@ export class NodeImports extends Capability<NodeImportPeers> {
         }
         if (!current) {
           if (outcome === 'unchanged') outcome = 'created'; // an earlier import whose backup failed
-          const made = await this.peers.backup.create(k, n, { threshold: policy.threshold, total: policy.total, retain: policy.retain }, policy.custodians, policy.outDir, ctx);
-          if (replaced !== undefined) this.markStale(k, n, replaced, made.setId, ctx);
+          const made = await this.peers.backup.create(k, n, { threshold: policy.threshold, total: policy.total, retain: policy.retain }, policy.custodians, policy.outDir, {
+            ...ctx,
+            ...(replaced === undefined ? {} : { staleReason: 'reshared' as const }),
+          });
           active = this.peers.backup.setById(made.setId);
         }
         if (active === undefined) throw new AgentError('INTERNAL', 'No backup set after the import.');
@@ -235,17 +223,21 @@ export class NodeImports extends Capability<NodeImportPeers> {
   }
 
   /** Writes a resharing's keydata over the stored one (files sealed first, then the row). */
-  private async replace(k: string, n: string, keydata: Keydata, compact: Uint8Array, sha: Uint8Array, ctx: OpContext): Promise<void> {
+  private async replace(k: string, n: string, keydata: Keydata, compact: Uint8Array, sha: Uint8Array, minSigners: number | undefined, ctx: OpContext): Promise<void> {
     const c = this.core;
     const { secret, context } = splitKeydata(keydata);
     const record = encodeSecretRecord(secret);
     try {
       await this.peers.keyshare.writeRecovered(k, n, record, compact);
       const ctxHash = publicContextHash(context);
+      // A resharing may change t and the party count (never the group key).
+      const view = keyViewOf(context, minSigners);
       inTransaction(c.db, () => {
         c.db
-          .prepare('UPDATE nodes SET curve = ?, party_index = ?, parties = ?, public_context = ?, public_context_hash = ?, keydata_sha256 = ?, imported_at = ?, restored_at = NULL WHERE key_id = ? AND node_id = ?')
-          .run(keydata.curve, secret.index, context.Ks.length, encodePublicContext(context), ctxHash, sha, c.now(), k, n);
+          .prepare(
+            'UPDATE nodes SET curve = ?, party_index = ?, parties = ?, public_context = ?, public_context_hash = ?, keydata_sha256 = ?, imported_at = ?, restored_at = NULL, tss_threshold = ?, group_key_fingerprint = ? WHERE key_id = ? AND node_id = ?',
+          )
+          .run(keydata.curve, secret.index, context.Ks.length, encodePublicContext(context), ctxHash, sha, c.now(), view?.tssThreshold ?? null, view?.groupKeyFingerprint ?? null, k, n);
         c.audit({
           event: 'import',
           action: 'keyshare-reshared',
@@ -254,20 +246,11 @@ export class NodeImports extends Capability<NodeImportPeers> {
           nodeId: n,
           operator: c.op(ctx),
           target: 'server',
-          details: { party_index: secret.index, parties: context.Ks.length, public_context_hash: toHex(ctxHash), keydata_sha256: toHex(sha) },
+          details: { party_index: secret.index, parties: context.Ks.length, ...(view === undefined ? {} : { tss_threshold: view.tssThreshold }), public_context_hash: toHex(ctxHash), keydata_sha256: toHex(sha) },
         });
       });
     } finally {
       wipe(record);
     }
-  }
-
-  private markStale(k: string, n: string, old: { setId: string; epoch: number }, newSetId: string, ctx: OpContext): void {
-    const c = this.core;
-    const at = c.now();
-    inTransaction(c.db, () => {
-      c.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(STALE_PREFIX + old.setId, JSON.stringify({ epoch: old.epoch, at, reason: 'reshared', replacedBy: newSetId }));
-      c.audit({ event: 'generate', action: 'backup-set-stale', result: 'ok', keyId: k, nodeId: n, setId: old.setId, epoch: old.epoch, operator: c.op(ctx), target: 'manifest', details: { reason: 'reshared', new_set_id: newSetId } });
-    });
   }
 }

@@ -29,6 +29,7 @@ import { inTransaction, type NodeRow } from '../db';
 import { AgentError, codeOf } from '../errors';
 import { ensureDir, removeFileDurable, writeFileAtomicSync as writeFileAtomic } from '../../node/fs-atomic';
 import { checkBytes, checkKeyId, checkNodeId } from '../ids';
+import { keyViewOf } from './key-view';
 
 export const MAX_KEYDATA_BYTES = 1024 * 1024;
 
@@ -67,6 +68,7 @@ export class Keyshares extends Capability<KeysharePeers> {
         const ctxBytes = encodePublicContext(context);
         const ctxHash = publicContextHash(context);
         const keydataSha = fileHash(compact);
+        const view = keyViewOf(context, check.minSigners);
         const written: string[] = [];
         try {
           written.push(await c.store.write(shareRef, record, { noOverwrite: true }));
@@ -75,16 +77,23 @@ export class Keyshares extends Capability<KeysharePeers> {
           inTransaction(c.db, () => {
             c.db
               .prepare(
-                'INSERT INTO nodes (key_id, node_id, curve, party_index, parties, public_context, public_context_hash, keydata_sha256, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                'INSERT INTO nodes (key_id, node_id, curve, party_index, parties, public_context, public_context_hash, keydata_sha256, imported_at, tss_threshold, group_key_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
               )
-              .run(k, n, keydata.curve, secret.index, context.Ks.length, ctxBytes, ctxHash, keydataSha, now);
+              .run(k, n, keydata.curve, secret.index, context.Ks.length, ctxBytes, ctxHash, keydataSha, now, view?.tssThreshold ?? null, view?.groupKeyFingerprint ?? null);
             c.audit({
               ...base,
               result: 'ok',
               keyId: k,
               nodeId: n,
               target: 'server',
-              details: { curve: keydata.curve, party_index: secret.index, parties: context.Ks.length, public_context_hash: toHex(ctxHash), keydata_sha256: toHex(keydataSha) },
+              details: {
+                curve: keydata.curve,
+                party_index: secret.index,
+                parties: context.Ks.length,
+                public_context_hash: toHex(ctxHash),
+                keydata_sha256: toHex(keydataSha),
+                ...(view === undefined ? {} : { tss_threshold: view.tssThreshold, group_key_fingerprint: view.groupKeyFingerprint }),
+              },
             });
           });
         } catch (error) {
@@ -99,6 +108,7 @@ export class Keyshares extends Capability<KeysharePeers> {
           curve: keydata.curve,
           partyIndex: secret.index,
           parties: context.Ks.length,
+          ...(view === undefined ? {} : { tssThreshold: view.tssThreshold, groupKeyFingerprint: view.groupKeyFingerprint }),
           publicContextHash: toHex(ctxHash),
           keydataSha256: toHex(keydataSha),
           selfCheck: selfCheckLines(check),
@@ -117,6 +127,8 @@ export class Keyshares extends Capability<KeysharePeers> {
         curve: r.curve,
         partyIndex: r.party_index,
         parties: r.parties,
+        ...(r.tss_threshold === null ? {} : { tssThreshold: r.tss_threshold }),
+        ...(r.group_key_fingerprint === null ? {} : { groupKeyFingerprint: r.group_key_fingerprint }),
         publicContextHash: toHex(r.public_context_hash),
         keydataSha256: toHex(r.keydata_sha256),
         importedAt: sec(r.imported_at),

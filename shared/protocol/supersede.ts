@@ -2,6 +2,12 @@
  * Supersede notice, version 1 (docs/protocol.md §4.8). Signed by the agent when a key and node get
  * a new backup set (rotation): the old set is replaced by the new one, and the custodian should
  * destroy the old share after `destroy_after`.
+ *
+ * `reason` (optional, added with issue 11 §2): `"reshared"` when the replacement is more than a
+ * rotation: a tss-lib resharing gave the node a new keydata, so the old set is **stale** (its shares
+ * rebuild a keydata the node no longer holds; they are of no use for a recovery). Absent means a
+ * plain rotation. Backwards compatible: notices without it read as before, and the agent writes the
+ * field only on a resharing, so a rotation's notice is byte for byte what earlier builds wrote.
  */
 import { z } from 'zod';
 import { constantTimeEqual } from '../bytes';
@@ -21,6 +27,7 @@ export const supersedeSchema = z
     recipient: fingerprint,
     destroy_after: timestamp,
     created_at: timestamp,
+    reason: z.literal('reshared').optional(),
   })
   .superRefine((n, ctx) => {
     if (n.new_epoch <= n.old_epoch) ctx.addIssue({ code: 'custom', path: ['new_epoch'], message: 'must be later than old_epoch' });
