@@ -91,6 +91,9 @@ export function backupStatus(s: BackupStatus): MessageInitShape<typeof GetBackup
     overdueCustodians: [...(s.inventory?.overdueCustodians ?? [])],
     lastAttestedAt: s.inventory?.lastAttestedAt === undefined ? undefined : timestamp(s.inventory.lastAttestedAt),
     staleSetIds: [...(s.staleSetIds ?? [])],
+    ...(s.tssThreshold === undefined ? {} : { tssThreshold: s.tssThreshold }),
+    parties: s.parties ?? 0,
+    groupKeyFingerprint: s.groupKeyFingerprint ?? '',
   };
 }
 

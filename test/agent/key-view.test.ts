@@ -22,6 +22,11 @@ import { parseKeydata, splitKeydata, type EcPoint, type PublicContext } from '..
 import { custodianIdentityFingerprint } from '../../shared/protocol';
 import { openSupersede } from '../../shared/protocol/supersede';
 import { createWorld, fixture, type World } from '../rpc/world';
+import { bearer, RecordingLogger } from '../rpc/helpers';
+import { createClient, createRouterTransport } from '@connectrpc/connect';
+import { BackupService } from '../../proto/gen/infra/v1/backup_pb';
+import { createRpc } from '../../agent/rpc/router';
+import { agentOps } from '../../agent/rpc/agent-ops';
 
 const contextOf = (curve: 'ecdsa' | 'eddsa', party: number): PublicContext => splitKeydata(parseKeydata(fixture(curve, party))).context;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -77,6 +82,13 @@ describe('the key view and stale sets in the agent', () => {
     expect(w.imported).toMatchObject({ tssThreshold: 2, parties: 5, groupKeyFingerprint: fp });
     expect(w.agent.getBackupStatus('key-1', 'node-1')).toMatchObject({ tssThreshold: 2, parties: 5, groupKeyFingerprint: fp, staleSetIds: [], recoverable: false });
     expect(w.agent.listNodes()[0]).toMatchObject({ tssThreshold: 2, groupKeyFingerprint: fp });
+  });
+
+  it('GetBackupStatus carries them over the RPC (tss_threshold, parties, group_key_fingerprint)', async () => {
+    const rpc = createRpc({ ops: agentOps(w.agent), token: w.token, logger: new RecordingLogger() });
+    const t = createRouterTransport(rpc.routes, { router: rpc.routerOptions, transport: { interceptors: [bearer(w.token)] } });
+    const st = await createClient(BackupService, t).getBackupStatus({ keyId: 'key-1', nodeId: 'node-1' });
+    expect(st).toMatchObject({ tssThreshold: 2, parties: 5, groupKeyFingerprint: nobleFingerprint(contextOf('ecdsa', 0)), recoverable: false, staleSetIds: [] });
   });
 
   it('a rotation supersedes without a reason; a resharing marks the old set stale and its notices say so', async () => {
