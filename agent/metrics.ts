@@ -28,6 +28,7 @@ import { isIP } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ERROR_CODES } from '../shared/errors';
 import { REJECTION_REASONS } from '../shared/protocol/receipt';
+import type { NodeRecord } from './api';
 import type { AuditEntry } from './audit/log';
 import { AGENT_ERROR_CODES, AgentError } from './errors';
 import type { RpcLogger, RpcObserver } from './rpc/log';
@@ -41,7 +42,10 @@ export type MetricsSource = Pick<
   /** Optional so a narrower source still works; without them the inventory and deletion series are absent. */
   Partial<Pick<Agent, 'inventoryStatus' | 'inventoryCustodians' | 'listDeletions'>> & {
     /** When given, sessions are counted by SQL instead of listing every session ever held. */
-    readonly capabilities?: { readonly sessions: Pick<Agent['capabilities']['sessions'], 'countByState' | 'nowMs'> };
+    readonly capabilities?: {
+      readonly sessions: Pick<Agent['capabilities']['sessions'], 'countByState' | 'nowMs'>;
+      readonly backup?: Pick<Agent['capabilities']['backup'], 'countByStatus'>;
+    };
   };
 
 export interface MetricsOptions {
@@ -114,6 +118,11 @@ export class AgentMetrics {
   readonly #invChallenges: Gauge<'state'>;
   readonly #deletionsOpen: Gauge<'state'>;
   readonly #nodes: Gauge;
+  // ── the key-level view (issue 11 §3), per key ──
+  readonly #keyThreshold: Gauge<'key_id'>;
+  readonly #keyParties: Gauge<'key_id'>;
+  readonly #keyInfo: Gauge<'key_id' | 'curve' | 'group_key_fingerprint'>;
+  readonly #sets: Gauge<'state'>;
   readonly #sessions: Gauge<'state'>;
   readonly #custodians: Gauge<'enabled'>;
   readonly #approvers: Gauge<'enabled'>;
@@ -193,6 +202,15 @@ export class AgentMetrics {
     ];
 
     this.#nodes = new Gauge({ name: 'custos_nodes', help: 'Key shares (key and node) imported into this agent.', registers });
+    this.#keyThreshold = new Gauge({ name: 'custos_key_tss_threshold', help: 'tss-lib threshold t of the key (t+1 parties sign), derived from its public keydata.', labelNames: ['key_id'], registers });
+    this.#keyParties = new Gauge({ name: 'custos_key_parties', help: "Parties of the key (tss-lib Ks), every agent's nodes together.", labelNames: ['key_id'], registers });
+    this.#keyInfo = new Gauge({
+      name: 'custos_key_info',
+      help: 'Nodes of the key this agent holds, by curve and group public key fingerprint (hex SHA-256 of its standard encoding).',
+      labelNames: ['key_id', 'curve', 'group_key_fingerprint'],
+      registers,
+    });
+    this.#sets = new Gauge({ name: 'custos_backup_sets', help: 'Backup sets by status: active, superseded (by a rotation), stale (a resharing replaced the keydata they back up).', labelNames: ['state'], registers });
     this.#sessions = new Gauge({ name: 'custos_recovery_sessions', help: 'Recovery sessions by state.', labelNames: ['state'], registers });
     this.#custodians = new Gauge({ name: 'custos_custodians', help: 'Registered custodians.', labelNames: ['enabled'], registers });
     this.#approvers = new Gauge({ name: 'custos_approvers', help: 'Registered approvers.', labelNames: ['enabled'], registers });
@@ -384,6 +402,9 @@ export class AgentMetrics {
     const approvers = a.listApprovers();
 
     this.#nodes.set(nodes.length);
+    this.#readKeys(nodes);
+    const sets = a.capabilities?.backup?.countByStatus();
+    if (sets !== undefined) for (const [state, n] of sets) this.#sets.set({ state }, n);
     for (const [state, count] of sessions) this.#sessions.set({ state }, count);
     this.#custodians.set({ enabled: 'true' }, custodians.filter((c) => c.enabled).length);
     this.#custodians.set({ enabled: 'false' }, custodians.filter((c) => !c.enabled).length);
@@ -396,6 +417,24 @@ export class AgentMetrics {
     if (deletions !== undefined) {
       for (const st of ['awaiting-approvals', 'approved']) this.#deletionsOpen.set({ state: st }, deletions.filter((d) => d.state === st).length);
     }
+  }
+
+  /** Per key: t, parties and the group key fingerprint (nodes of one key share them; a mismatch shows as two info series). */
+  #readKeys(nodes: readonly NodeRecord[]): void {
+    const info = new Map<string, { keyId: string; curve: string; fp: string; count: number }>();
+    this.#keyThreshold.reset();
+    this.#keyParties.reset();
+    for (const n of nodes) {
+      if (n.tssThreshold !== undefined) this.#keyThreshold.set({ key_id: n.keyId }, n.tssThreshold);
+      this.#keyParties.set({ key_id: n.keyId }, n.parties);
+      const fp = n.groupKeyFingerprint ?? 'unknown';
+      const id = `${n.keyId}\u0000${n.curve}\u0000${fp}`;
+      const row = info.get(id);
+      if (row === undefined) info.set(id, { keyId: n.keyId, curve: n.curve, fp, count: 1 });
+      else row.count++;
+    }
+    this.#keyInfo.reset();
+    for (const r of info.values()) this.#keyInfo.set({ key_id: r.keyId, curve: r.curve, group_key_fingerprint: r.fp }, r.count);
   }
 
   /** The per-node values of a node with an active set, in the order of {@link #perNode}. */

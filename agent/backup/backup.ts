@@ -367,6 +367,18 @@ export class Backups extends Capability<BackupPeers> {
     };
   }
 
+  /** Backup sets by status, counted in SQL: active, superseded (a rotation), stale (a resharing replaced the keydata). */
+  countByStatus(): Map<'active' | 'superseded' | 'stale', number> {
+    const out = new Map<'active' | 'superseded' | 'stale', number>([
+      ['active', 0],
+      ['superseded', 0],
+      ['stale', 0],
+    ]);
+    const rows = this.core.stmt("SELECT CASE WHEN stale_reason IS NOT NULL THEN 'stale' ELSE state END AS s, COUNT(*) AS n FROM backup_sets GROUP BY s").all() as { s: 'active' | 'superseded' | 'stale'; n: number }[];
+    for (const r of rows) out.set(r.s, r.n);
+    return out;
+  }
+
   /** Sets of a node a resharing made stale, newest first. */
   staleSetsOf(k: string, n: string): BackupSetRow[] {
     return this.core.stmt('SELECT * FROM backup_sets WHERE key_id = ? AND node_id = ? AND stale_reason IS NOT NULL ORDER BY epoch DESC').all(k, n) as BackupSetRow[];

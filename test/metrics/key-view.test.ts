@@ -1,0 +1,51 @@
+/**
+ * The key-level series of a real agent's scrape (issue 11 §3): t, parties and the group key
+ * fingerprint per key, and backup sets by status, with a resharing's old set counted as stale.
+ * (deploy/prometheus's promtool tests feed such series from several agents to the alerts.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { AgentMetrics } from '../../agent/metrics';
+import { toHex } from '../../shared/bytes';
+import { custodianIdentityFingerprint } from '../../shared/protocol';
+import { createWorld, fixture, type World } from '../rpc/world';
+
+/** The value of one exact series line (name with its labels) in an exposition text. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('key-level metrics', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await createWorld({ keyId: 'key-1', nodeId: 'node-1' });
+  });
+  afterAll(() => {
+    w.close();
+  });
+
+  it('exports t, parties and the group key per key, and sets by status (stale after a resharing)', async () => {
+    const m = new AgentMetrics(w.agent, { defaultMetrics: false });
+    const fp = w.imported.groupKeyFingerprint ?? '';
+    expect(fp).toMatch(/^[0-9a-f]{64}$/);
+    let text = await m.render();
+    expect(sample(text, 'custos_key_tss_threshold{key_id="key-1"}')).toBe(2);
+    expect(sample(text, 'custos_key_parties{key_id="key-1"}')).toBe(5);
+    expect(sample(text, `custos_key_info{key_id="key-1",curve="secp256k1",group_key_fingerprint="${fp}"}`)).toBe(1);
+    expect(sample(text, 'custos_backup_sets{state="active"}')).toBe(1);
+    expect(sample(text, 'custos_backup_sets{state="stale"}')).toBe(0);
+
+    // A second node of the same key on this agent counts twice in the info series.
+    await w.agent.importKeyshare('key-1', 'node-2', fixture('ecdsa', 2));
+    const fps = w.custodians.map((c) => toHex(custodianIdentityFingerprint(c)));
+    await w.agent.capabilities.nodeImports.configure({ threshold: 3, total: 5, retain: 2, custodians: fps, outDir: join(w.dir, 'auto') });
+    await w.agent.capabilities.nodeImports.importFromNode('key-1', 'node-1', fixture('ecdsa', 1));
+    text = await m.render();
+    expect(sample(text, `custos_key_info{key_id="key-1",curve="secp256k1",group_key_fingerprint="${fp}"}`)).toBe(2);
+    expect(sample(text, 'custos_backup_sets{state="active"}')).toBe(1);
+    expect(sample(text, 'custos_backup_sets{state="stale"}')).toBe(1);
+    expect(sample(text, 'custos_backup_sets{state="superseded"}')).toBe(0);
+    expect(sample(text, 'custos_backup_present{key_id="key-1",node_id="node-2"}')).toBe(0);
+  });
+});
