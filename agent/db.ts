@@ -247,6 +247,26 @@ ALTER TABLE deliveries ADD COLUMN inventory_at INTEGER;
   (db) => {
     migrateKeyView(db);
   },
+  // 5 (H1, issue 9 §1b): the approver roster's versions, one row per change with the approvers'
+  // signed roster changes (agent/registry/roster.ts); approvers registered before are backfilled
+  // as 'legacy' changes in the order they happened
+  `
+CREATE TABLE approver_roster (
+  version    INTEGER PRIMARY KEY CHECK (version >= 1),
+  action     TEXT NOT NULL CHECK (action IN ('add', 'disable')),
+  target     TEXT NOT NULL REFERENCES approvers (fingerprint),
+  rule       TEXT NOT NULL CHECK (rule IN ('legacy', 'setup', 'quorum')),
+  approvals  BLOB,
+  operator   TEXT NOT NULL,
+  changed_at INTEGER NOT NULL,
+  CHECK ((rule = 'quorum') = (approvals IS NOT NULL))
+) STRICT;
+INSERT INTO approver_roster (version, action, target, rule, approvals, operator, changed_at)
+  SELECT row_number() OVER (ORDER BY at, kind, fingerprint), kind, fingerprint, 'legacy', NULL, 'migration', at FROM (
+    SELECT fingerprint, 'add' AS kind, added_at AS at FROM approvers
+    UNION ALL SELECT fingerprint, 'disable', disabled_at FROM approvers WHERE disabled_at IS NOT NULL
+  );
+`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -210,16 +210,29 @@ export class Agent {
     return this.capabilities.registry.disableCustodian(fingerprint, ctx);
   }
 
-  addApprover(cardBytes: Uint8Array, ctx: OpContext = {}): Promise<ApproverRecord> {
-    return this.capabilities.registry.addApprover(cardBytes, ctx);
+  /** After the first two approvers, `approvals` are two other enabled approvers' signed roster changes (H1, issue 9 §1b). */
+  addApprover(cardBytes: Uint8Array, ctx: OpContext = {}, approvals: readonly Uint8Array[] = []): Promise<ApproverRecord> {
+    return this.capabilities.registry.addApprover(cardBytes, ctx, approvals);
   }
 
   listApprovers(): ApproverRecord[] {
     return this.capabilities.registry.listApprovers();
   }
 
-  disableApprover(fingerprint: string, ctx: OpContext = {}): Promise<ApproverRecord> {
-    return this.capabilities.registry.disableApprover(fingerprint, ctx);
+  disableApprover(fingerprint: string, ctx: OpContext = {}, approvals: readonly Uint8Array[] = []): Promise<ApproverRecord> {
+    return this.capabilities.registry.disableApprover(fingerprint, ctx, approvals);
+  }
+
+  /** The agent-signed approver roster as it is now (shared/protocol/roster.ts), and the rule of the next change. */
+  approverRoster(): { bytes: Uint8Array; version: number; nextRule: 'setup' | 'quorum' } {
+    const r = this.capabilities.registry.roster;
+    const signed = r.signed();
+    return { bytes: signed.bytes, version: signed.body.version, nextRule: r.nextRule() };
+  }
+
+  /** The roster version a roster change must name now (0 before the first approver). */
+  approverRosterVersion(): number {
+    return this.capabilities.registry.roster.version();
   }
 
   // ───────────────────────────── key shares (agent/keyshare/) ─────────────────────────────

@@ -17,6 +17,8 @@ import { CliError, usage } from '../node/cli/errors';
 import { pairs } from '../node/cli/format';
 import { readInput } from '../node/cli/inputs';
 import { COMMON_OPTIONS, commandsFor, invokedAs, processIo, runProgram, type CliIo, type Program } from '../node/cli/runner';
+import { requireConfirmCode } from '../node/cli/confirm-code';
+import { describeRosterChange, prepareRosterChange, readRoster, ROSTER_CHANGE_DAYS, signRosterChange } from './roster-change';
 import { APPROVER_CARD_FILE, APPROVER_KEY_FILE, createApproverKey, describeDeletion, describeSession, readApprovalSubject, readApproverKey, signApproval, signDeletionApproval } from './key';
 
 const GLOBALS = COMMON_OPTIONS;
@@ -114,6 +116,60 @@ const sign = command(
   },
 );
 
+const signRosterChangeCmd = command(
+  {
+    key: { type: 'string' },
+    roster: { type: 'string' },
+    'agent-card': { type: 'string' },
+    add: { type: 'string' },
+    disable: { type: 'string' },
+    'confirm-code': { type: 'string' },
+    days: { type: 'string' },
+    out: { type: 'string' },
+    yes: { type: 'boolean' },
+  },
+  {
+    name: 'sign-roster-change',
+    usage: '--key FILE --roster FILE (--add CARD | --disable FINGERPRINT) --out FILE [--agent-card FILE] [--confirm-code "…"] [--days N] [--yes]',
+    summary: "shows a change of the agent's approvers (add a card, or disable one) against the roster ops sent (agent approver roster --out); signs it with --yes",
+    run: async (ctx) => {
+      const { values } = ctx;
+      if ((values.add === undefined) === (values.disable === undefined)) throw usage('Give --add CARD (a new approver\'s card) or --disable FINGERPRINT, one of the two.');
+      const days = values.days === undefined ? ROSTER_CHANGE_DAYS.default : /^[0-9]{1,2}$/.test(values.days) ? Number(values.days) : Number.NaN;
+      if (!(days >= 1 && days <= ROSTER_CHANGE_DAYS.max)) throw usage(`--days is a whole number from 1 to ${String(ROSTER_CHANGE_DAYS.max)}.`);
+      const rosterBytes = readInput(need(values.roster, 'roster'), 'approver roster', 64 * 1024);
+      const agentCard = values['agent-card'] === undefined ? undefined : readInput(values['agent-card'], 'agent card', 4096);
+      const roster = readRoster(rosterBytes, agentCard);
+      const change = values.add === undefined ? { disable: values.disable ?? '' } : { add: readInput(values.add, 'approver card', 4096) };
+      const out = need(values.out, 'out');
+      const key = readApproverKey(need(values.key, 'key'));
+      try {
+        const prepared = prepareRosterChange(roster, key, change);
+        const header = ['Approver roster change to approve (compare every line with the change ticket):', ...pairs([...describeRosterChange(prepared), ['signing as', `${key.name} (code ${key.code})`]])];
+        const summary: ErrorDetails = { action: prepared.action, target: toHex(prepared.target.fingerprint), targetName: prepared.target.name, rosterVersion: roster.body.version, agentCode: roster.agentCode };
+        if (values.yes !== true) {
+          ctx.io[values.json === true ? 'stderr' : 'stdout'](`${header.join('\n')}\n`);
+          throw new CliError('CONFIRMATION_REQUIRED', 'Nothing was signed. Review the details above; to approve exactly this change, run again with --yes.', { details: summary });
+        }
+        // Adding: the new approver reads their code out to this approver too, so a card swapped on
+        // its way from them to ops is not approved by the quorum either.
+        if (prepared.action === 'add') await requireConfirmCode(prepared.targetCode, values['confirm-code'], 'the new approver', 'by their approver program (`approver keygen` printed it)');
+        const signed = signRosterChange(key, prepared, Math.floor(Date.now() / 1000), days);
+        const file = resolve(out);
+        if (!existsSync(dirname(file))) throw new CliError('IO_FAILED', `The folder ${dirname(file)} does not exist.`, { details: { file } });
+        writeFileAtomicSync(file, signed, { mode: 0o644, noOverwrite: true });
+        const next = prepared.action === 'add' ? 'agent approver add --card CARD --approval FILE --approval FILE' : 'agent approver disable FINGERPRINT --approval FILE --approval FILE';
+        return {
+          data: { approval: file, approver: { name: key.name, fingerprint: key.fingerprint, code: key.code }, change: summary },
+          lines: [...header, `Signed for roster version ${String(roster.body.version)}, valid ${String(days)} days. Written to ${file}; send it to ops (${next}).`],
+        };
+      } finally {
+        key.close();
+      }
+    },
+  },
+);
+
 export const APPROVER_PROGRAM: Program = {
   invocation: 'npm run approver --',
   bin: 'custos-approver',
@@ -122,6 +178,7 @@ export const APPROVER_PROGRAM: Program = {
   groups: [
     { name: 'keygen', summary: 'a new approver key and its card', commands: [keygen] },
     { name: 'sign', summary: "a recovery session's or a deletion's details, signed after review", commands: [sign] },
+    { name: 'sign-roster-change', summary: "adding or disabling an approver, signed after review (two approvers must sign each change)", commands: [signRosterChangeCmd] },
   ],
   footer: 'Everywhere: --json (one JSON object on stdout), --debug (stack traces). Exit status: 0 done, 1 refused, 2 usage.',
 };

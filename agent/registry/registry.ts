@@ -15,6 +15,7 @@ import { blob, frameSignature, sec } from '../core/util';
 import { inTransaction, type ApproverRow, type CustodianRow } from '../db';
 import { AgentError } from '../errors';
 import { checkBytes, checkFingerprint } from '../ids';
+import { Roster, type AuthorisedChange } from './roster';
 
 type Kind = 'custodian' | 'approver';
 const TABLE: Readonly<Record<Kind, string>> = { custodian: 'custodians', approver: 'approvers' };
@@ -28,13 +29,15 @@ interface Entry {
   readonly fingerprint: string;
   /** Throws CONFLICT when the card (or its keys) is registered already. */
   readonly refuseDuplicate: () => void;
-  readonly insert: (now: number) => void;
+  /** Inserts (inside the transaction); may return more fields for the audit entry's details. */
+  readonly insert: (now: number) => NonNullable<AuditInput['details']> | undefined;
   /** Extra fields of the `register` audit entry. */
   readonly audit: { readonly approver?: string; readonly details: NonNullable<AuditInput['details']> };
 }
 
 export class Registry {
   readonly #c: AgentCore;
+  #roster: Roster | undefined;
 
   constructor(core: AgentCore) {
     this.#c = core;
@@ -63,6 +66,7 @@ export class Registry {
           db.prepare(
             'INSERT INTO custodians (fingerprint, code, card, card_name, sign_key, age_recipient, label, role, enabled, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)',
           ).run(fingerprint, card.code, cardBytes, card.body.name, card.body.sign_key, card.body.age_recipient, cleanLabel.data, role, now);
+          return undefined;
         },
         audit: { details: { label: cleanLabel.data, role, code: card.code, card_name: card.body.name } },
       };
@@ -79,12 +83,20 @@ export class Registry {
     return custodianRecord(this.custodian(fp));
   }
 
-  async addApprover(cardBytes: Uint8Array, ctx: OpContext = {}): Promise<ApproverRecord> {
+  /**
+   * Registers an approver. The first two need only their codes compared (done by the CLI); after
+   * that, `approvals` must hold the signed roster changes of two other enabled approvers for adding
+   * exactly this card at the current roster version (./roster.ts).
+   */
+  async addApprover(cardBytes: Uint8Array, ctx: OpContext = {}, approvals: readonly Uint8Array[] = []): Promise<ApproverRecord> {
+    const operator = this.#c.op(ctx);
     const fp = await this.#register('approver', cardBytes, ctx, () => {
       checkBytes(cardBytes, 'approver card', 4096);
+      approvals.forEach((a) => checkBytes(a, 'roster change approval', 4096));
       const card = openApproverCard(cardBytes);
       const fingerprint = toHex(card.fingerprint);
       const db = this.#c.db;
+      const change = { action: 'add' as const, fingerprint, signKey: card.body.sign_key };
       return {
         fingerprint,
         refuseDuplicate: () => {
@@ -93,6 +105,7 @@ export class Registry {
           }
         },
         insert: (now) => {
+          const authorised = this.roster.authorise(change, approvals);
           db.prepare('INSERT INTO approvers (fingerprint, code, card, name, sign_key, enabled, added_at) VALUES (?, ?, ?, ?, ?, 1, ?)').run(
             fingerprint,
             card.code,
@@ -101,10 +114,12 @@ export class Registry {
             card.body.sign_key,
             now,
           );
+          return rosterDetails(this.roster.record(change, authorised, operator, now), authorised);
         },
         audit: { approver: card.body.name, details: { code: card.code } },
       };
     });
+    this.roster.refreshFile();
     return approverRecord(this.approver(fp));
   }
 
@@ -112,9 +127,25 @@ export class Registry {
     return (this.#c.db.prepare('SELECT * FROM approvers ORDER BY added_at, fingerprint').all() as ApproverRow[]).map(approverRecord);
   }
 
-  async disableApprover(fingerprint: string, ctx: OpContext = {}): Promise<ApproverRecord> {
-    const fp = await this.#disable('approver', fingerprint, ctx);
+  /** Disables an approver: once two are enabled, only with the signed roster changes of two others (./roster.ts). */
+  async disableApprover(fingerprint: string, ctx: OpContext = {}, approvals: readonly Uint8Array[] = []): Promise<ApproverRecord> {
+    const operator = this.#c.op(ctx);
+    approvals.forEach((a) => checkBytes(a, 'roster change approval', 4096));
+    const fp = await this.#disable('approver', fingerprint, ctx, (target, now) => {
+      const row = this.approver(target);
+      if (row.enabled !== 1) throw new AgentError('CONFLICT', `Approver "${row.name}" is disabled already.`, { details: { fingerprint: target } });
+      const change = { action: 'disable' as const, fingerprint: target, signKey: blob(row.sign_key) };
+      const authorised = this.roster.authorise(change, approvals);
+      return { approver: row.name, details: rosterDetails(this.roster.record(change, authorised, operator, now), authorised) };
+    });
+    this.roster.refreshFile();
     return approverRecord(this.approver(fp));
+  }
+
+  /** The approver roster: its version, the rule of the next change, the agent-signed message. */
+  get roster(): Roster {
+    this.#roster ??= new Roster(this.#c);
+    return this.#roster;
   }
 
   // ── lookups for the other modules ──
@@ -176,14 +207,14 @@ export class Registry {
       return Promise.resolve(
         inTransaction(this.#c.db, () => {
           entry.refuseDuplicate();
-          entry.insert(now);
+          const more = entry.insert(now);
           this.#c.audit({
             ...base,
             result: 'ok',
             target: `${kind}:${entry.fingerprint}`,
             ...(entry.audit.approver === undefined ? {} : { approver: entry.audit.approver }),
             signature: frameSignature(cardBytes),
-            details: entry.audit.details,
+            details: { ...entry.audit.details, ...more },
           });
           return entry.fingerprint;
         }),
@@ -191,7 +222,16 @@ export class Registry {
     });
   }
 
-  async #disable(kind: Kind, fingerprint: string, ctx: OpContext): Promise<string> {
+  /**
+   * `authorise` (approvers) runs inside the transaction before the change, may refuse it, and
+   * returns the audit entry's approver and details.
+   */
+  async #disable(
+    kind: Kind,
+    fingerprint: string,
+    ctx: OpContext,
+    authorise?: (fp: string, now: number) => { approver: string; details: NonNullable<AuditInput['details']> },
+  ): Promise<string> {
     const base: AuditBase = { event: 'register', action: `${kind}-disable`, operator: this.#c.op(ctx) };
     return this.#c.audited(base, () => {
       const fp = checkFingerprint(fingerprint);
@@ -199,13 +239,20 @@ export class Registry {
         inTransaction(this.#c.db, () => {
           if (kind === 'custodian') this.custodian(fp);
           else this.approver(fp);
-          this.#c.db.prepare(`UPDATE ${TABLE[kind]} SET enabled = 0, disabled_at = COALESCE(disabled_at, ?) WHERE fingerprint = ?`).run(this.#c.now(), fp);
-          this.#c.audit({ ...base, result: 'ok', target: `${kind}:${fp}` });
+          const now = this.#c.now();
+          const extra = authorise?.(fp, now);
+          this.#c.db.prepare(`UPDATE ${TABLE[kind]} SET enabled = 0, disabled_at = COALESCE(disabled_at, ?) WHERE fingerprint = ?`).run(now, fp);
+          this.#c.audit({ ...base, result: 'ok', target: `${kind}:${fp}`, ...(extra === undefined ? {} : { approver: extra.approver, details: extra.details }) });
           return fp;
         }),
       );
     });
   }
+}
+
+/** The audit details of a roster change: the new version, the rule, and who approved it. */
+function rosterDetails(version: number, authorised: AuthorisedChange): NonNullable<AuditInput['details']> {
+  return { roster_version: version, rule: authorised.rule, ...(authorised.rule === 'quorum' ? { approved_by: authorised.approvedBy } : {}) };
 }
 
 function custodianRecord(r: CustodianRow): CustodianRecord {

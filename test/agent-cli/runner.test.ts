@@ -12,7 +12,7 @@ describe('CLI runner', () => {
     expect(bare.stdout).toMatch(/^Custos recovery agent CLI\n/);
     expect(bare.stdout).toMatch(/^ {2}custodian add\|list\|disable\s+the custodians who hold shares$/m);
     expect(bare.stdout).toMatch(/^ {2}status\s+backup status/m);
-    expect(bare.stdout).toMatch(/^ {2}approver add\|list\|disable\s/m); // keygen and sign moved to the approver program
+    expect(bare.stdout).toMatch(/^ {2}approver add\|list\|disable\|roster\s/m); // keygen and sign moved to the approver program
     expect((await cli('--help')).code).toBe(0);
     expect((await cli('help')).stdout).toBe(bare.stdout);
 

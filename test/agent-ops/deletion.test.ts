@@ -9,6 +9,7 @@ import { backupStatus as backupStatusReply } from '../../agent/rpc/convert';
 import { createApproverIdentity, makeApproval } from '../../shared/protocol';
 import { approvedSession, expectCode, exportFor, openAllEnvelopes, receiptFor, removeTempDirs, tempDir, T0 } from '../agent/helpers';
 import { approveDeletion, auditTrail, backedUp, DAY, KEY, NODE, SEL, stored } from './helpers';
+import { rosterApprovals } from '../registry/helpers';
 
 afterAll(removeTempDirs);
 
@@ -112,7 +113,7 @@ describe('hard delete needs the cooling-off period and two distinct registered a
 
     // After it, with Bob's approval withdrawn (approver disabled): one approval is not enough.
     w.clock.advance(120);
-    await w.agent.disableApprover(w.agent.listApprovers().find((a) => a.name === bob!.name)!.fingerprint);
+    await w.agent.disableApprover(w.agent.listApprovers().find((a) => a.name === bob!.name)!.fingerprint, {}, rosterApprovals(w.agent, [alice!, w.approvers[2]!], 'disable', bob!, w.clock.seconds));
     const one = await expectCode(w.agent.purgeServerShares(did), 'APPROVAL_REQUIRED');
     expect(one.details).toMatchObject({ have: 1, need: 2 });
     // Approvals that do not count: an unregistered key, other details, a recovery approval, a name typed in.

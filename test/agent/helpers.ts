@@ -25,6 +25,7 @@ import {
   type SessionDetails,
 } from '../../shared/protocol';
 import { toHex } from '../../shared/bytes';
+import { rosterApprovals } from '../registry/helpers';
 
 export type Scheme = 'ecdsa' | 'eddsa';
 
@@ -128,8 +129,10 @@ export async function makeWorld(options: { custodians?: number; approvers?: numb
   const approvers: ApproverIdentity[] = [];
   for (const name of ['Alice (security)', 'Bob (business owner)', 'Carol (compliance)'].slice(0, options.approvers ?? 2)) {
     const a = createApproverIdentity(name);
+    // From the third on, the first two approve the roster change (issue 9 §1b: approver quorum).
+    const approvals = approvers.length < 2 ? [] : rosterApprovals(agent, approvers.slice(0, 2), 'add', a, clock.seconds);
     approvers.push(a);
-    await agent.addApprover(makeApproverCard(a, clock.seconds));
+    await agent.addApprover(makeApproverCard(a, clock.seconds), {}, approvals);
   }
   return { dir, out, clock, agent, custodians, fingerprints, approvers };
 }

@@ -12,6 +12,7 @@ import { sealTo } from '../../shared/crypto/seal';
 import { parseKeydata, writeKeydata, type Keydata } from '../../shared/keydata';
 import {
   createApproverIdentity,
+  makeApproverCard,
   makeDeletionApproval,
   openRecoveryRequest,
   recoveryExportSchema,
@@ -32,6 +33,7 @@ import {
   tempDir,
   type World,
 } from './helpers';
+import { rosterApprovals } from '../registry/helpers';
 
 afterAll(removeTempDirs);
 
@@ -191,7 +193,10 @@ describe('recovery refusals', () => {
     await expectCode(w.agent.recoveryRequest(sid), 'APPROVAL_REQUIRED');
     // A disabled approver's approval no longer counts.
     await w.agent.addApproval(sid, approve(w, opened.details, bob));
-    await w.agent.disableApprover(w.agent.listApprovers()[1]!.fingerprint);
+    // (Disabling needs two other approvers' roster changes: Carol joins with Alice's and Bob's, then Alice and Carol disable Bob.)
+    const carol = createApproverIdentity('Carol (compliance)');
+    await w.agent.addApprover(makeApproverCard(carol, w.clock.seconds), {}, rosterApprovals(w.agent, [alice, bob], 'add', carol, w.clock.seconds));
+    await w.agent.disableApprover(w.agent.listApprovers().find((a) => a.name === bob.name)!.fingerprint, {}, rosterApprovals(w.agent, [alice, carol], 'disable', bob, w.clock.seconds));
     await expectCode(w.agent.recoveryRequest(sid), 'APPROVAL_REQUIRED');
     w.agent.close();
   });
