@@ -13,47 +13,28 @@
  *   <base64(ChaCha20-Poly1305(key = scrypt(passphrase, "age-encryption.org/v1/scrypt" || salt,
  *                             N = 2^logN, r = 8, p = 1, dkLen = 32), nonce = 0, file key))>
  *
+ * The stanza's code (recipient, identity, node:crypto KDF) is in node/age-scrypt.ts, shared with the
+ * approver's key file; this module re-exports it and keeps the vault's calibration.
+ *
  * The work factor is in the stanza, so every file says how it was made. It is calibrated at vault
  * creation to about one second on the creating machine and clamped to [15, 20]: 20 is the largest
  * that typage accepts when reading (the Go `age` CLI accepts up to 22), so the vault stays readable
  * by both.
  */
-import { scrypt as nodeScrypt } from 'node:crypto';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { Stanza, type Identity, type Recipient } from 'age-encryption';
-import { concatBytes, randomBytes, utf8, wipe } from '../../shared/bytes';
-import { ServiceError } from './errors';
+import { randomBytes, utf8, wipe } from '../../shared/bytes';
+import { MAX_LOG_N, MIN_LOG_N, nodeScryptKdf, type ScryptKdf } from '../../node/age-scrypt';
 
-const LABEL = utf8('age-encryption.org/v1/scrypt');
-
-/** The production floor: no vault is created with less unless a test opts in explicitly. */
-export const MIN_LOG_N = 15;
-/** The largest work factor typage reads; the age CLI reads up to 22. */
-export const MAX_LOG_N = 20;
-/** The largest work factor this app agrees to compute when reading a file (bounds memory and time). */
-export const MAX_READ_LOG_N = 22;
-/** The lowest a test may go, with `allowWeakKdf`. */
-export const TEST_MIN_LOG_N = 1;
-
-export interface ScryptKdf {
-  /** scrypt(passphrase, salt, N = 2^logN, r = 8, p = 1, dkLen = 32). */
-  derive(passphrase: Uint8Array, salt: Uint8Array, logN: number): Promise<Uint8Array>;
-}
-
-/** node:crypto's scrypt: native, on the thread pool, the event loop keeps running meanwhile. */
-export const nodeScryptKdf: ScryptKdf = {
-  derive(passphrase, salt, logN) {
-    const N = 2 ** logN;
-    // scrypt needs 128·N·r bytes; leave headroom above Node's default 32 MiB limit.
-    const maxmem = 128 * N * 8 + 16 * 1024 * 1024;
-    return new Promise((resolve, reject) => {
-      nodeScrypt(passphrase, salt, 32, { N, r: 8, p: 1, maxmem }, (error, key) => {
-        if (error) reject(error);
-        else resolve(new Uint8Array(key.buffer, key.byteOffset, key.length));
-      });
-    });
-  },
-};
+export {
+  MAX_LOG_N,
+  MAX_READ_LOG_N,
+  MIN_LOG_N,
+  nodeScryptKdf,
+  ScryptPassphraseIdentity,
+  ScryptPassphraseRecipient,
+  scryptLogNOf,
+  TEST_MIN_LOG_N,
+  type ScryptKdf,
+} from '../../node/age-scrypt';
 
 /** Wraps a KDF and counts derivations (tests, and the "save does not re-run the KDF" check). */
 export function countingKdf(inner: ScryptKdf = nodeScryptKdf): ScryptKdf & { count: number; running: boolean } {
@@ -71,121 +52,6 @@ export function countingKdf(inner: ScryptKdf = nodeScryptKdf): ScryptKdf & { cou
     },
   };
   return spy;
-}
-
-const NONCE = new Uint8Array(12);
-
-function b64NoPad(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64').replace(/=+$/, '');
-}
-
-function fromB64NoPad(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9+/]*$/.test(text)) return undefined;
-  const bytes = new Uint8Array(Buffer.from(text, 'base64'));
-  return b64NoPad(bytes) === text ? bytes : undefined;
-}
-
-/** An age recipient that wraps the file key with a passphrase (the standard scrypt stanza). */
-export class ScryptPassphraseRecipient implements Recipient {
-  readonly #passphrase: Uint8Array;
-  readonly #logN: number;
-  readonly #kdf: ScryptKdf;
-  #fileKey: Uint8Array | undefined;
-
-  constructor(passphrase: string, logN: number, kdf: ScryptKdf = nodeScryptKdf) {
-    if (!Number.isInteger(logN) || logN < TEST_MIN_LOG_N || logN > MAX_LOG_N) {
-      throw new ServiceError('WEAK_KDF', `The scrypt work factor must be a whole number up to ${String(MAX_LOG_N)}; got ${String(logN)}.`);
-    }
-    this.#passphrase = utf8(passphrase);
-    this.#logN = logN;
-    this.#kdf = kdf;
-  }
-
-  /** The file key of the last file this recipient wrapped (vault-identity.ts keeps it to rewrite the file without the KDF). Taken once. */
-  takeFileKey(): Uint8Array | undefined {
-    const k = this.#fileKey;
-    this.#fileKey = undefined;
-    return k;
-  }
-
-  async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
-    this.#fileKey = Uint8Array.from(fileKey);
-    const salt = randomBytes(16);
-    const key = await this.#kdf.derive(this.#passphrase, concatBytes(LABEL, salt), this.#logN);
-    try {
-      return [new Stanza(['scrypt', b64NoPad(salt), String(this.#logN)], chacha20poly1305(key, NONCE).encrypt(fileKey))];
-    } finally {
-      wipe(key);
-    }
-  }
-}
-
-/**
- * An age identity that unwraps a scrypt stanza with a passphrase. After a decryption attempt,
- * `outcome` says whether the file had a scrypt stanza at all and whether the passphrase opened it,
- * so a caller can tell "wrong passphrase" from "damaged file".
- */
-export class ScryptPassphraseIdentity implements Identity {
-  readonly #passphrase: Uint8Array;
-  readonly #kdf: ScryptKdf;
-  readonly #keep: boolean;
-  #fileKey: Uint8Array | undefined;
-  outcome: 'not-tried' | 'no-scrypt-stanza' | 'invalid-stanza' | 'too-expensive' | 'wrong-passphrase' | 'unwrapped' = 'not-tried';
-  /** The work factor found in the stanza, once read. */
-  logN: number | undefined;
-
-  constructor(passphrase: string, kdf: ScryptKdf = nodeScryptKdf, options: { keepFileKey?: boolean } = {}) {
-    this.#passphrase = utf8(passphrase);
-    this.#kdf = kdf;
-    this.#keep = options.keepFileKey === true;
-  }
-
-  /** With `keepFileKey`: the unwrapped file key (vault-identity.ts). Taken once. */
-  takeFileKey(): Uint8Array | undefined {
-    const k = this.#fileKey;
-    this.#fileKey = undefined;
-    return k;
-  }
-
-  async unwrapFileKey(stanzas: Stanza[]): Promise<Uint8Array | null> {
-    const s = stanzas.find((x) => x.args[0] === 'scrypt');
-    if (s === undefined) {
-      this.outcome = 'no-scrypt-stanza';
-      return null;
-    }
-    // age spec: a scrypt stanza must be the only one in the header.
-    const salt = s.args.length === 3 ? fromB64NoPad(s.args[1] ?? '') : undefined;
-    const logText = s.args[2] ?? '';
-    if (stanzas.length !== 1 || salt?.length !== 16 || !/^[1-9][0-9]?$/.test(logText) || s.body.length !== 32) {
-      this.outcome = 'invalid-stanza';
-      throw new Error('invalid scrypt stanza');
-    }
-    const logN = Number(logText);
-    this.logN = logN;
-    if (logN > MAX_READ_LOG_N) {
-      this.outcome = 'too-expensive';
-      throw new Error('scrypt work factor is too high');
-    }
-    const key = await this.#kdf.derive(this.#passphrase, concatBytes(LABEL, salt), logN);
-    try {
-      const fileKey = chacha20poly1305(key, NONCE).decrypt(s.body);
-      this.outcome = 'unwrapped';
-      if (this.#keep) this.#fileKey = Uint8Array.from(fileKey);
-      return fileKey;
-    } catch {
-      this.outcome = 'wrong-passphrase';
-      return null;
-    } finally {
-      wipe(key);
-    }
-  }
-}
-
-/** Reads the work factor of an age passphrase file's header without deriving anything. */
-export function scryptLogNOf(ageFile: Uint8Array): number | undefined {
-  const head = new TextDecoder('latin1').decode(ageFile.subarray(0, 512));
-  const m = /\n-> scrypt [A-Za-z0-9+/]+ ([0-9]+)\n/.exec(head);
-  return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
 export interface CalibrationOptions {

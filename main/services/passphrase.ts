@@ -1,5 +1,7 @@
 /**
- * The vault passphrase policy and the diceware generator (issue 13).
+ * The vault passphrase policy and the diceware generator (issue 13). The policy's estimator and
+ * figures live in node/passphrase-policy.ts (shared with the approver's key file) and are
+ * re-exported here; what follows describes it as the vault applies it.
  *
  * Strength: @zxcvbn-ts/core with its common and English dictionaries (as Bitwarden and KeePassXC
  * use zxcvbn) estimates how many guesses a smart attacker needs. Custos turns that into a time AT
@@ -24,127 +26,27 @@
  * by rejection sampling from 16-bit values of WebCrypto's getRandomValues (unbiased: values at or
  * above 7776·8 = 62,208 are drawn again). Six words give 77.5 bits.
  */
-import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { EFF_LARGE_WORDLIST } from './data/eff-large-wordlist';
 import { ServiceError } from './errors';
-import { MIN_LOG_N, scryptLogNOf } from './kdf';
+import { scryptLogNOf } from './kdf';
+import { MIN_GUESS_YEARS, MIN_PASSPHRASE_LENGTH, passphraseStrength } from '../../node/passphrase-policy';
 import { readIfExists } from '../../node/fs-atomic';
 import { join } from 'node:path';
 
-/** Shortest passphrase accepted, in characters as a person sees them (grapheme clusters). */
-export const MIN_PASSPHRASE_LENGTH = 8;
-/** Measured: node:crypto scrypt at N = 2^14, r = 8, p = 1, fastest of five on one core here. */
-export const ONE_CORE_MS_AT_LOGN_14 = 34;
-/** One GPU-class attacker, in multiples of one CPU core (an assumption: see the header). */
-export const ATTACKER_FACTOR = 100;
-/** A passphrase that this attacker guesses faster than this is refused. */
-export const MIN_GUESS_YEARS = 100;
-/** zxcvbn's score (0–4) below which a passphrase is refused whatever the KDF. */
-export const MIN_ZXCVBN_SCORE = 3;
 export const DEFAULT_WORDS = 6;
 
-const SECONDS_PER_YEAR = 365.25 * 24 * 3600;
-
-let factory: Promise<ZxcvbnFactory> | undefined;
-/** zxcvbn and its dictionaries, loaded on first use (about 0.4 s: not on every CLI start). */
-function estimator(): Promise<ZxcvbnFactory> {
-  factory ??= (async () => {
-    const [{ ZxcvbnFactory: Factory }, common, en] = await Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]);
-    return new Factory({
-      translations: en.translations,
-      graphs: common.adjacencyGraphs,
-      dictionary: { ...common.dictionary, ...en.dictionary },
-    });
-  })();
-  return factory;
-}
-
-export interface PassphraseStrength {
-  readonly ok: boolean;
-  /** zxcvbn's score, 0 (too guessable) to 4 (very unguessable). */
-  readonly score: number;
-  /** zxcvbn's estimate of the guesses needed, as log10. */
-  readonly guessesLog10: number;
-  /** The work factor the estimate is for (the vault's, at least MIN_LOG_N). */
-  readonly logN: number;
-  /** The assumed attacker's guesses per second at that work factor. */
-  readonly attackerGuessesPerSecond: number;
-  /** How long that attacker needs, in seconds (may be Infinity-like large). */
-  readonly guessSeconds: number;
-  /** The same, said for a person ("3 hours", "about 2 million years"). */
-  readonly guessTime: string;
-  /** Why it is refused (empty when ok): zxcvbn's warning, or length / time reasons. */
-  readonly reasons: readonly string[];
-  /** zxcvbn's suggestions. */
-  readonly suggestions: readonly string[];
-}
-
-/** Guesses per second of the assumed attacker against scrypt at this work factor. */
-export function attackerGuessesPerSecond(logN: number): number {
-  const secondsPerGuessOneCore = (ONE_CORE_MS_AT_LOGN_14 * 2 ** (logN - 14)) / 1000;
-  return ATTACKER_FACTOR / secondsPerGuessOneCore;
-}
-
-/** A duration in words, rounded down to one unit ("less than a second", "5 days", "3.2 million years"). */
-export function sayDuration(seconds: number): string {
-  if (!(seconds >= 1)) return 'less than a second';
-  const units: [number, string][] = [
-    [SECONDS_PER_YEAR, 'year'],
-    [86400, 'day'],
-    [3600, 'hour'],
-    [60, 'minute'],
-    [1, 'second'],
-  ];
-  for (const [size, name] of units) {
-    if (seconds >= size) {
-      const n = seconds / size;
-      if (name === 'year' && n >= 1e6) {
-        const exp = Math.floor(Math.log10(n));
-        if (exp >= 12) return `about 10^${String(exp)} years`;
-        const [div, word] = exp >= 9 ? [1e9, 'billion'] : [1e6, 'million'];
-        return `about ${(n / div).toFixed(1)} ${word} years`;
-      }
-      const whole = Math.floor(n);
-      return `${new Intl.NumberFormat('en-US').format(whole)} ${name}${whole === 1 ? '' : 's'}`;
-    }
-  }
-  return 'less than a second';
-}
-
-function graphemes(text: string): number {
-  return Array.from(new Intl.Segmenter().segment(text)).length;
-}
-
-/**
- * Estimates a passphrase at a vault's work factor. `userInputs` (the custodian's name, the vault
- * folder) count as known to the attacker. Never logs or returns the passphrase.
- */
-export async function passphraseStrength(passphrase: string, logN: number, userInputs: readonly string[] = []): Promise<PassphraseStrength> {
-  const atLogN = Math.max(Number.isInteger(logN) ? logN : MIN_LOG_N, MIN_LOG_N);
-  const result = (await estimator()).check(passphrase, userInputs.filter((s) => s.length > 0));
-  const guessesLog10 = result.guessesLog10;
-  const rate = attackerGuessesPerSecond(atLogN);
-  const guessSeconds = 10 ** guessesLog10 / rate;
-  const guessTime = sayDuration(guessSeconds);
-  const reasons: string[] = [];
-  if (graphemes(passphrase) < MIN_PASSPHRASE_LENGTH) reasons.push(`it is shorter than ${String(MIN_PASSPHRASE_LENGTH)} characters`);
-  if (result.feedback.warning !== null && result.feedback.warning !== '') reasons.push(result.feedback.warning.replace(/\.$/, ''));
-  if (result.score < MIN_ZXCVBN_SCORE && reasons.length === 0) reasons.push('it follows a pattern that is easy to guess');
-  if (guessSeconds < MIN_GUESS_YEARS * SECONDS_PER_YEAR) {
-    reasons.push(`an attacker with a copy of identity.age and one GPU-class machine would guess it in ${guessTime} (scrypt logN ${String(atLogN)}); at least ${String(MIN_GUESS_YEARS)} years is required`);
-  }
-  return {
-    ok: reasons.length === 0,
-    score: result.score,
-    guessesLog10,
-    logN: atLogN,
-    attackerGuessesPerSecond: rate,
-    guessSeconds,
-    guessTime,
-    reasons,
-    suggestions: result.feedback.suggestions,
-  };
-}
+// The strength policy itself is in node/passphrase-policy.ts, shared with the approver's key file.
+export {
+  ATTACKER_FACTOR,
+  attackerGuessesPerSecond,
+  MIN_GUESS_YEARS,
+  MIN_PASSPHRASE_LENGTH,
+  MIN_ZXCVBN_SCORE,
+  ONE_CORE_MS_AT_LOGN_14,
+  passphraseStrength,
+  sayDuration,
+  type PassphraseStrength,
+} from '../../node/passphrase-policy';
 
 /**
  * Refuses a weak passphrase with WEAK_PASSPHRASE: the reasons and the estimated guessing time at
