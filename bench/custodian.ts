@@ -209,7 +209,7 @@ export async function fill(v: Vault, agent: AgentIdentity, size: number, now: nu
           total: 5,
           manifestHash: toHex(randomBytes(32)),
           agentKey: toHex(agent.signing.publicKey),
-          envelope,
+          envelopeSize: envelope.length,
           share: Uint8Array.from(shares[t] ?? []),
           envelopeCreatedAt: now - 10,
           receivedAt: now,
@@ -218,6 +218,7 @@ export async function fill(v: Vault, agent: AgentIdentity, size: number, now: nu
           exports: [],
           history: [{ at: now, event: 'imported', detail: `from envelope-${String(i)}.custos` }],
         };
+        tx.addEnvelope(id, envelope);
         tx.state.shares.push(record);
         tx.audit({ event: 'import', result: 'ok', key_id: record.keyId, node_id: record.nodeId, set_id: record.setId, share_index: 3, envelope_hash: id, version: 1 });
       }

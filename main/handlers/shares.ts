@@ -133,7 +133,7 @@ export const sharesHandlers = {
       manifestHash: r.manifestHash,
       agentKey: r.agentKey,
       envelopeCreatedAt: r.envelopeCreatedAt,
-      envelopeSize: r.envelope.length,
+      envelopeSize: r.envelopeSize,
       ...(r.deletion === undefined ? {} : { deletion: { ...r.deletion } }),
       ...(r.superseded === undefined ? {} : { superseded: { ...r.superseded } }),
       receipts: r.receipts.map((x) => ({ ...x })),

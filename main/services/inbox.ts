@@ -215,7 +215,7 @@ async function importOne(tx: VaultTx, idx: Indexes, batch: Batch, item: InboxIte
       total: m.total,
       manifestHash: toHex(fileHash(env.manifest)),
       agentKey: toHex(agentKey),
-      envelope: Uint8Array.from(item.bytes),
+      envelopeSize: item.bytes.length,
       share,
       envelopeCreatedAt: env.created_at,
       ...(env.not_after === undefined ? {} : { notAfter: env.not_after }),
@@ -225,6 +225,7 @@ async function importOne(tx: VaultTx, idx: Indexes, batch: Batch, item: InboxIte
       exports: [],
       history: [{ at: tx.now, event: 'imported', ...(name === undefined ? {} : { detail: `from ${name.slice(0, 200)}` }) }],
     };
+    tx.addEnvelope(id, item.bytes);
     tx.state.shares.push(record);
     idx.add(record);
     if (idx.refusals.delete(id)) batch.accepted.add(id);

@@ -27,9 +27,9 @@ export interface InventoryAnswer {
 }
 
 /** The share commitment from the record's own (verified at import) manifest. */
-function commitmentOk(r: ShareRecord): boolean {
+function commitmentOk(r: ShareRecord, envelope: Uint8Array): boolean {
   try {
-    const frame = decodeCanonical(r.envelope) as { b: Uint8Array };
+    const frame = decodeCanonical(envelope) as { b: Uint8Array };
     const env = decodeCanonical(frame.b) as { manifest: Uint8Array };
     const mframe = decodeCanonical(env.manifest) as { b: Uint8Array };
     const m = manifestSchema.parse(decodeCanonical(mframe.b));
@@ -49,7 +49,7 @@ function commitmentOk(r: ShareRecord): boolean {
 /** Answers a challenge (audited; the vault is saved once). */
 export async function answerChallenge(vault: Vault, challengeBytes: Uint8Array): Promise<InventoryAnswer> {
   const agentKey = pinnedAgentKey(vault);
-  return vault.update((tx) => {
+  return vault.update(async (tx) => {
     const ch = openChallenge(challengeBytes, agentKey, tx.fingerprint, tx.now);
     const byCoords = new Map(tx.state.shares.map((r) => [`${r.keyId}\u0000${r.nodeId}\u0000${r.setId}\u0000${String(r.epoch)}\u0000${String(r.shareIndex)}`, r]));
     type Local = InventoryAnswer['items'][number];
@@ -61,7 +61,7 @@ export async function answerChallenge(vault: Vault, challengeBytes: Uint8Array):
       if (r === undefined) {
         items.push({ ...item, setIdHex, answer: 'missing', local: 'not-held' });
         proofs.push(undefined);
-      } else if (!commitmentOk(r)) {
+      } else if (!commitmentOk(r, await tx.envelope(r).catch(() => new Uint8Array(0)))) {
         items.push({ ...item, setIdHex, answer: 'missing', local: 'damaged', id: r.id });
         proofs.push(undefined);
       } else {

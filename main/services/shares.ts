@@ -283,7 +283,7 @@ export async function verifyAll(vault: Vault, options: { onProgress?: (done: num
     for (const [i, r] of records.entries()) {
       const coords: ShareCoordinates = { keyId: r.keyId, nodeId: r.nodeId, setId: r.setId, epoch: r.epoch, shareIndex: r.shareIndex };
       try {
-        const opened = verifyEnvelope(r.envelope, Buffer.from(r.agentKey, 'hex'), tx.fingerprint, r.envelopeCreatedAt);
+        const opened = verifyEnvelope(await tx.envelope(r), Buffer.from(r.agentKey, 'hex'), tx.fingerprint, r.envelopeCreatedAt);
         if (toHex(opened.hash) !== r.id) throw new ServiceError('VAULT_CORRUPT', 'The stored envelope no longer has the hash it was filed under.');
         const share = await unsealEnvelopeShare(opened, tx.identity.age.identity);
         const same = constantTimeEqual(share, r.share);

@@ -91,7 +91,11 @@ export interface ShareRecord extends ShareCoordinates {
   readonly manifestHash: string;
   /** The agent key that signed the envelope, hex. */
   readonly agentKey: string;
-  readonly envelope: Uint8Array;
+  /**
+   * The envelope's size in bytes. The envelope itself is not held in memory: it stays in its sealed
+   * record file and is read on demand (`VaultTx.envelope`, `Vault.envelope`; vault-envelopes.ts).
+   */
+  readonly envelopeSize: number;
   /** The decrypted share, checked against its commitment at import. */
   readonly share: Uint8Array;
   readonly envelopeCreatedAt: number;
@@ -284,16 +288,16 @@ function agentFromDisk(a: z.output<typeof agentDiskSchema>): PinnedAgent {
   return { ...rest, card: fromB64(card), ...(notice === undefined ? {} : { notice: fromB64(notice) }) };
 }
 
-/** The JSON text of the state (the plaintext of shares.age). */
+/** The state in memory as JSON (shares without their envelopes, which stay on disk): the vault's self-check compares two of them. */
 export function serializeState(s: VaultState): string {
-  const disk: z.input<typeof vaultDiskSchema> = {
+  const disk = {
     format: s.format,
     generation: s.generation,
     savedAt: s.savedAt,
     custodian: s.custodian,
     agent: s.agent === null ? null : agentToDisk(s.agent),
     previousAgents: s.previousAgents.map(agentToDisk),
-    shares: s.shares.map((r) => ({ ...r, envelope: toB64(r.envelope), share: toHexStr(r.share) })),
+    shares: s.shares.map((r) => ({ ...r, share: toHexStr(r.share) })),
     refusals: s.refusals,
     supersedes: s.supersedes,
     purged: s.purged,
@@ -302,8 +306,11 @@ export function serializeState(s: VaultState): string {
   return JSON.stringify(disk);
 }
 
-/** Parses the JSON text of shares.age; returns undefined when it is not a valid vault state. */
-export function parseState(json: string): VaultState | undefined {
+/**
+ * Parses the JSON text of layout 1's shares.age; undefined when it is not a valid vault state. The
+ * envelopes come back apart from the state (by share id), to be written into the new layout.
+ */
+export function parseState(json: string): { state: VaultState; envelopes: Map<string, Uint8Array> } | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -313,19 +320,26 @@ export function parseState(json: string): VaultState | undefined {
   const parsed = vaultDiskSchema.safeParse(raw);
   if (!parsed.success) return undefined;
   const d = parsed.data;
-  return {
+  const envelopes = new Map(d.shares.map((r) => [r.id, fromB64(r.envelope)]));
+  const state: VaultState = {
     format: d.format,
     generation: d.generation,
     savedAt: d.savedAt,
     custodian: d.custodian,
     agent: d.agent === null ? null : agentFromDisk(d.agent),
     previousAgents: d.previousAgents.map(agentFromDisk),
-    shares: d.shares.map((r) => ({ ...r, envelope: fromB64(r.envelope), share: fromHexStr(r.share) })),
+    shares: d.shares.map(({ envelope, ...r }) => ({ ...r, envelopeSize: b64Length(envelope), share: fromHexStr(r.share) })),
     refusals: d.refusals,
     supersedes: d.supersedes,
     purged: d.purged,
     audit: { entries: d.audit.entries, head: d.audit.head },
   };
+  return { state, envelopes };
+}
+
+/** The number of bytes a (valid, padded) base64 string decodes to. */
+function b64Length(b64s: string): number {
+  return (b64s.length / 4) * 3 - (b64s.endsWith('==') ? 2 : b64s.endsWith('=') ? 1 : 0);
 }
 
 export const STATE_SIGNATURE_LABEL = 'custos/v1/vault-state';
@@ -366,20 +380,34 @@ export function itemKey(c: CollectionName, item: CollectionItem<CollectionName>)
   return c === 'supersedes' ? (item as SupersedeRecord).noticeHash : (item as ShareRecord | RefusalRecord | PurgedRecord).id;
 }
 
-/** The JSON form of one item (what `serializeState` writes for it). */
-export function itemToDisk(c: CollectionName, item: CollectionItem<CollectionName>): unknown {
+/**
+ * The JSON form of one item. A share's carries its envelope in base64 when `envelope` is given; a
+ * share item without one (a journal entry changing a share already stored) keeps the envelope of
+ * the item with the same id (the id is the envelope's SHA-256, so it never changes).
+ */
+export function itemToDisk(c: CollectionName, item: CollectionItem<CollectionName>, envelope?: Uint8Array): unknown {
   if (c !== 'shares') return item;
-  const r = item as ShareRecord;
-  return { ...r, envelope: toB64(r.envelope), share: toHexStr(r.share) };
+  const { envelopeSize: _size, ...r } = item as ShareRecord;
+  return { ...r, ...(envelope === undefined ? {} : { envelope: toB64(envelope) }), share: toHexStr(r.share) };
 }
 
-/** Parses one item's JSON form; undefined when it is not valid. */
-export function itemFromDisk(c: CollectionName, raw: unknown): CollectionItem<CollectionName> | undefined {
-  const parsed = itemSchemas[c].safeParse(raw);
+const shareItemSchema = shareDiskSchema.extend({ envelope: b64.optional() });
+
+/**
+ * Parses one item's JSON form; undefined when it is not valid. A share comes back with its envelope
+ * as the base64 text read (not decoded: the vault keeps only where it is), or without one (above):
+ * then `envelopeSize` is -1 until the caller takes it from the item this one replaces.
+ */
+export function itemFromDisk(c: CollectionName, raw: unknown): { item: CollectionItem<CollectionName>; envelope?: string } | undefined {
+  if (c !== 'shares') {
+    const parsed = itemSchemas[c].safeParse(raw);
+    return parsed.success ? { item: parsed.data as CollectionItem<CollectionName> } : undefined;
+  }
+  const parsed = shareItemSchema.safeParse(raw);
   if (!parsed.success) return undefined;
-  if (c !== 'shares') return parsed.data as CollectionItem<CollectionName>;
-  const r = parsed.data as z.output<typeof shareDiskSchema>;
-  return { ...r, envelope: fromB64(r.envelope), share: fromHexStr(r.share) };
+  const { envelope, ...r } = parsed.data;
+  const item: ShareRecord = { ...r, envelopeSize: envelope === undefined ? -1 : b64Length(envelope), share: fromHexStr(r.share) };
+  return envelope === undefined ? { item } : { item, envelope };
 }
 
 /** The small, whole-written part of the state: who the custodian is, the agents, the audit head. */

@@ -1,6 +1,7 @@
 /**
- * (A little over 500 lines: the delta builder and the loader that replays it are kept in one file,
- * so the format written and the format read are reviewed side by side.)
+ * (Over 500 lines: the delta builder and the loader that replays it, with where each envelope is
+ * written and found again, are kept in one file, so the format written and the format read are
+ * reviewed side by side.)
  *
  * The vault's records on disk (layout 2, docs/custodian-vault.md): a signed snapshot in parts plus
  * an append-only journal of signed changes, every file a standard age file sealed to the
@@ -14,7 +15,8 @@
  *   snap-<G>-<k>.age    part k: up to about 256 KB of JSON items of one collection (shares, refusals,
  *                       supersedes, purged, audit). Checked by its hash in the manifest BEFORE it is
  *                       decrypted.
- *   log-<g>.age         the change saved as generation g: items put (added or changed, whole),
+ *   log-<g>.age         the change saved as generation g: items put (added or changed, whole; a
+ *                       share already stored is put without its envelope, which never changes),
  *                       keys deleted, lists reset, audit entries appended, the meta if it changed;
  *                       `prev` = the digest of generation g-1 (a hash chain). Signed.
  *
@@ -28,6 +30,7 @@
  * no kept snapshot needs. Loading yields to the event loop after every file, so no single step
  * holds the main process for long (each is at most about 256 KB of work).
  */
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -48,9 +51,14 @@ import {
   stateFromMeta,
   type CollectionItem,
   type CollectionName,
+  type ShareRecord,
   type VaultState,
 } from './state';
 import type { Changes } from './vault-tracking';
+import { EnvelopeIndex, type RecordFile } from './vault-envelopes';
+
+/** SHA-256 of a sealed file, hex (node:crypto: the vault hashes every record it reads at unlock). */
+const fileSha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 export const STORE_DIR = 'store';
 export const LOG_FORMAT = 'custos-vault-log/1';
@@ -159,8 +167,10 @@ class DocWriter {
   }
 }
 
-async function writeDelta(w: DocWriter, delta: Delta): Promise<void> {
-  const itemJson = (c: CollectionName) => (it: CollectionItem<CollectionName>): string => JSON.stringify(itemToDisk(c, it));
+/** Writes the change; a share item carries its envelope only when no file holds it yet (a new share). */
+async function writeDelta(w: DocWriter, delta: Delta, envelopes: EnvelopeIndex): Promise<void> {
+  const itemJson = (c: CollectionName) => (it: CollectionItem<CollectionName>): string =>
+    JSON.stringify(c === 'shares' ? itemToDisk(c, it, envelopes.pendingOf((it as { id: string }).id)) : itemToDisk(c, it));
   for (const section of ['reset', 'put'] as const) {
     const lists = delta[section];
     if (lists === undefined) continue;
@@ -301,14 +311,20 @@ function buildDelta(state: VaultState, saved: Saved, changes: Changes): { delta:
   return { delta, removedShares };
 }
 
-/** Builds a state from a snapshot and journal entries, item by item. */
+/**
+ * Builds a state from a snapshot and journal entries, item by item. Share envelopes are not kept:
+ * `envelopes` learns which file holds each one (a share item without one keeps the envelope of the
+ * item with the same id it replaces).
+ */
 class Builder {
   readonly state: VaultState;
+  readonly envelopes: EnvelopeIndex;
   readonly #index = new Map<CollectionName, Map<string, number>>();
   #holes = false;
 
-  constructor(state: VaultState) {
+  constructor(state: VaultState, envelopes: EnvelopeIndex) {
     this.state = state;
+    this.envelopes = envelopes;
     for (const c of COLLECTIONS) this.#reindex(c);
   }
 
@@ -320,23 +336,42 @@ class Builder {
     this.#index.set(c, m);
   }
 
-  #items(c: CollectionName, raw: unknown): CollectionItem<CollectionName>[] {
+  /** Parses items read from `file`; `before` finds the item a share item without an envelope replaces. */
+  #items(c: CollectionName, raw: unknown, file: RecordFile, before: (key: string) => CollectionItem<CollectionName> | undefined): CollectionItem<CollectionName>[] {
     if (!Array.isArray(raw)) throw new Error(`${c}: not a list`);
     return raw.map((x: unknown) => {
-      const it = itemFromDisk(c, x);
-      if (it === undefined) throw new Error(`${c}: an item does not parse`);
-      return it;
+      const parsed = itemFromDisk(c, x);
+      if (parsed === undefined) throw new Error(`${c}: an item does not parse`);
+      if (c !== 'shares') return parsed.item;
+      const r = parsed.item as ShareRecord;
+      if (parsed.envelope !== undefined) {
+        this.envelopes.located(r.id, file);
+        return r;
+      }
+      const old = before(r.id) as ShareRecord | undefined;
+      if (old === undefined) throw new Error('shares: a new share without its envelope');
+      return { ...r, envelopeSize: old.envelopeSize };
     });
   }
 
-  addPart(c: CollectionName | 'audit', items: unknown[]): void {
+  #current(c: CollectionName): (key: string) => CollectionItem<CollectionName> | undefined {
+    const list = this.state[c] as (CollectionItem<CollectionName> | undefined)[];
+    const m = this.#index.get(c);
+    return (key) => {
+      const at = m?.get(key);
+      return at === undefined ? undefined : list[at];
+    };
+  }
+
+  addPart(c: CollectionName | 'audit', items: unknown[], file: RecordFile): void {
     if (c === 'audit') {
       this.state.audit.entries.push(...items);
       return;
     }
     const list = this.state[c] as CollectionItem<CollectionName>[];
     const m = this.#index.get(c) ?? new Map<string, number>();
-    for (const it of this.#items(c, items)) {
+    // A snapshot part carries every share's envelope.
+    for (const it of this.#items(c, items, file, () => undefined)) {
       const k = itemKey(c, it);
       if (m.has(k)) throw new Error(`${c}: key ${k} twice`);
       m.set(k, list.length);
@@ -344,7 +379,7 @@ class Builder {
     }
   }
 
-  apply(d: Record<string, unknown>): void {
+  apply(d: Record<string, unknown>, file: RecordFile): void {
     if (d['meta'] !== undefined) {
       const meta = metaDiskSchema.parse(d['meta']);
       const next = stateFromMeta(meta, this.state.generation, this.state.savedAt);
@@ -367,7 +402,7 @@ class Builder {
     for (const c of COLLECTIONS) {
       const s = this.state as unknown as Record<CollectionName, (CollectionItem<CollectionName> | undefined)[]>;
       if (reset[c] !== undefined) {
-        s[c] = this.#items(c, reset[c]);
+        s[c] = this.#items(c, reset[c], file, this.#current(c));
         this.#reindex(c);
       }
       const m = this.#index.get(c) ?? new Map<string, number>();
@@ -383,7 +418,7 @@ class Builder {
         }
       }
       if (put[c] !== undefined) {
-        for (const it of this.#items(c, put[c])) {
+        for (const it of this.#items(c, put[c], file, this.#current(c))) {
           const k = itemKey(c, it);
           const at = m.get(k);
           if (at !== undefined) s[c][at] = it;
@@ -409,6 +444,7 @@ class Builder {
     if (this.#holes) {
       const s = this.state as unknown as Record<CollectionName, (CollectionItem<CollectionName> | undefined)[]>;
       for (const c of COLLECTIONS) s[c] = s[c].filter((it) => it !== undefined);
+      this.envelopes.retain(new Set(this.state.shares.map((r) => r.id)));
     }
     return this.state;
   }
@@ -427,6 +463,8 @@ export interface StoreKeys {
 export interface Loaded {
   readonly state: VaultState;
   readonly saved: Saved;
+  /** Where each share's envelope is. */
+  readonly envelopes: EnvelopeIndex;
   /** The newest snapshot could not be read; an older one (and the journal since) was used. */
   readonly usedOlderSnapshot: boolean;
   /** Files that exist but could not be used (damaged, forged, or past a break in the chain). */
@@ -447,6 +485,11 @@ export class VaultStore {
   /** Wipes the sealing file key (on lock). */
   wipe(): void {
     this.#keys.sealer.wipe();
+  }
+
+  /** An empty envelope index for this store (a new vault, a migration). */
+  newEnvelopeIndex(): EnvelopeIndex {
+    return new EnvelopeIndex(this.dir, this.#keys.opener);
   }
 
   async #write(name: string, plaintext: string): Promise<number> {
@@ -472,25 +515,32 @@ export class VaultStore {
    * Writes a snapshot of `state` at its generation. `head`: the chain digest at that generation
    * (undefined: a new chain, at creation or migration). Returns the new `Saved`.
    */
-  async writeSnapshot(state: VaultState, head: string | undefined): Promise<Saved> {
+  async writeSnapshot(state: VaultState, head: string | undefined, envelopes: EnvelopeIndex): Promise<Saved> {
     await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
     await fsp.chmod(this.dir, 0o700);
     const g = state.generation;
     const parts: { file: string; collection: string; count: number; sha256: string }[] = [];
     let bytes = 0;
+    // Every share item carries its envelope, read from where it is now (file by file, in order).
+    const shareJson = async (it: unknown): Promise<string> => JSON.stringify(itemToDisk('shares', it as ShareRecord, await envelopes.get((it as ShareRecord).id)));
     // Items are serialised part by part (never the whole vault at once), yielding after each part.
-    const lists: [CollectionName | 'audit', readonly unknown[], (x: unknown) => string][] = [
-      ...COLLECTIONS.map((c): [CollectionName, readonly unknown[], (x: unknown) => string] => [c, state[c], (it) => JSON.stringify(itemToDisk(c, it as CollectionItem<CollectionName>))]),
+    const lists: [CollectionName | 'audit', readonly unknown[], (x: unknown) => string | Promise<string>][] = [
+      ...COLLECTIONS.map((c): [CollectionName, readonly unknown[], (x: unknown) => string | Promise<string>] => [c, state[c], c === 'shares' ? shareJson : (it) => JSON.stringify(itemToDisk(c, it as CollectionItem<CollectionName>))]),
       ['audit', state.audit.entries, (e) => JSON.stringify(e)],
     ];
+    /** Where the envelopes are once the manifest is written (not before: until then the old files hold them). */
+    const moved: [RecordFile, string[]][] = [];
     for (const [collection, items, toJson] of lists) {
       let at = 0;
       while (at < items.length) {
         const chunk: string[] = [];
+        const ids: string[] = [];
         let size = 0;
         while (at < items.length && (chunk.length === 0 || size <= PART_BYTES)) {
-          const j = toJson(items[at++]);
+          const item = items[at++];
+          const j = await toJson(item);
           chunk.push(j);
+          if (collection === 'shares') ids.push((item as ShareRecord).id);
           size += j.length + 1;
         }
         const k = parts.length;
@@ -498,7 +548,9 @@ export class VaultStore {
         const json = `{"format":"${PART_FORMAT}","generation":${String(g)},"part":${String(k)},"collection":"${collection}","items":[${chunk.join(',')}]}`;
         const sealed = this.#keys.sealer.seal(utf8(json));
         await writeFileAtomic(join(this.dir, file), sealed, this.#onStep === undefined ? {} : { onStep: this.#onStep });
-        parts.push({ file, collection, count: chunk.length, sha256: toHex(sha256(sealed)) });
+        const hash = fileSha256(sealed);
+        parts.push({ file, collection, count: chunk.length, sha256: hash });
+        if (ids.length > 0) moved.push([{ name: file, sha256: hash }, ids]);
         bytes += sealed.length;
         await tick();
       }
@@ -506,21 +558,31 @@ export class VaultStore {
     const chainHead = head ?? toHex(randomBytes(32));
     const manifest = JSON.stringify({ format: SNAP_FORMAT, generation: g, savedAt: state.savedAt, head: chainHead, meta: metaToDisk(state), parts });
     bytes += await this.#write(snapName(g), signDocument(SNAP_LABEL, manifest, this.#keys.signing).document);
+    for (const [file, ids] of moved) for (const id of ids) envelopes.located(id, file);
+    envelopes.forgetCache();
     const saved = await savedFrom(state, g, chainHead, g);
     saved.snapshotBytes = bytes;
     return saved;
   }
 
   /** Writes the change since `saved` as generation saved.generation + 1 (updates `saved`). Returns it and how many shares the change removed. */
-  async appendLog(state: VaultState, saved: Saved, changes: Changes, savedAt: number): Promise<{ generation: number; removedShares: number }> {
+  async appendLog(state: VaultState, saved: Saved, changes: Changes, savedAt: number, envelopes: EnvelopeIndex): Promise<{ generation: number; removedShares: number }> {
     const generation = saved.generation + 1;
     const { delta, removedShares } = buildDelta(state, saved, changes);
     const w = new DocWriter();
     w.text(`{"format":"${LOG_FORMAT}","generation":${String(generation)},"savedAt":${String(savedAt)},"prev":"${saved.head}"`);
-    await writeDelta(w, delta);
+    await writeDelta(w, delta, envelopes);
     const { pieces, digest } = w.finishSigned(LOG_LABEL, this.#keys.signing);
     const sealed = await this.#keys.sealer.sealPieces(pieces, tick);
     await writeFileAtomic(join(this.dir, logName(generation)), sealed, this.#onStep === undefined ? {} : { onStep: this.#onStep });
+    // The new shares' envelopes are in this entry now: keep only where.
+    const file: RecordFile = { name: logName(generation), sha256: fileSha256(sealed) };
+    for (const list of [delta.put?.shares, delta.reset?.shares]) {
+      for (const it of list ?? []) {
+        const id = (it as ShareRecord).id;
+        if (envelopes.pendingOf(id) !== undefined) envelopes.located(id, file);
+      }
+    }
     saved.generation = generation;
     saved.savedAt = savedAt;
     saved.head = digest;
@@ -547,33 +609,33 @@ export class VaultStore {
     saved.previousSnapshot = keep.has(previous ?? -1) ? previous : undefined;
   }
 
-  async #open(name: string): Promise<string> {
+  async #open(name: string): Promise<{ text: string; sha256: string }> {
     const bytes = new Uint8Array(await fsp.readFile(join(this.dir, name)));
-    return fromUtf8(await openSealed(this.#keys.opener, bytes, 'vault record'));
+    return { text: fromUtf8(await openSealed(this.#keys.opener, bytes, 'vault record')), sha256: fileSha256(bytes) };
   }
 
   async #loadSnapshot(g: number, publicKey: Uint8Array): Promise<{ builder: Builder; head: string; bytes: number }> {
-    const verified = verifyDocument(SNAP_LABEL, await this.#open(snapName(g)), publicKey);
+    const verified = verifyDocument(SNAP_LABEL, (await this.#open(snapName(g))).text, publicKey);
     if (verified === undefined) throw new Error('the snapshot signature does not verify');
     const m = JSON.parse(verified.json) as Record<string, unknown>;
     const parts = m['parts'];
     if (m['format'] !== SNAP_FORMAT || m['generation'] !== g || typeof m['head'] !== 'string' || !/^[0-9a-f]{64}$/.test(m['head']) || typeof m['savedAt'] !== 'number' || !Array.isArray(parts)) {
       throw new Error('the snapshot manifest is not one');
     }
-    const builder = new Builder(stateFromMeta(metaDiskSchema.parse(m['meta']), g, m['savedAt']));
+    const builder = new Builder(stateFromMeta(metaDiskSchema.parse(m['meta']), g, m['savedAt']), this.newEnvelopeIndex());
     let bytes = 0;
     for (const [k, p] of (parts as Record<string, unknown>[]).entries()) {
       const collection = p['collection'];
       if (p['file'] !== partName(g, k) || typeof p['sha256'] !== 'string' || (collection !== 'audit' && !(COLLECTIONS as readonly unknown[]).includes(collection))) throw new Error('a part entry is wrong');
       const sealed = new Uint8Array(await fsp.readFile(join(this.dir, partName(g, k))));
       // Authenticate before decrypting: the sealed file must be the one the signed manifest names.
-      if (toHex(sha256(sealed)) !== p['sha256']) throw new Error(`part ${String(k)} is not the one the manifest names`);
+      if (fileSha256(sealed) !== p['sha256']) throw new Error(`part ${String(k)} is not the one the manifest names`);
       const part = JSON.parse(fromUtf8(await openSealed(this.#keys.opener, sealed, 'vault record'))) as Record<string, unknown>;
       const items = part['items'];
       if (part['format'] !== PART_FORMAT || part['generation'] !== g || part['part'] !== k || part['collection'] !== collection || !Array.isArray(items) || items.length !== p['count']) {
         throw new Error(`part ${String(k)} does not match the manifest`);
       }
-      builder.addPart(collection as CollectionName | 'audit', items as unknown[]);
+      builder.addPart(collection as CollectionName | 'audit', items as unknown[], { name: partName(g, k), sha256: p['sha256'] });
       bytes += sealed.length;
       await tick();
     }
@@ -614,12 +676,12 @@ export class VaultStore {
       const name = logName(g + 1);
       if (!fileSet.has(name)) break;
       try {
-        const text = await this.#open(name);
+        const { text, sha256: hash } = await this.#open(name);
         const verified = verifyDocument(LOG_LABEL, text, publicKey);
         if (verified === undefined) throw new Error('signature');
         const d = JSON.parse(verified.json) as Record<string, unknown>;
         if (d['format'] !== LOG_FORMAT || d['generation'] !== g + 1 || d['prev'] !== head || typeof d['savedAt'] !== 'number') throw new Error('chain');
-        builder.apply(d);
+        builder.apply(d, { name, sha256: hash });
         g++;
         head = verified.digest;
         savedAt = d['savedAt'];
@@ -643,6 +705,6 @@ export class VaultStore {
       const m = LOG_RE.exec(f);
       if (m !== null && Number(m[1]) > g + 1 && !damaged.includes(f)) damaged.push(f);
     }
-    return { state, saved, usedOlderSnapshot: damaged.some((f) => SNAP_RE.test(f)), damaged };
+    return { state, saved, envelopes: builder.envelopes, usedOlderSnapshot: damaged.some((f) => SNAP_RE.test(f)), damaged };
   }
 }

@@ -32,6 +32,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AuditFields } from '../../shared/audit/chain';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { fromUtf8, toHex, utf8, wipe } from '../../shared/bytes';
 import { AgeResealer, ageOpener, openSealed } from '../../shared/crypto/seal';
 import {
@@ -51,6 +52,7 @@ import { parseState, serializeState, verifiedStateJson, VAULT_FORMAT, wipeState,
 import { identityText, IdentityFile, parseIdentityText } from './vault-identity';
 import { selfCheckEnabled, STORE_DIR, VaultStore, type Saved } from './vault-store';
 import { Tracker, type Changes } from './vault-tracking';
+import type { EnvelopeIndex } from './vault-envelopes';
 import { canonicalJson, enforceModes, ESCAPE_HATCH, LEGACY_FILES, README, VAULT_FILES } from './vault-layout';
 import { assertStrongPassphrase, MIN_PASSPHRASE_LENGTH } from './passphrase';
 
@@ -136,6 +138,10 @@ export interface VaultTx {
   audit(fields: AuditFields): void;
   /** Marks the state changed, so it is saved at the end. */
   changed(): void;
+  /** The envelope of a share in the state (read from its sealed record file, checked against the id). */
+  envelope(share: { readonly id: string }): Promise<Uint8Array>;
+  /** Gives the envelope of a share being added (its id must be the envelope's SHA-256); saved with it. */
+  addEnvelope(id: string, envelope: Uint8Array): void;
 }
 
 /** What an unlocked vault holds besides the state. */
@@ -144,6 +150,8 @@ interface Session {
   readonly createdAt: number;
   readonly file: IdentityFile;
   readonly store: VaultStore;
+  /** Where each share's envelope is (the envelopes are not held in memory). */
+  envelopes: EnvelopeIndex;
   saved: Saved;
   /** identity.age holds an older counter than `saved.generation` (its rewrite failed): retried at the next save. */
   counterBehind: boolean;
@@ -249,8 +257,9 @@ export class Vault {
       wipe(idText);
       await writeFileAtomic(vault.path('identity'), file);
       const store = new VaultStore(dir, { recipient: identity.age.recipient, sealer: await AgeResealer.forRecipient(identity.age.recipient), opener: await ageOpener(identity.age.identity), signing: identity.signing }, options.onSaveStep);
-      const saved = await store.writeSnapshot(state, undefined);
-      vault.#session = { identity, createdAt, file: handle, store, saved, counterBehind: false };
+      const envelopes = store.newEnvelopeIndex();
+      const saved = await store.writeSnapshot(state, undefined, envelopes);
+      vault.#session = { identity, createdAt, file: handle, store, envelopes, saved, counterBehind: false };
       vault.#state = state;
       await writeFileAtomic(vault.path('card'), makeCustodianCard(identity, createdAt), { mode: 0o644 });
       await writeFileAtomic(vault.path('readme'), utf8(README), { mode: 0o644 });
@@ -355,17 +364,21 @@ export class Vault {
         const migrated = !(await store.hasSnapshot());
         let state: VaultState;
         let saved: Saved;
+        let envelopes: EnvelopeIndex;
         let recovered = false;
         if (migrated) {
           const legacy = await this.#loadLegacy(identity);
           state = legacy.state;
           recovered = legacy.recoveredFromPrevious;
           this.#checkRollback(state.generation, counter);
-          saved = await this.#migrate(store, state, identity, createdAt, handle);
+          envelopes = store.newEnvelopeIndex();
+          for (const [id, bytes] of legacy.envelopes) envelopes.pending(id, bytes);
+          saved = await this.#migrate(store, state, envelopes, identity, createdAt, handle);
         } else {
           const loaded = await store.load(identity.signing.publicKey);
           state = loaded.state;
           saved = loaded.saved;
+          envelopes = loaded.envelopes;
           recovered = loaded.damaged.length > 0;
           if (state.custodian.signKey !== this.#meta.signKey || state.custodian.ageRecipient !== identity.age.recipient) {
             throw new ServiceError('VAULT_CORRUPT', 'The vault records name another custodian than identity.age.');
@@ -374,7 +387,7 @@ export class Vault {
           // A migration interrupted after its snapshot: layout 1's files are no longer read; remove them.
           for (const f of Object.values(LEGACY_FILES)) await fsp.rm(join(this.dir, f), { force: true });
         }
-        this.#session = { identity, createdAt, file: handle, store, saved, counterBehind: counter < saved.generation };
+        this.#session = { identity, createdAt, file: handle, store, envelopes, saved, counterBehind: counter < saved.generation };
         this.#state = state;
         await removeStaleTemps(this.dir, Object.values(VAULT_FILES)).catch(() => 0);
         // Temp files of writes a crash interrupted (their target may never have been renamed into place).
@@ -428,25 +441,26 @@ export class Vault {
   }
 
   /** Layout 1: shares.age, or shares.prev.age if that fails; each must decrypt, carry the custodian's signature and parse. */
-  async #loadLegacy(identity: CustodianIdentity): Promise<{ state: VaultState; recoveredFromPrevious: boolean }> {
-    const tryFile = async (file: 'shares' | 'previous'): Promise<VaultState | undefined> => {
+  async #loadLegacy(identity: CustodianIdentity): Promise<{ state: VaultState; envelopes: Map<string, Uint8Array>; recoveredFromPrevious: boolean }> {
+    const tryFile = async (file: 'shares' | 'previous'): Promise<{ state: VaultState; envelopes: Map<string, Uint8Array> } | undefined> => {
       const bytes = await readIfExists(this.path(file));
       if (bytes === undefined) return undefined;
       try {
         const json = fromUtf8(await openSealed(identity.age.identity, bytes, 'vault state'));
         const signed = verifiedStateJson(json, identity.signing.publicKey);
-        const state = signed === undefined ? undefined : parseState(signed);
-        if (state === undefined) return undefined;
+        const parsed = signed === undefined ? undefined : parseState(signed);
+        if (parsed === undefined) return undefined;
+        const { state } = parsed;
         if (state.custodian.signKey !== toHex(identity.signing.publicKey) || state.custodian.ageRecipient !== identity.age.recipient) return undefined;
-        return state;
+        return parsed;
       } catch {
         return undefined;
       }
     };
     const current = await tryFile('shares');
-    if (current !== undefined) return { state: current, recoveredFromPrevious: false };
+    if (current !== undefined) return { ...current, recoveredFromPrevious: false };
     const previous = await tryFile('previous');
-    if (previous !== undefined) return { state: previous, recoveredFromPrevious: true };
+    if (previous !== undefined) return { ...previous, recoveredFromPrevious: true };
     throw new ServiceError('VAULT_CORRUPT', `Neither ${STORE_DIR}/ nor ${LEGACY_FILES.shares} nor ${LEGACY_FILES.previous} could be read with this identity.`);
   }
 
@@ -455,8 +469,8 @@ export class Vault {
    * identity.age, then removes shares.age and shares.prev.age (interrupted before that, the next
    * unlock finds the snapshot and removes them then). vault.json gets the new file list.
    */
-  async #migrate(store: VaultStore, state: VaultState, identity: CustodianIdentity, createdAt: number, handle: IdentityFile): Promise<Saved> {
-    const saved = await store.writeSnapshot(state, undefined);
+  async #migrate(store: VaultStore, state: VaultState, envelopes: EnvelopeIndex, identity: CustodianIdentity, createdAt: number, handle: IdentityFile): Promise<Saved> {
+    const saved = await store.writeSnapshot(state, undefined, envelopes);
     await writeFileAtomic(this.path('identity'), handle.rewrite(utf8(identityText(identity, createdAt, saved.generation))));
     for (const f of Object.values(LEGACY_FILES)) await fsp.rm(join(this.dir, f), { force: true });
     await this.#writeMeta();
@@ -476,6 +490,7 @@ export class Vault {
       wipe(this.#session.identity.signing.seed);
       this.#session.file.wipe();
       this.#session.store.wipe();
+      this.#session.envelopes.wipe();
     }
     // The age identity is a JavaScript string: it cannot be overwritten, only dropped.
     if (this.#state !== null) wipeState(this.#state);
@@ -502,6 +517,15 @@ export class Vault {
   get state(): Readonly<VaultState> {
     const { state } = this.#requireUnlocked();
     return this.#view ?? state;
+  }
+
+  /**
+   * The envelope of share `id` (unlocked only), read from the sealed record file that holds it and
+   * checked against the id. Queued behind running changes (a compaction may be moving it). Inside a
+   * change, use `tx.envelope`.
+   */
+  envelope(id: string): Promise<Uint8Array> {
+    return this.#serial(() => this.#requireUnlocked().session.envelopes.get(id));
   }
 
   /** A fresh enrollment card (self-signed now). */
@@ -531,6 +555,12 @@ export class Vault {
         },
         changed: () => {
           change.dirty = true;
+        },
+        envelope: (share) => session.envelopes.get(share.id),
+        addEnvelope: (id, envelope) => {
+          if (toHex(sha256(envelope)) !== id) throw new ServiceError('INTERNAL', 'An envelope was given under an id that is not its SHA-256.');
+          change.dirty = true;
+          session.envelopes.pending(id, Uint8Array.from(envelope));
         },
       };
       this.#view = view;
@@ -567,6 +597,8 @@ export class Vault {
     if (this.#state !== null && this.#state !== loaded.state) wipeState(this.#state);
     this.#state = loaded.state;
     session.saved = loaded.saved;
+    session.envelopes.wipe();
+    session.envelopes = loaded.envelopes;
   }
 
   /**
@@ -583,7 +615,7 @@ export class Vault {
       // Owner-only at every save too, whatever happened to the folder meanwhile.
       await fsp.chmod(this.dir, 0o700);
       await fsp.chmod(session.store.dir, 0o700);
-      written = await session.store.appendLog(state, session.saved, changes, savedAt);
+      written = await session.store.appendLog(state, session.saved, changes, savedAt, session.envelopes);
     } catch (error) {
       if (isCodedError(error)) throw error;
       throw new ServiceError('IO_FAILED', 'The vault could not be saved; the last saved version is unchanged.', { cause: error });
@@ -591,7 +623,10 @@ export class Vault {
     state.generation = written.generation;
     state.savedAt = savedAt;
     await this.#writeCounter(session);
-    if (written.removedShares > 0) await this.#compact(true);
+    if (written.removedShares > 0) {
+      session.envelopes.retain(new Set(state.shares.map((r) => r.id)));
+      await this.#compact(true);
+    }
     if (selfCheckEnabled()) await this.#selfCheck();
     this.#compactLaterIfDue();
   }
@@ -616,6 +651,13 @@ export class Vault {
     const ok = a === b;
     wipeState(loaded.state);
     if (!ok) throw new ServiceError('INTERNAL', 'Vault self-check: the saved records do not give the state in memory (a change bypassed the tracking view).');
+    // Every share's envelope is in a file now, the one reading the records back finds (not only in memory).
+    for (const r of state.shares) {
+      if (session.envelopes.pendingOf(r.id) !== undefined || !loaded.envelopes.has(r.id)) {
+        throw new ServiceError('INTERNAL', 'Vault self-check: a share\'s envelope was not written with it.', { details: { id: r.id } });
+      }
+    }
+    loaded.envelopes.wipe();
   }
 
   /** Writes a snapshot of the state at the current generation and prunes what it makes unnecessary. */
@@ -623,7 +665,7 @@ export class Vault {
     const { session, state } = this.#requireUnlocked();
     const previous = session.saved.snapshot;
     if (previous === state.generation && !dropPrevious) return;
-    const saved = previous === state.generation ? session.saved : await session.store.writeSnapshot(state, session.saved.head);
+    const saved = previous === state.generation ? session.saved : await session.store.writeSnapshot(state, session.saved.head, session.envelopes);
     await session.store.prune(saved, previous, dropPrevious);
     session.saved = saved;
   }

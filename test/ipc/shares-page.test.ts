@@ -94,7 +94,7 @@ describe('shares:page', () => {
     const template = v.state.shares;
     expect(template).toEqual([]);
     // Many distinct nodes under two keys, as summaries only need (no envelope is opened here).
-    const base = { curve: 'secp256k1', threshold: 3, total: 5, manifestHash: '0'.repeat(64), agentKey: '0'.repeat(64), envelope: new Uint8Array(1), share: new Uint8Array(1), envelopeCreatedAt: 1, receivedAt: 1, status: 'received' as const, receipts: [], exports: [], history: [] };
+    const base = { curve: 'secp256k1', threshold: 3, total: 5, manifestHash: '0'.repeat(64), agentKey: '0'.repeat(64), envelopeSize: 1, share: new Uint8Array(1), envelopeCreatedAt: 1, receivedAt: 1, status: 'received' as const, receipts: [], exports: [], history: [] };
     for (let i = 0; i <= FACET_LIMIT; i++) {
       template.push({ ...base, id: i.toString(16).padStart(64, '0'), keyId: `key-${String(i % 2)}`, nodeId: `node-${String(i)}`, setId: (i % 3).toString(16).padStart(32, '0'), epoch: 1, shareIndex: 1, receipts: [], exports: [], history: [] });
     }
