@@ -6,6 +6,7 @@ import type { Group } from '../../node/cli/runner';
 import { importEnvelopes } from '../services/inbox';
 import { messagesFromInputs } from '../services/inputs';
 import { STATUS_LABELS } from '../services/messages';
+import { CLASS_LABELS, classifyImportResult, type RefusalClass } from '../services/refusal-class';
 import { listShares, verifyAll } from '../services/shares';
 import { SHARE_STATUSES, type ShareStatus } from '../services/state';
 import { command, language, openUnlocked, usage } from './common';
@@ -36,15 +37,27 @@ const importCmd = command(
         },
       });
       if (showProgress) ctx.io.stderr('\n');
-      const lines = summary.results.map((r) => {
+      // Issue 12: each refusal with its class; the advice once per class present, at the end.
+      const advice = new Map<RefusalClass, string>();
+      const results = summary.results.map((r) => {
+        const c = classifyImportResult(r, messages[r.index]?.bytes);
+        return c === undefined ? r : { ...r, refusal: { class: c.class, offerSignedRejection: c.offerSignedRejection, advice: c.advice } };
+      });
+      const lines = results.map((r) => {
         if (r.outcome === 'accepted') return `accepted  ${r.name ?? ''}  ${r.share?.keyId ?? ''}/${r.share?.nodeId ?? ''} share ${String(r.share?.shareIndex ?? '')}  id ${r.id ?? ''}`;
         if (r.outcome === 'applied') return `applied   ${r.name ?? ''}  supersede notice: ${String(r.supersede?.affected.length ?? 0)} share(s) superseded`;
-        return `refused   ${r.name ?? ''}  ${r.code ?? ''}: ${r.message?.[lang] ?? ''}`;
+        const c = 'refusal' in r ? r.refusal : undefined;
+        if (c !== undefined) advice.set(c.class, c.advice[lang]);
+        return `refused   ${r.name ?? ''}  [${c === undefined ? '' : CLASS_LABELS[c.class][lang]}] ${r.code ?? ''}: ${r.message?.[lang] ?? ''}`;
       });
       lines.push(...unread.map((p) => `unread    ${p.names.join(', ')}  ${p.problem.code}: ${p.problem.message[lang]}`));
       const refused = summary.refused + unread.length;
+      for (const cls of ['possible-attack', 'not-for-you-or-outdated', 'harmless'] as const) {
+        const a = advice.get(cls);
+        if (a !== undefined) lines.push(a);
+      }
       lines.push(`${String(summary.accepted)} accepted, ${String(refused)} refused${summary.applied > 0 ? `, ${String(summary.applied)} notice(s) applied` : ''}.`);
-      return { data: { ...summary, unread }, lines, exit: refused > 0 ? 3 : 0 };
+      return { data: { ...summary, results, unread }, lines, exit: refused > 0 ? 3 : 0 };
     },
   },
 );

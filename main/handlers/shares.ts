@@ -9,6 +9,7 @@ import { callAgent } from '../services/agent-client';
 import { importEnvelopes, type ItemResult } from '../services/inbox';
 import { messagesFromInputs } from '../services/inputs';
 import { explain, sentences, type Explained } from '../services/messages';
+import { classifyImportResult, classifyRefusal } from '../services/refusal-class';
 import { signReceipts } from '../services/receipts';
 import { findShare, listShares, pageShares, summarize, verifyAll } from '../services/shares';
 import { fileOut, qrFor } from './common';
@@ -51,6 +52,7 @@ export const sharesHandlers = {
       return {
         results: summary.results.map((r) => {
           const problem = itemProblem(r);
+          const refusal = classifyImportResult(r, messages[r.index]?.bytes); // issue 12: its class
           return {
             index: r.index,
             ...(r.name === undefined ? {} : { name: r.name }),
@@ -59,6 +61,7 @@ export const sharesHandlers = {
             ...(r.id === undefined ? {} : { id: r.id }),
             ...(r.share === undefined ? {} : { share: { ...r.share } }),
             ...(problem === undefined ? {} : { problem }),
+            ...(refusal === undefined ? {} : { refusal: { class: refusal.class, offerSignedRejection: refusal.offerSignedRejection, advice: { ...refusal.advice } } }),
             ...(r.supersede === undefined ? {} : { supersede: { ...r.supersede, affected: [...r.supersede.affected] } }),
           };
         }),
@@ -82,6 +85,9 @@ export const sharesHandlers = {
     return {
       refusals: v.state.refusals.map((r) => {
         const code = ipcCode(r.code);
+        // Remembered without its bytes: it read as a frame if its coordinates could be read, and
+        // only then can a rejected receipt name it (receipts.ts refuses the others).
+        const c = classifyRefusal(r.code, r.fields !== undefined);
         return {
           id: r.id,
           ...(r.name === undefined ? {} : { name: r.name }),
@@ -90,6 +96,7 @@ export const sharesHandlers = {
           message: sentences(code),
           ...(r.fields === undefined ? {} : { fields: { ...r.fields } }),
           receipts: r.receipts.length,
+          refusal: { class: c.class, offerSignedRejection: c.offerSignedRejection && r.fields !== undefined, advice: { ...c.advice } },
         };
       }),
     };

@@ -21,8 +21,8 @@ export interface Sentence {
 export const MESSAGES: Readonly<Record<AnyErrorCode, Sentence>> = {
   // Protocol codes (shared/errors.ts).
   MALFORMED: {
-    en: 'This file is damaged or is not a Custos file. Ask the sender for a fresh copy.',
-    'zh-CN': '该文件已损坏或不是 Custos 文件。请向发送方索取新的副本。',
+    en: 'This file is damaged or is not a Custos file.',
+    'zh-CN': '该文件已损坏或不是 Custos 文件。',
   },
   VERSION_UNSUPPORTED: {
     en: 'This file uses a Custos protocol version this app cannot read. Update Custos on the older side.',
@@ -33,8 +33,8 @@ export const MESSAGES: Readonly<Record<AnyErrorCode, Sentence>> = {
     'zh-CN': '该文件的类型与此处所需的 Custos 文件类型不符。',
   },
   SIGNATURE_INVALID: {
-    en: 'The signature does not verify: the file was changed after signing. Do not use it; ask the sender for a fresh copy.',
-    'zh-CN': '签名验证失败：文件在签名后被改动过。请勿使用，并向发送方索取新的副本。',
+    en: 'The signature does not verify: the file was changed after signing. Do not use it, and do not ask its sender for another copy: report it to security.',
+    'zh-CN': '签名验证失败：文件在签名后被改动过。请勿使用，也不要向其发送方索要新副本：请报告安全团队。',
   },
   UNTRUSTED_SIGNER: {
     en: 'This file was signed by a key you have not pinned. Compare the agent\'s fingerprint code with ops before going on.',

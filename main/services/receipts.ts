@@ -14,6 +14,7 @@ import { fileHash } from '../../shared/crypto/hash';
 import { makeReceipt, REJECTION_REASONS, type Receipt, type RejectionReason } from '../../shared/protocol/receipt';
 import { ServiceError, type AnyErrorCode } from './errors';
 import { writeMessageFiles, type QrOptions, type WrittenFiles } from './qr-files';
+import { classifyRefusal } from './refusal-class';
 import { findShareOrRefusal } from './shares';
 import type { ReceiptRef, RefusalRecord, ShareRecord } from './state';
 import type { Vault, VaultTx } from './vault';
@@ -147,7 +148,8 @@ export async function signReceipts(vault: Vault, req: ReceiptRequest): Promise<S
         req.status === 'accepted'
           ? // Shares still awaiting a receipt: a share the person already rejected is not accepted by "all".
             tx.state.shares.filter((r) => r.status === 'received' && r.receipts.length === 0).map((share) => ({ share }))
-          : tx.state.refusals.filter((f) => f.receipts.length === 0 && f.fields !== undefined).map((refusal) => ({ refusal }));
+          : // Issue 12: a harmless refusal (another envelope of a share already held) is never rejected by "all".
+            tx.state.refusals.filter((f) => f.receipts.length === 0 && f.fields !== undefined && classifyRefusal(f.code, true).offerSignedRejection).map((refusal) => ({ refusal }));
     } else {
       targets = req.ids.map((id) => findShareOrRefusal(vault, id));
     }

@@ -8,15 +8,18 @@
  * - not-for-you-or-outdated: correctly signed by the pinned agent (signatures are checked before
  *   the recipient and the time window) but addressed to another custodian, superseded, expired,
  *   not yet valid, for a destroyed share or a conflicting set, or of a newer protocol version.
- * - harmless: a duplicate of what the vault holds, or a file that is not a Custos message at all
- *   (a stray notes.txt). These are never offered a signed rejection receipt.
+ * - harmless: a duplicate of what the vault holds (the same file, or another envelope of a share
+ *   already held), a Custos message of another kind (a receipt dropped on the inbox), or a file
+ *   that is not a Custos message at all (a stray notes.txt). Never offered a signed rejection.
  *
- * Pure: the inbox (main/services/inbox.ts, owned by the vault work) and the screens call it with
- * the refusal's code and whether the file read as a Custos frame at all.
+ * Pure: the IPC handlers (main/handlers/shares.ts: each import result and each remembered refusal),
+ * the receipts service ("sign rejected for all" skips harmless ones) and the custodian CLI's import
+ * output call it with the refusal's code and whether the file read as a Custos frame at all.
  */
+import type { RefusalClass } from '../../shared/ipc/schemas';
 import type { Language } from '../../shared/languages';
 
-export type RefusalClass = 'possible-attack' | 'not-for-you-or-outdated' | 'harmless';
+export type { RefusalClass };
 
 const ATTACK = new Set([
   'SIGNATURE_INVALID',
@@ -27,14 +30,17 @@ const ATTACK = new Set([
   'DECRYPT_FAILED',
   'SET_MISMATCH',
   'SESSION_MISMATCH',
-  'WRONG_TYPE',
   'MALFORMED',
   'TOO_LARGE',
 ]);
 
 const OUTDATED = new Set(['WRONG_RECIPIENT', 'EXPIRED', 'NOT_YET_VALID', 'SET_SUPERSEDED', 'ALREADY_DESTROYED', 'CONFLICTING_SET', 'VERSION_UNSUPPORTED', 'NO_MATCHING_SHARE']);
 
-const HARMLESS = new Set(['DUPLICATE_ENVELOPE']);
+// DUPLICATE_SHARE: a second envelope (new encryption, same bytes inside) for a share the vault
+// already holds, signed by the pinned agent: the receipt of the first one already answers it.
+// WRONG_TYPE: a well-formed Custos message of another kind (a receipt, a card) dropped on the inbox;
+// nothing in it claims to be a share.
+const HARMLESS = new Set(['DUPLICATE_ENVELOPE', 'DUPLICATE_SHARE', 'WRONG_TYPE']);
 
 export interface RefusalClassification {
   readonly class: RefusalClass;
@@ -66,9 +72,36 @@ const ADVICE: Readonly<Record<RefusalClass, Readonly<Record<Language, string>>>>
  */
 export function classifyRefusal(code: string, readAsCustosFrame: boolean): RefusalClassification {
   let cls: RefusalClass;
-  if (HARMLESS.has(code) || ((code === 'MALFORMED' || code === 'WRONG_TYPE' || code === 'TOO_LARGE') && !readAsCustosFrame)) cls = 'harmless';
+  if (HARMLESS.has(code) || ((code === 'MALFORMED' || code === 'TOO_LARGE') && !readAsCustosFrame)) cls = 'harmless';
   else if (ATTACK.has(code)) cls = 'possible-attack';
   else if (OUTDATED.has(code)) cls = 'not-for-you-or-outdated';
   else cls = 'possible-attack'; // an unknown refusal is treated with the most care
   return { class: cls, offerSignedRejection: cls !== 'harmless', advice: ADVICE[cls] };
+}
+
+/**
+ * Whether the bytes begin like a Custos frame: canonical CBOR of the frame map {b, k, s, t, v} (keys
+ * in canonical order, so always map-of-5 then the key "b": A5 61 62). A truncated or garbled
+ * envelope still begins this way; a stray text file, a PDF or a photo does not. Only a label for
+ * the person: nothing is trusted from it.
+ */
+export function looksLikeCustosFrame(bytes: unknown): boolean {
+  return bytes instanceof Uint8Array && bytes.length >= 3 && bytes[0] === 0xa5 && bytes[1] === 0x61 && bytes[2] === 0x62;
+}
+
+/** The class's short name, as the CLI prints it beside each refusal. */
+export const CLASS_LABELS: Readonly<Record<RefusalClass, Readonly<Record<Language, string>>>> = {
+  'possible-attack': { en: 'POSSIBLE ATTACK', 'zh-CN': '可能是攻击' },
+  'not-for-you-or-outdated': { en: 'not for you / out of date', 'zh-CN': '不属于您或已过期' },
+  harmless: { en: 'harmless', 'zh-CN': '无害' },
+};
+
+/**
+ * The class of one inbox import result (undefined unless it was refused): the one rule the IPC
+ * handler and the CLI share. It "read as a Custos frame" if the inbox could route it (envelope or
+ * supersede notice) or read its coordinates, or its bytes begin like a frame.
+ */
+export function classifyImportResult(r: { readonly outcome: string; readonly code?: string; readonly kind: string; readonly share?: unknown }, bytes: unknown): RefusalClassification | undefined {
+  if (r.outcome !== 'refused' || r.code === undefined) return undefined;
+  return classifyRefusal(r.code, r.kind !== 'other' || r.share !== undefined || looksLikeCustosFrame(bytes));
 }

@@ -198,6 +198,15 @@ export const shareDetails = shareSummary.extend({
 });
 export type ShareDetails = z.infer<typeof shareDetails>;
 
+/**
+ * Issue 12 (H8): the class of a refusal, so a person can tell an attack from noise
+ * (main/services/refusal-class.ts decides it): its look, its advice, and whether a signed
+ * rejection receipt is offered (never for a harmless file).
+ */
+export const REFUSAL_CLASSES = ['possible-attack', 'not-for-you-or-outdated', 'harmless'] as const;
+export type RefusalClass = (typeof REFUSAL_CLASSES)[number];
+export const refusalClassView = z.strictObject({ class: z.enum(REFUSAL_CLASSES), offerSignedRejection: z.boolean(), advice: sentence });
+
 export const refusalView = z.strictObject({
   id: hex32,
   name: z.string().optional(),
@@ -208,6 +217,8 @@ export const refusalView = z.strictObject({
   fields: shareCoordinates.optional(),
   /** How many (rejected) receipts were signed for it. */
   receipts: count,
+  /** Its class (issue 12); `offerSignedRejection` is also false when no receipt could name it. */
+  refusal: refusalClassView,
 });
 
 export const supersedeResult = z.strictObject({
@@ -235,6 +246,8 @@ export const importItemResult = z.strictObject({
   share: shareCoordinates.optional(),
   /** For a refusal: why, in words, in both languages (`detail` is the specific English sentence). */
   problem: problem.optional(),
+  /** For a refusal: its class, advice and whether a signed rejection is offered (issue 12). */
+  refusal: refusalClassView.optional(),
   supersede: supersedeResult.optional(),
 });
 export type ImportItemResult = z.infer<typeof importItemResult>;

@@ -171,7 +171,7 @@ export function openMessage<S extends z.ZodType>(input: unknown, type: MessageTy
     throw new CustosError('UNTRUSTED_SIGNER', `This ${name} was signed by a key that is not registered here.`);
   }
   if (!verifyBytes(type, frame.b, frame.s, frame.k)) {
-    throw new CustosError('SIGNATURE_INVALID', `The signature on this ${name} does not verify: it was changed after signing. Do not use it; ask the sender for a fresh copy.`);
+    throw new CustosError('SIGNATURE_INVALID', `The signature on this ${name} does not verify: it was changed after signing. Do not use it, and do not ask its sender for another copy: report it to security.`);
   }
   const body = parseWith(schema, decodeCanonical(frame.b, `${name} body`), name);
   return { type, signer: frame.k, body, bytes: input as Uint8Array };

@@ -149,3 +149,78 @@ for (const lang of LANGS) {
     expect(counts).toMatchObject({ received: 1, confirmed: total - 1, refused: 3 });
   });
 }
+
+// Issue 12: refusals in three classes with their own look and advice. A tampered (bad signature)
+// or truncated envelope is a possible attack and is never advised to ask the sender again; one for
+// another custodian or expired is "not for you / out of date"; a second copy of a file already
+// imported and a stray notes.txt are harmless, and "sign rejected for all" leaves them out.
+for (const lang of LANGS) {
+  test(`refusal classes: attack, not for you, harmless; harmless never offered a rejection [${lang}]`, async ({ app, host }) => {
+    const agent = new TestAgent();
+    await withVault(app, host, lang);
+    await host.ok('trust:pin', { card: { name: 'agent.custos', bytes: agent.card }, confirmCode: agent.code });
+    await app.reload();
+    const inbox = await onScreen(app, 'inbox', 'empty');
+    const me = await meOf(host);
+    const good = (await agent.issue(me, { keyId: 'key-good' })).envelope;
+    const tampered = tamperSignature((await agent.issue(me, { keyId: 'key-tampered' })).envelope);
+    const whole = (await agent.issue(me, { keyId: 'key-truncated' })).envelope;
+    const elsewhere = (await agent.issue(await someoneElse(), { keyId: 'key-elsewhere' })).envelope;
+    const expired = (await agent.issue(me, { keyId: 'key-expired', createdAt: nowSeconds() - 7200, notAfter: nowSeconds() - 3600 })).envelope;
+    await host.openFiles([
+      { name: 'good.custos', bytes: good },
+      { name: 'tampered.custos', bytes: tampered },
+      { name: 'truncated.custos', bytes: whole.slice(0, whole.length - 50) },
+      { name: 'for-someone-else.custos', bytes: elsewhere },
+      { name: 'expired.custos', bytes: expired },
+      { name: 'good-again.custos', bytes: good },
+      { name: 'notes.txt', bytes: new TextEncoder().encode('Call Bob about the lunch order on Friday.\n') },
+    ]);
+    await inbox.getByRole('button', { name: say(lang, 'chooseFiles') }).click();
+    await onScreen(app, 'inbox', 'done');
+    await expect(inbox.getByTestId('count-accepted')).toContainText('1');
+    await expect(inbox.getByTestId('count-refused')).toContainText('6');
+
+    const rows = inbox.locator('tr[data-outcome="refused"]');
+    const classOf = async (name: string): Promise<string | null> => rows.filter({ hasText: name }).getAttribute('data-class');
+    expect(await classOf('tampered.custos')).toBe('possible-attack');
+    expect(await classOf('truncated.custos')).toBe('possible-attack');
+    expect(await classOf('for-someone-else.custos')).toBe('not-for-you-or-outdated');
+    expect(await classOf('expired.custos')).toBe('not-for-you-or-outdated');
+    expect(await classOf('good-again.custos')).toBe('harmless');
+    expect(await classOf('notes.txt')).toBe('harmless');
+    await expect(rows.filter({ hasText: 'tampered.custos' })).toContainText(say(lang, 'inboxClass_possible-attack'));
+
+    // The three looks, each with its count and its advice.
+    const notice = inbox.getByTestId('refused-notice');
+    await expect(notice).toHaveClass(/notice-error/);
+    const attack = notice.getByTestId('class-possible-attack');
+    await expect(attack).toContainText(say(lang, 'inboxClassCount_possible-attack', { n: 2 }));
+    await expect(inbox.getByTestId('class-not-for-you-or-outdated')).toContainText(say(lang, 'inboxClassCount_not-for-you-or-outdated', { n: 2 }));
+    await expect(inbox.getByTestId('class-harmless')).toContainText(say(lang, 'inboxClassCount_harmless', { n: 2 }));
+    await expect(inbox.getByTestId('class-harmless')).toContainText(say(lang, 'inboxClassNoReceipt'));
+    // An attack is never answered with "ask the sender for a fresh copy": report it to security.
+    const attackText = (await attack.innerText()) + (await rows.filter({ hasText: 'tampered.custos' }).innerText());
+    if (lang === 'en') {
+      expect(attackText).toContain('report it to security');
+      expect(attackText.toLowerCase()).not.toMatch(/ask the sender for a (fresh|new)|ask the sender again|send (you )?(a )?new/);
+    } else {
+      expect(attackText).toContain('报告安全团队');
+      expect(attackText).not.toContain('索取新的副本');
+    }
+    await shot(app, lang, 'inbox-refusal-classes');
+
+    // Receipts: the tampered, for-someone-else and expired envelopes are offered a rejection; the
+    // truncated one cannot be named by a receipt; the duplicate and notes.txt are never listed.
+    await nav(app, lang, 'receipts');
+    const receipts = await onScreen(app, 'receipts', 'ready');
+    const refused = receipts.getByTestId('refused-envelopes');
+    await expect(refused).toContainText('tampered.custos');
+    await expect(refused).not.toContainText('notes.txt');
+    await expect(refused).not.toContainText('good-again.custos');
+    await receipts.getByRole('button', { name: say(lang, 'rejectAllRefused', { n: 3 }) }).click();
+    await onScreen(app, 'receipts', 'signed');
+    await expect(receipts.getByTestId('signed-receipts')).toContainText(say(lang, 'signedTitle', { n: 3 }));
+    await shot(app, lang, 'receipts-refusal-classes');
+  });
+}

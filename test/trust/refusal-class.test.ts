@@ -1,6 +1,6 @@
 /** Issue 12: inbox refusals in three classes, attacks never advised to "ask the sender again". */
 import { describe, expect, it } from 'vitest';
-import { classifyRefusal } from '../../main/services/refusal-class';
+import { classifyImportResult, classifyRefusal, looksLikeCustosFrame } from '../../main/services/refusal-class';
 
 describe('classifyRefusal', () => {
   it('a tampered, badly signed or unpinned file is a possible attack, advised to report to security and not to ask the sender', () => {
@@ -29,5 +29,23 @@ describe('classifyRefusal', () => {
       expect(c.class).toBe('harmless');
       expect(c.offerSignedRejection).toBe(false);
     }
+  });
+
+  it('another envelope of a share already held, or a Custos message of another kind, is harmless too', () => {
+    expect(classifyRefusal('DUPLICATE_SHARE', true)).toMatchObject({ class: 'harmless', offerSignedRejection: false });
+    expect(classifyRefusal('WRONG_TYPE', true)).toMatchObject({ class: 'harmless', offerSignedRejection: false });
+  });
+
+  it('an import result: refused ones get a class, and bytes that begin like a frame (a truncated envelope) are not noise', () => {
+    const frameStart = Uint8Array.of(0xa5, 0x61, 0x62, 0x59, 0x05);
+    const notes = new TextEncoder().encode('Lunch on Friday.');
+    expect(looksLikeCustosFrame(frameStart)).toBe(true);
+    expect(looksLikeCustosFrame(notes)).toBe(false);
+    expect(looksLikeCustosFrame('a5 61 62')).toBe(false);
+    expect(classifyImportResult({ outcome: 'accepted', kind: 'envelope' }, frameStart)).toBeUndefined();
+    expect(classifyImportResult({ outcome: 'refused', code: 'MALFORMED', kind: 'other' }, frameStart)?.class).toBe('possible-attack');
+    expect(classifyImportResult({ outcome: 'refused', code: 'MALFORMED', kind: 'other' }, notes)?.class).toBe('harmless');
+    expect(classifyImportResult({ outcome: 'refused', code: 'SIGNATURE_INVALID', kind: 'supersede' }, notes)?.class).toBe('possible-attack');
+    expect(classifyImportResult({ outcome: 'refused', code: 'EXPIRED', kind: 'envelope', share: {} }, frameStart)?.class).toBe('not-for-you-or-outdated');
   });
 });

@@ -1,10 +1,13 @@
 /**
  * Inbox: envelopes (and supersede notices) by drag and drop, the file picker, paste, a QR image or
  * the camera. A batch of thousands shows a progress bar; every envelope gets a line: accepted, or
- * refused with the reason in words.
+ * refused with the reason in words. Refusals come in three classes with their own look and advice
+ * (issue 12, main/services/refusal-class.ts): a possible attack (never "ask the sender again"), not
+ * for you or out of date, and harmless (never offered a signed rejection).
  */
 import { useMemo, useRef, useState } from 'react';
 import type { IpcError, ResponseOf } from '../../../shared/ipc/contract';
+import { REFUSAL_CLASSES, type RefusalClass } from '../../../shared/ipc/schemas';
 import { custos } from '../api';
 import { useApp } from '../app-context';
 import { importInputs, type Given } from '../lib/messages';
@@ -16,13 +19,26 @@ import { InputZone } from '../ui/InputZone';
 type Result = ResponseOf<'inbox:import'>;
 type Filter = 'all' | 'refused' | 'accepted';
 type State = 'empty' | 'importing' | 'done' | 'error';
+type Row = Result['results'][number];
+
+/** The look of each class: a possible attack is an error, not-for-you a warning, harmless plain. */
+const CLASS_NOTICE = { 'possible-attack': 'error', 'not-for-you-or-outdated': 'warning', harmless: 'info' } as const;
+
+/** The refusals of one import by class, each with its (class-wide) advice and whether a receipt is offered. */
+function byClass(rows: readonly Row[]): { cls: RefusalClass; n: number; advice: NonNullable<Row['refusal']>['advice']; receipt: boolean }[] {
+  return REFUSAL_CLASSES.flatMap((cls) => {
+    const of = rows.filter((r) => r.refusal?.class === cls);
+    const first = of[0]?.refusal;
+    return first === undefined ? [] : [{ cls, n: of.length, advice: first.advice, receipt: of.some((r) => r.refusal?.offerSignedRejection === true) }];
+  });
+}
 
 const PAGE = 100;
 /** Files per inbox:import call (the contract takes up to MAX_ITEMS, 20,000). */
 const BATCH = 10_000;
 
 export function Inbox() {
-  const { t, num } = useI18n();
+  const { t, num, lang } = useI18n();
   const app = useApp();
   const [state, setState] = useState<State>('empty');
   const [opId, setOpId] = useState<string | null>(null);
@@ -161,8 +177,17 @@ export function Inbox() {
           </div>
           {result.aborted ? <Notice kind="warning" title={t('importCancelled')} /> : null}
           {result.refused > 0 ? (
-            <Notice kind="warning" title={t('importRefusedSome', { n: result.refused })} testId="refused-notice">
+            <Notice kind={CLASS_NOTICE[byClass(result.results)[0]?.cls ?? 'not-for-you-or-outdated']} title={t('importRefusedSome', { n: result.refused })} testId="refused-notice">
               <p>{t('importRefusedHelp')}</p>
+              {byClass(result.results).map((c) => (
+                <div key={c.cls} className={`refusal-advice refusal-${c.cls}`} data-testid={`class-${c.cls}`}>
+                  <p className="refusal-advice-title">
+                    <span className={`badge badge-class-${c.cls}`}>{t(`inboxClass_${c.cls}`)}</span> {t(`inboxClassCount_${c.cls}`, { n: c.n })}
+                  </p>
+                  <p>{c.advice[lang]}</p>
+                  <p className="muted">{c.receipt ? t('inboxClassReceipt') : t('inboxClassNoReceipt')}</p>
+                </div>
+              ))}
               {filter === 'refused' ? null : (
                 <button type="button" className="btn btn-small" onClick={() => { setFilter('refused'); setShown(PAGE); }}>
                   {t('showRefused')}
@@ -205,7 +230,7 @@ export function Inbox() {
                 </thead>
                 <tbody>
                   {rows.slice(0, shown).map((r) => (
-                    <tr key={r.index} data-outcome={r.outcome}>
+                    <tr key={r.index} data-outcome={r.outcome} data-class={r.refusal?.class}>
                       <td className="num">{num(r.index + 1)}</td>
                       <td className="file-name">{r.name ?? '—'}</td>
                       <td>
@@ -224,9 +249,12 @@ export function Inbox() {
                         )}
                       </td>
                       <td>
-                        <span className={`badge badge-${r.outcome}`}>{t(`outcome_${r.outcome}`)}</span>
+                        <span className={r.refusal === undefined ? `badge badge-${r.outcome}` : `badge badge-class-${r.refusal.class}`}>{t(`outcome_${r.outcome}`)}</span>
                       </td>
-                      <td>{r.problem === undefined ? (r.kind === 'supersede' ? t('supersedeApplied') : '') : <Reason error={r.problem} />}</td>
+                      <td>
+                        {r.refusal === undefined ? null : <strong className={`class-label class-${r.refusal.class}`}>{t(`inboxClass_${r.refusal.class}`)}: </strong>}
+                        {r.problem === undefined ? (r.kind === 'supersede' ? t('supersedeApplied') : '') : <Reason error={r.problem} />}
+                      </td>
                     </tr>
                   ))}
                 </tbody>

@@ -46,7 +46,7 @@ export function Receipts() {
       setRejectedHeld(s.value.shares.filter((x) => x.receipt === 'rejected'));
     }
     else setProblem(s.error);
-    if (r.ok) setRefusals(r.value.refusals.filter((x) => x.receipts === 0));
+    if (r.ok) setRefusals(r.value.refusals.filter((x) => x.receipts === 0 && x.refusal.offerSignedRejection)); // harmless files are never offered a rejection (issue 12)
     else setProblem(r.error);
     setPickShares(new Set());
     setPickRefused(new Set());
