@@ -127,6 +127,7 @@ export const sharesHandlers = {
       ...(req.keyId === undefined ? {} : { keyId: req.keyId }),
       ...(req.nodeId === undefined ? {} : { nodeId: req.nodeId }),
       ...(req.setId === undefined ? {} : { setId: req.setId }),
+      ...(req.shareIndex === undefined ? {} : { shareIndex: req.shareIndex }),
       ...(req.status === undefined ? {} : { status: req.status }),
       ...(req.event === undefined ? {} : { event: req.event }),
     });

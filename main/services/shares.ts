@@ -86,6 +86,7 @@ export interface SharePageQuery {
   readonly keyId?: string;
   readonly nodeId?: string;
   readonly setId?: string;
+  readonly shareIndex?: number;
   readonly status?: readonly ShareStatus[];
   /** Only shares whose history has this event. */
   readonly event?: ShareEvent;
@@ -193,6 +194,7 @@ export function pageShares(vault: Vault, q: SharePageQuery): SharePage {
     if (q.keyId !== undefined && r.keyId !== q.keyId) return false;
     if (q.nodeId !== undefined && r.nodeId !== q.nodeId) return false;
     if (setId !== undefined && !r.setId.startsWith(setId)) return false;
+    if (q.shareIndex !== undefined && r.shareIndex !== q.shareIndex) return false;
     if (statuses !== undefined && !statuses.has(r.status)) return false;
     if (q.event !== undefined && !r.history.some((h) => h.event === q.event)) return false;
     if (words.length > 0) {
@@ -201,7 +203,7 @@ export function pageShares(vault: Vault, q: SharePageQuery): SharePage {
     }
     return true;
   };
-  const filtered = q.keyId !== undefined || q.nodeId !== undefined || setId !== undefined || statuses !== undefined || q.event !== undefined || words.length > 0;
+  const filtered = q.keyId !== undefined || q.nodeId !== undefined || setId !== undefined || q.shareIndex !== undefined || statuses !== undefined || q.event !== undefined || words.length > 0;
   const n = order.length;
   const at = (k: number): ShareRecord | undefined => shares[order[sort.dir === 'asc' ? k : n - 1 - k] ?? 0];
   const limit = Math.max(1, q.limit);

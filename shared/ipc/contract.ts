@@ -261,6 +261,7 @@ export const CHANNELS = {
       keyId: identifier.optional(),
       nodeId: identifier.optional(),
       setId: z.string().regex(/^[0-9a-fA-F]{1,32}$/).optional(),
+      shareIndex: shareIndex.optional(),
       status: z.array(z.enum(SHARE_STATUSES)).max(5).optional(),
       event: z.enum(SHARE_EVENTS).optional(),
       sort: z.strictObject({ by: z.enum(SHARE_SORTS), dir: z.enum(['asc', 'desc']) }).default({ by: 'received', dir: 'asc' }),

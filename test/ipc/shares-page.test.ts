@@ -59,6 +59,8 @@ describe('shares:page', () => {
     // Exact filters from the menus.
     expect((await call(h, 'shares:page', { keyId: 'key-3', nodeId: 'node-07' })).shares.map((s) => s.id)).toEqual([ids[7]]);
     expect((await call(h, 'shares:page', { setId: setIds[2]!.slice(0, 6) })).shares.map((s) => s.id)).toEqual([ids[2]]);
+    expect((await call(h, 'shares:page', { shareIndex: 3 })).matched).toBe(12);
+    expect((await call(h, 'shares:page', { shareIndex: 2 })).matched).toBe(0);
 
     // Sort by key (ties in the vault's order), both ways.
     const byKey = await call(h, 'shares:page', { sort: { by: 'key', dir: 'asc' } });

@@ -1,41 +1,61 @@
 /**
- * Audit: the vault's own append-only, hash-chained log of everything done to it; its verification
- * verdict; exported (the log as JSON lines and its head) for auditors.
+ * Audit: the vault's own append-only, hash-chained log of everything done to it, newest first, one
+ * page at a time, searched and filtered by event in the main process (`audit:list`); its
+ * verification verdict; exported (the log as JSON lines and its head) for auditors.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import { AUDIT_EVENTS, type AuditEvent } from '../../../shared/audit/chain';
 import type { IpcError, ResponseOf } from '../../../shared/ipc/contract';
 import { custos } from '../api';
 import { auditAbout } from '../lib/details';
 import { Busy, Hex, Notice, Problem, Screen } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
+import { FilterBar, Pager, SearchBox, useRowKeys } from '../ui/table';
 
 type Page = ResponseOf<'audit:list'>;
-type Entry = Page['entries'][number];
 type State = 'loading' | 'intact' | 'broken' | 'empty';
 const PAGE = 100;
 
 export function Audit() {
   const i18n = useI18n();
   const { t, num, date } = i18n;
+  const id = useId();
   const [page, setPage] = useState<Page | null>(null);
-  const [entries, setEntries] = useState<Entry[]>([]);
+  const [query, setQuery] = useState('');
+  const [event, setEvent] = useState<AuditEvent | ''>('');
+  const [offset, setOffset] = useState(0);
+  /** Where the page on screen starts (the one asked for may still be on its way). */
+  const [shownOffset, setShownOffset] = useState(0);
   const [problem, setProblem] = useState<IpcError | null>(null);
   const [verifying, setVerifying] = useState(false);
   const [verifiedAt, setVerifiedAt] = useState<number | null>(null);
   const [saved, setSaved] = useState<string[] | null>(null);
+  const latest = useRef(0);
 
-  const load = useCallback(async (offset: number): Promise<void> => {
-    const r = await custos().audit.list({ offset, limit: PAGE, newestFirst: true });
+  const load = useCallback(async (q: string, ev: AuditEvent | '', at: number): Promise<void> => {
+    const n = ++latest.current;
+    const r = await custos().audit.list({ offset: at, limit: PAGE, newestFirst: true, query: q.trim(), ...(ev === '' ? {} : { event: ev }) });
+    if (n !== latest.current) return;
     if (!r.ok) {
       setProblem(r.error);
       return;
     }
     setPage(r.value);
-    setEntries((e) => (offset === 0 ? r.value.entries : [...e, ...r.value.entries]));
+    setShownOffset(at);
   }, []);
   useEffect(() => {
-    void load(0);
-  }, [load]);
+    void load(query, event, offset);
+  }, [query, event, offset, load]);
+  const rows = useRowKeys('tr[tabindex]', (delta) => {
+    if (page === null) return null;
+    const next = shownOffset + delta * PAGE;
+    if (next < 0 || next >= page.matched) return null;
+    setOffset(next);
+    return next;
+  });
+  useLayoutEffect(() => {
+    if (page !== null) rows.afterRender(shownOffset);
+  });
 
   const verify = async (): Promise<void> => {
     setVerifying(true);
@@ -46,7 +66,7 @@ export function Audit() {
       return;
     }
     setVerifiedAt(Math.floor(Date.now() / 1000));
-    await load(0);
+    await load(query, event, offset);
   };
   const exportLog = async (): Promise<void> => {
     const r = await custos().audit.export();
@@ -102,7 +122,36 @@ export function Audit() {
       ) : null}
       {saved === null ? null : <Notice kind="success" title={t('auditSaved', { names: saved.join(', ') })} testId="audit-saved" />}
       {page === null ? <Busy label={t('loading')} /> : null}
-      {entries.length > 0 ? (
+      {page !== null && page.total > 0 ? (
+        <>
+          <FilterBar label={t('auditPage_filters')}>
+            <SearchBox id={`${id}-q`} label={t('auditPage_search')} placeholder={t('auditPage_searchHint')} value={query} onSearch={(q) => { setQuery(q); setOffset(0); }} />
+            <div className="field field-inline">
+              <label htmlFor={`${id}-event`}>{t('event')}</label>
+              <select id={`${id}-event`} value={event} onChange={(e) => { setEvent(e.target.value as AuditEvent | ''); setOffset(0); }}>
+                <option value="">{t('any')}</option>
+                {AUDIT_EVENTS.map((ev) => (
+                  <option key={ev} value={ev}>
+                    {t(`event_${ev}`)}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <button type="button" className="btn btn-quiet" disabled={query === '' && event === ''} onClick={() => { setQuery(''); setEvent(''); setOffset(0); }}>
+              {t('clearFilters')}
+            </button>
+          </FilterBar>
+          <p className="muted" aria-live="polite" data-testid="audit-count">
+            {t('auditPage_shown', { n: page.matched, total: page.total })}
+          </p>
+        </>
+      ) : null}
+      {page !== null && page.total > 0 && page.matched === 0 ? (
+        <p className="empty-inline" data-testid="audit-none">
+          {t('auditPage_none')}
+        </p>
+      ) : null}
+      {page !== null && page.entries.length > 0 ? (
         <div className="table-wrap table-scroll">
           <table className="table" data-testid="audit-table">
             <thead>
@@ -115,10 +164,10 @@ export function Audit() {
                 <th scope="col">{t('entryHash')}</th>
               </tr>
             </thead>
-            <tbody>
-              {entries.map((e, i) =>
+            <tbody ref={rows.body} onKeyDown={rows.onKeyDown}>
+              {page.entries.map((e, i) =>
                 'entry' in e ? (
-                  <tr key={e.entry.seq} data-event={e.entry.fields.event}>
+                  <tr key={e.entry.seq} data-event={e.entry.fields.event} tabIndex={i === 0 ? 0 : -1}>
                     <td className="num">{num(e.entry.seq)}</td>
                     <td className="nowrap">{date(e.entry.at)}</td>
                     <td>{t(`event_${e.entry.fields.event}`)}</td>
@@ -138,7 +187,7 @@ export function Audit() {
                     </td>
                   </tr>
                 ) : (
-                  <tr key={`d${String(i)}`} className="row-bad">
+                  <tr key={`d${String(e.position)}`} className="row-bad" tabIndex={i === 0 ? 0 : -1}>
                     <td className="num">?</td>
                     <td colSpan={5}>{t('damagedEntry', { n: e.position })}</td>
                   </tr>
@@ -148,11 +197,7 @@ export function Audit() {
           </table>
         </div>
       ) : null}
-      {page !== null && entries.length < page.total ? (
-        <button type="button" className="btn" onClick={() => void load(entries.length)}>
-          {t('showMore', { n: Math.min(PAGE, page.total - entries.length), total: page.total })}
-        </button>
-      ) : null}
+      {page === null ? null : <Pager offset={shownOffset} limit={PAGE} shown={page.entries.length} matched={page.matched} onOffset={setOffset} testId="audit-pager" />}
     </Screen>
   );
 }

@@ -1,73 +1,104 @@
 /**
- * The vault's shares: filter by key, node, backup set, share index and status; a details panel;
- * "Verify all" decrypts every envelope again and checks each share against its commitment.
+ * The vault's shares, one page at a time: the main process searches, filters and sorts them
+ * (`shares:page`, issue 10: the window never holds the whole vault), the window shows the page with
+ * a pager, sortable columns and keyboard moves between rows (ui/table.tsx). Search words match the
+ * key, node, set, envelope id and incident; filters by key, node, set, index, status and history
+ * event. A details panel; "Verify all" decrypts every envelope again and checks each share against
+ * its commitment.
  */
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
-import type { IpcError, ResponseOf, ShareStatus } from '../../../shared/ipc/contract';
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import { SHARE_EVENTS, type IpcError, type RequestOf, type ResponseOf, type ShareEvent, type ShareSort, type ShareStatus } from '../../../shared/ipc/contract';
 import { custos } from '../api';
 import { useApp } from '../app-context';
 import { historyDetail } from '../lib/details';
 import { newOpId } from '../lib/ops';
 import { DateText, Empty, Facts, Hex, Notice, Problem, ProgressBar, Reason, Screen, useProgress } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
+import { FilterBar, Pager, SearchBox, SortTh, useRowKeys, type SortDir } from '../ui/table';
 
-type List = ResponseOf<'shares:list'>;
+type Page = ResponseOf<'shares:page'>;
 type Details = ResponseOf<'shares:details'>;
 type Verify = ResponseOf<'shares:verifyAll'>;
 type State = 'loading' | 'empty' | 'list' | 'verifying' | 'verified';
 
 export const STATUSES: readonly ShareStatus[] = ['received', 'confirmed', 'exported', 'superseded', 'deleted'];
-const PAGE = 200;
+/** Rows per page: enough to scroll, few enough to render at once on any machine. */
+export const PAGE = 100;
 /** History events main records for a share (their details are English). */
 const HISTORY = ['imported', 'receipt-accepted', 'receipt-rejected', 'exported', 'deleted', 'rollback', 'superseded'] as const;
 
 interface Filter {
+  query: string;
   keyId: string;
   nodeId: string;
   setId: string;
   shareIndex: string;
   status: ShareStatus | '';
+  event: ShareEvent | '';
 }
-const NO_FILTER: Filter = { keyId: '', nodeId: '', setId: '', shareIndex: '', status: '' };
+const NO_FILTER: Filter = { query: '', keyId: '', nodeId: '', setId: '', shareIndex: '', status: '', event: '' };
+const FIRST_SORT: { by: ShareSort; dir: SortDir } = { by: 'received', dir: 'asc' };
+
+function request(f: Filter, sort: { by: ShareSort; dir: SortDir }, offset: number): RequestOf<'shares:page'> {
+  const index = Number(f.shareIndex);
+  return {
+    offset,
+    limit: PAGE,
+    query: f.query.trim(),
+    sort,
+    ...(f.keyId === '' ? {} : { keyId: f.keyId }),
+    ...(f.nodeId === '' ? {} : { nodeId: f.nodeId }),
+    ...(f.setId === '' ? {} : { setId: f.setId }),
+    ...(f.shareIndex !== '' && Number.isInteger(index) && index >= 1 && index <= 255 ? { shareIndex: index } : {}),
+    ...(f.status === '' ? {} : { status: [f.status] }),
+    ...(f.event === '' ? {} : { event: f.event }),
+  };
+}
 
 export function Shares() {
   const { t } = useI18n();
   const app = useApp();
   const id = useId();
   const [filter, setFilter] = useState<Filter>(NO_FILTER);
-  const [list, setList] = useState<List | null>(null);
+  const [sort, setSort] = useState(FIRST_SORT);
+  const [offset, setOffset] = useState(0);
+  const [page, setPage] = useState<Page | null>(null);
   const [problem, setProblem] = useState<IpcError | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [details, setDetails] = useState<Details | null>(null);
   const [opId, setOpId] = useState<string | null>(null);
   const [verify, setVerify] = useState<Verify | null>(null);
   const [verifying, setVerifying] = useState(false);
-  const [shown, setShown] = useState(PAGE);
   const progress = useProgress(opId);
+  // Answers can arrive out of order while someone types: only the latest request's page is shown.
+  const latest = useRef(0);
 
-  const load = useCallback(async (f: Filter): Promise<void> => {
-    const index = Number(f.shareIndex);
-    const r = await custos().shares.list({
-      filter: {
-        ...(f.keyId === '' ? {} : { keyId: f.keyId }),
-        ...(f.nodeId === '' ? {} : { nodeId: f.nodeId }),
-        ...(f.setId === '' ? {} : { setId: f.setId }),
-        ...(f.shareIndex !== '' && Number.isInteger(index) && index >= 1 && index <= 255 ? { shareIndex: index } : {}),
-        ...(f.status === '' ? {} : { status: f.status }),
-      },
-    });
+  const load = useCallback(async (f: Filter, s: { by: ShareSort; dir: SortDir }, at: number): Promise<void> => {
+    const n = ++latest.current;
+    const r = await custos().shares.page(request(f, s, at));
+    if (n !== latest.current) return;
     if (!r.ok) {
       setProblem(r.error);
       return;
     }
     setProblem(null);
-    setList(r.value);
-    setShown(PAGE);
+    setPage(r.value);
   }, []);
 
   useEffect(() => {
-    void load(filter);
-  }, [filter, load]);
+    void load(filter, sort, offset);
+  }, [filter, sort, offset, load]);
+
+  const rows = useRowKeys('.row-link', (delta) => {
+    if (page === null) return null;
+    const next = page.offset + delta * PAGE;
+    if (next < 0 || next >= page.matched) return null;
+    setOffset(next);
+    return next;
+  });
+  useLayoutEffect(() => {
+    if (page !== null) rows.afterRender(page.offset);
+  });
 
   const open = async (shareId: string): Promise<void> => {
     setSelected(shareId);
@@ -91,18 +122,20 @@ export function Shares() {
   };
 
   const afterChange = async (): Promise<void> => {
-    await load(filter);
+    await load(filter, sort, offset);
     if (selected !== null) await open(selected);
     await app.refresh();
   };
 
   const set = <K extends keyof Filter>(k: K, v: Filter[K]): void => {
     setFilter((f) => ({ ...f, [k]: v }));
+    setOffset(0);
   };
-  const filtered = filter.keyId !== '' || filter.nodeId !== '' || filter.setId !== '' || filter.shareIndex !== '' || filter.status !== '';
+  const filtered = Object.entries(filter).some(([, v]) => v !== '');
+  const facets = page?.facets;
 
   let state: State = 'loading';
-  if (list !== null) state = list.total === 0 ? 'empty' : 'list';
+  if (page !== null) state = page.total === 0 ? 'empty' : 'list';
   if (verifying) state = 'verifying';
   else if (verify !== null) state = 'verified';
 
@@ -113,7 +146,7 @@ export function Shares() {
       title={t('sharesTitle')}
       lead={t('sharesLead')}
       actions={
-        <button type="button" className="btn btn-primary" disabled={verifying || list === null || list.total === 0} onClick={() => void verifyAll()}>
+        <button type="button" className="btn btn-primary" disabled={verifying || page === null || page.total === 0} onClick={() => void verifyAll()}>
           {t('verifyAll')}
         </button>
       }
@@ -149,7 +182,7 @@ export function Shares() {
         </div>
       ) : null}
 
-      {list !== null && list.total === 0 ? (
+      {page !== null && page.total === 0 ? (
         <Empty title={t('sharesEmptyTitle')}>
           <p>{t('sharesEmptyBody')}</p>
           <button type="button" className="btn" onClick={() => { app.go('inbox'); }}>
@@ -158,20 +191,23 @@ export function Shares() {
         </Empty>
       ) : null}
 
-      {list !== null && list.total > 0 ? (
+      {page !== null && facets !== undefined && page.total > 0 ? (
         <>
-          <form className="filters" role="search" aria-label={t('filterShares')} onSubmit={(e) => { e.preventDefault(); }}>
-            <FacetSelect id={`${id}-key`} label={t('key')} any={t('any')} value={filter.keyId} values={list.facets.keyIds} onChange={(v) => { set('keyId', v); }} />
-            <FacetSelect id={`${id}-node`} label={t('node')} any={t('any')} value={filter.nodeId} values={list.facets.nodeIds} onChange={(v) => { set('nodeId', v); }} />
-            <FacetSelect
-              id={`${id}-set`}
-              label={t('backupSet')}
-              any={t('any')}
-              value={filter.setId}
-              values={list.facets.setIds}
-              show={(k) => `${k.slice(0, 12)}…`}
-              onChange={(v) => { set('setId', v); }}
-            />
+          <FilterBar label={t('filterShares')}>
+            <SearchBox id={`${id}-q`} label={t('sharesPage_search')} placeholder={t('sharesPage_searchHint')} value={filter.query} onSearch={(q) => { set('query', q); }} />
+            {facets.more.keyIds ? null : <FacetSelect id={`${id}-key`} label={t('key')} any={t('any')} value={filter.keyId} values={facets.keyIds} onChange={(v) => { set('keyId', v); }} />}
+            {facets.more.nodeIds ? null : <FacetSelect id={`${id}-node`} label={t('node')} any={t('any')} value={filter.nodeId} values={facets.nodeIds} onChange={(v) => { set('nodeId', v); }} />}
+            {facets.more.setIds ? null : (
+              <FacetSelect
+                id={`${id}-set`}
+                label={t('backupSet')}
+                any={t('any')}
+                value={filter.setId}
+                values={facets.setIds}
+                show={(k) => `${k.slice(0, 12)}…`}
+                onChange={(v) => { set('setId', v); }}
+              />
+            )}
             <div className="field field-inline field-narrow">
               <label htmlFor={`${id}-index`}>{t('shareIndex')}</label>
               <input id={`${id}-index`} type="number" min={1} max={255} value={filter.shareIndex} onChange={(e) => { set('shareIndex', e.target.value); }} />
@@ -187,54 +223,69 @@ export function Shares() {
                 ))}
               </select>
             </div>
-            <button type="button" className="btn btn-quiet" disabled={!filtered} onClick={() => { setFilter(NO_FILTER); }}>
+            <div className="field field-inline">
+              <label htmlFor={`${id}-event`}>{t('sharesPage_event')}</label>
+              <select id={`${id}-event`} value={filter.event} onChange={(e) => { set('event', e.target.value as ShareEvent | ''); }}>
+                <option value="">{t('any')}</option>
+                {SHARE_EVENTS.map((ev) => (
+                  <option key={ev} value={ev}>
+                    {t(`history_${ev}`)}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <button type="button" className="btn btn-quiet" disabled={!filtered} onClick={() => { setFilter(NO_FILTER); setOffset(0); }}>
               {t('clearFilters')}
             </button>
-          </form>
+          </FilterBar>
           <p className="muted" aria-live="polite" data-testid="shares-count">
-            {t('sharesShown', { n: list.shares.length, total: list.total })}
+            {t('sharesShown', { n: page.matched, total: page.total })}
           </p>
           <div className={selected === null ? 'split' : 'split split-open'}>
-            <div className="table-wrap table-scroll">
-              <table className="table table-click" data-testid="shares-table">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('key')}</th>
-                    <th scope="col">{t('node')}</th>
-                    <th scope="col">{t('backupSet')}</th>
-                    <th scope="col">{t('shareIndexShort')}</th>
-                    <th scope="col">{t('status')}</th>
-                    <th scope="col">{t('received')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.shares.slice(0, shown).map((s) => (
-                    <tr key={s.id} className={s.id === selected ? 'row-selected' : undefined} data-status={s.status}>
-                      <td className="id-cell">
-                        <button type="button" className="link row-link" onClick={() => void open(s.id)} aria-label={t('openShare', { key: s.keyId, node: s.nodeId, i: s.shareIndex })}>
-                          {s.keyId}
-                        </button>
-                      </td>
-                      <td className="id-cell">{s.nodeId}</td>
-                      <td>
-                        <Hex value={s.setId} chars={8} />
-                      </td>
-                      <td className="num">{s.shareIndex}</td>
-                      <td>
-                        <span className={`badge badge-${s.status}`}>{t(`status_${s.status}`)}</span>
-                      </td>
-                      <td className="nowrap">
-                        <DateText seconds={s.receivedAt} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              {list.shares.length > shown ? (
-                <button type="button" className="btn" onClick={() => { setShown((n) => n + PAGE); }}>
-                  {t('showMore', { n: Math.min(PAGE, list.shares.length - shown), total: list.shares.length })}
-                </button>
-              ) : null}
+            <div className="split-main">
+              {page.matched === 0 ? (
+                <p className="empty-inline" data-testid="shares-none">
+                  {t('sharesPage_none')}
+                </p>
+              ) : (
+                <div className="table-wrap table-scroll">
+                  <table className="table table-click table-shares" data-testid="shares-table" aria-rowcount={page.matched + 1}>
+                    <thead>
+                      <tr>
+                        <SortTh by="key" label={t('key')} sort={sort} onSort={(s) => { setSort(s); setOffset(0); }} />
+                        <SortTh by="node" label={t('node')} sort={sort} onSort={(s) => { setSort(s); setOffset(0); }} />
+                        <SortTh by="set" label={t('backupSet')} sort={sort} onSort={(s) => { setSort(s); setOffset(0); }} />
+                        <SortTh by="index" label={t('shareIndexShort')} sort={sort} onSort={(s) => { setSort(s); setOffset(0); }} className="num" />
+                        <SortTh by="status" label={t('status')} sort={sort} onSort={(s) => { setSort(s); setOffset(0); }} />
+                        <SortTh by="received" label={t('received')} sort={sort} onSort={(s) => { setSort(s); setOffset(0); }} />
+                      </tr>
+                    </thead>
+                    <tbody ref={rows.body} onKeyDown={rows.onKeyDown}>
+                      {page.shares.map((s, i) => (
+                        <tr key={s.id} className={s.id === selected ? 'row-selected' : undefined} data-status={s.status} aria-rowindex={page.offset + i + 2}>
+                          <td className="id-cell">
+                            <button type="button" className="link row-link" onClick={() => void open(s.id)} aria-label={t('openShare', { key: s.keyId, node: s.nodeId, i: s.shareIndex })}>
+                              {s.keyId}
+                            </button>
+                          </td>
+                          <td className="id-cell">{s.nodeId}</td>
+                          <td>
+                            <Hex value={s.setId} chars={8} />
+                          </td>
+                          <td className="num">{s.shareIndex}</td>
+                          <td>
+                            <span className={`badge badge-${s.status}`}>{t(`status_${s.status}`)}</span>
+                          </td>
+                          <td className="nowrap">
+                            <DateText seconds={s.receivedAt} />
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+              <Pager offset={page.offset} limit={PAGE} shown={page.shares.length} matched={page.matched} onOffset={setOffset} testId="shares-pager" />
             </div>
             {selected !== null && details !== null ? (
               <ShareDetails
