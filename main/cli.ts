@@ -26,7 +26,7 @@ import { receiptGroup } from './cli/receipts';
 import { recoveryGroup } from './cli/recovery';
 import { settingsGroup } from './cli/settings';
 import { importGroup, listGroup, verifyAllGroup } from './cli/shares';
-import { pinAgentGroup, rotateAgentGroup } from './cli/trust';
+import { pinAgentGroup, rotateAgentGroup, trustGroup } from './cli/trust';
 import { backupGroup, passphraseGroup } from './cli/backup';
 import { cardGroup, vaultGroup } from './cli/vault';
 
@@ -37,6 +37,7 @@ const GROUPS: readonly Group[] = [
   backupGroup,
   cardGroup,
   pinAgentGroup,
+  trustGroup,
   rotateAgentGroup,
   importGroup,
   listGroup,

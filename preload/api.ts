@@ -13,6 +13,7 @@
  */
 import type { Invoke, Subscribe } from '../shared/ipc/contract';
 import { agentApi } from './agent';
+import { approversApi } from './approvers';
 import { appApi } from './app';
 import { auditApi } from './audit';
 import { deletionApi } from './deletion';
@@ -35,6 +36,7 @@ export function buildApi(invoke: Invoke, subscribe: Subscribe) {
     app: appApi(invoke),
     vault: vaultApi(invoke),
     trust: trustApi(invoke),
+    approvers: approversApi(invoke),
     inbox: inboxApi(invoke),
     shares: sharesApi(invoke),
     receipts: receiptsApi(invoke),

@@ -31,6 +31,7 @@ import {
   importEnvelopes,
   installNodeVerifier,
   pinAgent,
+  pinApprover,
   showRecoveryRequest,
   signReceipts,
   Vault,
@@ -49,7 +50,7 @@ import { parseKeydata, selfCheck, writeKeydata, indexOfShareId } from '../shared
 import { constantTimeEqual, toHex } from '../shared/bytes';
 import { fileHash } from '../shared/crypto/hash';
 import { checkShamirParams } from '../shared/crypto/shamir';
-import { openAgentCard } from '../shared/protocol';
+import { openAgentCard, openApproverCard } from '../shared/protocol';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEFAULT_KEYDATA = join(ROOT, 'test/fixtures/tss-lib/ecdsa/keygen_data_0.json');
@@ -236,6 +237,14 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       });
     });
     for (const k of approverKeys) await a.addApprover(readFileSync(k.cardFile));
+    // Each custodian pins the approvers' cards too (the code is read from the card here, where the
+    // drill plays every role; a person compares it with the approver): the review counts their approvals.
+    for (const c of custodians) {
+      for (const k of approverKeys) {
+        const card = readFileSync(k.cardFile);
+        await pinApprover(c.vault, card, openApproverCard(card).code);
+      }
+    }
 
     await timed('importKeydata', () => a.importKeyshare(keyId, nodeId, original));
     log(`keydata imported for ${keyId}/${nodeId} (${parsed.curve})`);

@@ -55,6 +55,12 @@ export const SERVICE_ERROR_CODES = [
   'AGENT_UNREACHABLE',
   /** The linked agent answered with a refusal; `details.agentCode` names the agent's own code. */
   'AGENT_REFUSED',
+  /** An approver of this name is pinned with another key (issue 12: a changed key is never taken silently). */
+  'APPROVER_KEY_CHANGED',
+  /** Fewer than two approvals of a recovery request verify against pinned approvers, and no override was given. */
+  'APPROVERS_UNVERIFIED',
+  /** An approver roster not newer than the pinned one (a rollback), or not signed by the pinned agent. */
+  'ROSTER_ROLLBACK',
   /** A bug or an unexpected environment failure; the cause is logged locally only. */
   'INTERNAL',
 ] as const;

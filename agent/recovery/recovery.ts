@@ -82,7 +82,14 @@ export class Recovery extends Capability<RecoveryPeers> {
                 shareIndex: index,
                 signature: frameSignature(bytes),
                 target: `custodian:${custodian.fingerprint} (${custodian.label})`,
-                details: { session_id: sid, export_sha256: digest },
+                details: {
+                  session_id: sid,
+                  export_sha256: digest,
+                  // The custodian exported without two approvals verified against approvers they pinned (issue 12): their reason.
+                  ...(opened.export.body.override === undefined
+                    ? {}
+                    : { custodian_override: { reason: opened.export.body.override.reason, verified_approvals: opened.export.body.override.verified_approvals } }),
+                },
               });
             });
             accepted.push(index);

@@ -19,10 +19,10 @@ const show = command(
 );
 
 const set = command(
-  { language: { type: 'string' }, 'auto-lock-minutes': { type: 'string' }, 'agent-url': { type: 'string' }, 'cooling-days': { type: 'string' } },
+  { language: { type: 'string' }, 'auto-lock-minutes': { type: 'string' }, 'agent-url': { type: 'string' }, 'cooling-days': { type: 'string' }, 'recovery-min-expiry-minutes': { type: 'string' }, 'recovery-expect-mode': { type: 'string' } },
   {
     name: 'settings set',
-    usage: '--vault DIR [--language en|zh-CN] [--auto-lock-minutes N] [--agent-url URL|none] [--cooling-days N]',
+    usage: '--vault DIR [--language en|zh-CN] [--auto-lock-minutes N] [--agent-url URL|none] [--cooling-days N] [--recovery-min-expiry-minutes N] [--recovery-expect-mode any|external-only]',
     summary: 'changes settings (checked before anything is written)',
     run: async (ctx) => {
       const { values } = ctx;
@@ -31,10 +31,12 @@ const set = command(
       if (values['auto-lock-minutes'] !== undefined) change['autoLockMinutes'] = wholeNumber(values['auto-lock-minutes'], 'auto-lock-minutes', 0, 24 * 60);
       if (values['agent-url'] !== undefined) change['agentUrl'] = values['agent-url'] === 'none' ? null : values['agent-url'];
       if (values['cooling-days'] !== undefined) change['deletionCoolingDays'] = wholeNumber(values['cooling-days'], 'cooling-days', 1, 365);
+      if (values['recovery-min-expiry-minutes'] !== undefined) change['recoveryMinExpiryMinutes'] = wholeNumber(values['recovery-min-expiry-minutes'], 'recovery-min-expiry-minutes', 0, 7 * 24 * 60);
+      if (values['recovery-expect-mode'] !== undefined) change['recoveryExpectMode'] = values['recovery-expect-mode'];
       const s = await updateSettings(join(vaultDir(ctx), SETTINGS_FILE), change);
       return { data: { settings: s }, lines: [JSON.stringify(s, null, 2)] };
     },
   },
 );
 
-export const settingsGroup: Group = { name: 'settings', summary: 'language, auto-lock, agent URL, cooling period', commands: [show, set] };
+export const settingsGroup: Group = { name: 'settings', summary: 'language, auto-lock, agent URL, cooling period, recovery policy', commands: [show, set] };

@@ -1,15 +1,32 @@
-/** `pin-agent` and `rotate-agent`: which agent key this vault trusts (custodian CLI). */
+/**
+ * `pin-agent`, `rotate-agent` and `trust …`: which agent key and which approvers this vault trusts,
+ * and whom to call back about them (custodian CLI).
+ */
 import { readInput } from '../../node/cli/inputs';
 import type { Group } from '../../node/cli/runner';
 import { ServiceError } from '../services/errors';
-import { applyAgentKeyRotation, pinAgent, previewAgentCard } from '../services/trust';
-import { command, need, openUnlocked } from './common';
+import type { CallBackContact } from '../services/state';
+import { applyAgentKeyRotation, pinAgent, pinApprover, pinnedAgent, previewAgentCard, previewApproverCard, removeApprover, setAgentContact } from '../services/trust';
+import { command, isoOf, need, openUnlocked, usage } from './common';
+
+const CONTACT_OPTIONS = { 'contact-name': { type: 'string' }, 'contact-reach': { type: 'string' } } as const;
+
+/** --contact-name and --contact-reach together, or neither. */
+function contactOf(values: { readonly 'contact-name'?: string | undefined; readonly 'contact-reach'?: string | undefined }): { name: string; reach: string } | undefined {
+  const name = values['contact-name'];
+  const reach = values['contact-reach'];
+  if (name === undefined && reach === undefined) return undefined;
+  if (name === undefined || reach === undefined) throw usage('Give the call-back contact as both --contact-name "…" and --contact-reach "phone or other way".');
+  return { name, reach };
+}
+
+const contactText = (c: CallBackContact | undefined): string => (c === undefined ? 'no call-back contact recorded' : `call back: ${c.name}, ${c.reach}`);
 
 const pin = command(
-  { card: { type: 'string' }, 'confirm-code': { type: 'string' } },
+  { card: { type: 'string' }, 'confirm-code': { type: 'string' }, ...CONTACT_OPTIONS },
   {
     name: 'pin-agent',
-    usage: '--vault DIR --card FILE [--confirm-code "1234 5678 …"]',
+    usage: '--vault DIR --card FILE [--confirm-code "1234 5678 …"] [--contact-name NAME --contact-reach PHONE]',
     summary: "trusts the agent's card once its comparison code was checked with ops over a separate channel",
     run: async (ctx) => {
       const bytes = readInput(need(ctx.values.card, 'card'), 'agent card');
@@ -24,8 +41,9 @@ const pin = command(
           { details: { name: preview.name } },
         );
       }
+      const contact = contactOf(ctx.values);
       const v = await openUnlocked(ctx);
-      const r = await pinAgent(v, bytes, code);
+      const r = await pinAgent(v, bytes, code, contact);
       return { data: { ...r }, lines: [r.alreadyPinned ? `Agent "${r.name}" was already trusted.` : `Agent "${r.name}" is now trusted (code ${r.code}).`] };
     },
   },
@@ -45,6 +63,92 @@ const rotate = command(
     },
   },
 );
+
+const approverPin = command(
+  { card: { type: 'string' }, 'confirm-code': { type: 'string' }, ...CONTACT_OPTIONS },
+  {
+    name: 'trust approver pin',
+    usage: '--vault DIR --card FILE --confirm-code "1234 5678 …" [--contact-name NAME --contact-reach PHONE]',
+    summary: "trusts an approver's card once its comparison code was checked with the approver over a separate channel",
+    run: async (ctx) => {
+      const bytes = readInput(need(ctx.values.card, 'card'), 'approver card');
+      const preview = previewApproverCard(bytes);
+      const code = ctx.values['confirm-code'];
+      if (code === undefined) {
+        // As for the agent: never the card's own code, which would turn the comparison into copy-paste.
+        throw new ServiceError(
+          'CONFIRMATION_REQUIRED',
+          `Approver card of "${preview.name}". Ask the approver to read out their code (\`approver keygen\` printed it) over a separate channel (phone, in person), then run again with --confirm-code "…" typed from what they read, and --contact-name/--contact-reach to call them back.`,
+          { details: { name: preview.name } },
+        );
+      }
+      const contact = contactOf(ctx.values);
+      const v = await openUnlocked(ctx);
+      const r = await pinApprover(v, bytes, code, contact);
+      return { data: { ...r }, lines: [r.alreadyPinned ? `Approver "${r.name}" was already trusted.` : `Approver "${r.name}" is now trusted (code ${r.code}).`] };
+    },
+  },
+);
+
+const approverRemove = command(
+  { fingerprint: { type: 'string' } },
+  {
+    name: 'trust approver remove',
+    usage: '--vault DIR --fingerprint HEX',
+    summary: 'stops trusting an approver (their approvals no longer count)',
+    run: async (ctx) => {
+      const fp = need(ctx.values.fingerprint, 'fingerprint');
+      const v = await openUnlocked(ctx);
+      const r = await removeApprover(v, fp);
+      return { data: { name: r.name, fingerprint: r.fingerprint, code: r.code }, lines: [`Approver "${r.name}" (code ${r.code}) is no longer trusted.`] };
+    },
+  },
+);
+
+const contactCmd = command(
+  { ...CONTACT_OPTIONS },
+  {
+    name: 'trust contact',
+    usage: '--vault DIR --contact-name NAME --contact-reach PHONE',
+    summary: 'records whom to call back about the pinned agent (ops)',
+    run: async (ctx) => {
+      const contact = contactOf(ctx.values);
+      if (contact === undefined) throw usage('Give --contact-name "…" and --contact-reach "…".');
+      const v = await openUnlocked(ctx);
+      const r = await setAgentContact(v, contact);
+      return { data: { contact: r }, lines: [`Call-back contact for the agent: ${r.name}, ${r.reach}.`] };
+    },
+  },
+);
+
+const list = command(
+  {},
+  {
+    name: 'trust list',
+    usage: '--vault DIR',
+    summary: 'the pinned agent and approvers, with their codes and call-back contacts',
+    run: async (ctx) => {
+      const v = await openUnlocked(ctx);
+      const a = pinnedAgent(v);
+      const approvers = (a?.approvers ?? []).map((p) => ({ name: p.name, code: p.code, fingerprint: p.fingerprint, pinnedAt: p.pinnedAt, via: p.via, status: p.status, ...(p.contact === undefined ? {} : { contact: p.contact }) }));
+      return {
+        data: {
+          agent: a === null ? null : { name: a.name, code: a.code, fingerprint: a.fingerprint, pinnedAt: a.pinnedAt, via: a.via, ...(a.contact === undefined ? {} : { contact: a.contact }) },
+          approvers,
+          roster: a?.roster === undefined ? null : { version: a.roster.version, issuedAt: a.roster.issuedAt, pinnedAt: a.roster.pinnedAt },
+        },
+        lines: [
+          a === null ? 'No agent is trusted yet.' : `Agent "${a.name}" (code ${a.code}), pinned ${isoOf(a.pinnedAt)}; ${contactText(a.contact)}`,
+          ...(approvers.length === 0 ? ['No approvers are trusted yet: recovery requests cannot be verified against anyone.'] : []),
+          ...approvers.map((p) => `Approver "${p.name}" (code ${p.code})${p.status === 'disabled' ? ' DISABLED' : ''}, from ${p.via}, pinned ${isoOf(p.pinnedAt)}; ${contactText(p.contact)}`),
+          ...(a?.roster === undefined ? [] : [`Approver roster version ${String(a.roster.version)}, issued ${isoOf(a.roster.issuedAt)}`]),
+        ],
+      };
+    },
+  },
+);
+
+export const trustGroup: Group = { name: 'trust', summary: 'the approvers this vault trusts, and whom to call back', commands: [approverPin, approverRemove, contactCmd, list] };
 
 export const pinAgentGroup: Group = { name: 'pin-agent', summary: "trust the agent's card after comparing its code", commands: [pin] };
 export const rotateAgentGroup: Group = { name: 'rotate-agent', summary: "the agent's signed key replacement", commands: [rotate] };

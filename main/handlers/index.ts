@@ -9,6 +9,7 @@
  * each group is checked against exactly its channels (types.ts `HandlersFor`), and this map against
  * every channel.
  */
+import { approversHandlers } from './approvers';
 import { recordsHandlers } from './records';
 import { recoveryHandlers } from './recovery';
 import { sharesHandlers } from './shares';
@@ -17,4 +18,4 @@ import { vaultHandlers } from './vault';
 
 export type { Handler, Handlers } from './types';
 
-export const HANDLERS: Handlers = { ...vaultHandlers, ...sharesHandlers, ...recoveryHandlers, ...recordsHandlers };
+export const HANDLERS: Handlers = { ...vaultHandlers, ...sharesHandlers, ...recoveryHandlers, ...recordsHandlers, ...approversHandlers };

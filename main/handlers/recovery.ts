@@ -10,6 +10,7 @@ import { messagesFromInputs } from '../services/inputs';
 import { urTypeOf } from '../../shared/qr/types';
 import { explain } from '../services/messages';
 import { exportForRecovery, showRecoveryRequest, type RecoverySummary } from '../services/recovery';
+import { recoveryPolicyOf } from '../services/settings';
 import { makeRecoverySheet } from '../services/sheet';
 import { agentRefusal } from '../services/station';
 import { fileOut, qrFor } from './common';
@@ -17,8 +18,16 @@ import type { HandlersFor } from './types';
 
 function summaryOut(s: RecoverySummary): HandlerResultOf<'recovery:show'> {
   const { problem, ...rest } = s;
-  return { ...rest, approvals: s.approvals.map((a) => ({ ...a })), warnings: [...s.warnings], ...(problem === undefined ? {} : { problem: publicProblem(problem) }) };
+  return {
+    ...rest,
+    approvals: s.approvals.map((a) => ({ ...a })),
+    warnings: s.warnings.map((w) => ({ ...w, params: { ...w.params }, message: { ...w.message }, advice: { ...w.advice } })),
+    ...(problem === undefined ? {} : { problem: publicProblem(problem) }),
+  };
 }
+
+/** The recovery policy from the settings (defaults when the file is damaged: the settings screen says so). */
+const policyOf = async (ctx: AppContext) => recoveryPolicyOf(await ctx.settings());
 
 function stationView(ctx: AppContext, sessionId: string): HandlerResultOf<'station:refresh'>['session'] {
   const v = ctx.station.view(sessionId);
@@ -40,14 +49,18 @@ async function pinnedKeyIfAny(ctx: AppContext): Promise<Uint8Array | undefined> 
 
 export const recoveryHandlers = {
   // -- recovery export ----------------------------------------------------------------------------
-  'recovery:show': async (req, ctx) => summaryOut(showRecoveryRequest(await ctx.unlocked(), req.request.bytes)),
+  'recovery:show': async (req, ctx) => {
+    const policy = await policyOf(ctx);
+    return summaryOut(showRecoveryRequest(await ctx.unlocked(), req.request.bytes, policy));
+  },
   'recovery:export': async (req, ctx) => {
     const v = await ctx.unlocked();
     // The font first: a missing font must refuse before the share is exported, not after.
     const font = req.sheet ? await ctx.sheetFont() : undefined;
     const opId = req.opId;
     if (opId !== undefined) ctx.progress({ opId, channel: 'recovery:export', phase: 'exporting', done: 0, total: 0 }, true);
-    const result = await exportForRecovery(v, req.request.bytes, req.confirmation.toLowerCase());
+    const policy = await policyOf(ctx);
+    const result = await exportForRecovery(v, req.request.bytes, req.confirmation.toLowerCase(), { policy, ...(req.override === undefined ? {} : { override: req.override }) });
     const file = fileOut(result.baseName, '.custos', result.bytes);
     const qr = await qrFor('recovery-export', result.bytes);
     const loop = req.extraFrames > 0 ? moreFrames(result.bytes, { type: urTypeOf('recovery-export') }, req.extraFrames) : [];

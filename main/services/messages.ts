@@ -213,6 +213,18 @@ export const MESSAGES: Readonly<Record<AnyErrorCode, Sentence>> = {
     en: 'The agent refused this ({agentCode}). Read the details, fix the cause with the agent operator, and try again.',
     'zh-CN': '代理拒绝了此操作（{agentCode}）。请查看详情，与代理运维人员排除原因后重试。',
   },
+  APPROVER_KEY_CHANGED: {
+    en: 'An approver of this name is already trusted with another key. Call them at the contact you recorded before trusting a new key; do not trust it on the strength of this card alone.',
+    'zh-CN': '已信任同名审批人的另一个密钥。在信任新密钥之前，请按您记录的联系方式致电本人核实；不要仅凭这张名片就信任它。',
+  },
+  APPROVERS_UNVERIFIED: {
+    en: 'Fewer than two approvals of this request come from approvers you trusted. Call the approvers and the agent operator at the recorded contacts. Export only with a written reason for overriding.',
+    'zh-CN': '此请求中来自您已信任审批人的审批少于两个。请按记录的联系方式致电审批人和代理运维。只有写明越过此检查的理由后才能导出。',
+  },
+  ROSTER_ROLLBACK: {
+    en: 'This approver roster is not newer than the one you trusted (version {have}), so it could be an old roster replayed. Keep the trusted one and ask ops for the current roster.',
+    'zh-CN': '此审批人名单并不比您已信任的名单（版本 {have}）更新，可能是被重放的旧名单。请保留已信任的名单，并向运维索取当前名单。',
+  },
   INTERNAL: {
     en: 'Custos failed with an internal error; the details are in its log.',
     'zh-CN': 'Custos 发生内部错误；详情见日志。',

@@ -1,5 +1,6 @@
 /**
- * App settings: language, auto-lock, the optional linked agent URL and the deletion cooling period.
+ * App settings: language, auto-lock, the optional linked agent URL, the deletion cooling period and
+ * the recovery policy (minimum time left on a request, expected recovery mode).
  * A small JSON file (not secret, so not in the vault: the language is needed before unlocking),
  * written atomically and parsed with zod on every read: a damaged or hand-edited file is refused
  * with SETTINGS_INVALID naming the field, or replaced by defaults where the caller prefers that.
@@ -13,6 +14,7 @@ import { fromUtf8, utf8 } from '../../shared/bytes';
 import { ServiceError } from './errors';
 import { readIfExists, writeFileAtomic } from '../../node/fs-atomic';
 import { LANGUAGES } from './messages';
+import { DEFAULT_RECOVERY_POLICY, type RecoveryPolicy } from './recovery-warnings';
 
 export const SETTINGS_FILE = 'settings.json';
 
@@ -58,6 +60,13 @@ export const settingsSchema = z.strictObject({
   /** Origin (and optional base path) of the linked agent, or null: then the app makes no network request. */
   agentUrl: agentUrlSchema.nullable(),
   deletionCoolingDays: z.number().int().min(1).max(365),
+  /**
+   * Recovery policy (issue 12), with defaults so files written before read unchanged: warn on a
+   * recovery request with less time left than this many minutes, and on a mixed-mode request when
+   * recovery is expected to use custodians' shares only.
+   */
+  recoveryMinExpiryMinutes: z.number().int().min(0).max(7 * 24 * 60).default(DEFAULT_RECOVERY_POLICY.minExpiryMinutes),
+  recoveryExpectMode: z.enum(['any', 'external-only']).default(DEFAULT_RECOVERY_POLICY.expectMode),
 });
 export type Settings = z.output<typeof settingsSchema>;
 
@@ -67,7 +76,12 @@ export const DEFAULT_SETTINGS: Settings = {
   autoLockMinutes: 10,
   agentUrl: null,
   deletionCoolingDays: 7,
+  recoveryMinExpiryMinutes: DEFAULT_RECOVERY_POLICY.minExpiryMinutes,
+  recoveryExpectMode: DEFAULT_RECOVERY_POLICY.expectMode,
 };
+
+/** The recovery policy the review checks a request against (recovery-warnings.ts). */
+export const recoveryPolicyOf = (s: Settings): RecoveryPolicy => ({ minExpiryMinutes: s.recoveryMinExpiryMinutes, expectMode: s.recoveryExpectMode });
 
 function invalid(issue: z.core.$ZodIssue | undefined, what: string): ServiceError {
   const field = issue !== undefined && issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';

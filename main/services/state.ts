@@ -139,6 +139,36 @@ export interface PurgedRecord extends ShareCoordinates {
   readonly purgedAt: number;
 }
 
+/** Who to call back to check a request out of band (recorded when pinning; free text, bounded). */
+export interface CallBackContact {
+  readonly name: string;
+  /** Phone number or another way to reach them. */
+  readonly reach: string;
+}
+
+/** An approver this custodian trusts (main/services/trust.ts): pinned from a card or from the agent-signed roster. */
+export interface PinnedApprover {
+  readonly name: string;
+  readonly signKey: string;
+  readonly fingerprint: string;
+  readonly code: string;
+  readonly pinnedAt: number;
+  readonly via: 'card' | 'roster';
+  /** The approver's self-signed card (via = card). */
+  readonly card?: Uint8Array;
+  /** From the roster: a disabled approver's approvals no longer count. */
+  readonly status: 'enabled' | 'disabled';
+  readonly contact?: CallBackContact;
+}
+
+/** The agent-signed approver roster pinned last (its version only ever grows). */
+export interface PinnedRoster {
+  readonly bytes: Uint8Array;
+  readonly version: number;
+  readonly issuedAt: number;
+  readonly pinnedAt: number;
+}
+
 export interface PinnedAgent {
   readonly card: Uint8Array;
   readonly signKey: string;
@@ -150,6 +180,10 @@ export interface PinnedAgent {
   /** The key replacement notice that introduced this key (via = rotation). */
   readonly notice?: Uint8Array;
   replacedAt?: number;
+  // Added for pinned approvers (issue 12); optional so vaults written before read unchanged.
+  readonly contact?: CallBackContact;
+  readonly approvers?: readonly PinnedApprover[];
+  readonly roster?: PinnedRoster;
 }
 
 export interface VaultState {
@@ -254,6 +288,25 @@ const agentDiskSchema = z.strictObject({
   via: z.enum(['pin', 'rotation']),
   notice: b64.optional(),
   replacedAt: time.optional(),
+  // Pinned approvers and call-back contacts (issue 12): optional, so older vaults parse as before.
+  contact: z.strictObject({ name: z.string().max(200), reach: z.string().max(200) }).optional(),
+  approvers: z
+    .array(
+      z.strictObject({
+        name: text,
+        signKey: hex(32),
+        fingerprint: hex(32),
+        code: z.string().regex(/^[0-9]{4}( [0-9]{4}){5}$/),
+        pinnedAt: time,
+        via: z.enum(['card', 'roster']),
+        card: b64.optional(),
+        status: z.enum(['enabled', 'disabled']),
+        contact: z.strictObject({ name: z.string().max(200), reach: z.string().max(200) }).optional(),
+      }),
+    )
+    .max(256)
+    .optional(),
+  roster: z.strictObject({ bytes: b64, version: z.number().int().min(0), issuedAt: time, pinnedAt: time }).optional(),
 });
 
 export const vaultDiskSchema = z.strictObject({
@@ -279,13 +332,25 @@ const toHexStr = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const fromHexStr = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 
 function agentToDisk(a: PinnedAgent): z.input<typeof agentDiskSchema> {
-  const { notice, card, ...rest } = a;
-  return { ...rest, card: toB64(card), ...(notice === undefined ? {} : { notice: toB64(notice) }) };
+  const { notice, card, approvers, roster, ...rest } = a;
+  return {
+    ...rest,
+    card: toB64(card),
+    ...(notice === undefined ? {} : { notice: toB64(notice) }),
+    ...(approvers === undefined ? {} : { approvers: approvers.map(({ card: c, ...p }) => ({ ...p, ...(c === undefined ? {} : { card: toB64(c) }) })) }),
+    ...(roster === undefined ? {} : { roster: { ...roster, bytes: toB64(roster.bytes) } }),
+  };
 }
 
 function agentFromDisk(a: z.output<typeof agentDiskSchema>): PinnedAgent {
-  const { notice, card, ...rest } = a;
-  return { ...rest, card: fromB64(card), ...(notice === undefined ? {} : { notice: fromB64(notice) }) };
+  const { notice, card, approvers, roster, ...rest } = a;
+  return {
+    ...rest,
+    card: fromB64(card),
+    ...(notice === undefined ? {} : { notice: fromB64(notice) }),
+    ...(approvers === undefined ? {} : { approvers: approvers.map(({ card: c, ...p }) => ({ ...p, ...(c === undefined ? {} : { card: fromB64(c) }) })) }),
+    ...(roster === undefined ? {} : { roster: { ...roster, bytes: fromB64(roster.bytes) } }),
+  };
 }
 
 /** The state in memory as JSON (shares without their envelopes, which stay on disk): the vault's self-check compares two of them. */

@@ -24,7 +24,7 @@ import { SettingsScreen } from './screens/Settings';
 
 type Phase = 'loading' | 'first-run' | 'locked' | 'unlocked' | 'station-only' | 'failed';
 
-const DEFAULT_SETTINGS: Settings = { version: 1, language: 'en', autoLockMinutes: 10, agentUrl: null, deletionCoolingDays: 7 };
+const DEFAULT_SETTINGS: Settings = { version: 1, language: 'en', autoLockMinutes: 10, agentUrl: null, deletionCoolingDays: 7, recoveryMinExpiryMinutes: 60, recoveryExpectMode: 'any' };
 
 /** Restarts main's auto-lock timer on the person's activity, at most every 15 s. */
 function useActivity(active: boolean): void {

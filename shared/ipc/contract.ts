@@ -56,6 +56,9 @@ import {
   vaultInfo,
   agentCardPreview,
   pinnedAgentView,
+  approverCardPreview,
+  pinnedApproverView,
+  callBackContact,
   shareSummary,
   shareDetails,
   refusalView,
@@ -202,6 +205,31 @@ export const CHANNELS = {
   /** The pinned agent and the ones it replaced. */
   'trust:status': channel(empty, z.strictObject({ agent: pinnedAgentView.nullable(), previous: z.array(pinnedAgentView) })),
 
+  // -- approvers (issue 12) --------------------------------------------------------------------------
+  /** Opens an approver card and shows the code to compare with the approver. Changes nothing. */
+  'approvers:preview': channel(z.strictObject({ card: fileIn }), approverCardPreview),
+  /**
+   * Pins an approver card after the read-aloud comparison (`confirmCode`, else CODE_MISMATCH), with
+   * a call-back contact. Same name, other key: APPROVER_KEY_CHANGED. Needs a pinned agent.
+   */
+  'approvers:pin': channel(
+    z.strictObject({ card: fileIn, confirmCode: z.string().max(100), contact: callBackContact.optional() }),
+    approverCardPreview.extend({ alreadyPinned: z.boolean() }),
+  ),
+  /** Stops trusting an approver (by fingerprint). */
+  'approvers:remove': channel(z.strictObject({ fingerprint: hex32 }), z.strictObject({ name: z.string(), code: comparisonCode })),
+  /** The pinned approvers, the agent's call-back contact and the pinned roster's version. */
+  'approvers:list': channel(
+    empty,
+    z.strictObject({
+      approvers: z.array(pinnedApproverView),
+      agentContact: callBackContact.nullable(),
+      roster: z.strictObject({ version: count, issuedAt: time, pinnedAt: time }).nullable(),
+    }),
+  ),
+  /** Records whom to call back about the pinned agent (ops). */
+  'approvers:setAgentContact': channel(z.strictObject({ contact: callBackContact }), z.strictObject({ contact: callBackContact })),
+
   // -- inbox --------------------------------------------------------------------------------------
   /**
    * Batch import: envelope and supersede-notice files as they are, QR images (PNG) and UR frame
@@ -338,6 +366,11 @@ export const CHANNELS = {
       extraFrames: z.number().int().min(0).max(500).default(0),
       sheet: z.boolean().default(true),
       opId: opId.optional(),
+      /**
+       * With fewer than two verified approvers (`summary.needsOverride`): the custodian's typed reason
+       * (20 to 500 characters), audited and carried in the export; without it APPROVERS_UNVERIFIED.
+       */
+      override: z.string().max(2000).optional(),
     }),
     z.strictObject({
       summary: recoverySummary,
@@ -482,6 +515,8 @@ export const CHANNELS = {
           autoLockMinutes: z.number().int().min(0).max(24 * 60).optional(),
           agentUrl: z.string().max(2048).nullable().optional(),
           deletionCoolingDays: z.number().int().min(1).max(365).optional(),
+          recoveryMinExpiryMinutes: z.number().int().min(0).max(7 * 24 * 60).optional(),
+          recoveryExpectMode: z.enum(['any', 'external-only']).optional(),
         })
         .refine((c) => Object.keys(c).length > 0, 'name at least one setting'),
     }),

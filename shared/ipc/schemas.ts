@@ -136,6 +136,23 @@ export const vaultInfo = z.strictObject({
 });
 export type VaultInfo = z.infer<typeof vaultInfo>;
 
+/** Whom to call back about an agent or an approver (recorded when pinning; free text, bounded). */
+export const callBackContact = z.strictObject({ name: z.string().max(200), reach: z.string().max(200) });
+
+/** An approver this vault trusts (main/services/trust.ts). */
+export const pinnedApproverView = z.strictObject({
+  name: z.string(),
+  signKey: hex32,
+  fingerprint: hex32,
+  code: comparisonCode,
+  pinnedAt: time,
+  via: z.enum(['card', 'roster']),
+  status: z.enum(['enabled', 'disabled']),
+  contact: callBackContact.optional(),
+});
+
+export const approverCardPreview = z.strictObject({ name: z.string(), signKey: hex32, fingerprint: hex32, code: comparisonCode, createdAt: time });
+
 export const agentCardPreview = z.strictObject({
   name: z.string(),
   signKey: hex32,
@@ -270,15 +287,44 @@ export const recoverySummary = z.strictObject({
   createdAt: time,
   threshold: z.number().int(),
   total: z.number().int(),
-  agent: z.strictObject({ name: z.string(), code: z.string() }),
-  approvals: z.array(z.strictObject({ name: z.string(), code: z.string(), fingerprint: hex32, approvedAt: time })),
+  agent: z.strictObject({ name: z.string(), code: z.string(), contact: callBackContact.optional() }),
+  /**
+   * Each approval against the approvers this vault pinned: `verified` (a pinned, enabled key),
+   * `changed-key` (a pinned approver's name, another key), `disabled` (by the roster), `unknown`.
+   */
+  approvals: z.array(
+    z.strictObject({
+      name: z.string(),
+      code: z.string(),
+      fingerprint: hex32,
+      approvedAt: time,
+      verdict: z.enum(['verified', 'changed-key', 'disabled', 'unknown']),
+      pinned: z.strictObject({ name: z.string(), code: z.string() }).optional(),
+      contact: callBackContact.optional(),
+    }),
+  ),
+  verifiedApprovals: count,
+  requiredApprovals: count,
+  /** Exportable only with a typed override reason (`recovery:export` `override`): too few verified approvers. */
+  needsOverride: z.boolean(),
   /** The share of this set the vault holds, if any. */
   share: z.strictObject({ id: hex32, shareIndex, status: z.string() }).nullable(),
   exportable: z.boolean(),
   /** Why it cannot be exported, when it cannot. */
   problem: problem.optional(),
-  /** Non-blocking remarks (English): the share is superseded, was exported before, … */
-  warnings: z.array(z.string()),
+  /**
+   * Warnings (main/services/recovery-warnings.ts): `code` and `params` for the screen's catalog
+   * (`recWarn_<code>`, `recWarnDo_<code>`), the sentences in both languages, whom to call back.
+   */
+  warnings: z.array(
+    z.strictObject({
+      code: z.enum(['exported-other-session', 'exported-this-session', 'superseded', 'short-expiry', 'mixed-mode', 'agent-rotated', 'approver-key-changed', 'approvers-unverified']),
+      params: z.record(z.string(), z.union([z.string().max(2000), z.number()])),
+      message: sentence,
+      advice: sentence,
+      contact: callBackContact.optional(),
+    }),
+  ),
   /**
    * What `recovery:export` must be given back as `confirmation`: names this exact request, so a
    * confirmation given for one request never exports for another.
@@ -354,6 +400,9 @@ export const settingsValue = z.strictObject({
   /** The linked agent (origin and optional base path), or null: then the app makes no network request. */
   agentUrl: z.string().max(2048).nullable(),
   deletionCoolingDays: z.number().int().min(1).max(365),
+  /** Recovery policy: warn below this many minutes left on a request, and on mixed mode when external-only is expected. */
+  recoveryMinExpiryMinutes: z.number().int().min(0).max(7 * 24 * 60),
+  recoveryExpectMode: z.enum(['any', 'external-only']),
 });
 export type SettingsValue = z.infer<typeof settingsValue>;
 

@@ -3,6 +3,11 @@
  * recovery session's one-time age recipient, bound to the session id, the request's hash, and the
  * key, node, backup set, epoch and share index. It is what travels back to the agent as a file or
  * as QR frames.
+ *
+ * `override` (optional, added for issue 12; absent in every export made without one, so older
+ * exports read unchanged): the custodian exported although fewer than two of the request's
+ * approvals verified against approvers they had pinned, and typed this reason. The agent records
+ * it in its audit with the submitted export.
  */
 import { z } from 'zod';
 import { constantTimeEqual } from '../bytes';
@@ -15,6 +20,17 @@ import type { OpenedRecoveryRequest } from './recovery-request';
 import { boundedBytes, epoch, identifier, sessionId, setId, sha256Digest, shareIndex, timestamp } from './schema';
 import { custodianFingerprint } from './identity';
 
+/** Why the custodian exported without two verified approvers, and how many verified. */
+export const exportOverrideSchema = z.strictObject({
+  reason: z
+    .string()
+    .min(1)
+    .max(500)
+    .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters'),
+  verified_approvals: z.number().int().min(0).max(16),
+});
+export type ExportOverride = z.infer<typeof exportOverrideSchema>;
+
 export const recoveryExportSchema = z.strictObject({
   session_id: sessionId,
   request_hash: sha256Digest,
@@ -25,6 +41,7 @@ export const recoveryExportSchema = z.strictObject({
   share_index: shareIndex,
   payload: boundedBytes(64 * 1024),
   created_at: timestamp,
+  override: exportOverrideSchema.optional(),
 });
 export type RecoveryExport = z.infer<typeof recoveryExportSchema>;
 
@@ -40,6 +57,7 @@ export async function makeRecoveryExport(
   share: Uint8Array,
   custodian: CustodianForExport,
   now: number,
+  override?: ExportOverride,
 ): Promise<Uint8Array> {
   const m = req.manifest.body;
   const entry = manifestShare(m, shareIndexValue);
@@ -61,6 +79,7 @@ export async function makeRecoveryExport(
       share_index: shareIndexValue,
       payload,
       created_at: now,
+      ...(override === undefined ? {} : { override }),
     },
     custodian.signing,
   );

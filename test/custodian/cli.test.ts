@@ -9,7 +9,7 @@ import { fromHex } from '../../shared/bytes';
 import { custodianFingerprint, openCustodianCard, openReceipt, openRecoveryExport, openRecoveryRequest } from '../../shared/protocol';
 import { writeQrFiles } from '../../main/services/qr-files';
 import { main } from '../../main/cli';
-import { makeAgent, makeSet, recoveryRequest, tempDir } from './helpers';
+import { makeAgent, makeSet, recoveryRequest, tempDir, testApproverCards } from './helpers';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -106,6 +106,14 @@ describe('custodian CLI', () => {
     expect(files).toHaveLength(4);
     for (const f of files) expect(openReceipt(new Uint8Array(readFileSync(join(receipts, f))), card.body.sign_key).body.status).toBe('accepted');
 
+    // The two approvers of the request, pinned after comparing the codes they read out (issue 12).
+    for (const [i, a] of testApproverCards().entries()) {
+      const f = join(work, `approver-${String(i)}.custos`);
+      writeFileSync(f, a.card);
+      const pinnedApprover = custos(['trust', 'approver', 'pin', '--vault', vault, '--card', f, '--confirm-code', a.code]);
+      expect(pinnedApprover.status, pinnedApprover.stderr).toBe(0);
+    }
+
     // Recovery, with the passphrase on standard input this time (--passphrase-fd 0: what survives npm run and tsx).
     const session = await recoveryRequest(agent.id, sets[1]!, { now: now - 30, notAfter: now + 3600, incident: 'INC-CLI-1' });
     const requestFile = join(work, 'request.custos');
@@ -142,7 +150,7 @@ describe('custodian CLI', () => {
     const help = await run('--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^ {2}recovery show\|export\s+a recovery request reviewed/m);
-    expect((await run('recovery', '--help')).stdout).toContain('  npm run custos -- recovery export --vault DIR --request FILE --confirm --out DIR [--qr]\n');
+    expect((await run('recovery', '--help')).stdout).toContain('  npm run custos -- recovery export --vault DIR --request FILE --confirm --out DIR [--qr] [--override-reason "…"]\n');
     const noSub = await run('vault');
     expect(noSub.code).toBe(2);
     expect(noSub.stderr).toMatch(/^error: Name a vault command: create, info\. \(USAGE\)$/m);

@@ -16,6 +16,8 @@ import {
   createApproverIdentity,
   makeAgentCard,
   makeApproval,
+  makeApproverCard,
+  openApproverCard,
   makeChallenge,
   makeEnvelope,
   makeManifest,
@@ -30,7 +32,7 @@ import {
 } from '../../shared/protocol';
 import { isCodedError } from '../../main/services/errors';
 import { signStateDocument, verifiedStateJson } from '../../main/services/state';
-import { pinAgent } from '../../main/services/trust';
+import { pinAgent, pinApprover } from '../../main/services/trust';
 import { Vault, type CreateOptions } from '../../main/services/vault';
 import { LOG_FORMAT, LOG_LABEL, logName, signDocument, SNAP_LABEL, STORE_DIR, verifyDocument } from '../../main/services/vault-store';
 
@@ -161,8 +163,23 @@ export function makeAgent(name = 'agent node-1'): Agent {
   return { id, card, code: openAgentCard(card).code };
 }
 
+/** The two approvers of every `recoveryRequest` (issue 12: the vault must have pinned them for an export without override). */
+export const TEST_APPROVERS: readonly ApproverIdentity[] = [createApproverIdentity('Alice (security)'), createApproverIdentity('Bob (business owner)')];
+
+/** The approver cards of TEST_APPROVERS and the codes their owners read out. */
+export const testApproverCards = (): { card: Uint8Array; code: string }[] =>
+  TEST_APPROVERS.map((a) => {
+    const card = makeApproverCard(a, NOW - 100);
+    return { card, code: openApproverCard(card).code };
+  });
+
 export async function pinned(v: Vault, agent: Agent): Promise<void> {
   await pinAgent(v, agent.card, agent.code);
+}
+
+/** Pins the two test approvers (their cards, after the code comparison): needs the agent pinned. */
+export async function pinTestApprovers(v: Vault): Promise<void> {
+  for (const a of testApproverCards()) await pinApprover(v, a.card, a.code);
 }
 
 export function supersedeNotice(agent: AgentIdentity, me: Me, old: TestSet, next: TestSet, destroyAfter: number, now = NOW): Uint8Array {
@@ -186,13 +203,17 @@ export function supersedeNotice(agent: AgentIdentity, me: Me, old: TestSet, next
 export interface Session {
   readonly request: Uint8Array;
   readonly sessionIdentity: string;
-  readonly approvers: ApproverIdentity[];
+  readonly approvers: readonly ApproverIdentity[];
   readonly session: SessionDetails;
 }
 
-export async function recoveryRequest(agent: AgentIdentity, set: TestSet, opts: { incident?: string; notAfter?: number; now?: number } = {}): Promise<Session> {
+export async function recoveryRequest(
+  agent: AgentIdentity,
+  set: TestSet,
+  opts: { incident?: string; notAfter?: number; now?: number; mode?: 'mixed' | 'external-only'; approvers?: readonly ApproverIdentity[] } = {},
+): Promise<Session> {
   const key = await generateAgeKeyPair();
-  const approvers = [createApproverIdentity('Alice (security)'), createApproverIdentity('Bob (business owner)')];
+  const approvers = opts.approvers ?? TEST_APPROVERS;
   const session: SessionDetails = {
     session_id: randomBytes(16),
     incident_id: opts.incident ?? 'INC-2026-0042',
@@ -200,7 +221,7 @@ export async function recoveryRequest(agent: AgentIdentity, set: TestSet, opts: 
     node_id: set.manifest.node_id,
     set_id: set.setId,
     epoch: set.manifest.epoch,
-    mode: 'external-only',
+    mode: opts.mode ?? 'external-only',
     not_after: opts.notAfter ?? NOW + 3600,
   };
   const now = opts.now ?? NOW;

@@ -29,6 +29,7 @@ import {
   NOW,
   PASSPHRASE,
   pinned,
+  pinTestApprovers,
   recoveryRequest,
   recordTexts,
   supersedeNotice,
@@ -193,6 +194,7 @@ describe('trust', () => {
     // A share received before the rotation, from a set the old key signed.
     const before = await makeSet(agent.id, meOf(v), { keyId: 'before-rotation' });
     expect((await importEnvelope(v, before.envelope)).outcome).toBe('accepted');
+    await pinTestApprovers(v); // they stay trusted across the agent's key replacement
     const rotated = await applyAgentKeyRotation(v, notice);
     expect(rotated.previous.code).toBe(agent.code);
     expect(rotated.next.name).toBe('agent node-1 (2027)');
@@ -209,6 +211,8 @@ describe('trust', () => {
     const overOld = await recoveryRequest(successor, before);
     const summary = showRecoveryRequest(v, overOld.request);
     expect(summary.exportable).toBe(true);
+    expect(summary.verifiedApprovals).toBe(2);
+    expect(summary.warnings.map((w) => w.code)).toContain('agent-rotated');
     const exported = await exportForRecovery(v, overOld.request, summary.confirmation);
     expect(exported.bytes.length).toBeGreaterThan(0);
     const byOldKey = await recoveryRequest(agent.id, before);

@@ -17,7 +17,7 @@ import { signReceipts, writeReceipts } from '../../main/services/receipts';
 import { exportForRecovery, showRecoveryRequest, writeRecoveryExport } from '../../main/services/recovery';
 import { softDelete } from '../../main/services/deletion';
 import { auditEntrySchema } from '../../shared/audit/chain';
-import { challenge, codeOf, createVault, makeAgent, makeSet, meOf, NOW, pinned, recoveryRequest, tempDir, testClock } from './helpers';
+import { challenge, codeOf, createVault, makeAgent, makeSet, meOf, NOW, pinned, pinTestApprovers, recoveryRequest, tempDir, testClock } from './helpers';
 
 installNodeVerifier();
 
@@ -90,6 +90,7 @@ describe('recovery export', () => {
     const v = await createVault({ clock: clock.fn });
     const agent = makeAgent();
     await pinned(v, agent);
+    await pinTestApprovers(v);
     const set = await makeSet(agent.id, meOf(v));
     await importEnvelopes(v, [{ bytes: set.envelope }]);
     const s = await recoveryRequest(agent.id, set, { incident: 'INC-7' });

@@ -117,7 +117,7 @@ describe('the built main and preload bundles', () => {
 
   it('registers every channel of the contract and exposes the whole API', () => {
     expect([...(result['channels'] as string[])].sort()).toEqual([...CHANNEL_NAMES].sort());
-    expect(result['features']).toEqual(['app', 'vault', 'trust', 'inbox', 'shares', 'receipts', 'recovery', 'station', 'agent', 'inventory', 'supersede', 'deletion', 'audit', 'settings', 'qr', 'files', 'events']);
+    expect(result['features']).toEqual(['app', 'vault', 'trust', 'approvers', 'inbox', 'shares', 'receipts', 'recovery', 'station', 'agent', 'inventory', 'supersede', 'deletion', 'audit', 'settings', 'qr', 'files', 'events']);
     expect(result['window']).toEqual({ loaded: 'renderer/index.html', preload: 'preload/index.cjs', sandbox: true, contextIsolation: true });
   });
 

@@ -15,7 +15,7 @@ import { renderPng } from '../../shared/qr/render';
 import { framesFor } from '../../main/services/qr-files';
 import type { Timers } from '../../main/services/autolock';
 import { dispatch } from '../../main/dispatch';
-import { challenge, makeAgent, makeSet, NOW, PASSPHRASE, recoveryRequest, supersedeNotice } from '../custodian/helpers';
+import { challenge, makeAgent, makeSet, NOW, PASSPHRASE, recoveryRequest, supersedeNotice, testApproverCards } from '../custodian/helpers';
 import { call, file, harness, refused, withVault } from './helpers';
 
 describe('dispatch round trips against a real vault', () => {
@@ -153,6 +153,7 @@ describe('dispatch round trips against a real vault', () => {
     const me = { fingerprint: v.fingerprint, ageRecipient: v.info.ageRecipient };
     const agent = makeAgent();
     await call(h, 'trust:pin', { card: file('agent.custos', agent.card), confirmCode: agent.code });
+    for (const a of testApproverCards()) await call(h, 'approvers:pin', { card: file('approver.custos', a.card), confirmCode: a.code });
     const set = await makeSet(agent.id, me, { keyId: 'key-9', nodeId: 'node-9' });
     await call(h, 'inbox:import', { opId: 'i', files: [file('e.custos', set.envelope)] });
     const session = await recoveryRequest(agent.id, set, { incident: 'INC-7' });

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeSecretRecord, parseKeydata, splitKeydata } from '../../shared/keydata';
 import { FrameAssembler } from '../../shared/qr/ur';
 import { makeRecoverySheet, SHEET_LABELS, sheetFrames } from '../../main/services/sheet';
-import { makeAgent, makeSet, NOW, recoveryRequest, tempDir } from '../custodian/helpers';
+import { makeAgent, makeSet, NOW, recoveryRequest, tempDir, testApproverCards } from '../custodian/helpers';
 import { call, file, harness, ROOT, SHEET_FONT } from './helpers';
 
 const fontkit = (fontkitModule as unknown as { default?: typeof fontkitModule }).default ?? fontkitModule;
@@ -47,6 +47,7 @@ describe('printable recovery sheet', () => {
     const v = await h.ctx.vault();
     const agent = makeAgent();
     await call(h, 'trust:pin', { card: file('agent.custos', agent.card), confirmCode: agent.code });
+    for (const a of testApproverCards()) await call(h, 'approvers:pin', { card: file('approver.custos', a.card), confirmCode: a.code });
     const set = await makeSet(agent.id, { fingerprint: v.fingerprint, ageRecipient: v.info.ageRecipient }, { keyId: 'btc-hot-1', nodeId: 'node-2', secret, curve: 'secp256k1' });
     await call(h, 'inbox:import', { opId: 'i', files: [file('e.custos', set.envelope)] });
     const session = await recoveryRequest(agent.id, set, { incident: 'INC-2026-0042' });
@@ -143,6 +144,7 @@ describe('printable recovery sheet', () => {
     const v = await h.ctx.vault();
     const agent = makeAgent();
     await call(h, 'trust:pin', { card: file('agent.custos', agent.card), confirmCode: agent.code });
+    for (const a of testApproverCards()) await call(h, 'approvers:pin', { card: file('approver.custos', a.card), confirmCode: a.code });
     const set = await makeSet(agent.id, { fingerprint: v.fingerprint, ageRecipient: v.info.ageRecipient });
     await call(h, 'inbox:import', { opId: 'i', files: [file('e.custos', set.envelope)] });
     const session = await recoveryRequest(agent.id, set);

@@ -1,6 +1,9 @@
 /**
  * Recovery export: the agent's signed recovery request is verified and described in plain words
- * (incident, key, node, mode, approvals, expiry); after a deliberate confirmation the share is
+ * (incident, key, node, mode, approvals, expiry). Each approval shows whether it verifies against an
+ * approver this vault pinned (or is unknown, or a changed key); below two verified approvers the
+ * export needs a typed override reason. Warnings say what to do and whom to call back (issue 12).
+ * After a deliberate confirmation the share is
  * exported sealed to the recovery session, as a file, as QR frames shown full-screen, and as the
  * printable recovery sheet (PDF).
  */
@@ -9,7 +12,6 @@ import type { FileIn, IpcError, ResponseOf, ShareStatus } from '../../../shared/
 import { custos } from '../api';
 import { useApp } from '../app-context';
 import { oneMessage, type Given } from '../lib/messages';
-import { recoveryWarning } from '../lib/details';
 import { newOpId } from '../lib/ops';
 import { Facts, Hex, Notice, Problem, ProgressBar, Screen, useProgress } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
@@ -18,6 +20,11 @@ import { QrPlayer } from '../ui/QrPlayer';
 import { STATUSES } from './Shares';
 
 type Summary = ResponseOf<'recovery:show'>;
+type Contact = Summary['agent']['contact'];
+
+/** The override reason's minimum length (main/services/recovery.ts MIN_OVERRIDE_REASON). */
+const MIN_REASON = 20;
+const reasonLength = (s: string): number => s.trim().replace(/\s+/g, ' ').length;
 type Exported = ResponseOf<'recovery:export'>;
 type State = 'empty' | 'review' | 'refused' | 'exporting' | 'exported';
 
@@ -31,6 +38,7 @@ export function Recovery() {
   const [problem, setProblem] = useState<IpcError | null>(null);
   const [typed, setTyped] = useState('');
   const [checked, setChecked] = useState(false);
+  const [reason, setReason] = useState('');
   const [opId, setOpId] = useState<string | null>(null);
   const [exporting, setExporting] = useState(false);
   const [exported, setExported] = useState<Exported | null>(null);
@@ -64,6 +72,7 @@ export function Recovery() {
     setSummary(r.value);
     setTyped('');
     setChecked(false);
+    setReason('');
     setExported(null);
     setSaved({});
   };
@@ -74,7 +83,7 @@ export function Recovery() {
     setOpId(op);
     setExporting(true);
     setProblem(null);
-    const r = await custos().recovery.export({ request, confirmation: summary.confirmation, sheet: true, opId: op });
+    const r = await custos().recovery.export({ request, confirmation: summary.confirmation, sheet: true, opId: op, ...(summary.needsOverride ? { override: reason } : {}) });
     setExporting(false);
     if (!r.ok) {
       setProblem(r.error);
@@ -105,7 +114,9 @@ export function Recovery() {
   if (summary !== null) state = summary.exportable ? 'review' : 'refused';
   if (exporting) state = 'exporting';
   if (exported !== null) state = 'exported';
-  const confirmed = summary !== null && checked && typed.trim() === summary.incidentId;
+  const reasonOk = summary === null || !summary.needsOverride || reasonLength(reason) >= MIN_REASON;
+  const confirmed = summary !== null && checked && typed.trim() === summary.incidentId && reasonOk;
+  const callBack = (c: Contact) => (c === undefined ? <span className="muted">{t('recNoContact')}</span> : <span className="contact">{t('recCallBack', { name: c.name, reach: c.reach })}</span>);
 
   return (
     <Screen name="recovery" state={state} title={t('recoveryTitle')} lead={t('recoveryLead')}>
@@ -146,25 +157,33 @@ export function Recovery() {
             <h3>{t('approvals', { n: summary.approvals.length })}</h3>
             <ul className="approvals" data-testid="approvals">
               {summary.approvals.map((a) => (
-                <li key={a.fingerprint}>
+                <li key={a.fingerprint} data-verdict={a.verdict} className={`approval approval-${a.verdict}`}>
                   <span className="approver">{a.name}</span>
                   <span className="code-inline">{a.code}</span>
                   <span className="muted">{date(a.approvedAt)}</span>
+                  <span className={`verdict verdict-${a.verdict}`} data-testid="verdict">
+                    {t(`approverVerdict_${a.verdict}`)}
+                  </span>
+                  {a.verdict === 'changed-key' && a.pinned !== undefined ? <span className="verdict-detail">{t('approverPinnedAs', { name: a.pinned.name, code: a.pinned.code })}</span> : null}
+                  {a.verdict === 'verified' ? null : <span className="verdict-detail">{callBack(a.contact)}</span>}
                 </li>
               ))}
             </ul>
+            <p className={summary.verifiedApprovals < summary.requiredApprovals ? 'help help-error' : 'help help-ok'} data-testid="verified-count">
+              {t('verifiedApprovals', { verified: summary.verifiedApprovals, need: summary.requiredApprovals })}
+            </p>
             <p className="help">{t('approvalsHelp')}</p>
             {summary.warnings.length > 0 ? (
-              <Notice kind="warning" title={t('warningsTitle')}>
-                <ul className="plain">
-                  {summary.warnings.map((w) => {
-                    const said = recoveryWarning(i18n, w);
-                    return (
-                      <li key={w} {...(said.english ? { lang: 'en' } : {})}>
-                        {said.text}
-                      </li>
-                    );
-                  })}
+              <Notice kind="warning" title={t('warningsTitle')} testId="recovery-warnings">
+                <ul className="warnings">
+                  {summary.warnings.map((w) => (
+                    <li key={w.code + JSON.stringify(w.params)} data-warning={w.code}>
+                      <p className="warning-what">{t(`recWarn_${w.code}`, w.params)}</p>
+                      <p className="warning-do">
+                        {t(`recWarnDo_${w.code}`)} {callBack(w.contact)}
+                      </p>
+                    </li>
+                  ))}
                 </ul>
               </Notice>
             ) : null}
@@ -178,6 +197,19 @@ export function Recovery() {
                 <input id={`${id}-check`} type="checkbox" checked={checked} onChange={(e) => { setChecked(e.target.checked); }} />
                 <label htmlFor={`${id}-check`}>{t('confirmCheck')}</label>
               </div>
+              {summary.needsOverride ? (
+                <div className="override" data-testid="override">
+                  <h3>{t('overrideTitle')}</h3>
+                  <p>{t('overrideBody')}</p>
+                  <div className="field">
+                    <label htmlFor={`${id}-reason`}>{t('overrideLabel')}</label>
+                    <textarea id={`${id}-reason`} className="input-wide" rows={3} maxLength={500} value={reason} onChange={(e) => { setReason(e.target.value); }} aria-describedby={`${id}-reason-help`} />
+                    <p className={reasonOk ? 'help' : 'help help-error'} id={`${id}-reason-help`}>
+                      {reasonOk || reason.length === 0 ? t('overrideHelp', { min: MIN_REASON }) : t('overrideTooShort', { left: MIN_REASON - reasonLength(reason) })}
+                    </p>
+                  </div>
+                </div>
+              ) : null}
               <div className="field">
                 <label htmlFor={`${id}-incident`}>{t('typeIncident', { incident: summary.incidentId })}</label>
                 <input id={`${id}-incident`} className="input-medium" value={typed} onChange={(e) => { setTyped(e.target.value); }} autoComplete="off" spellCheck={false} aria-describedby={`${id}-incident-help`} />

@@ -1,7 +1,8 @@
 /**
  * Trust: import the agent's card, compare its 24-digit code with ops over another channel, type
  * the code they read out, pin. Later, a replacement agent key is accepted only through a notice
- * signed by the pinned key.
+ * signed by the pinned key. The call-back contact for the agent is recorded when pinning, and the
+ * approvers are pinned below the agent (Approvers.tsx, issue 12).
  */
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { FileIn, IpcError, ResponseOf } from '../../../shared/ipc/contract';
@@ -11,6 +12,7 @@ import { oneMessage, type Given } from '../lib/messages';
 import { ComparisonCode, DateText, Facts, Hex, Notice, Problem, Screen } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
 import { InputZone } from '../ui/InputZone';
+import { AgentContact, Approvers, ContactFields, contactOf } from './Approvers';
 
 type TrustStatus = ResponseOf<'trust:status'>;
 type Preview = ResponseOf<'trust:previewAgent'>;
@@ -28,6 +30,8 @@ export function Trust() {
   const [typed, setTyped] = useState('');
   const [problem, setProblem] = useState<IpcError | null>(null);
   const [rotation, setRotation] = useState<ResponseOf<'trust:rotate'> | null>(null);
+  const [contactName, setContactName] = useState('');
+  const [contactReach, setContactReach] = useState('');
   const id = useId();
 
   const load = useCallback(async (): Promise<void> => {
@@ -71,6 +75,13 @@ export function Trust() {
       setState('preview');
       return;
     }
+    const contact = contactOf(contactName, contactReach);
+    if (contact !== undefined) {
+      const c = await custos().approvers.setAgentContact({ contact });
+      if (!c.ok) setProblem(c.error);
+    }
+    setContactName('');
+    setContactReach('');
     setCard(null);
     setPreview(null);
     await load();
@@ -132,9 +143,10 @@ export function Trust() {
               {matches ? t('codeMatches') : complete ? t('codeDiffers') : t('codeTypeAll')}
             </p>
           </div>
+          <ContactFields name={contactName} reach={contactReach} onName={setContactName} onReach={setContactReach} testId="agent-contact-fields" />
           {problem === null ? null : <Problem error={problem} />}
           <div className="row">
-            <button type="button" className="btn btn-primary" disabled={!matches || state === 'pinning'} onClick={() => void pin()}>
+            <button type="button" className="btn btn-primary" disabled={!matches || state === 'pinning' || (contactOf(contactName, contactReach) !== undefined && (contactName.trim() === '' || contactReach.trim() === ''))} onClick={() => void pin()}>
               {t('pinAgent')}
             </button>
             <button
@@ -175,12 +187,14 @@ export function Trust() {
                 [t('pinnedVia'), trust.agent.via === 'pin' ? t('viaPin') : t('viaRotation')],
               ]}
             />
+            <AgentContact />
             <div className="row">
               <button type="button" className="btn btn-primary" onClick={() => { app.go('inbox'); }}>
                 {t('goToInbox')}
               </button>
             </div>
           </div>
+          <Approvers />
           {trust.previous.length > 0 ? (
             <div className="card">
               <h2>{t('previousAgents')}</h2>
