@@ -12,7 +12,26 @@ import { fileHash } from '../../shared/crypto/hash';
 import { toHex } from '../../shared/bytes';
 import { encodeFrames } from '../../shared/qr/ur';
 import { renderPng } from '../../shared/qr/render';
-import { approver, approverCode, cli, cliJson, FIXTURE, makeCustodians, makeExport, openEnvelopes, removeTempDirs, runApprover, runCli, tempDir, writeReceipt, type Custodian, type Held } from './helpers';
+import {
+  approver,
+  approverCode,
+  APPROVER_TEST_KDF,
+  APPROVER_TEST_PASSPHRASE,
+  cli,
+  cliJson,
+  FIXTURE,
+  makeCustodians,
+  makeExport,
+  openEnvelopes,
+  removeTempDirs,
+  runApprover,
+  runCli,
+  tempDir,
+  writeReceipt,
+  type Custodian,
+  type Held,
+} from './helpers';
+import { decryptWithPassphrase } from '../../node/age-scrypt';
 
 afterAll(removeTempDirs);
 
@@ -30,8 +49,8 @@ beforeAll(async () => {
   // Three real processes at once: the agent's init, and two approvers' keygen on their machines.
   const [init, a, b] = await Promise.all([
     runCli(['init', ...D, '--name', 'agent under test']),
-    runApprover(['keygen', '--out', machineA, '--name', 'Alice (security)']),
-    runApprover(['keygen', '--out', machineB, '--name', 'Bob (business owner)', '--json']),
+    runApprover(['keygen', '--out', machineA, '--name', 'Alice (security)', ...APPROVER_TEST_KDF]),
+    runApprover(['keygen', '--out', machineB, '--name', 'Bob (business owner)', '--json', ...APPROVER_TEST_KDF]),
   ]);
   expect(init.code, init.stderr).toBe(0);
   expect(init.stdout).toMatch(/^Initialised the agent in /);
@@ -46,8 +65,12 @@ beforeAll(async () => {
     const keyFile = join(dir, 'approver.key');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'approver.card')).mode & 0o777).toBe(0o644);
-    const seed = (JSON.parse(readFileSync(keyFile, 'utf8')) as { seed: string }).seed;
+    // The key file is an age passphrase file; the seed inside never appears in it, or in any output.
+    const sealed = new Uint8Array(readFileSync(keyFile));
+    expect(new TextDecoder().decode(sealed.subarray(0, 22))).toBe('age-encryption.org/v1\n');
+    const seed = (JSON.parse(new TextDecoder().decode(await decryptWithPassphrase(sealed, APPROVER_TEST_PASSPHRASE))) as { seed: string }).seed;
     expect(seed).toMatch(/^[0-9a-f]{64}$/);
+    expect(Buffer.from(sealed).toString('latin1')).not.toContain(seed);
     secrets.push(seed);
     expect(run.stdout + run.stderr).not.toContain(seed);
   }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approver, approverCode, cli, cliJson, makeCustodians, removeTempDirs, runCli, tempDir, type Custodian } from './helpers';
+import { approver, approverCode, APPROVER_TEST_KDF, cli, cliJson, makeCustodians, removeTempDirs, runCli, tempDir, type Custodian } from './helpers';
 
 const data = tempDir('custos-confirm-data-');
 const work = tempDir('custos-confirm-work-');
@@ -19,7 +19,7 @@ afterAll(removeTempDirs);
 beforeAll(async () => {
   expect((await cli('init', ...D)).code).toBe(0);
   [custodian] = (await makeCustodians(work, 1)) as [Custodian];
-  expect((await approver('keygen', '--out', approverDir, '--name', 'Alice (security)')).code).toBe(0);
+  expect((await approver('keygen', '--out', approverDir, '--name', 'Alice (security)', ...APPROVER_TEST_KDF)).code).toBe(0);
 });
 
 const digits = (code: string): string => code.replace(/\s/g, '');
@@ -66,7 +66,7 @@ describe('registering a card needs the code its owner reads out', () => {
     expect(await registered('approver')).toEqual([]);
 
     // What the approver reads out: the code `approver keygen` printed on their machine.
-    const printed = /code\s+((?:\d{4} ){5}\d{4})/.exec((await approver('keygen', '--out', join(work, 'other'), '--name', 'Bob')).stdout)?.[1];
+    const printed = /code\s+((?:\d{4} ){5}\d{4})/.exec((await approver('keygen', '--out', join(work, 'other'), '--name', 'Bob', ...APPROVER_TEST_KDF)).stdout)?.[1];
     expect(printed).toMatch(/^(\d{4} ){5}\d{4}$/);
     const ok = await cli('approver', 'add', ...D, '--card', join(work, 'other', 'approver.card'), '--confirm-code', printed ?? '');
     expect(ok.code, ok.stderr).toBe(0);

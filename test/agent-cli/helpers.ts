@@ -48,7 +48,16 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-async function inProcess(run: typeof main, argv: readonly string[]): Promise<CliRun> {
+/**
+ * The approver key files' passphrase in these tests, as CUSTOS_APPROVER_PASSPHRASE gives it to the
+ * approver program (in this process and when spawned); keygen in tests adds APPROVER_TEST_KDF (the
+ * lowest production scrypt work factor) to stay fast.
+ */
+export const APPROVER_TEST_PASSPHRASE = 'quarry velvet tundra pickle oxygen summit';
+export const APPROVER_TEST_KDF = ['--kdf-log-n', '15'] as const;
+const APPROVER_ENV = { CUSTOS_APPROVER_PASSPHRASE: APPROVER_TEST_PASSPHRASE };
+
+async function inProcess(run: typeof main, argv: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await run(argv, {
@@ -58,7 +67,7 @@ async function inProcess(run: typeof main, argv: readonly string[]): Promise<Cli
     stderr: (t) => {
       stderr += t;
     },
-    env: {},
+    env,
   });
   return { code, stdout, stderr };
 }
@@ -78,9 +87,14 @@ export async function cliJson(...argv: string[]): Promise<{ code: number; json: 
   return lastJson(await cli(...argv, '--json'));
 }
 
-/** Runs the approver's program (approver/cli.ts) in this process. */
+/** Runs the approver's program (approver/cli.ts) in this process, its key passphrase in the environment. */
 export function approver(...argv: string[]): Promise<CliRun> {
-  return inProcess(approverMain, argv);
+  return inProcess(approverMain, argv, APPROVER_ENV);
+}
+
+/** The approver's program in this process with exactly `env` (no passphrase unless given). */
+export function approverWithEnv(env: Readonly<Record<string, string>>, ...argv: string[]): Promise<CliRun> {
+  return inProcess(approverMain, argv, env);
 }
 
 /** The approver's program in this process with --json. */
@@ -88,9 +102,10 @@ export async function approverJson(...argv: string[]): Promise<{ code: number; j
   return lastJson(await approver(...argv, '--json'));
 }
 
-/** Starts a CLI as its own process (tsx agent/cli.ts ..., or another program's entry file). */
+/** Starts a CLI as its own process (tsx agent/cli.ts ..., or another program's entry file); the approver program gets its key passphrase in the environment. */
 export function spawnCli(argv: readonly string[], entry = 'agent/cli.ts'): ChildProcessWithoutNullStreams {
-  return spawn(TSX, [entry, ...argv], { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: 'pipe' });
+  const extra = entry === 'approver/cli.ts' ? APPROVER_ENV : {};
+  return spawn(TSX, [entry, ...argv], { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1', ...extra }, stdio: 'pipe' });
 }
 
 /** Runs a CLI as its own process to the end (the agent's by default). */

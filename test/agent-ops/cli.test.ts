@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileHash } from '../../shared/crypto/hash';
 import { provePossession } from '../../shared/crypto/possession';
 import { custodianIdentityFingerprint, makeAttestation, openChallenge } from '../../shared/protocol';
-import { agentKeyOf, approver, approverCode, approverJson, cli, cliJson, FIXTURE, makeCustodians, openEnvelopes, removeTempDirs, tempDir, writeReceipt, type Custodian, type Held } from '../agent-cli/helpers';
+import { agentKeyOf, approver, approverCode, approverJson, APPROVER_TEST_KDF, cli, cliJson, FIXTURE, makeCustodians, openEnvelopes, removeTempDirs, tempDir, writeReceipt, type Custodian, type Held } from '../agent-cli/helpers';
 
 afterAll(removeTempDirs);
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
     [machineA, 'Alice (security)'],
     [machineB, 'Bob (compliance)'],
   ] as const) {
-    expect((await approver('keygen', '--out', dir, '--name', name)).code).toBe(0);
+    expect((await approver('keygen', '--out', dir, '--name', name, ...APPROVER_TEST_KDF)).code).toBe(0);
     expect((await cli('approver', 'add', ...D, '--card', join(dir, 'approver.card'), '--confirm-code', approverCode(join(dir, 'approver.card')))).code).toBe(0);
   }
   expect((await cli('keyshare', 'import', ...D, ...KN, '--keydata', FIXTURE)).code).toBe(0);

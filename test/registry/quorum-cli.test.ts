@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approverFingerprint, checkRosterSuccession, makeRosterChange, openApproverCard, openRoster, peekMessage, type OpenedRoster } from '../../shared/protocol';
-import { agentKeyOf, approver, approverCode, approverJson, cli, cliJson, removeTempDirs, runApprover, tempDir } from '../agent-cli/helpers';
+import { agentKeyOf, approver, approverCode, approverJson, APPROVER_TEST_KDF, APPROVER_TEST_PASSPHRASE, cli, cliJson, removeTempDirs, runApprover, tempDir } from '../agent-cli/helpers';
 import { readApproverKey } from '../../approver/key';
 
 afterAll(removeTempDirs);
@@ -33,8 +33,8 @@ beforeAll(async () => {
   }
 });
 
-/** Extra keygen options (none today; the passphrase options once the key file is encrypted). */
-const KEYGEN_EXTRA: string[] = [];
+/** Keygen at the lowest production work factor (the passphrase comes from the helpers' environment). */
+const KEYGEN_EXTRA: string[] = [...APPROVER_TEST_KDF];
 const SIGN_EXTRA: string[] = [];
 
 const roster = async (name: string): Promise<OpenedRoster> => {
@@ -169,9 +169,10 @@ describe('approver quorum through the CLIs', () => {
     const version = openRoster(new Uint8Array(readFileSync(join(data, 'approver-roster.cbor'))), agentKeyOf(data)).body.version;
     const { writeFileSync } = await import('node:fs');
     // For each of their keys, a change adding it signed by the other key and by itself.
-    const forge = (target: 'a' | 'b'): string[] =>
-      ([target === 'a' ? 'b' : 'a', target] as const).map((signer, i) => {
-        const k = readApproverKey(key(signer));
+    const forge = async (target: 'a' | 'b'): Promise<string[]> => {
+      const files: string[] = [];
+      for (const [i, signer] of ([target === 'a' ? 'b' : 'a', target] as const).entries()) {
+        const k = await readApproverKey(key(signer), () => Promise.resolve(APPROVER_TEST_PASSPHRASE));
         try {
           const t = openApproverCard(new Uint8Array(readFileSync(card(target)))).body;
           const bytes = makeRosterChange(
@@ -180,13 +181,15 @@ describe('approver quorum through the CLIs', () => {
           );
           const f = join(work, `forged-${target}-${String(i)}.cbor`);
           writeFileSync(f, bytes);
-          return f;
+          files.push(f);
         } finally {
           k.close();
         }
-      });
+      }
+      return files;
+    };
     for (const w of ['a', 'b'] as const) {
-      const [other, self] = forge(w) as [string, string];
+      const [other, self] = (await forge(w)) as [string, string];
       const r = await add(w, other, self);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('(UNTRUSTED_SIGNER)');
