@@ -48,7 +48,8 @@ import { Vault } from '../main/services/vault';
 const IMPORT_N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 10000);
 const SIZES = (process.argv[3] ?? process.env['BENCH_SIZES'] ?? '10000,100000').split(',').map(Number);
 const KDF_LOG_N = 16;
-const PASS = 'benchmark passphrase for a measured vault';
+/** The passphrase of the benchmark's vaults (bench/renderer-scale.ts unlocks one in the window). */
+export const PASS = 'benchmark passphrase for a measured vault';
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const ms = (x: number): string => (x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(0)} ms`);
