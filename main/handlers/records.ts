@@ -2,7 +2,7 @@
 import { CustosError } from '../../shared/errors';
 import { type HandlerResultOf } from '../../shared/ipc/contract';
 import { publicProblem, toIpcError } from '../ipc-errors';
-import { exportAuditJsonl, pageAudit, verifyAudit } from '../services/audit';
+import { exportAuditJsonl, listVerdict, pageAudit, verifyAudit } from '../services/audit';
 import { purgeDue, rollbackDelete, softDelete } from '../services/deletion';
 import { isPng } from '../../shared/qr/png';
 import { qrTextInPng } from '../../node/qr-files';
@@ -57,7 +57,7 @@ export const recordsHandlers = {
     const page = pageAudit(v.state, { offset: req.offset, limit: req.limit, newestFirst: req.newestFirst, query: req.query, ...(req.event === undefined ? {} : { event: req.event }) });
     const entries = page.entries.map((x) => ('entry' in x ? { entry: x.entry } : { damaged: true as const, position: x.position }));
     const head = v.state.audit.head;
-    return { entries, total: page.total, matched: page.matched, head: head === null ? null : { ...head }, verdict: verifyAudit(v.state) };
+    return { entries, total: page.total, matched: page.matched, head: head === null ? null : { ...head }, verdict: listVerdict(v.state) };
   },
   'audit:verify': async (_req, ctx) => {
     const v = await ctx.unlocked();

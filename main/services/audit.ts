@@ -13,7 +13,7 @@
  * export can be checked with `verifyAuditJsonl`, with shared/audit/verify.ts `verifyExportedLog` (the
  * verifier of the agent's exports), or any reimplementation of the chain rule.
  */
-import { auditEntrySchema, nextEntry, verifyChain, type AuditEntry, type AuditFields, type ChainVerdict } from '../../shared/audit/chain';
+import { auditEntrySchema, EMPTY_HEAD, nextEntry, stepChain, verifyChain, type AuditEntry, type AuditFields, type ChainHead, type ChainVerdict } from '../../shared/audit/chain';
 import { ServiceError } from './errors';
 import type { VaultState } from './state';
 
@@ -27,6 +27,35 @@ export function appendAudit(state: VaultState, at: number, fields: AuditFields):
 
 export function verifyAudit(state: VaultState): ChainVerdict {
   return verifyChain(state.audit.entries, state.audit.head ?? undefined);
+}
+
+/** How far `listVerdict` has walked each log (the log array itself), and the head there. */
+const walked = new WeakMap<readonly unknown[], { readonly length: number; readonly first: unknown; readonly last: unknown; readonly at: ChainHead }>();
+
+/**
+ * The verdict a viewer shows beside each page (audit:list): the same rule as `verifyAudit`, walked
+ * on from where the last page's walk stopped when the log only grew since (the same array, its first
+ * and last walked entries the same objects), so paging a 100,000-entry log does not hash it whole
+ * for every page. "Verify log" (`verifyAudit`, audit:verify) always walks the whole log; unlock
+ * checks it whole too. A log that shrank or was replaced is walked from the start.
+ */
+export function listVerdict(state: VaultState): ChainVerdict {
+  const entries = state.audit.entries;
+  const head = state.audit.head ?? undefined;
+  const known = walked.get(entries);
+  const resume = known !== undefined && known.length <= entries.length && entries[0] === known.first && entries[known.length - 1] === known.last;
+  let at: ChainHead = resume ? known.at : EMPTY_HEAD;
+  for (let position = resume ? known.length : 0; position < entries.length; position++) {
+    const step = stepChain(at, entries[position]);
+    if (!step.ok) {
+      walked.delete(entries);
+      return verifyChain(entries, head);
+    }
+    at = step.head;
+  }
+  walked.set(entries, { length: entries.length, first: entries[0], last: entries.at(-1), at });
+  if (head !== undefined && (at.size !== head.seq + 1 || at.hash !== head.hash)) return verifyChain(entries, head);
+  return { ok: true, entries: entries.length };
 }
 
 /** The entries that parse, for a viewer; a damaged entry shows as `{ raw }`. */

@@ -136,5 +136,21 @@ describe('audit:list search and event filter', () => {
     expect(damaged.verdict.ok).toBe(false);
     expect((await call(h, 'audit:list', { query: 'x' })).entries.every((e) => 'entry' in e)).toBe(true);
     v.state.audit.entries.pop();
+    // The verdict beside a page is walked on from the last page's walk: an entry replaced in the
+    // part already walked is still found (the walk starts again), and so is an edited new one.
+    expect((await call(h, 'audit:list', { limit: 1 })).verdict).toEqual({ ok: true, entries: all.total });
+    const entries = v.state.audit.entries as { fields: { detail?: string } }[];
+    const last = entries.length - 1;
+    const original = entries[last]!;
+    entries[last] = { ...original, fields: { ...original.fields, detail: 'nothing happened' } };
+    expect((await call(h, 'audit:list', { limit: 1 })).verdict).toMatchObject({ ok: false, firstBad: { position: last, reason: 'edited' } });
+    entries[last] = original;
+    expect((await call(h, 'audit:list', { limit: 1 })).verdict.ok).toBe(true);
+    await call(h, 'receipts:sign', { ids: [ids[3]!], status: 'accepted' });
+    expect((await call(h, 'audit:list', { limit: 1 })).verdict).toEqual({ ok: true, entries: all.total + 1 });
+    const grown = entries.length - 1;
+    // "Verify log" always walks the whole log, whatever was walked before.
+    entries[grown]!.fields.detail = 'edited after it was written';
+    expect((await call(h, 'audit:verify', {})).verdict).toMatchObject({ ok: false, firstBad: { position: grown, reason: 'edited' } });
   });
 });
