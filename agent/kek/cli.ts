@@ -147,7 +147,7 @@ const rotate = command(
         lines: [
           `${r.resumed ? 'Finished the interrupted rotation' : 'Rotated the KEK'}: ${r.fromId} → ${r.toId} (audited).`,
           ...pairs([
-            ['re-sealed', `${String(r.rewrapped)} object(s)${r.alreadyDone > 0 ? ` (${String(r.alreadyDone)} were already done)` : ''}`],
+            ['moved', `${String(r.rewrapped)} object(s): ${String(r.rewrapped - r.upgraded)} rewrapped in place, ${String(r.upgraded)} upgraded from format 1 by a re-seal${r.alreadyDone > 0 ? ` (${String(r.alreadyDone)} were already done)` : ''}`],
             ['now', r.to.provider === 'file' ? `file ${r.to.path}` : `pkcs11 token "${r.to.tokenLabel}" key "${r.to.keyLabel}"`],
           ]),
           `Files still naming ${r.fromId} (copies from before) are refused from now on.`,

@@ -28,7 +28,7 @@ import { existsSync, writeFileAtomicSync } from '../../node/fs-atomic';
 import { assertPrivateFile } from '../../node/private-file';
 import { KEK_FILE, LocalFileKek } from './file';
 import { Pkcs11Kek, pkcs11ParamsSchema, type Pkcs11Params } from './pkcs11';
-import type { KekProvider } from './provider';
+import type { EraseScope, KekProvider } from './provider';
 
 export const KEK_CONFIG_FILE = 'kek.json';
 /** Present while a rotation runs or after one was interrupted (agent/kek/rotate.ts). */
@@ -134,11 +134,15 @@ class RetiredGuard implements DescribedKek {
     this.#retired = retired;
   }
 
-  wrapKey(dataKey: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
-    return this.#inner.wrapKey(dataKey, context);
+  wrapKey(dataKey: Uint8Array, context: Uint8Array, scope?: EraseScope): Promise<Uint8Array> {
+    return this.#inner.wrapKey(dataKey, context, scope);
   }
 
-  unwrapKey(wrapped: Uint8Array, context: Uint8Array, kekId: string): Promise<Uint8Array> {
+  destroyEraseKey(scope: EraseScope): boolean {
+    return this.#inner.destroyEraseKey(scope);
+  }
+
+  unwrapKey(wrapped: Uint8Array, context: Uint8Array, kekId: string, scope?: EraseScope): Promise<Uint8Array> {
     const at = this.#retired.get(kekId);
     if (at !== undefined) {
       return Promise.reject(
@@ -147,7 +151,7 @@ class RetiredGuard implements DescribedKek {
         }),
       );
     }
-    return this.#inner.unwrapKey(wrapped, context, kekId);
+    return this.#inner.unwrapKey(wrapped, context, kekId, scope);
   }
 
   close(): void {

@@ -24,6 +24,13 @@
  * path must be absolute and the file (after symlinks) owned by root or this user and writable by
  * no one else. The binding (pkcs11js) is synchronous: every call blocks the event loop for the
  * token's round trip, which is what keeps one session's Init/Encrypt pairs from interleaving.
+ *
+ * Erase keys (./provider.ts): a retained share's data key is wrapped, inside the token, under an
+ * AES-256 key object of its own, labelled `<key label>/erase/<set_id>/<index>` and generated with
+ * the KEK's attributes (token object, private, sensitive, non-extractable), same CKM_AES_GCM layout
+ * with the label "custos/agent/kek-wrap/pkcs11-erase/v1" 0x00 ‖ context as associated data. The
+ * purge destroys it with C_DestroyObject: a copy of the share's file then opens nowhere, unless the
+ * token itself (or an HSM backup of it) from before the purge is restored.
  */
 import { lstatSync, readSync, realpathSync, fstatSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -34,7 +41,7 @@ import { concatBytes, toHex, utf8 } from '../../shared/bytes';
 import { taggedHash } from '../../shared/crypto/hash';
 import { AgentError } from '../errors';
 import { openPrivateFile } from '../../node/private-file';
-import type { KekProvider } from './provider';
+import type { EraseScope, KekProvider } from './provider';
 
 /** The environment variable the PIN is read from when no PIN file is configured. */
 export const PIN_ENV = 'CUSTOS_PKCS11_PIN';
@@ -44,6 +51,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const WRAPPED_BYTES = IV_BYTES + KEY_BYTES + TAG_BYTES;
 const WRAP_LABEL = utf8('custos/agent/kek-wrap/pkcs11-gcm/v1\0');
+const ERASE_WRAP_LABEL = utf8('custos/agent/kek-wrap/pkcs11-erase/v1\0');
 const MAX_PIN_BYTES = 256;
 
 /** Printable text without control characters (labels are shown in messages and stored in kek.json). */
@@ -281,14 +289,15 @@ export class Pkcs11Kek implements KekProvider {
     }
   }
 
-  wrapKey(dataKey: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
+  wrapKey(dataKey: Uint8Array, context: Uint8Array, scope?: EraseScope): Promise<Uint8Array> {
     if (!(dataKey instanceof Uint8Array) || dataKey.length !== KEY_BYTES) {
       return Promise.reject(new AgentError('INTERNAL', `A data key must be ${String(KEY_BYTES)} bytes.`));
     }
     try {
       const iv = randomBytes(IV_BYTES);
       const out = this.#call('wrap', (c) => {
-        this.#lib.C_EncryptInit(c.session, gcmMechanism(iv, context), c.key);
+        const key = scope === undefined ? c.key : this.#eraseKey(c, scope, true);
+        this.#lib.C_EncryptInit(c.session, gcmMechanism(iv, context, scope === undefined ? WRAP_LABEL : ERASE_WRAP_LABEL), key);
         return this.#lib.C_Encrypt(c.session, Buffer.from(dataKey), Buffer.alloc(KEY_BYTES + TAG_BYTES));
       });
       if (out.length !== KEY_BYTES + TAG_BYTES) throw unavailable('device', `The HSM returned ${String(out.length)} bytes for a wrapped key, not ${String(KEY_BYTES + TAG_BYTES)}.`);
@@ -298,7 +307,7 @@ export class Pkcs11Kek implements KekProvider {
     }
   }
 
-  unwrapKey(wrapped: Uint8Array, context: Uint8Array, kekId: string): Promise<Uint8Array> {
+  unwrapKey(wrapped: Uint8Array, context: Uint8Array, kekId: string, scope?: EraseScope): Promise<Uint8Array> {
     if (kekId !== this.id) {
       return Promise.reject(
         new AgentError('CORRUPT_FILE', `The file names another key-encryption key (${kekId.slice(0, 64)}), not this agent's (${this.id}): it comes from another agent or is damaged.`, {
@@ -310,7 +319,8 @@ export class Pkcs11Kek implements KekProvider {
     try {
       const iv = Buffer.from(wrapped.subarray(0, IV_BYTES));
       const out = this.#call('unwrap', (c) => {
-        this.#lib.C_DecryptInit(c.session, gcmMechanism(iv, context), c.key);
+        const key = scope === undefined ? c.key : this.#eraseKey(c, scope, false);
+        this.#lib.C_DecryptInit(c.session, gcmMechanism(iv, context, scope === undefined ? WRAP_LABEL : ERASE_WRAP_LABEL), key);
         try {
           return this.#lib.C_Decrypt(c.session, Buffer.from(wrapped.subarray(IV_BYTES)), Buffer.alloc(KEY_BYTES + TAG_BYTES));
         } catch (error) {
@@ -328,6 +338,40 @@ export class Pkcs11Kek implements KekProvider {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /** Destroys the erase key object(s) of `scope` on the token (C_DestroyObject); false when there was none. */
+  destroyEraseKey(scope: EraseScope): boolean {
+    const label = eraseLabel(this.params.keyLabel, scope);
+    return this.#call('destroy the erase key of', (c) => {
+      const keys = findKeys(this.#lib, c.session, label);
+      for (const k of keys) this.#lib.C_DestroyObject(c.session, k);
+      return keys.length > 0;
+    });
+  }
+
+  /** The erase key object of `scope` (generated when missing and `create`); refuses an unsafe one. */
+  #eraseKey(c: Connection, scope: EraseScope, create: boolean): Buffer {
+    const label = eraseLabel(this.params.keyLabel, scope);
+    const keys = findKeys(this.#lib, c.session, label);
+    if (keys.length > 1) {
+      throw unavailable('key-ambiguous', `The token "${this.params.tokenLabel}" has ${String(keys.length)} secret keys labelled "${label}"; remove the extra ones with the HSM's tools.`, {
+        details: { tokenLabel: this.params.tokenLabel, keyLabel: label },
+      });
+    }
+    let key = keys[0];
+    if (key === undefined) {
+      if (!create) {
+        throw new AgentError(
+          'CORRUPT_FILE',
+          `The erase key of retained share ${String(scope.index)} of set ${scope.setId.slice(0, 8)} is not on the token: the share was hard-deleted (crypto-erased), so this copy of its file can no longer be opened.`,
+          { details: { reason: 'erased', setId: scope.setId, shareIndex: scope.index } },
+        );
+      }
+      key = generateKey(this.#lib, c.session, label);
+    }
+    checkKey(this.#lib, c.session, key, { ...this.params, keyLabel: label });
+    return key;
   }
 
   /** Closes the session (no C_Logout: login state is shared by every session of this process on the token). */
@@ -414,12 +458,20 @@ function closeQuietly(lib: pkcs11js.PKCS11, session: Buffer): void {
   }
 }
 
-function gcmMechanism(iv: Buffer, context: Uint8Array): pkcs11js.Mechanism {
+/** The CKA_LABEL of a scope's erase key: beside the KEK's label, so another KEK label never sees it. */
+export function eraseLabel(keyLabel: string, scope: EraseScope): string {
+  if (!/^[0-9a-f]{32}$/.test(scope.setId) || !Number.isInteger(scope.index) || scope.index < 1 || scope.index > 255) {
+    throw new AgentError('INTERNAL', 'An erase scope needs a 32-hex-digit set id and an index from 1 to 255.');
+  }
+  return `${keyLabel}/erase/${scope.setId}/${String(scope.index)}`;
+}
+
+function gcmMechanism(iv: Buffer, context: Uint8Array, label: Uint8Array): pkcs11js.Mechanism {
   const parameter: pkcs11js.GcmParams = {
     type: pkcs11js.CK_PARAMS_GCM,
     iv,
     ivBits: IV_BYTES * 8,
-    aad: Buffer.from(concatBytes(WRAP_LABEL, context)),
+    aad: Buffer.from(concatBytes(label, context)),
     tagBits: TAG_BYTES * 8,
   };
   return { mechanism: pkcs11js.CKM_AES_GCM, parameter };

@@ -5,12 +5,16 @@
  * the old KEK id is retired: kek.json lists it and the agent refuses any file still naming it
  * (KEK_RETIRED), e.g. a copy restored from before the rotation.
  *
- * What moves: each object's data key. The sealed format (agent/secret-store.ts, version 1)
- * authenticates its whole header — KEK id and wrapped key included — as the payload's associated
- * data, so a new wrapped key cannot be spliced into the old ciphertext: each object is opened
- * under the old KEK (authenticated first) and sealed afresh under the new one, with a new data key
- * and nonce, in memory, and written over the old file atomically. Nothing else changes (paths,
- * records, content). The plaintext is wiped after each object.
+ * What moves: each object's data key. A version-2 object (agent/secret-store.ts) is REWRAPPED:
+ * its wrapped key and payload are authenticated under the old KEK, then only the KEK id and the
+ * wrapped key are replaced — the same data key wrapped by the new KEK (a retained share's under a
+ * new erase key of the new KEK) — and the nonce and ciphertext stay byte for byte. A version-1
+ * object (written before version 2; its AAD covers the wrapped key, so nothing can be spliced in)
+ * is upgraded once: opened under the old KEK and sealed afresh as version 2 under the new one.
+ * Either way the new bytes are written over the old file atomically; nothing else changes (paths,
+ * records, content). Keys and plaintexts are wiped after each object. Once a retained share is
+ * under the new KEK its erase key under the old KEK is destroyed, so a copy of the old file opens
+ * nowhere even with the old KEK; the old KEK's empty erase-key folder is removed at the end.
  *
  * Crash safety (kill -9 at any point): a journal `<data>/kek-rotation.json` is written (atomically,
  * exclusively) before the new KEK is created and removed last. Each object is replaced by one
@@ -22,14 +26,14 @@
  * The agent must not be running (`serve`) during a rotation: its open KEK would seal new files
  * under the old key. Audited as `configure`/`kek-rotate` (start and end, with both ids and counts).
  */
-import { readdirSync, readFileSync, lstatSync } from 'node:fs';
+import { readdirSync, readFileSync, lstatSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { utf8, wipe } from '../../shared/bytes';
 import { appendAudit } from '../audit/log';
 import { inTransaction, openDatabase } from '../db';
 import { AgentError } from '../errors';
-import { checkRef, SecretStore, type SecretRef } from '../secret-store';
+import { checkRef, sealedVersion, SecretStore, type SecretRef } from '../secret-store';
 import { existsSync, removeFileDurable, writeFileAtomicSync } from '../../node/fs-atomic';
 import { assertPrivateFile } from '../../node/private-file';
 import {
@@ -47,7 +51,7 @@ import {
   type KekConfig,
   type KekState,
 } from './config';
-import { KEK_FILE, LocalFileKek } from './file';
+import { eraseDirOf, KEK_FILE, LocalFileKek } from './file';
 import { pkcs11ParamsSchema } from './pkcs11';
 
 const targetSchema = z.discriminatedUnion('provider', [
@@ -91,6 +95,8 @@ export interface RotateResult {
   readonly rewrapped: number;
   /** Objects found already under the new KEK (a resumed run). */
   readonly alreadyDone: number;
+  /** Of `rewrapped`, the version-1 objects re-sealed as version 2 (the rest kept their ciphertext). */
+  readonly upgraded: number;
   readonly resumed: boolean;
   /** Sentence for the operator: what to do with the old key now. */
   readonly oldKeyAdvice: string;
@@ -184,6 +190,15 @@ function sealedFiles(root: string, store: SecretStore): Item[] {
 export function listSealedFiles(dataDir: string, kek: DescribedKek): { readonly ref: SecretRef; readonly path: string }[] {
   const dir = resolve(dataDir);
   return sealedFiles(dir, new SecretStore(dir, kek)).flatMap((i) => (i.kind === 'file' ? [{ ref: i.ref, path: i.path }] : []));
+}
+
+/** Removes a folder if it is empty (an old KEK's erase-key folder once every erase key in it is destroyed). */
+function removeEmptyDir(path: string): void {
+  try {
+    rmdirSync(path);
+  } catch {
+    // missing, or not empty (an erase key of a share that is not this agent's): left as it is
+  }
 }
 
 function readJournal(path: string): Journal | undefined {
@@ -321,6 +336,7 @@ export async function rotateKek(dataDir: string, to: KekChoice | 'resume', optio
     options.onProgress?.({ phase: 'prepared', fromId, toId, total: items.length });
     let rewrapped = 0;
     let alreadyDone = 0;
+    let upgraded = 0;
     for (const [i, item] of items.entries()) {
       const ref: SecretRef = item.kind === 'file' ? item.ref : { kind: 'session-identity', sessionId: item.sessionId };
       let sealed: Uint8Array | undefined;
@@ -334,16 +350,23 @@ export async function rotateKek(dataDir: string, to: KekChoice | 'resume', optio
       const id = sealedKekId(sealed);
       if (id === toId) {
         alreadyDone++;
+        // A crash may have come between moving a retained share and destroying its old erase key.
+        if (ref.kind === 'retained-share') oldStore().eraseKeyOf(ref);
       } else {
         if (id !== fromId) {
           throw new AgentError('CORRUPT_FILE', `An object of this agent (${item.kind === 'file' ? item.path : `session ${item.sessionId.slice(0, 8)}`}) is sealed under neither the old KEK nor the new one (${String(id)}); it is damaged or from another agent. Move it aside, then run: agent kek rotate --resume`);
         }
-        const plain = await oldStore().open(ref, sealed);
         let fresh: Uint8Array;
-        try {
-          fresh = await newStore.seal(ref, plain);
-        } finally {
-          wipe(plain);
+        if (sealedVersion(sealed) === 2) {
+          fresh = await oldStore().rewrapFor(ref, sealed, newStore);
+        } else {
+          const plain = await oldStore().open(ref, sealed);
+          try {
+            fresh = await newStore.seal(ref, plain);
+          } finally {
+            wipe(plain);
+          }
+          upgraded++;
         }
         if (item.kind === 'file') {
           writeFileAtomicSync(item.path, fresh, { mode: 0o600 });
@@ -353,6 +376,7 @@ export async function rotateKek(dataDir: string, to: KekChoice | 'resume', optio
             db.prepare('UPDATE recovery_sessions SET identity_sealed = ? WHERE session_id = ? AND identity_sealed = ?').run(Buffer.from(fresh), item.sessionId, Buffer.from(old));
           });
         }
+        if (ref.kind === 'retained-share') oldStore().eraseKeyOf(ref);
         rewrapped++;
       }
       options.onProgress?.({ phase: 'object', done: i + 1, total: items.length, rewrapped: id !== toId });
@@ -375,7 +399,7 @@ export async function rotateKek(dataDir: string, to: KekChoice | 'resume', optio
           result: 'ok',
           operator: options.operator,
           target: `kek:${toId}`,
-          details: { phase: 'completed', from: fromId, to: toId, provider: current.provider, objects: items.length, rewrapped, already_done: alreadyDone },
+          details: { phase: 'completed', from: fromId, to: toId, provider: current.provider, objects: items.length, rewrapped, upgraded, already_done: alreadyDone },
         },
         now(),
       );
@@ -389,9 +413,10 @@ export async function rotateKek(dataDir: string, to: KekChoice | 'resume', optio
     } else {
       oldKeyAdvice = `The old HSM key "${j.from.keyLabel}" on token "${j.from.tokenLabel}" is no longer used: destroy it with the HSM's tools once you no longer need to open old backups of the data directory.`;
     }
+    if (j.from.provider === 'file') removeEmptyDir(eraseDirOf(j.legacy ? join(dir, KEK_FILE) : j.from.path));
     removeFileDurable(journalPath);
     options.onProgress?.({ phase: 'finished' });
-    return { fromId, toId, to: current, rewrapped, alreadyDone, resumed, oldKeyAdvice };
+    return { fromId, toId, to: current, rewrapped, alreadyDone, upgraded, resumed, oldKeyAdvice };
   } catch (error) {
     for (const k of opened.splice(0)) k.close();
     undo?.();

@@ -2,8 +2,9 @@
  * The node reads what the agent writes (issue 11 §1): integrations/go/custosstore, built with the
  * real Go compiler, against a real agent's data directory. Go opens the agent's share record,
  * keydata and retained shares byte for byte; the agent reads files Go sealed; a file moved to
- * another key's or node's place, or changed by one byte, is refused by both; the worked example
- * of docs/storage.md opens in TypeScript; and the path the doc gives for an HSM KEK (`agent
+ * another key's or node's place, or changed by one byte, is refused by both; the worked examples
+ * of docs/storage.md (format versions 1 and 2) open in TypeScript; a retained share the agent
+ * removed (its erase key destroyed) opens in neither; and the path the doc gives for an HSM KEK (`agent
  * keyshare export` to the node's storage, then custos-keydata --plain) works.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -211,17 +212,19 @@ describe('integrations/go/custosstore and the agent share one file format', () =
     expect(await tsCode(ref)).toBe('read');
   });
 
-  it('the worked example of docs/storage.md opens in TypeScript and is the one in the doc', async () => {
-    const ex = JSON.parse(readFileSync(join(GO_MODULE, 'custosstore', 'testdata', 'worked-example.json'), 'utf8')) as Record<string, string>;
+  it.each(['worked-example.json', 'worked-example-v2.json'])('the worked example %s of docs/storage.md opens in TypeScript and is the one in the doc', async (name) => {
+    const ex = JSON.parse(readFileSync(join(GO_MODULE, 'custosstore', 'testdata', name), 'utf8')) as Record<string, string>;
     const dir = mkdtempSync(join(tmpdir(), 'custos-go-example-'));
     try {
       writeFileSync(join(dir, 'kek.key'), Buffer.from(ex['kek_key']!, 'hex'), { mode: 0o600 });
       const kek = LocalFileKek.open(dir);
       expect(kek.id).toBe(ex['kek_id']);
       const s = new SecretStore(dir, kek);
-      const plain = await s.open({ kind: 'keydata', keyId: ex['key_id']!, nodeId: ex['node_id']! }, new Uint8Array(Buffer.from(ex['sealed']!, 'hex')));
+      const sealed = new Uint8Array(Buffer.from(ex['sealed']!, 'hex'));
+      expect(sealed[4]).toBe(Number(ex['version'] ?? 1));
+      const plain = await s.open({ kind: 'keydata', keyId: ex['key_id']!, nodeId: ex['node_id']! }, sealed);
       expect(new TextDecoder().decode(plain)).toBe(ex['plaintext']);
-      await expect(s.open({ kind: 'keydata', keyId: ex['key_id']!, nodeId: 'node-2' }, new Uint8Array(Buffer.from(ex['sealed']!, 'hex')))).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
+      await expect(s.open({ kind: 'keydata', keyId: ex['key_id']!, nodeId: 'node-2' }, sealed)).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -229,6 +232,23 @@ describe('integrations/go/custosstore and the agent share one file format', () =
     for (const field of ['kek_key', 'kek_id', 'context', 'data_key', 'wrapped', 'nonce', 'sealed']) {
       expect(doc, field).toContain(ex[field]!.replace(/\s+/g, ''));
     }
+  });
+
+  it('a retained share the agent removed is crypto-erased for both: a copy of its file opens neither in Go nor in TypeScript', async () => {
+    const ref = { kind: 'retained-share', keyId: 'key-1', nodeId: 'node-1', setId: w.backup.setId, index: 1 } as const;
+    const path = store.pathOf(ref);
+    const copy = readFileSync(path);
+    expect(copy[4]).toBe(2);
+    expect(goOpen(ref).code).toBe(0);
+    expect(store.remove(ref)).toBe(true); // what the purge does: the erase key first, then the file
+    writeFileSync(path, copy, { mode: 0o600 });
+    const r = goOpen(ref);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^custos-store: CORRUPT_FILE: .*crypto-erased/);
+    expect(await tsCode(ref)).toBe('CORRUPT_FILE');
+    // The set's other share is untouched.
+    expect(goOpen({ ...ref, index: 2 }).code).toBe(0);
+    expect(await tsCode({ ...ref, index: 2 })).toBe('read');
   });
 
   it('with any KEK (an HSM too) the node gets its keydata through `agent keyshare export`, as the doc says', () => {

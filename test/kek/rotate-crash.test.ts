@@ -3,16 +3,17 @@
 // after a chosen step (before the journal, between objects, inside a write, during the end steps),
 // many times. After every kill each sealed file and each sealed session key must open under the
 // old or the new KEK, as its header says; then the rotation is finished (resumed, or it had not
-// begun or had ended) and the agent opens with every keydata byte-identical.
+// begun or had ended) and the agent opens with every keydata byte-identical, and the old KEK's
+// erase keys of the retained shares are destroyed once the shares moved.
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DB_FILE } from '../../agent/db';
 import { readKekState, ROTATION_JOURNAL } from '../../agent/kek/config';
-import { LocalFileKek } from '../../agent/kek/file';
+import { eraseDirOf, LocalFileKek } from '../../agent/kek/file';
 import { listSealedFiles, rotateKek, sealedKekId } from '../../agent/kek/rotate';
 import { SecretStore } from '../../agent/secret-store';
 import { Agent } from '../../agent/service';
@@ -94,6 +95,12 @@ describe('KEK rotation under kill -9', () => {
     const oldConfig = readKekState(w.dir)?.current;
     if (oldConfig?.provider !== 'file') throw new Error('expected a file KEK');
     const oldKek = LocalFileKek.openAt(oldConfig.path);
+    // The old KEK's erase keys (agent/kek/file.ts) live beside it, outside the data directory; a
+    // finished rotation destroys them, so each run starts from a copy of the pristine ones.
+    const eraseDir = eraseDirOf(oldConfig.path);
+    const pristineErase = join(tempDir('custos-kek-erase-'), 'erase');
+    cpSync(eraseDir, pristineErase, { recursive: true });
+    expect(readdirSync(eraseDir)).toHaveLength(2 * 2);
     const objects = listSealedFiles(w.dir, oldKek).length + 1;
     expect(objects).toBe(4 * 2 + 2 * 2 + 1 + 1);
 
@@ -104,6 +111,8 @@ describe('KEK rotation under kill -9', () => {
       const root = tempDir('custos-kek-crash-');
       const dir = join(root, 'data');
       cpSync(w.dir, dir, { recursive: true });
+      rmSync(eraseDir, { recursive: true, force: true });
+      cpSync(pristineErase, eraseDir, { recursive: true });
       const target = join(root, 'new.kek');
       // Aim: after line `nth` of started, prepared, object 1..N, finished; a random delay lands inside the next write.
       const nth = 1 + ((k * 7) % (objects + 3));
@@ -151,6 +160,12 @@ describe('KEK rotation under kill -9', () => {
       }
       agent.close();
       for (const f of listSealedFiles(dir, oldKek)) expect(sealedKekId(new Uint8Array(readFileSync(f.path)))).toBe(state?.current.id);
+      if (state?.current.id !== oldId) {
+        // Every retained share moved, so the old KEK's erase keys are gone, and their folder with them.
+        expect(existsSync(eraseDir), `kill ${String(k)}`).toBe(false);
+        // (a kill inside an erase key's atomic write may leave its unused `.…tmp` file)
+        expect(readdirSync(eraseDirOf(target)).filter((n) => n.endsWith('.key'))).toHaveLength(2 * 2);
+      }
     }
     oldKek.close();
     console.log(`rotation crash test: ${String(KILLS)} kills over ${String(objects)} objects: ${String(midway)} mid-rotation (resumed), ${String(untouched)} before it began, ${String(finished)} after it ended`);

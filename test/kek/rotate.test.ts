@@ -1,6 +1,6 @@
 // The agent on an HSM KEK (SoftHSM2) and KEK rotation (issue 9 §1): init, import, backup, delivery,
 // a mixed recovery and a drill with the key inside the token; then rotations file → HSM, HSM → new
-// HSM key, HSM → file, each re-sealing every file and the open session's key in the database, the
+// HSM key, HSM → file, each rewrapping every file and the open session's key in the database in place, the
 // old KEK id refused afterwards, audited; and the refusals that must leave nothing half-written.
 import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -172,6 +172,7 @@ describe('KEK rotation', () => {
       const r = await rotateKek(dir, to, { operator: 'ops-1', now: w.clock.now, onProgress: (p) => progress.push(p.phase) });
       expect(r.fromId).toBe(ids.at(-1));
       expect(r.rewrapped).toBe(6); // 5 files + 1 session key
+      expect(r.upgraded).toBe(0); // all version 2: rewrapped in place
       expect(progress[0]).toBe('prepared');
       expect(progress.at(-1)).toBe('finished');
       ids.push(r.toId);

@@ -11,14 +11,18 @@ import (
 	"strings"
 )
 
-// Sealed format, version 1 (docs/storage.md §2):
+// Sealed format, version 2 written, versions 1 and 2 read (docs/storage.md §2):
 //
-//	"CSTS" ‖ 0x01 ‖ kind ‖ len(kekID) ‖ kekID ‖ len(wrapped) ‖ wrapped ‖ nonce(12) ‖ ciphertext ‖ tag(16)
+//	"CSTS" ‖ version ‖ kind ‖ len(kekID) ‖ kekID ‖ len(wrapped) ‖ wrapped ‖ nonce(12) ‖ ciphertext ‖ tag(16)
 //
 //	context = TaggedHash("agent/secret-file", kindName, owner parts...)
-//	AAD     = header (magic through nonce) ‖ context
+//	AAD v1  = header (magic through nonce) ‖ context
+//	AAD v2  = magic ‖ version ‖ kind ‖ context (the KEK id and wrapped key are authenticated by the
+//	          wrap's own tag, so a KEK rotation replaces only them)
+//	v2 retained shares: the data key is wrapped under the share's erase key (KEK.WrapErasable).
 const (
-	FormatVersion = 1
+	// FormatVersion is the version Seal writes; Open reads it and version 1.
+	FormatVersion = 2
 	// MaxSealedBytes is the largest sealed file read (an ECDSA keydata is about 20 KB).
 	MaxSealedBytes = 4 * 1024 * 1024
 )
@@ -195,7 +199,12 @@ func Seal(kek KEK, ref Ref, plaintext []byte) ([]byte, error) {
 	if _, err := rand.Read(dataKey); err != nil {
 		return nil, err
 	}
-	wrapped, err := kek.Wrap(dataKey, context)
+	var wrapped []byte
+	if r.Kind == KindRetainedShare {
+		wrapped, err = kek.WrapErasable(dataKey, context, r.SetID, r.Index)
+	} else {
+		wrapped, err = kek.Wrap(dataKey, context)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -206,14 +215,23 @@ func Seal(kek KEK, ref Ref, plaintext []byte) ([]byte, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	return sealWith(r, kekID, wrapped, dataKey, nonce, plaintext)
+	return sealWith(r, FormatVersion, kekID, wrapped, dataKey, nonce, plaintext)
 }
 
-// sealWith is Seal with the random parts given (the worked example in docs/storage.md uses it).
-func sealWith(r Ref, kekID string, wrapped, dataKey, nonce, plaintext []byte) ([]byte, error) {
+// aadOf is the payload's associated data in a given format version.
+func aadOf(version byte, header []byte, context [32]byte) []byte {
+	if version == 1 {
+		return append(append([]byte(nil), header...), context[:]...)
+	}
+	return append(append([]byte(nil), header[:6]...), context[:]...)
+}
+
+// sealWith is Seal with the version and the random parts given (the worked examples in
+// docs/storage.md use it).
+func sealWith(r Ref, version byte, kekID string, wrapped, dataKey, nonce, plaintext []byte) ([]byte, error) {
 	header := make([]byte, 0, 8+len(kekID)+len(wrapped)+nonceBytes)
 	header = append(header, magic...)
-	header = append(header, FormatVersion, byte(r.Kind), byte(len(kekID)))
+	header = append(header, version, byte(r.Kind), byte(len(kekID)))
 	header = append(header, kekID...)
 	header = append(header, byte(len(wrapped)))
 	header = append(header, wrapped...)
@@ -222,8 +240,7 @@ func sealWith(r Ref, kekID string, wrapped, dataKey, nonce, plaintext []byte) ([
 	if err != nil {
 		return nil, err
 	}
-	context := r.Context()
-	aad := append(append([]byte(nil), header...), context[:]...)
+	aad := aadOf(version, header, r.Context())
 	out := make([]byte, len(header), len(header)+len(plaintext)+tagBytes)
 	copy(out, header)
 	return g.Seal(out, nonce, plaintext, aad), nil
@@ -272,8 +289,8 @@ func ParseHeader(ref Ref, sealed []byte) (Header, error) {
 		return Header{}, err
 	}
 	version, kind, kekLen := fixed[0], fixed[1], int(fixed[2])
-	if version != FormatVersion {
-		return Header{}, corrupt(ref, fmt.Sprintf("it has format version %d, this build reads %d", version, FormatVersion), nil)
+	if version != 1 && version != 2 {
+		return Header{}, corrupt(ref, fmt.Sprintf("it has format version %d, this build reads 1 and 2", version), nil)
 	}
 	if Kind(kind) != ref.Kind {
 		return Header{}, corrupt(ref, "it holds another kind of secret (a file was put in the wrong place)", nil)
@@ -322,7 +339,12 @@ func Open(kek KEK, ref Ref, sealed []byte) ([]byte, error) {
 		return nil, err
 	}
 	context := r.Context()
-	dataKey, err := kek.Unwrap(append([]byte(nil), h.Wrapped...), context, h.KEKID)
+	var dataKey []byte
+	if h.Version >= 2 && r.Kind == KindRetainedShare {
+		dataKey, err = kek.UnwrapErasable(append([]byte(nil), h.Wrapped...), context, h.KEKID, r.SetID, r.Index)
+	} else {
+		dataKey, err = kek.Unwrap(append([]byte(nil), h.Wrapped...), context, h.KEKID)
+	}
 	if err != nil {
 		var coded *Error
 		if errors.As(err, &coded) && coded.Code != CodeCorruptFile {
@@ -339,8 +361,7 @@ func Open(kek KEK, ref Ref, sealed []byte) ([]byte, error) {
 	if err != nil {
 		return nil, corrupt(r, "its data key is unusable", err)
 	}
-	aad := append(append([]byte(nil), sealed[:h.Length]...), context[:]...)
-	plain, err := g.Open(nil, h.Nonce, sealed[h.Length:], aad)
+	plain, err := g.Open(nil, h.Nonce, sealed[h.Length:], aadOf(h.Version, sealed[:h.Length], context))
 	if err != nil {
 		return nil, corrupt(r, "it does not authenticate (damaged, or another key's or node's file put in its place)", err)
 	}

@@ -112,6 +112,13 @@ func (g *retiredGuard) Unwrap(wrapped []byte, context [32]byte, kekID string) ([
 	return g.KEK.Unwrap(wrapped, context, kekID)
 }
 
+func (g *retiredGuard) UnwrapErasable(wrapped []byte, context [32]byte, kekID, setID string, index int) ([]byte, error) {
+	if _, ok := g.retired[kekID]; ok {
+		return g.Unwrap(wrapped, context, kekID)
+	}
+	return g.KEK.UnwrapErasable(wrapped, context, kekID, setID, index)
+}
+
 // readPrivateFile reads a small file that must be a regular file (not a link) owned by this user
 // and not accessible to group or others; the checks are made on the open descriptor.
 func readPrivateFile(path, name string, max int64) ([]byte, error) {

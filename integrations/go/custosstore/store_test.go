@@ -22,6 +22,7 @@ type workedExample struct {
 	Nonce     string `json:"nonce"`
 	Plaintext string `json:"plaintext"`
 	Sealed    string `json:"sealed"`
+	Version   byte   `json:"version"` // absent (0) in the version-1 example
 }
 
 func unhex(t *testing.T, s string) []byte {
@@ -33,15 +34,18 @@ func unhex(t *testing.T, s string) []byte {
 	return b
 }
 
-func loadExample(t *testing.T) workedExample {
+func loadExample(t *testing.T, name string) workedExample {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "worked-example.json"))
+	raw, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ex workedExample
 	if err := json.Unmarshal(raw, &ex); err != nil {
 		t.Fatal(err)
+	}
+	if ex.Version == 0 {
+		ex.Version = 1
 	}
 	return ex
 }
@@ -56,8 +60,13 @@ func wantCode(t *testing.T, err error, code string) {
 	}
 }
 
-func TestWorkedExampleIsRebuiltFromItsParts(t *testing.T) {
-	ex := loadExample(t)
+func TestWorkedExamplesAreRebuiltFromTheirParts(t *testing.T) {
+	for _, name := range []string{"worked-example.json", "worked-example-v2.json"} {
+		t.Run(name, func(t *testing.T) { checkWorkedExample(t, loadExample(t, name)) })
+	}
+}
+
+func checkWorkedExample(t *testing.T, ex workedExample) {
 	kek, err := NewLocalFileKEK(unhex(t, ex.KEKKey))
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +87,7 @@ func TestWorkedExampleIsRebuiltFromItsParts(t *testing.T) {
 	if hex.EncodeToString(wrapped) != ex.Wrapped {
 		t.Fatalf("wrapped %x, want %s", wrapped, ex.Wrapped)
 	}
-	sealed, err := sealWith(ref, kek.ID(), wrapped, unhex(t, ex.DataKey), unhex(t, ex.Nonce), []byte(ex.Plaintext))
+	sealed, err := sealWith(ref, ex.Version, kek.ID(), wrapped, unhex(t, ex.DataKey), unhex(t, ex.Nonce), []byte(ex.Plaintext))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,9 +99,92 @@ func TestWorkedExampleIsRebuiltFromItsParts(t *testing.T) {
 		t.Fatalf("open: %q %v", plain, err)
 	}
 	h, err := ParseHeader(ref, sealed)
-	if err != nil || h.KEKID != ex.KEKID || h.Length != 4+3+len(ex.KEKID)+1+60+12 {
+	if err != nil || h.Version != ex.Version || h.KEKID != ex.KEKID || h.Length != 4+3+len(ex.KEKID)+1+60+12 {
 		t.Fatalf("header %+v %v", h, err)
 	}
+	other, _ := KeydataRef(ex.KeyID, "node-2").Check()
+	if _, err := Open(kek, other, sealed); CodeOf(err) != CodeCorruptFile {
+		t.Fatalf("opened as node-2's keydata: %v", err)
+	}
+}
+
+func TestVersion2IsWrittenAndARotationReplacesOnlyTheWrappedKey(t *testing.T) {
+	s := newTestStore(t)
+	ref := KeydataRef("key-1", "node-1")
+	sealed, err := Seal(s.KEK, ref, []byte("payload"))
+	if err != nil || sealed[4] != 2 {
+		t.Fatalf("version %d %v", sealed[4], err)
+	}
+	// What `agent kek rotate` does to a version-2 file: new KEK id and wrapped key, same nonce and
+	// ciphertext. The result opens under the new KEK; the payload's tag did not cover the old ones.
+	h, _ := ParseHeader(ref, sealed)
+	next := newTestStore(t)
+	dataKey, err := s.KEK.Unwrap(h.Wrapped, ref.Context(), h.KEKID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped, _ := next.KEK.Wrap(dataKey, ref.Context())
+	header := append(append([]byte("CSTS"), 2, byte(KindKeydata), byte(len(next.KEK.ID()))), next.KEK.ID()...)
+	header = append(append(append(header, byte(len(wrapped))), wrapped...), h.Nonce...)
+	moved := append(header, sealed[h.Length:]...)
+	if plain, err := Open(next.KEK, ref, moved); err != nil || string(plain) != "payload" {
+		t.Fatalf("rewrapped: %q %v", plain, err)
+	}
+	// A version-1 file with the same parts does not open as version 2, nor the other way round.
+	v1 := append([]byte(nil), sealed...)
+	v1[4] = 1
+	_, err = Open(s.KEK, ref, v1)
+	wantCode(t, err, CodeCorruptFile)
+}
+
+func TestARetainedShareIsCryptoErasedWithItsEraseKey(t *testing.T) {
+	s := newTestStore(t)
+	key := s.KEK.(*LocalFileKEK) // a legacy directory (no kek.json): the key itself
+	a := RetainedShareRef("key-1", "node-1", setA, 1)
+	b := RetainedShareRef("key-1", "node-1", setA, 2)
+	for _, ref := range []Ref{a, b} {
+		if _, err := s.Write(ref, []byte("share "+ref.String()), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fileA, _ := key.EraseKeyFile(setA, 1)
+	fileB, _ := key.EraseKeyFile(setA, 2)
+	if st, err := os.Stat(fileA); err != nil || st.Mode().Perm() != 0o600 || filepath.Dir(fileA) != key.path+".erase" {
+		t.Fatalf("erase key file %s: %v", fileA, err)
+	}
+	// An erase key under another share's name does not authenticate there.
+	saved, _ := os.ReadFile(fileA)
+	eraseB, _ := os.ReadFile(fileB)
+	os.WriteFile(fileA, eraseB, 0o600)
+	_, err := s.Read(a)
+	wantCode(t, err, CodeCorruptFile)
+	os.WriteFile(fileA, saved, 0o600)
+	if _, err := s.Read(a); err != nil {
+		t.Fatal(err)
+	}
+	// The agent's purge destroys the erase key: the file (or any copy of it) no longer opens.
+	os.Remove(fileA)
+	_, err = s.Read(a)
+	wantCode(t, err, CodeCorruptFile)
+	if !strings.Contains(err.Error(), "crypto-erased") {
+		t.Fatalf("message: %v", err)
+	}
+	if _, err := s.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	// A version-1 retained share (written before erase keys) is still read, with the KEK alone.
+	plain := []byte("old share")
+	dataKey := make([]byte, 32)
+	wrapped, _ := key.Wrap(dataKey, a.Context())
+	ra, _ := a.Check()
+	old, _ := sealWith(ra, 1, key.ID(), wrapped, dataKey, make([]byte, 12), plain)
+	if got, err := Open(s.KEK, a, old); err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("version 1: %q %v", got, err)
+	}
+	// A KEK made from bytes has no erase keys: it refuses a version-2 retained share, saying why.
+	bare, _ := NewLocalFileKEK(make([]byte, 32))
+	_, err = Seal(bare, a, plain)
+	wantCode(t, err, CodeFailedPrecondition)
 }
 
 func TestTaggedHashEncodesPartsWithLengths(t *testing.T) {
