@@ -7,6 +7,8 @@ import type { Invoke, RequestOf } from '../shared/ipc/contract';
 
 export const inventoryApi = (invoke: Invoke) =>
   ({
+    /** What the challenge asks, for whom and until when (signs nothing). */
+    review: (request: RequestOf<'inventory:review'>) => invoke('inventory:review', request),
     /** Signs the attestation; returns it as a file and as QR. */
     answer: (request: RequestOf<'inventory:answer'>) => invoke('inventory:answer', request),
   }) as const;

@@ -6,7 +6,7 @@ import { exportAuditJsonl, listVerdict, pageAudit, verifyAudit } from '../servic
 import { purgeDue, rollbackDelete, softDelete } from '../services/deletion';
 import { isPng } from '../../shared/qr/png';
 import { qrTextInPng } from '../../node/qr-files';
-import { answerChallenge } from '../services/inventory';
+import { answerChallenge, reviewChallenge } from '../services/inventory';
 import { assembleFrames } from '../services/qr-import';
 import { applySupersede } from '../services/supersede';
 import { fileOut, qrFor } from './common';
@@ -14,8 +14,12 @@ import type { HandlersFor } from './types';
 
 export const recordsHandlers = {
   // -- inventory, supersede, deletion --------------------------------------------------------------
+  'inventory:review': async (req, ctx) => {
+    const r = reviewChallenge(await ctx.unlocked(), req.challenge.bytes);
+    return { ...r, agent: { ...r.agent }, items: r.items.map((i) => ({ ...i })) };
+  },
   'inventory:answer': async (req, ctx) => {
-    const a = await answerChallenge(await ctx.unlocked(), req.challenge.bytes);
+    const a = await answerChallenge(await ctx.unlocked(), req.challenge.bytes, req.reviewedHash);
     return {
       challengeId: a.challengeId,
       hash: a.hash,

@@ -448,9 +448,25 @@ export const CHANNELS = {
   'agent:setToken': channel(z.strictObject({ token: z.string().regex(/^[\x21-\x7e]{16,4096}$/, 'printable ASCII without spaces, at least 16 characters').nullable() }), z.strictObject({ tokenSet: z.boolean() })),
 
   // -- inventory, supersede, deletion --------------------------------------------------------------
-  /** Answers the agent's signed inventory challenge with a signed attestation (file and QR). */
-  'inventory:answer': channel(
+  /**
+   * Issue 12 (H8): what an inventory challenge asks, for whom and until when, checked as the answer
+   * will be; nothing is signed or recorded. Its `challengeHash` goes back in `inventory:answer`.
+   */
+  'inventory:review': channel(
     z.strictObject({ challenge: fileIn }),
+    z.strictObject({
+      challengeId: hex16,
+      challengeHash: hex32,
+      agent: z.strictObject({ name: z.string(), code: z.string() }),
+      createdAt: time,
+      notAfter: time,
+      items: z.array(z.strictObject({ ...coordinates, local: z.enum(['held', 'not-held', 'deleted']) })),
+      held: count,
+    }),
+  ),
+  /** Answers the agent's signed inventory challenge with a signed attestation (file and QR); `reviewedHash` refuses any other challenge than the one reviewed. */
+  'inventory:answer': channel(
+    z.strictObject({ challenge: fileIn, reviewedHash: hex32.optional() }),
     z.strictObject({
       challengeId: hex16,
       hash: hex32,

@@ -25,6 +25,16 @@ for (const lang of LANGS) {
     await host.openFiles([{ name: 'inventory-challenge.custos', bytes: challenge }]);
     await inv.getByRole('button', { name: say(lang, 'chooseFile') }).click();
     await onScreen(app, 'inventory', 'loaded');
+    // Issue 12: before signing, what is asked (each item and its state here), by which agent, until when.
+    const review = inv.getByTestId('inventory-review');
+    await expect(review.getByTestId('inventory-review-facts')).toContainText('Agent prod-eu-1');
+    await expect(review.getByTestId('inventory-review-facts')).toContainText(agent.code);
+    await expect(review.getByTestId('inventory-review-facts')).toContainText(say(lang, 'inventoryReviewExpires'));
+    await expect(review.getByTestId('inventory-review-count')).toContainText(say(lang, 'inventoryReviewCount', { n: 3, held: 2 }));
+    await expect(review.getByTestId('inventory-review-table').locator('tr[data-local="held"]')).toHaveCount(2);
+    await expect(review.getByTestId('inventory-review-table').locator('tr[data-local="not-held"]')).toContainText('key-payroll');
+    // Nothing was signed by opening it.
+    expect((await host.ok('audit:list', {})).entries.some((e) => 'entry' in e && e.entry.fields.event === 'inventory')).toBe(false);
     await shot(app, lang, 'inventory-loaded');
     await inv.getByRole('button', { name: say(lang, 'signAttestation') }).click();
     await onScreen(app, 'inventory', 'answered');
