@@ -98,10 +98,12 @@ describe('shares:page', () => {
     // Many distinct nodes under two keys, as summaries only need (no envelope is opened here).
     const base = { curve: 'secp256k1', threshold: 3, total: 5, manifestHash: '0'.repeat(64), agentKey: '0'.repeat(64), envelopeSize: 1, share: new Uint8Array(1), envelopeCreatedAt: 1, receivedAt: 1, status: 'received' as const, receipts: [], exports: [], history: [] };
     for (let i = 0; i <= FACET_LIMIT; i++) {
-      template.push({ ...base, id: i.toString(16).padStart(64, '0'), keyId: `key-${String(i % 2)}`, nodeId: `node-${String(i)}`, setId: (i % 3).toString(16).padStart(32, '0'), epoch: 1, shareIndex: 1, receipts: [], exports: [], history: [] });
+      template.push({ ...base, receivedAt: i === FACET_LIMIT ? 0 : 1, id: i.toString(16).padStart(64, '0'), keyId: `key-${String(i % 2)}`, nodeId: `node-${String(i)}`, setId: (i % 3).toString(16).padStart(32, '0'), epoch: 1, shareIndex: 1, receipts: [], exports: [], history: [] });
     }
     const page = await call(h, 'shares:page', { limit: 10 });
     expect(page.total).toBe(FACET_LIMIT + 1);
+    // Received first, although added last: the received order is the received time's, not the vault's.
+    expect(page.shares.map((x) => x.nodeId).slice(0, 3)).toEqual([`node-${String(FACET_LIMIT)}`, 'node-0', 'node-1']);
     expect(page.facets).toEqual({ keyIds: ['key-0', 'key-1'], nodeIds: [], setIds: ['0'.repeat(32), `${'0'.repeat(31)}1`, `${'0'.repeat(31)}2`], more: { keyIds: false, nodeIds: true, setIds: false } });
     expect((await call(h, 'shares:page', { query: `node-${String(FACET_LIMIT)}` })).shares.map((s) => s.nodeId)).toEqual([`node-${String(FACET_LIMIT)}`]);
     template.length = 0;
