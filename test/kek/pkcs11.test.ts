@@ -96,6 +96,52 @@ describe('the PKCS#11 KEK provider (SoftHSM2)', () => {
     await expectCode(other.unwrapKey(wrapped, ctx(1), kek.id), 'CORRUPT_FILE');
   });
 
+  it('an erase key per retained share: a sensitive, non-extractable object on the token, destroyed with C_DestroyObject, after which the data key is gone', async () => {
+    const token = makeToken();
+    const kek = openKek(token);
+    const scope = { setId: 'ab'.repeat(16), index: 1 };
+    const otherScope = { setId: 'ab'.repeat(16), index: 2 };
+    const dataKey = new Uint8Array(randomBytes(32));
+    const wrapped = await kek.wrapKey(dataKey, ctx(1), scope);
+    const other = await kek.wrapKey(dataKey, ctx(2), otherScope);
+    expect(await kek.unwrapKey(wrapped, ctx(1), kek.id, scope)).toEqual(dataKey);
+    // Not under the KEK itself, nor under another share's erase key.
+    await expectCode(kek.unwrapKey(wrapped, ctx(1), kek.id), 'CORRUPT_FILE');
+    await expectCode(kek.unwrapKey(wrapped, ctx(1), kek.id, otherScope), 'CORRUPT_FILE');
+    // The object, read with the HSM's own interface: AES-256, on the token, sensitive, non-extractable.
+    const lib = new pkcs11js.PKCS11();
+    lib.load(SOFTHSM_MODULE);
+    const find = (label: string): number => {
+      try {
+        lib.C_Initialize();
+      } catch {
+        // initialised by the provider in this process
+      }
+      const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trim() === token.label)!;
+      const session = lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
+      try {
+        lib.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: label }]);
+        const found = lib.C_FindObjects(session, 4);
+        lib.C_FindObjectsFinal(session);
+        for (const h of found) {
+          const [sensitive, extractable] = lib.C_GetAttributeValue(session, h, [{ type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_EXTRACTABLE }]);
+          expect([(sensitive?.value as Buffer)[0], (extractable?.value as Buffer)[0]]).toEqual([1, 0]);
+        }
+        return found.length;
+      } finally {
+        lib.C_CloseSession(session);
+      }
+    };
+    expect(find(`kek-1/erase/${scope.setId}/1`)).toBe(1);
+    expect(kek.destroyEraseKey(scope)).toBe(true);
+    expect(find(`kek-1/erase/${scope.setId}/1`)).toBe(0);
+    const e = await expectCode(kek.unwrapKey(wrapped, ctx(1), kek.id, scope), 'CORRUPT_FILE');
+    expect(e.details?.reason).toBe('erased');
+    expect(kek.destroyEraseKey(scope)).toBe(false);
+    // The other share's erase key is untouched.
+    expect(await kek.unwrapKey(other, ctx(2), kek.id, otherScope)).toEqual(dataKey);
+  });
+
   it('the key cannot be read out of the token', () => {
     const token = makeToken();
     openKek(token).close();
