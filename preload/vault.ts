@@ -11,7 +11,7 @@ export const vaultApi = (invoke: Invoke) =>
     status: () => invoke('vault:status', {}),
     /** First run: creates the vault and identity; returns the enrollment card (file and QR). */
     create: (request: RequestOf<'vault:create'>) => invoke('vault:create', request),
-    /** Unlocks (progress events: waiting, deriving). WRONG_PASSPHRASE carries details.delaySeconds. */
+    /** Unlocks (progress events: waiting, deriving, reading with files done of total). WRONG_PASSPHRASE carries details.delaySeconds. */
     unlock: (request: RequestOf<'vault:unlock'>) => invoke('vault:unlock', request),
     /** Locks now. */
     lock: () => invoke('vault:lock', {}),

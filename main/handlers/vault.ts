@@ -63,24 +63,13 @@ export const vaultHandlers = {
   'vault:unlock': async (req, ctx) => {
     const v = await ctx.vault();
     const wait = Math.ceil(await v.unlockDelayMs());
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    if (req.opId !== undefined) {
-      const opId = req.opId;
-      const deriving = (): void => {
-        ctx.progress({ opId, channel: 'vault:unlock', phase: 'deriving', done: 0, total: 0 }, true);
-      };
-      if (wait > 0) {
-        ctx.progress({ opId, channel: 'vault:unlock', phase: 'waiting', done: 0, total: 0, waitMs: wait }, true);
-        timer = setTimeout(deriving, wait);
-      } else deriving();
-    }
-    try {
-      const r = await v.unlock(req.passphrase);
-      await ctx.startAutoLock();
-      return { generation: r.generation, recoveredFromPrevious: r.recoveredFromPrevious, auditOk: r.auditOk };
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    const opId = req.opId;
+    if (opId !== undefined && wait > 0) ctx.progress({ opId, channel: 'vault:unlock', phase: 'waiting', done: 0, total: 0, waitMs: wait }, true);
+    // Then `deriving` (the KDF, in the unlock worker) and `reading` (record files done of total), from the vault itself;
+    // the phase changes and the first file are sent at once (not throttled), so the bar never shows a stale phase.
+    const r = await v.unlock(req.passphrase, opId === undefined ? {} : { onProgress: (p) => { ctx.progress({ opId, channel: 'vault:unlock', ...p }, p.phase === 'deriving' || p.done <= 1); } });
+    await ctx.startAutoLock();
+    return { generation: r.generation, recoveredFromPrevious: r.recoveredFromPrevious, auditOk: r.auditOk };
   },
   'vault:lock': async (_req, ctx) => {
     await ctx.lock('request');

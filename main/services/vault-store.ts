@@ -471,6 +471,13 @@ export interface Loaded {
   readonly damaged: readonly string[];
 }
 
+/** How a load reads files: the decrypter, the progress callback, and how many journal entries follow a generation. */
+interface LoadIo {
+  readonly opener: AgeOpener;
+  readonly onProgress?: (done: number, total: number) => void | Promise<void>;
+  logsAfter(g: number): number;
+}
+
 export class VaultStore {
   readonly dir: string;
   readonly #keys: StoreKeys;
@@ -609,13 +616,16 @@ export class VaultStore {
     saved.previousSnapshot = keep.has(previous ?? -1) ? previous : undefined;
   }
 
-  async #open(name: string): Promise<{ text: string; sha256: string }> {
+  /** Reads and decrypts one record file (with `opener`, which may move the bytes to a worker: hashed first). */
+  async #open(name: string, opener: AgeOpener): Promise<{ text: string; sha256: string; size: number }> {
     const bytes = new Uint8Array(await fsp.readFile(join(this.dir, name)));
-    return { text: fromUtf8(await openSealed(this.#keys.opener, bytes, 'vault record')), sha256: fileSha256(bytes) };
+    const sha = fileSha256(bytes);
+    const size = bytes.length;
+    return { text: fromUtf8(await openSealed(opener, bytes, 'vault record')), sha256: sha, size };
   }
 
-  async #loadSnapshot(g: number, publicKey: Uint8Array): Promise<{ builder: Builder; head: string; bytes: number }> {
-    const verified = verifyDocument(SNAP_LABEL, (await this.#open(snapName(g))).text, publicKey);
+  async #loadSnapshot(g: number, publicKey: Uint8Array, io: LoadIo): Promise<{ builder: Builder; head: string; bytes: number; parts: number }> {
+    const verified = verifyDocument(SNAP_LABEL, (await this.#open(snapName(g), io.opener)).text, publicKey);
     if (verified === undefined) throw new Error('the snapshot signature does not verify');
     const m = JSON.parse(verified.json) as Record<string, unknown>;
     const parts = m['parts'];
@@ -623,36 +633,67 @@ export class VaultStore {
       throw new Error('the snapshot manifest is not one');
     }
     const builder = new Builder(stateFromMeta(metaDiskSchema.parse(m['meta']), g, m['savedAt']), this.newEnvelopeIndex());
-    let bytes = 0;
-    for (const [k, p] of (parts as Record<string, unknown>[]).entries()) {
+    const entries = parts as Record<string, unknown>[];
+    for (const [k, p] of entries.entries()) {
       const collection = p['collection'];
       if (p['file'] !== partName(g, k) || typeof p['sha256'] !== 'string' || (collection !== 'audit' && !(COLLECTIONS as readonly unknown[]).includes(collection))) throw new Error('a part entry is wrong');
+    }
+    const total = entries.length + io.logsAfter(g);
+    await io.onProgress?.(0, total);
+    const fetchPart = async (k: number): Promise<{ plain: Uint8Array; size: number }> => {
       const sealed = new Uint8Array(await fsp.readFile(join(this.dir, partName(g, k))));
       // Authenticate before decrypting: the sealed file must be the one the signed manifest names.
-      if (fileSha256(sealed) !== p['sha256']) throw new Error(`part ${String(k)} is not the one the manifest names`);
-      const part = JSON.parse(fromUtf8(await openSealed(this.#keys.opener, sealed, 'vault record'))) as Record<string, unknown>;
+      if (fileSha256(sealed) !== entries[k]?.['sha256']) throw new Error(`part ${String(k)} is not the one the manifest names`);
+      const size = sealed.length;
+      return { plain: await openSealed(io.opener, sealed, 'vault record'), size };
+    };
+    // One part ahead: the next one decrypts (in the unlock worker) while this one is parsed.
+    let next = entries.length > 0 ? fetchPart(0) : undefined;
+    let bytes = 0;
+    for (const [k, p] of entries.entries()) {
+      const current = next;
+      if (current === undefined) break;
+      next = k + 1 < entries.length ? fetchPart(k + 1) : undefined;
+      if (next !== undefined) next.catch(() => undefined);
+      const { plain, size } = await current;
+      const part = JSON.parse(fromUtf8(plain)) as Record<string, unknown>;
       const items = part['items'];
+      const collection = p['collection'];
       if (part['format'] !== PART_FORMAT || part['generation'] !== g || part['part'] !== k || part['collection'] !== collection || !Array.isArray(items) || items.length !== p['count']) {
         throw new Error(`part ${String(k)} does not match the manifest`);
       }
-      builder.addPart(collection as CollectionName | 'audit', items as unknown[], { name: partName(g, k), sha256: p['sha256'] });
-      bytes += sealed.length;
+      builder.addPart(collection as CollectionName | 'audit', items as unknown[], { name: partName(g, k), sha256: p['sha256'] as string });
+      bytes += size;
+      await io.onProgress?.(k + 1, total);
       await tick();
     }
-    return { builder, head: m['head'], bytes };
+    return { builder, head: m['head'], bytes, parts: entries.length };
   }
 
-  /** Loads the newest complete state (see the header). Throws VAULT_CORRUPT when no snapshot is usable. */
-  async load(publicKey: Uint8Array): Promise<Loaded> {
+  /**
+   * Loads the newest complete state (see the header). Throws VAULT_CORRUPT when no snapshot is
+   * usable. `opener` decrypts the files (default: in this thread; the unlock passes its worker's);
+   * `onProgress` hears files done of files to read (awaited: a test may hold the load there).
+   */
+  async load(publicKey: Uint8Array, options: { opener?: AgeOpener; onProgress?: (done: number, total: number) => void | Promise<void> } = {}): Promise<Loaded> {
     const files = await this.#list();
     const fileSet = new Set(files);
+    const logNumbers = files.flatMap((f) => {
+      const m = LOG_RE.exec(f);
+      return m === null ? [] : [Number(m[1])];
+    });
+    const io: LoadIo = {
+      opener: options.opener ?? this.#keys.opener,
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      logsAfter: (g) => logNumbers.filter((n) => n > g).length,
+    };
     const snaps = files.flatMap((f) => {
       const m = SNAP_RE.exec(f);
       return m === null ? [] : [Number(m[1])];
     });
     snaps.sort((a, b) => b - a);
     const damaged: string[] = [];
-    let base: { g: number; builder: Builder; head: string; bytes: number } | undefined;
+    let base: { g: number; builder: Builder; head: string; bytes: number; parts: number } | undefined;
     let older: number | undefined;
     for (const g of snaps) {
       if (base !== undefined) {
@@ -660,7 +701,7 @@ export class VaultStore {
         break;
       }
       try {
-        base = { g, ...(await this.#loadSnapshot(g, publicKey)) };
+        base = { g, ...(await this.#loadSnapshot(g, publicKey, io)) };
       } catch {
         damaged.push(snapName(g));
       }
@@ -676,7 +717,7 @@ export class VaultStore {
       const name = logName(g + 1);
       if (!fileSet.has(name)) break;
       try {
-        const { text, sha256: hash } = await this.#open(name);
+        const { text, sha256: hash } = await this.#open(name, io.opener);
         const verified = verifyDocument(LOG_LABEL, text, publicKey);
         if (verified === undefined) throw new Error('signature');
         const d = JSON.parse(verified.json) as Record<string, unknown>;
@@ -687,6 +728,7 @@ export class VaultStore {
         savedAt = d['savedAt'];
         logs++;
         logBytes += text.length;
+        await io.onProgress?.(base.parts + logs, base.parts + io.logsAfter(base.g));
       } catch {
         damaged.push(name);
         break;

@@ -53,6 +53,7 @@ import { identityText, IdentityFile, parseIdentityText } from './vault-identity'
 import { selfCheckEnabled, STORE_DIR, VaultStore, type Saved } from './vault-store';
 import { Tracker, type Changes } from './vault-tracking';
 import type { EnvelopeIndex } from './vault-envelopes';
+import { UnlockWorker } from './vault-worker';
 import { canonicalJson, enforceModes, ESCAPE_HATCH, LEGACY_FILES, README, VAULT_FILES } from './vault-layout';
 import { assertStrongPassphrase, MIN_PASSPHRASE_LENGTH } from './passphrase';
 
@@ -79,6 +80,21 @@ export interface VaultOptions {
   readonly kdf?: ScryptKdf;
   /** Called before each step of every save (tests). */
   readonly onSaveStep?: (step: AtomicStep) => void;
+  /**
+   * Unlock in a worker thread (vault-worker.ts: the KDF, unless `kdf` is given, and the decryption
+   * of the records). Default true; false runs both in this thread (the KDF still on libuv's pool).
+   */
+  readonly unlockWorker?: boolean;
+  /** Awaited after each record file an unlock has read (tests: hold an unlock half-way to see its progress). */
+  readonly onUnlockRead?: (done: number, total: number) => Promise<void>;
+}
+
+/** What an unlock reports while it runs (for a progress bar). */
+export interface UnlockProgress {
+  /** `deriving`: the passphrase KDF (no count); `reading`: record files read of the total. */
+  readonly phase: 'deriving' | 'reading';
+  readonly done: number;
+  readonly total: number;
 }
 
 export interface CreateOptions extends VaultOptions {
@@ -162,6 +178,9 @@ export class Vault {
   readonly #clock: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #kdf: ScryptKdf;
+  readonly #kdfGiven: boolean;
+  readonly #useWorker: boolean;
+  readonly #onUnlockRead: ((done: number, total: number) => Promise<void>) | undefined;
   readonly #onSaveStep: ((step: AtomicStep) => void) | undefined;
   #meta: VaultPublicInfo;
   #session: Session | null = null;
@@ -176,6 +195,9 @@ export class Vault {
     this.#clock = options.clock ?? ((): number => Date.now());
     this.#sleep = options.sleep ?? ((ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#kdf = options.kdf ?? nodeScryptKdf;
+    this.#kdfGiven = options.kdf !== undefined;
+    this.#useWorker = options.unlockWorker ?? true;
+    this.#onUnlockRead = options.onUnlockRead;
     this.#onSaveStep = options.onSaveStep;
   }
 
@@ -335,12 +357,24 @@ export class Vault {
    * delay earned by earlier wrong passphrases first. Refuses records older than identity.age's
    * rollback counter. A layout-1 vault is migrated here.
    */
-  unlock(passphrase: string): Promise<UnlockResult> {
+  unlock(passphrase: string, options: { onProgress?: (p: UnlockProgress) => void } = {}): Promise<UnlockResult> {
     return this.#serial(async () => {
       if (this.unlocked) throw new ServiceError('INVALID_STATE', 'The vault is already unlocked.');
+      const worker = this.#useWorker ? UnlockWorker.start() : undefined;
+      try {
+        return await this.#unlock(passphrase, worker, options.onProgress);
+      } finally {
+        await worker?.stop();
+      }
+    });
+  }
+
+  async #unlock(passphrase: string, worker: UnlockWorker | undefined, onProgress: ((p: UnlockProgress) => void) | undefined): Promise<UnlockResult> {
+    {
       const idFile = await readIfExists(this.path('identity'));
       if (idFile === undefined) throw new ServiceError('VAULT_NOT_FOUND', 'identity.age is missing from the vault folder.');
-      const { plaintext, handle } = await this.#decryptIdentityFile(idFile, passphrase);
+      const kdf = worker !== undefined && !this.#kdfGiven ? worker.kdf : this.#kdf;
+      const { plaintext, handle } = await this.#decryptIdentityFile(idFile, passphrase, kdf, () => onProgress?.({ phase: 'deriving', done: 0, total: 0 }));
       let parsed: Awaited<ReturnType<typeof parseIdentityText>>;
       try {
         parsed = await parseIdentityText(fromUtf8(plaintext));
@@ -375,7 +409,15 @@ export class Vault {
           for (const [id, bytes] of legacy.envelopes) envelopes.pending(id, bytes);
           saved = await this.#migrate(store, state, envelopes, identity, createdAt, handle);
         } else {
-          const loaded = await store.load(identity.signing.publicKey);
+          await worker?.setIdentity(identity.age.identity);
+          const onRead = this.#onUnlockRead;
+          const loaded = await store.load(identity.signing.publicKey, {
+            ...(worker === undefined ? {} : { opener: worker.opener }),
+            onProgress: async (done: number, total: number) => {
+              onProgress?.({ phase: 'reading', done, total });
+              if (onRead !== undefined && done > 0) await onRead(done, total);
+            },
+          });
           state = loaded.state;
           saved = loaded.saved;
           envelopes = loaded.envelopes;
@@ -401,7 +443,7 @@ export class Vault {
         this.#state = null;
         return fail(error);
       }
-    });
+    }
   }
 
   #checkRollback(found: number, counter: number): void {
@@ -418,12 +460,13 @@ export class Vault {
    * earned by earlier wrong passphrases first, counts a wrong one (WRONG_PASSPHRASE with the next
    * delay), and clears the counter after a right one. Every passphrase check goes through here.
    */
-  async #decryptIdentityFile(idFile: Uint8Array, passphrase: string): Promise<{ plaintext: Uint8Array; handle: IdentityFile }> {
+  async #decryptIdentityFile(idFile: Uint8Array, passphrase: string, kdf: ScryptKdf = this.#kdf, deriving?: () => void): Promise<{ plaintext: Uint8Array; handle: IdentityFile }> {
     const wait = await this.unlockDelayMs();
     if (wait > 0) await this.#sleep(wait);
+    deriving?.();
     let opened: { plaintext: Uint8Array; handle: IdentityFile };
     try {
-      opened = await IdentityFile.open(idFile, passphrase, this.#kdf);
+      opened = await IdentityFile.open(idFile, passphrase, kdf);
     } catch (error) {
       if (error instanceof ServiceError && error.code === 'WRONG_PASSPHRASE') {
         const a = await this.#readAttempts();

@@ -591,7 +591,8 @@ export const PASSIVE_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['app:inf
 
 // ---- events (main → renderer) -------------------------------------------------------------------
 
-export const PROGRESS_PHASES = ['waiting', 'deriving', 'importing', 'verifying', 'exporting', 'submitting'] as const;
+// (H5) `reading`: the unlock reading the vault's record files, done/total files.
+export const PROGRESS_PHASES = ['waiting', 'deriving', 'importing', 'verifying', 'exporting', 'submitting', 'reading'] as const;
 
 export const EVENTS = {
   /**

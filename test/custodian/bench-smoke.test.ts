@@ -13,7 +13,9 @@ describe('bench/custodian.ts (smoke)', () => {
     expect(out).toMatch(/import 20 envelopes: .* ratio \d+\.\d\d× \(goal ≤ 1\.3×: (met|NOT met)\)/);
     expect(out).toMatch(/peak RSS during the import \d+ MB/);
     expect(out).toMatch(/300 shares: a save after one change .* ratio \d+\.\d\d× \(goal ≤ 2×: (met|NOT met)\)/);
+    expect(out).toMatch(/300 shares, fresh process: unlock .* in the worker thread [\d.]+ m?s vs in-process [\d.]+ m?s: ratio \d+\.\d\d×/);
     expect(out).toMatch(/unlock .*longest event-loop stall [\d.]+ ms \(goal ≤ 100 ms: (met|NOT met)\)/);
+    expect(out).toMatch(/peak RSS unlocking \d+ MB .*the unlocked vault holds \d+ MB \(heap \+ buffers after GC\), [\d.]+ MB per 1,000 shares against [\d.]+ MB per 1,000 on disk/);
     expect(out).toMatch(/a compaction .*longest stall [\d.]+ ms/);
   }, 180_000);
 });

@@ -1,4 +1,5 @@
 import { expect, hold, LANGS, nav, onScreen, PASSPHRASE, say, shot, test, withVault } from './lib/ui';
+import { meOf, TestAgent } from './lib/world';
 
 // Locking and unlocking in each language: "Lock now", wrong passphrases with a countdown that
 // grows, the right one, auto-lock after the idle time set in Settings, and the Settings screen
@@ -45,6 +46,44 @@ for (const lang of LANGS) {
     unlocking.release();
     await expect(app.locator('main[data-state="unlocked"]')).toBeVisible();
     await onScreen(app, 'trust', 'none');
+  });
+
+  test(`unlock shows the records being read on a progress bar, then the shares [${lang}]`, async ({ app, host }) => {
+    const agent = new TestAgent();
+    await withVault(app, host, lang);
+    await host.ok('trust:pin', { card: { name: 'agent.custos', bytes: agent.card }, confirmCode: agent.code });
+    const me = await meOf(host);
+    const sets = [];
+    for (const node of ['node-1', 'node-2', 'node-3']) sets.push(await agent.issue(me, { keyId: 'key-treasury', nodeId: node }));
+    await host.ok('inbox:import', { opId: 'setup', files: sets.map((x, i) => ({ name: `e${String(i)}.custos`, bytes: x.envelope })) });
+    await app.reload();
+    await app.getByTestId('lock-now').click();
+    const unlock = await onScreen(app, 'unlock', 'ready');
+
+    // The main process holds the unlock after its first record file: the bar shows how far it is.
+    await host.holdUnlock(true);
+    await unlock.getByLabel(say(lang, 'passphrase')).fill(PASSPHRASE);
+    await unlock.getByRole('button', { name: say(lang, 'unlock') }).click();
+    await onScreen(app, 'unlock', 'unlocking');
+    const bar = unlock.getByTestId('unlock-progress');
+    const meter = bar.getByRole('progressbar');
+    await expect(meter).toHaveAttribute('aria-valuenow', '1');
+    const total = Number(await meter.getAttribute('aria-valuemax'));
+    expect(total).toBeGreaterThan(1);
+    await expect(bar).toContainText(say(lang, 'unlockReading'));
+    await expect(bar).toContainText(`1 / ${String(total)}`);
+    await expect(unlock.getByLabel(say(lang, 'passphrase'))).toBeDisabled();
+    await shot(app, lang, 'unlock-reading');
+    await host.holdUnlock(false);
+
+    await expect(app.locator('main[data-state="unlocked"]')).toBeVisible();
+    const reading = (await host.events()).filter((e) => e.event === 'progress' && (e.payload as { channel: string; phase: string }).channel === 'vault:unlock').map((e) => (e.payload as { phase: string }).phase);
+    expect(reading[0]).toBe('deriving');
+    expect(reading).toContain('reading');
+    await nav(app, lang, 'shares');
+    const shares = await onScreen(app, 'shares', 'list');
+    await expect(shares.getByTestId('shares-table').locator('tbody tr')).toHaveCount(3);
+    await shot(app, lang, 'unlock-then-shares');
   });
 
   test(`auto-lock after the idle time set in Settings [${lang}]`, async ({ app, host }) => {

@@ -1,7 +1,9 @@
 /**
  * Unlock: the passphrase; a wrong one gets a clear message and a countdown that grows with each
  * wrong try (main enforces the wait; the countdown shows it). Shown again when the vault locks
- * itself after the idle time set in Settings, or on "Lock now".
+ * itself after the idle time set in Settings, or on "Lock now". While it opens, a progress bar:
+ * checking the passphrase (indeterminate), then the record files read of the total (main's
+ * `progress` events, phase `reading`: a 100,000-share vault takes seconds).
  */
 import { useEffect, useId, useRef, useState, type SubmitEvent, type ReactNode } from 'react';
 import type { EventPayload, IpcError } from '../../../shared/ipc/contract';
@@ -106,7 +108,14 @@ export function Unlock({ status, locked, languageSwitch, onUnlocked, onStation }
               </p>
             ) : null}
           </div>
-          {state === 'unlocking' ? <ProgressBar done={0} total={0} label={progress?.phase === 'waiting' ? t('waitingDelay') : t('unlocking')} testId="unlock-progress" /> : null}
+          {state === 'unlocking' ? (
+            <ProgressBar
+              done={progress?.phase === 'reading' ? progress.done : 0}
+              total={progress?.phase === 'reading' ? progress.total : 0}
+              label={progress?.phase === 'waiting' ? t('waitingDelay') : progress?.phase === 'deriving' ? t('unlockDeriving') : progress?.phase === 'reading' ? t('unlockReading') : t('unlocking')}
+              testId="unlock-progress"
+            />
+          ) : null}
           <div className="row">
             <button type="submit" className="btn btn-primary" disabled={pass.length === 0 || counting || state === 'unlocking'}>
               {counting ? t('unlockWait', { s: seconds }) : t('unlock')}

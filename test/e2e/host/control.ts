@@ -81,6 +81,11 @@ export class HostControl {
     await this.#post('/test/clock', { nowMs });
   }
 
+  /** (H5) Holds every unlock after its first record file until called again with false (resolves once set). */
+  async holdUnlock(hold: boolean): Promise<{ held: boolean; waiting: number }> {
+    return (await this.#post('/test/hold-unlock', { hold })) as { held: boolean; waiting: number };
+  }
+
   /** Locks as the auto-lock timer would (emits `vault:locked` with reason `idle`). */
   async idle(): Promise<void> {
     await this.#post('/test/idle', {});

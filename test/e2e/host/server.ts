@@ -131,6 +131,19 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     for (const s of streams) s.write(frame);
   };
 
+  /** (H5) Holds unlocks after their first record file while `held` (the unlock screen's progress bar, seen half-way). */
+  const unlockGate = {
+    held: false,
+    waiting: [] as (() => void)[],
+    wait(): Promise<void> {
+      return this.held ? new Promise((resolve) => this.waiting.push(resolve)) : Promise.resolve();
+    },
+    set(hold: boolean): void {
+      this.held = hold;
+      if (!hold) for (const go of this.waiting.splice(0)) go();
+    },
+  };
+
   const newProfile = (): Profile => {
     current?.ctx.dispose();
     const id = ++nextId;
@@ -145,7 +158,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       emit: broadcast,
       log,
       app: { version: 'e2e', platform: process.platform },
-      vaultOptions: { clock: () => Date.now() + clock.offsetMs },
+      // (H5) onUnlockRead: an unlock waits here after each record file while the test holds it (control 'hold-unlock').
+      vaultOptions: { clock: () => Date.now() + clock.offsetMs, onUnlockRead: () => unlockGate.wait() },
       createOptions: { kdfLogN: options.kdfLogN ?? 10, allowWeakKdf: true },
       ...options.services,
     });
@@ -198,6 +212,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     const arg = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     switch (action) {
       case 'reset':
+        unlockGate.set(false);
         return { profile: newProfile().id };
       case 'open-files': {
         const files = arg['files'];
@@ -214,6 +229,9 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         if (typeof arg['advanceSeconds'] === 'number') p.clock.offsetMs += arg['advanceSeconds'] * 1000;
         if (typeof arg['nowMs'] === 'number') p.clock.offsetMs = arg['nowMs'] - Date.now();
         return { nowMs: Date.now() + p.clock.offsetMs };
+      case 'hold-unlock':
+        unlockGate.set(arg['hold'] === true);
+        return { held: unlockGate.held, waiting: unlockGate.waiting.length };
       case 'idle':
         // As if the auto-lock timer fired: the same lock and the same `vault:locked` event.
         await p.ctx.lock('idle');
