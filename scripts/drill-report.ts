@@ -4,6 +4,13 @@
  */
 import type { DrillReport } from './drill';
 
+/** The group public key in the form a person compares: the compressed point and the address or base58 key. */
+export function groupKeySentence(r: DrillReport): string {
+  const g = r.groupKey;
+  if (g === undefined) return 'group public key: not recovered';
+  return `group public key ${g.compressed}${g.address === undefined ? '' : ` (Ethereum address ${g.address})`}${g.base58 === undefined ? '' : ` (base58 ${g.base58})`}`;
+}
+
 /** One sentence saying exactly what the keydata comparison proved, with the hashes compared. */
 export function keydataSentence(r: DrillReport): string {
   switch (r.keydataMatch) {
@@ -28,6 +35,7 @@ export function renderText(r: DrillReport): string {
     `  shares used: ${String(r.sharesUsed.external)} external + ${String(r.sharesUsed.server)} server (indexes ${r.indexesUsed.join(', ') || '-'})`,
     `  delivery: ${String(r.deliveries.delivered)} delivered, ${String(r.deliveries.confirmed)} confirmed; approvals: ${r.approvals.map((a) => a.name).join(', ') || '-'}`,
     `  ${keydataSentence(r)}`,
+    `  ${groupKeySentence(r)}`,
     `  self-check ${String(checksOk)}/${String(checksAll)}; audit logs verified: ${r.auditVerified ? 'yes' : 'NO'}`,
     `  KEK: ${r.kek.description} (${r.kek.id || '-'})`,
     ...(r.keydataOut === undefined ? [] : [`  regenerated keydata written to ${r.keydataOut} (plaintext, 0600)`]),
@@ -57,6 +65,9 @@ export function renderMarkdown(r: DrillReport): string {
     row('keydata', keydataSentence(r).replace(/^keydata: /, '')),
     row('original SHA-256', `${r.original.sha256}${r.original.compact ? '' : ' (not tss-lib\'s compact form)'}`),
     row('regenerated keydata SHA-256', r.keydataSha256),
+    row('group public key', r.groupKey === undefined ? 'not recovered' : `\`${r.groupKey.compressed}\``),
+    ...(r.groupKey?.address === undefined ? [] : [row('Ethereum address', `\`${r.groupKey.address}\``)]),
+    ...(r.groupKey?.base58 === undefined ? [] : [row('base58 key', `\`${r.groupKey.base58}\``)]),
     ...(r.keydataOut === undefined ? [] : [row('regenerated keydata written to', `${r.keydataOut} (plaintext, 0600)`)]),
     row('audit logs', `agent ${r.audit.agent ? 'verified' : 'BROKEN'}; vaults ${r.audit.vaults.map((v) => (v ? 'verified' : 'BROKEN')).join(', ')}`),
     ...(r.failure ? [row('failure', `${r.failure.step}: ${r.failure.message} (${r.failure.code})`)] : []),
@@ -71,7 +82,7 @@ export function renderMarkdown(r: DrillReport): string {
     '',
     ...r.approvals.map((a) => `- ${a.name} (${a.code})`),
     '',
-    '## Self-check',
+    `## Recovery checks (${String(Object.values(r.selfCheck).filter(Boolean).length)}/${String(Object.keys(r.selfCheck).length)})`,
     '',
     ...Object.entries(r.selfCheck).map(([k, v]) => `- ${v ? '✔' : '✘'} ${k}`),
     '',

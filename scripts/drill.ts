@@ -46,7 +46,7 @@ import { usage } from '../node/cli/errors';
 import { keydataSentence, renderMarkdown, renderText } from './drill-report';
 import { clusterCommand } from './drill-cluster';
 import { commandsFor, COMMON_OPTIONS, invokedAs, processIo, runProgram, type CliIo, type Program } from '../node/cli/runner';
-import { parseKeydata, selfCheck, writeKeydata, indexOfShareId } from '../shared/keydata';
+import { groupKeyOf, parseKeydata, recoveryChecks, selfCheck, writeKeydata, indexOfShareId, type GroupKey } from '../shared/keydata';
 import { constantTimeEqual, toHex } from '../shared/bytes';
 import { fileHash } from '../shared/crypto/hash';
 import { checkShamirParams } from '../shared/crypto/shamir';
@@ -108,7 +108,10 @@ export interface DrillReport {
   readonly keydataSha256: string;
   /** Where `--out` wrote the regenerated keydata (plaintext). */
   readonly keydataOut?: string;
+  /** The recovery checks (shared/keydata/group-key.ts RECOVERY_CHECK_NAMES): the self-check and matchesImported, as the agent reports them. */
   readonly selfCheck: Record<string, boolean>;
+  /** The recovered keydata's group public key (compressed; Ethereum address or base58), to compare with what the company knows. */
+  readonly groupKey?: GroupKey;
   readonly auditVerified: boolean;
   readonly audit: { readonly agent: boolean; readonly vaults: readonly boolean[] };
   readonly custodians: readonly { readonly name: string; readonly role: CustodianRole; readonly code: string; readonly shareIndex: number; readonly exported: boolean }[];
@@ -347,9 +350,13 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const keydataIdentical = recovered !== undefined && constantTimeEqual(recovered, compactOriginal);
   const keydataMatch: KeydataMatch = recovered === undefined ? 'not-recovered' : !keydataIdentical ? 'different' : originalCompact ? 'identical' : 'same-content';
   const checks: Record<string, boolean> = {};
+  let groupKey: GroupKey | undefined;
   if (recovered !== undefined) {
     try {
-      for (const c of selfCheck(parseKeydata(recovered)).checks) checks[c.name] = c.ok;
+      const parsed = parseKeydata(recovered);
+      // The same list the agent reports (and the station shows): self-check, then matchesImported.
+      for (const c of recoveryChecks(selfCheck(parsed).checks, keydataIdentical)) checks[c.name] = c.ok;
+      groupKey = groupKeyOf(parsed);
     } catch (error) {
       checks['parse'] = false;
       failure ??= { step: 'selfCheck', code: codeOf(error), message: messageOf(error) };
@@ -411,6 +418,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     keydataSha256: outcome?.keydataSha256 ?? '',
     ...(keydataOut === undefined ? {} : { keydataOut }),
     selfCheck: checks,
+    ...(groupKey === undefined ? {} : { groupKey }),
     auditVerified,
     audit: { agent: agentAudit, vaults: vaultAudits },
     custodians: custodians.map((c) => ({ name: c.name, role: c.role, code: c.code, shareIndex: c.shareIndex, exported: c.exported })),

@@ -26,3 +26,5 @@ export type { SplitKeydata } from './split';
 export { regenerateKeydata } from './regenerate';
 export { SELF_CHECK_NAMES, assertSelfCheck, selfCheck } from './selfcheck';
 export type { SelfCheckItem, SelfCheckName, SelfCheckResult } from './selfcheck';
+export { RECOVERY_CHECK_NAMES, eip55, groupKeyFromEncoding, groupKeyFromPoint, groupKeyOf, recoveryChecks } from './group-key';
+export type { GroupKey } from './group-key';
