@@ -456,7 +456,10 @@ export function itemToDisk(c: CollectionName, item: CollectionItem<CollectionNam
   return { ...r, ...(envelope === undefined ? {} : { envelope: toB64(envelope) }), share: toHexStr(r.share) };
 }
 
-const shareItemSchema = shareDiskSchema.extend({ envelope: b64.optional() });
+// The envelope text is not decoded at unlock (the vault keeps only which file holds it): bounded
+// here, and checked when it is read (decoded, its SHA-256 must be the share id; vault-envelopes.ts).
+// The base64 pattern over every envelope was about 15 % of an unlock.
+const shareItemSchema = shareDiskSchema.extend({ envelope: z.string().min(4).max(1 << 20).optional() });
 
 /**
  * Parses one item's JSON form; undefined when it is not valid. A share comes back with its envelope

@@ -16,8 +16,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { fromUtf8, toHex } from '../../shared/bytes';
+import { createHash } from 'node:crypto';
+import { fromUtf8 } from '../../shared/bytes';
 import type { AgeOpener } from '../../shared/crypto/seal';
 import { ServiceError } from './errors';
 
@@ -32,7 +32,8 @@ const CACHE_FILES = 2;
 
 export class EnvelopeIndex {
   readonly #dir: string;
-  readonly #opener: AgeOpener;
+  readonly #ownOpener: AgeOpener;
+  #opener: AgeOpener;
   /** Share id → the file holding its envelope, or the envelope itself until it is written. */
   readonly #where = new Map<string, RecordFile | Uint8Array>();
   /** Recently opened files: name → (share id → envelope in base64). */
@@ -40,7 +41,13 @@ export class EnvelopeIndex {
 
   constructor(storeDir: string, opener: AgeOpener) {
     this.#dir = storeDir;
+    this.#ownOpener = opener;
     this.#opener = opener;
+  }
+
+  /** Decrypts with `opener` until called again with undefined (a compaction lends the unlock worker's). */
+  useOpener(opener: AgeOpener | undefined): void {
+    this.#opener = opener ?? this.#ownOpener;
   }
 
   /** An envelope not yet in any file (a share imported in this session). */
@@ -86,7 +93,7 @@ export class EnvelopeIndex {
     const b64 = (await this.#opened(where)).get(id);
     if (b64 === undefined) throw corrupt(where.name, 'does not hold the envelope it held at unlock');
     const envelope = new Uint8Array(Buffer.from(b64, 'base64'));
-    if (toHex(sha256(envelope)) !== id) throw corrupt(where.name, 'holds an envelope that does not have the hash it is filed under');
+    if (createHash('sha256').update(envelope).digest('hex') !== id || envelope.length === 0) throw corrupt(where.name, 'holds an envelope that does not have the hash it is filed under');
     return envelope;
   }
 
@@ -104,7 +111,7 @@ export class EnvelopeIndex {
       throw corrupt(file.name, 'could not be read', error);
     }
     // Authenticate before decrypting: the file must be the one checked at unlock.
-    if (toHex(sha256(sealed)) !== file.sha256) throw corrupt(file.name, 'changed since the vault was unlocked');
+    if (createHash('sha256').update(sealed).digest('hex') !== file.sha256) throw corrupt(file.name, 'changed since the vault was unlocked');
     let doc: unknown;
     try {
       doc = JSON.parse(fromUtf8(await this.#opener.open(sealed, 'vault record')));

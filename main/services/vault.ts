@@ -708,7 +708,21 @@ export class Vault {
     const { session, state } = this.#requireUnlocked();
     const previous = session.saved.snapshot;
     if (previous === state.generation && !dropPrevious) return;
-    const saved = previous === state.generation ? session.saved : await session.store.writeSnapshot(state, session.saved.head, session.envelopes);
+    let saved = session.saved;
+    if (previous !== state.generation) {
+      // Every envelope is read back from its file: decrypted in a worker thread, as at unlock.
+      const worker = this.#useWorker && state.shares.length > 0 ? UnlockWorker.start() : undefined;
+      try {
+        if (worker !== undefined) {
+          await worker.setIdentity(session.identity.age.identity);
+          session.envelopes.useOpener(worker.opener);
+        }
+        saved = await session.store.writeSnapshot(state, session.saved.head, session.envelopes);
+      } finally {
+        session.envelopes.useOpener(undefined);
+        await worker?.stop();
+      }
+    }
     await session.store.prune(saved, previous, dropPrevious);
     session.saved = saved;
   }
