@@ -122,7 +122,7 @@ const rotate = command(
   {
     name: 'kek rotate',
     usage: '--to file [--kek-file PATH] | --to pkcs11 --pkcs11-module PATH --token-label L --key-label K [--pin-file F] | --resume',
-    summary: 're-seals every file under a new KEK (crash-safe, audited); the old KEK id is refused afterwards',
+    summary: 'rewraps every file\'s data key under a new KEK (crash-safe, audited); the old KEK id is refused afterwards',
     help: [
       'Stop `agent serve` first. Each sealed file and session key is opened under the current KEK and sealed under the new one,',
       'each replaced atomically; a journal (kek-rotation.json) lets `--resume` finish after a crash. The new HSM key is generated',

@@ -249,6 +249,15 @@ describe('integrations/go/custosstore and the agent share one file format', () =
     // The set's other share is untouched.
     expect(goOpen({ ...ref, index: 2 }).code).toBe(0);
     expect(await tsCode({ ...ref, index: 2 })).toBe('read');
+    // An erase key Go made (a retained share of a set the agent never wrote) is one the agent reads and destroys.
+    const goRef = { kind: 'retained-share', keyId: 'key-1', nodeId: 'node-1', setId: 'a1'.repeat(16), index: 3 } as const;
+    expect(goSeal(goRef, new Uint8Array([7, 7, 7])).code).toBe(0);
+    expect(await store.read(goRef)).toEqual(new Uint8Array([7, 7, 7]));
+    const goCopy = readFileSync(store.pathOf(goRef));
+    expect(store.remove(goRef)).toBe(true);
+    writeFileSync(store.pathOf(goRef), goCopy, { mode: 0o600 });
+    expect(goOpen(goRef).code).toBe(1);
+    expect(await tsCode(goRef)).toBe('CORRUPT_FILE');
   });
 
   it('with any KEK (an HSM too) the node gets its keydata through `agent keyshare export`, as the doc says', () => {
