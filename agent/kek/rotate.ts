@@ -192,8 +192,17 @@ export function listSealedFiles(dataDir: string, kek: DescribedKek): { readonly 
   return sealedFiles(dir, new SecretStore(dir, kek)).flatMap((i) => (i.kind === 'file' ? [{ ref: i.ref, path: i.path }] : []));
 }
 
-/** Removes a folder if it is empty (an old KEK's erase-key folder once every erase key in it is destroyed). */
+/** Removes `.name.<12 hex>.tmp` files of atomic writes a crash cut short (they never replaced anything). */
+function removeTempFiles(dir: string): void {
+  for (const name of list(dir)) if (/^\..+\.[0-9a-f]{12}\.tmp$/.test(name)) removeFileDurable(join(dir, name));
+}
+
+/**
+ * Removes an old KEK's erase-key folder once every erase key in it is destroyed (an unused temp
+ * file of an interrupted write goes first); a folder with anything else in it is left as it is.
+ */
 function removeEmptyDir(path: string): void {
+  removeTempFiles(path);
   try {
     rmdirSync(path);
   } catch {
@@ -414,6 +423,7 @@ export async function rotateKek(dataDir: string, to: KekChoice | 'resume', optio
       oldKeyAdvice = `The old HSM key "${j.from.keyLabel}" on token "${j.from.tokenLabel}" is no longer used: destroy it with the HSM's tools once you no longer need to open old backups of the data directory.`;
     }
     if (j.from.provider === 'file') removeEmptyDir(eraseDirOf(j.legacy ? join(dir, KEK_FILE) : j.from.path));
+    if (j.to.provider === 'file') removeTempFiles(eraseDirOf(j.to.path));
     removeFileDurable(journalPath);
     options.onProgress?.({ phase: 'finished' });
     return { fromId, toId, to: current, rewrapped, alreadyDone, upgraded, resumed, oldKeyAdvice };
