@@ -4,6 +4,8 @@
  * the notice (so envelopes of the old set are refused from then on, SET_SUPERSEDED, and the new set
  * no longer conflicts), and schedules destruction: from `destroy_after` on, `purgeDue` moves the
  * old share into soft deletion (cooling period, rollback possible), and hard-deletes it after that.
+ * A notice with `reason: "reshared"` says the old set is stale (the node's keydata was reshared):
+ * the result, the share's history and the audit entry say so.
  */
 import { toHex } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';
@@ -20,6 +22,8 @@ export interface SupersedeResult {
   readonly newSetId: string;
   readonly newEpoch: number;
   readonly destroyAfter: number;
+  /** The notice says the old set is stale (a tss-lib resharing replaced the node's keydata), not merely rotated. */
+  readonly stale: boolean;
   /** Envelope ids of the shares marked superseded now. */
   readonly affected: readonly string[];
   readonly alreadyApplied: boolean;
@@ -40,7 +44,9 @@ export function applySupersedeTx(tx: VaultTx, bytes: Uint8Array, agentKey: Uint8
     newEpoch: b.new_epoch,
     destroyAfter: b.destroy_after,
   };
-  if (tx.state.supersedes.some((s) => s.noticeHash === noticeHash)) return { ...base, affected: [], alreadyApplied: true };
+  const stale = b.reason === 'reshared';
+  const staleNote = stale ? '; stale: reshared' : '';
+  if (tx.state.supersedes.some((s) => s.noticeHash === noticeHash)) return { ...base, stale, affected: [], alreadyApplied: true };
   tx.state.supersedes.push({ ...base, newManifestHash: toHex(b.new_manifest_hash), appliedAt: tx.now });
   const affected: string[] = [];
   for (const r of tx.state.shares) {
@@ -56,7 +62,7 @@ export function applySupersedeTx(tx: VaultTx, bytes: Uint8Array, agentKey: Uint8
     if (r.status === 'deleted' && r.deletion !== undefined) r.deletion = { ...r.deletion, previousStatus: 'superseded' };
     else r.status = 'superseded';
     // Facts, not a sentence: the window says them in the reader's language (renderer/src/lib/details.ts).
-    r.history.push({ at: tx.now, event: 'superseded', detail: JSON.stringify({ newSetId: base.newSetId, newEpoch: b.new_epoch, destroyAfter: b.destroy_after }) });
+    r.history.push({ at: tx.now, event: 'superseded', detail: JSON.stringify({ newSetId: base.newSetId, newEpoch: b.new_epoch, destroyAfter: b.destroy_after, ...(stale ? { reason: 'reshared' } : {}) }) });
     affected.push(r.id);
     tx.audit({
       event: 'rotate',
@@ -67,7 +73,7 @@ export function applySupersedeTx(tx: VaultTx, bytes: Uint8Array, agentKey: Uint8
       share_index: r.shareIndex,
       envelope_hash: r.id,
       signature: noticeHash,
-      detail: `superseded by set ${base.newSetId} epoch ${String(b.new_epoch)}; destroy after ${String(b.destroy_after)}`,
+      detail: `superseded by set ${base.newSetId} epoch ${String(b.new_epoch)}; destroy after ${String(b.destroy_after)}${staleNote}`,
     });
   }
   if (affected.length === 0) {
@@ -78,10 +84,10 @@ export function applySupersedeTx(tx: VaultTx, bytes: Uint8Array, agentKey: Uint8
       node_id: b.node_id,
       set_id: base.oldSetId,
       signature: noticeHash,
-      detail: `supersede notice recorded (no share of the old set held): set ${base.oldSetId} epoch ${String(b.old_epoch)} -> set ${base.newSetId} epoch ${String(b.new_epoch)}`,
+      detail: `supersede notice recorded (no share of the old set held): set ${base.oldSetId} epoch ${String(b.old_epoch)} -> set ${base.newSetId} epoch ${String(b.new_epoch)}${staleNote}`,
     });
   }
-  return { ...base, affected, alreadyApplied: false };
+  return { ...base, stale, affected, alreadyApplied: false };
 }
 
 /** Verifies a supersede notice against the pinned agent key and applies it. */

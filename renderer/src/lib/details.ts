@@ -34,7 +34,7 @@ function word(i18n: I18n, prefix: string, code: string): string {
 const seconds = z.number().int().min(0);
 const deletedDetail = z.strictObject({ purgeAfter: seconds, reason: z.string().max(500).optional(), destroyAfterReached: z.literal(true).optional() });
 const rollbackDetail = z.strictObject({ restored: z.string().max(32) });
-const supersededDetail = z.strictObject({ newSetId: z.string().regex(/^[0-9a-f]{1,64}$/), newEpoch: z.number().int().min(1), destroyAfter: seconds });
+const supersededDetail = z.strictObject({ newSetId: z.string().regex(/^[0-9a-f]{1,64}$/), newEpoch: z.number().int().min(1), destroyAfter: seconds, reason: z.literal('reshared').optional() });
 
 function json(detail: string): unknown {
   if (!detail.startsWith('{')) return undefined;
@@ -51,8 +51,9 @@ function deleted(i18n: I18n, purgeAfter: number, reason: string | undefined): Sa
   const until = i18n.t('detail_deletedUntil', { date: i18n.date(purgeAfter) });
   return said(reason === undefined || reason === '' ? until : `${until}${i18n.t('listSeparator')}${i18n.t('detail_reason', { reason })}`);
 }
-const superseded = (i18n: I18n, set: string, epoch: number, destroyAfter: number): Said =>
-  said(i18n.t('detail_supersededBy', { set: short(set), epoch, date: i18n.date(destroyAfter) }));
+/** `stale`: the notice said a resharing replaced the node's keydata, so the old set is stale (docs/protocol.md §4.8). */
+const superseded = (i18n: I18n, set: string, epoch: number, destroyAfter: number, stale = false): Said =>
+  said(`${i18n.t('detail_supersededBy', { set: short(set), epoch, date: i18n.date(destroyAfter) })}${stale ? `${i18n.t('listSeparator')}${i18n.t('detail_staleReshared')}` : ''}`);
 
 /** One history line's detail (after the event's name), or null when it has none. */
 export function historyDetail(i18n: I18n, event: string, detail: string | undefined): Said | null {
@@ -64,7 +65,7 @@ export function historyDetail(i18n: I18n, event: string, detail: string | undefi
     const r = event === 'rollback' ? rollbackDetail.safeParse(data) : undefined;
     if (r?.success === true) return said(i18n.t('detail_restoredTo', { status: word(i18n, 'status_', r.data.restored) }));
     const s = event === 'superseded' ? supersededDetail.safeParse(data) : undefined;
-    if (s?.success === true) return superseded(i18n, s.data.newSetId, s.data.newEpoch, s.data.destroyAfter);
+    if (s?.success === true) return superseded(i18n, s.data.newSetId, s.data.newEpoch, s.data.destroyAfter, s.data.reason === 'reshared');
     return asRecorded(detail);
   }
   // The English sentences written before (and by main/services/inbox.ts, recovery.ts, receipts.ts).
@@ -108,12 +109,13 @@ const AUDIT_SHAPES: readonly { readonly re: RegExp; readonly say: (i18n: I18n, m
   { re: /^deletion rolled back; status (\w+)$/, say: (i, m) => i.t('audit_rolledBack', { status: word(i, 'status_', m[1] ?? '') }) },
   { re: /^hard delete: share and envelope removed from the vault$/, say: (i) => i.t('audit_hardDelete') },
   {
-    re: /^superseded by set ([0-9a-f]+) epoch (\d+); destroy after (\d+)$/,
-    say: (i, m) => i.t('audit_superseded', { set: short(m[1] ?? ''), epoch: Number(m[2]), date: i.date(Number(m[3])) }),
+    re: /^superseded by set ([0-9a-f]+) epoch (\d+); destroy after (\d+)(; stale: reshared)?$/,
+    say: (i, m) => `${i.t('audit_superseded', { set: short(m[1] ?? ''), epoch: Number(m[2]), date: i.date(Number(m[3])) })}${m[4] === undefined ? '' : `${i.t('listSeparator')}${i.t('detail_staleReshared')}`}`,
   },
   {
-    re: /^supersede notice recorded \(no share of the old set held\): set ([0-9a-f]+) epoch (\d+) -> set ([0-9a-f]+) epoch (\d+)$/,
-    say: (i, m) => i.t('audit_supersedeRecorded', { old: short(m[1] ?? ''), oldEpoch: Number(m[2]), set: short(m[3] ?? ''), epoch: Number(m[4]) }),
+    re: /^supersede notice recorded \(no share of the old set held\): set ([0-9a-f]+) epoch (\d+) -> set ([0-9a-f]+) epoch (\d+)(; stale: reshared)?$/,
+    say: (i, m) =>
+      `${i.t('audit_supersedeRecorded', { old: short(m[1] ?? ''), oldEpoch: Number(m[2]), set: short(m[3] ?? ''), epoch: Number(m[4]) })}${m[5] === undefined ? '' : `${i.t('listSeparator')}${i.t('detail_staleReshared')}`}`,
   },
   {
     re: /^attestation: (\d+) held, (\d+) missing( \(damaged shares answered missing\))?$/,
