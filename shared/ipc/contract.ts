@@ -101,7 +101,7 @@ export type ShareEvent = (typeof SHARE_EVENTS)[number];
 export const SHARE_SORTS = ['received', 'key', 'node', 'set', 'index', 'status'] as const;
 export type ShareSort = (typeof SHARE_SORTS)[number];
 /** (H6) A filter menu lists at most this many values; past it the menu is left out (the search finds them). */
-export const FACET_LIMIT = 300;
+export const FACET_LIMIT = 5000;
 
 // ---- the channel map ----------------------------------------------------------------------------
 
