@@ -18,7 +18,7 @@
  * inside the directory is refused), so a copy of the directory alone opens nothing. A directory made
  * before kek.json existed has `kek.key` inside and no kek.json: it keeps working, and `info` warns.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { z } from 'zod';
@@ -251,6 +251,39 @@ export interface KekStatus {
   readonly warnings: readonly string[];
 }
 
+/** Retained share files (backup/<key>/<node>/<set>/<i>.enc) whose version byte is 1 (read 5 bytes each). */
+function countVersion1RetainedShares(dir: string): number {
+  const list = (d: string): string[] => {
+    try {
+      return readdirSync(d);
+    } catch {
+      return [];
+    }
+  };
+  let n = 0;
+  const head = new Uint8Array(5);
+  const backup = join(dir, 'backup');
+  for (const k of list(backup)) {
+    for (const node of list(join(backup, k))) {
+      for (const set of list(join(backup, k, node))) {
+        for (const name of list(join(backup, k, node, set))) {
+          if (!/^[0-9]{1,3}\.enc$/.test(name)) continue;
+          let fd: number | undefined;
+          try {
+            fd = openSync(join(backup, k, node, set, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+            if (readSync(fd, head, 0, 5, 0) === 5 && head[4] === 1) n++;
+          } catch {
+            // unreadable: the agent reports it when it reads the file
+          } finally {
+            if (fd !== undefined) closeSync(fd);
+          }
+        }
+      }
+    }
+  }
+  return n;
+}
+
 /** What `info` shows about the KEK, from the files alone (no PIN, no key loaded). */
 export function kekStatus(dataDir: string): KekStatus {
   const dir = resolve(dataDir);
@@ -269,6 +302,12 @@ export function kekStatus(dataDir: string): KekStatus {
       `The key-encryption key is ${join(dir, KEK_FILE)}, INSIDE the data directory: anyone with a copy of the directory (a backup job, cp -a) can open every share in it. Move it out with \`agent kek rotate --to file --kek-file PATH\` (outside the directory) or, better, into an HSM with \`agent kek rotate --to pkcs11 …\`.`,
     );
     return { provider: 'file', id: undefined, where: { path: join(dir, KEK_FILE) }, retired: [], rotationInterrupted, warnings };
+  }
+  const v1 = countVersion1RetainedShares(dir);
+  if (v1 > 0) {
+    warnings.push(
+      `${String(v1)} retained share file(s) are in sealed format 1, written before erase keys: a hard delete of them only removes the file, it does not crypto-erase copies taken before. Run \`agent kek rotate\` once to upgrade every file to format 2.`,
+    );
   }
   const c = state.current;
   if (c.provider === 'file') {

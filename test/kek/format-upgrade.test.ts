@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openKek } from '../../agent/kek/config';
+import { kekStatus, openKek } from '../../agent/kek/config';
 import { listSealedFiles, rotateKek } from '../../agent/kek/rotate';
 import { SecretStore } from '../../agent/secret-store';
 import { Agent } from '../../agent/service';
@@ -42,11 +42,14 @@ describe('a data directory of version-1 files', () => {
     expect(await a.exportKeydata('key-1', 'node-0')).toEqual(compactFixture('eddsa', 0));
     a.close();
 
+    // `info` says so: purges of these shares would not crypto-erase copies.
+    expect(kekStatus(w.dir).warnings.join(' ')).toMatch(/2 retained share file\(s\) are in sealed format 1/);
     const first = await rotateKek(w.dir, { provider: 'file', path: join(tempDir(), 'second.kek') }, { operator: 'ops' });
     expect(first).toMatchObject({ rewrapped: 5, upgraded: 5 });
     const upgraded = new Map(files.map((f) => [f.path, new Uint8Array(readFileSync(f.path))]));
     for (const b of upgraded.values()) expect(b[4]).toBe(2);
 
+    expect(kekStatus(w.dir).warnings.join(' ')).not.toMatch(/sealed format 1/);
     const second = await rotateKek(w.dir, { provider: 'file', path: join(tempDir(), 'third.kek') }, { operator: 'ops' });
     expect(second).toMatchObject({ rewrapped: 5, upgraded: 0 });
     for (const [path, before] of upgraded) {
