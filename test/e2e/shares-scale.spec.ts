@@ -231,11 +231,15 @@ for (const lang of LANGS) {
       await app.setViewportSize({ width, height: 768 });
       await nav(app, lang, 'trust');
       await onScreen(app, 'trust', 'pinned');
+      // The pinned agent's code (and any other code on the screen), group by group.
       expect(await expectCodeGroupsWhole(app, `${lang} trust ${String(width)}`)).toBeGreaterThanOrEqual(6);
+      await shot(app, lang, `codes-trust-${String(width)}`);
       await nav(app, lang, 'settings');
-      await onScreen(app, 'settings');
-      await expectCodeGroupsWhole(app, `${lang} settings ${String(width)}`);
+      const settings = await onScreen(app, 'settings');
+      await settings.getByRole('button', { name: say(lang, 'showEnrollmentCard') }).click();
+      await expect(settings.locator('.code-big .code-group')).toHaveCount(6);
+      expect(await expectCodeGroupsWhole(app, `${lang} settings ${String(width)}`)).toBeGreaterThanOrEqual(6);
+      await shot(app, lang, `codes-card-${String(width)}`);
     }
-    await shot(app, lang, 'codes-trust-1280');
   });
 }
