@@ -81,7 +81,7 @@ interface Purged {
  * hard delete the way an operator must (soft delete, two approvals, every receipt, an
  * external-only drill, the cooling-off period). The agent is closed at the end.
  */
-async function purgeA(w: World, keySide?: () => void): Promise<Purged> {
+async function purgeA(w: World, keySide?: () => void, indexes?: readonly number[]): Promise<Purged> {
   const { agent } = w;
   await agent.importKeyshare(A.keyId, A.nodeId, fixture('eddsa', 0));
   await agent.importKeyshare(B.keyId, B.nodeId, fixture('eddsa', 1));
@@ -97,8 +97,9 @@ async function purgeA(w: World, keySide?: () => void): Promise<Purged> {
   const dirCopy = join(tempDir('custos-copy-'), 'data');
   cpSync(w.dir, dirCopy, { recursive: true });
 
-  await agent.softDeleteServerShares(A);
-  const { deletion, details } = await agent.requestDeletion(A);
+  const sel = indexes === undefined ? A : { ...A, indexes };
+  await agent.softDeleteServerShares(sel);
+  const { deletion, details } = await agent.requestDeletion(sel);
   for (const a of w.approvers) await agent.approveDeletion(deletion.deletionId, approveDeletion(details, a, w.clock.seconds));
   const drill = await approvedSession(w, { ...A, mode: 'external-only', incidentId: 'DRILL-ERASE' });
   await agent.submitExports(drill.sessionId, await Promise.all([3, 4, 5].map((i) => exportFor(w, drill.request, held.get(i)!, i))));
@@ -106,7 +107,7 @@ async function purgeA(w: World, keySide?: () => void): Promise<Purged> {
   w.clock.advance(7 * DAY + 60);
   keySide?.();
   const purged = await agent.purgeServerShares(deletion.deletionId, { operator: 'ops-erase' });
-  expect(purged.shares.map((s) => s.state)).toEqual(['deleted', 'deleted']);
+  expect(purged.shares.map((s) => s.state)).toEqual((indexes ?? [1, 2]).map(() => 'deleted'));
   agent.close();
   return { setA: backupA.setId, setB: backupB.setId, copies, dirCopy };
 }
@@ -149,6 +150,23 @@ describe('the purge is a crypto-erase', () => {
     rmSync(eraseDir, { recursive: true });
     cpSync(keyBackup, eraseDir, { recursive: true });
     expect(await opens(w.dir, retained(A, r.setA, 1), r.copies.get(1))).toEqual({ code: 'read' });
+  });
+
+  it('a deletion of one share of a set erases exactly that one: the copy of the other still opens, and that share stays held', async () => {
+    const w = await world(join(tempDir(), 'data'));
+    const r = await purgeA(w, undefined, [1]);
+    const one = retained(A, r.setA, 1);
+    const two = retained(A, r.setA, 2);
+    expect(await opens(w.dir, one, r.copies.get(1))).toEqual({ code: 'CORRUPT_FILE', reason: 'erased' });
+    expect(await opens(r.dirCopy, one)).toEqual({ code: 'CORRUPT_FILE', reason: 'erased' });
+    expect(await opens(w.dir, two)).toEqual({ code: 'read' });
+    expect(await opens(w.dir, two, r.copies.get(2))).toEqual({ code: 'read' });
+    const agent = await Agent.open(w.dir, { now: w.clock.now });
+    expect(agent.listBackupShares(A.keyId, A.nodeId).filter((s) => s.setId === r.setA).map((s) => [s.shareIndex, s.state])).toEqual([
+      [1, 'deleted'],
+      [2, 'held'],
+    ]);
+    agent.close();
   });
 
   it('KEK in an HSM (SoftHSM2): the erase key objects are destroyed on the token; another set opens; a backup of the token from before still opens the copy', async () => {
