@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent } from '../agent/service';
 import { DRILL_KEK_OPTIONS, drillKek, type DrillKekValues } from '../agent/kek/drill';
 import { installNodeSigner } from '../node/ed25519-sign';
-import { createApproverKey, readApproverKey, signApproval } from '../approver/key';
+import { APPROVER_KDF, createApproverKey, readApproverKey, signApproval } from '../approver/key';
 import { assembleQrPngs, UR_TYPES } from '../node/qr-files';
 import type { CustodianRole, RecoveryOutcome } from '../agent/api';
 import {
@@ -232,12 +232,14 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     });
     log(`${String(custodians.length)} custodian vaults created, enrolled, agent pinned`);
 
-    const approverKeys = await timed('approvers', () => {
+    const approverKeys = await timed('approvers', async () => {
       const nowS = Math.floor(Date.now() / 1000);
-      return ['Drill approver A (security)', 'Drill approver B (business owner)'].map((name, i) => {
-        const created = createApproverKey(join(dirs.approvers, `approver-${String(i + 1)}`), name, nowS);
-        return created;
-      });
+      const created = [];
+      // Passphrase-encrypted key files, as `approver keygen` writes them (at the lowest production work factor).
+      for (const [i, name] of ['Drill approver A (security)', 'Drill approver B (business owner)'].entries()) {
+        created.push(await createApproverKey(join(dirs.approvers, `approver-${String(i + 1)}`), name, nowS, passphrase, { logN: APPROVER_KDF.min }));
+      }
+      return created;
     });
     for (const k of approverKeys) await a.addApprover(readFileSync(k.cardFile));
     // Each custodian pins the approvers' cards too (the code is read from the card here, where the
@@ -293,7 +295,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
 
     await timed('approvals', async () => {
       for (const k of approverKeys) {
-        const key = readApproverKey(k.keyFile);
+        const key = await readApproverKey(k.keyFile, () => Promise.resolve(passphrase));
         try {
           const approval = signApproval(key, session.details, Math.floor(Date.now() / 1000));
           writeFileSync(join(dirs.request, `approval-${key.name.replace(/[^A-Za-z0-9]+/g, '-')}.cbor`), approval);
