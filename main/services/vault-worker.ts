@@ -27,11 +27,14 @@ import type { ScryptKdf } from './kdf';
 
 type Reply = { id: number; ok: true; bytes?: Uint8Array } | { id: number; ok: false; error: string };
 
-/* eslint-disable @typescript-eslint/no-require-imports -- the worker runs as an eval'd CommonJS script (see the header) */
-/** The worker (runs in the worker thread; self-contained: it may use nothing but Node built-ins). */
-const workerMain = (): void => {
-  const { parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const c = require('node:crypto') as typeof import('node:crypto');
+/**
+ * The worker (runs in the worker thread; self-contained: it may use nothing but Node built-ins,
+ * loaded through `load`, the eval'd script's own `require`: a bundler rewrites a literal `require`
+ * in this file, e.g. into an ESM shim that does not exist in the worker).
+ */
+const workerMain = (load: (id: string) => unknown): void => {
+  const { parentPort } = load('node:worker_threads') as typeof import('node:worker_threads');
+  const c = load('node:crypto') as typeof import('node:crypto');
   if (parentPort === null) return;
   const port = parentPort;
   const CHUNK = 64 * 1024;
@@ -157,7 +160,6 @@ const workerMain = (): void => {
     }
   });
 };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** A worker thread for one unlock: the KDF and the decryption of record files. */
 export class UnlockWorker {
@@ -188,7 +190,7 @@ export class UnlockWorker {
   static start(): UnlockWorker | undefined {
     try {
       // A shim for the helper a TypeScript transpiler may have put into the function's text (keepNames).
-      const source = `const __name = (f) => f;\n(${workerMain.toString()})();`;
+      const source = `const __name = (f) => f;\n(${workerMain.toString()})(require);`;
       const worker = new Worker(source, { eval: true, name: 'custos-unlock' });
       worker.unref();
       return new UnlockWorker(worker);
