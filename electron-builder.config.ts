@@ -56,9 +56,9 @@ const config: Configuration = {
     enableEmbeddedAsarIntegrityValidation: true, // macOS and Windows check app.asar against the signed header
     onlyLoadAppFromAsar: true, // no loose app/ folder next to app.asar is ever loaded instead
     loadBrowserProcessSpecificV8Snapshot: false,
-    // grantFileProtocolExtraPrivileges stays at Electron's default (on): the renderer is loaded
-    // with loadFile() from file://, and its module scripts need that privilege. Turning it off
-    // requires serving the renderer from a custom protocol first.
+    // The renderer is served from app://custos/ (main/app-protocol.ts), not file://: file:// pages
+    // get no extra privileges (fetch, module scripts, ...) in the packaged app (issue 12).
+    grantFileProtocolExtraPrivileges: false,
     resetAdHocDarwinSignature: true, // an unsigned arm64 macOS build still starts after the flip
   },
 

@@ -2,7 +2,8 @@
  * The one hardening function every Custos window goes through (HANDBOOK: Signal Desktop's habit).
  *
  * - webPreferences are fixed here: sandbox, contextIsolation, no nodeIntegration, no webview, no
- *   remote content (only the app's own files);
+ *   remote content (only the app's own files, served as app://custos/ by main/app-protocol.ts),
+ *   no developer tools in a packaged build;
  * - navigation away from the app is blocked and `window.open` is denied; the only external URLs
  *   that may open in the system browser are on an allow-list;
  * - permission requests are denied except the camera (media, video only) for QR scanning and full
@@ -14,8 +15,7 @@
  * Everything blocked is logged with what was asked, never with content.
  */
 import type { BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
-import { isAbsolute, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolveAppPath } from './app-protocol';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -35,9 +35,11 @@ export const EXTERNAL_URL_ALLOW_LIST: readonly string[] = ['https://age-encrypti
 
 export type Logger = (event: string, fields: Record<string, string>) => void;
 
-export function secureWebPreferences(preload: string): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {
+export function secureWebPreferences(preload: string, opts: { devTools?: boolean } = {}): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {
   return {
     preload,
+    // Off in packaged builds (main/index.ts passes !app.isPackaged): no inspector on a vault in use.
+    devTools: opts.devTools ?? false,
     sandbox: true,
     contextIsolation: true,
     nodeIntegration: false,
@@ -55,19 +57,13 @@ export function secureWebPreferences(preload: string): NonNullable<BrowserWindow
 }
 
 /**
- * Is `url` one of the app's own files, i.e. a file inside `appRoot` (the built renderer folder)?
- * Compared as paths, not string prefixes: `out/renderer-x/…`, `..` segments and encoded separators
- * (`%2F`, which fileURLToPath refuses) are not inside.
+ * Is `url` one of the app's own files: `app://custos/…` naming a file inside `appRoot` (the built
+ * renderer folder; main/app-protocol.ts)? A file:// URL never is (issue 12: the renderer is not
+ * loaded from file:// any more). Compared as paths, not string prefixes: `..` segments, encoded
+ * separators and other hosts are not inside.
  */
 export function isAppUrl(url: string, appRoot: string): boolean {
-  try {
-    const u = new URL(url);
-    if (u.protocol !== 'file:' || u.host !== '') return false;
-    const rel = relative(resolve(appRoot), fileURLToPath(u));
-    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-  } catch {
-    return false;
-  }
+  return resolveAppPath(url, appRoot) !== null;
 }
 
 export function isAllowedRequest(url: string, appRoot: string, agentOrigin: string | null): boolean {

@@ -3,8 +3,10 @@
  * out/main/index.cjs) starts, shows one window titled Custos with a named first screen, and the hardening of
  * main/harden.ts holds in the running app: no Node in the renderer, context isolation, window.open
  * denied, navigation away blocked, requests outside the app blocked at the session, permissions (but camera and full screen)
- * denied, a second instance hands over to the first. (The renderer's `sandbox` webPreference cannot
- * be observed from the page; secureWebPreferences() in main/harden.ts sets it.)
+ * denied, a second instance hands over to the first; the page comes from app://custos/ and that
+ * scheme serves nothing outside the renderer folder; the application menu offers no developer
+ * tools when packaged. (The renderer's `sandbox` webPreference cannot be observed from the page;
+ * secureWebPreferences() in main/harden.ts sets it.) Not run where it was written: no binary there.
  *
  * It needs the Electron binary, which downloads on first start and cannot on machines without
  * access to GitHub. Run it with `node scripts/e2e-electron.mjs`: that script finds the binary,
@@ -66,7 +68,9 @@ test('one window, titled Custos, on a named first screen', async () => {
   await expect(win.locator('[data-state]').first()).toBeVisible();
   const state = await win.locator('[data-state]').first().getAttribute('data-state');
   expect(state).not.toBeNull();
-  expect(new URL(win.url()).protocol).toBe('file:');
+  // Issue 12: served from the app's own scheme (main/app-protocol.ts), never from file://.
+  expect(new URL(win.url()).protocol).toBe('app:');
+  expect(new URL(win.url()).host).toBe('custos');
   expect(app.windows()).toHaveLength(1);
   await win.screenshot({ path: 'test-results/electron/first-window.png' });
 });
@@ -145,4 +149,33 @@ test('a second instance hands over to the first and exits', async () => {
   const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
   expect(code).toBe(0);
   expect(app.windows()).toHaveLength(1);
+});
+
+test('app://custos/ serves the renderer and nothing outside it; the menu matches the build', async () => {
+  const { app, win } = running();
+  const probe = await win.evaluate(async () => {
+    const get = async (u: string): Promise<number | string> => {
+      try {
+        return (await fetch(u)).status;
+      } catch (error) {
+        return error instanceof Error ? error.name : 'error';
+      }
+    };
+    return { index: await get('app://custos/index.html'), up: await get('app://custos/..%2fmain/index.cjs'), main: await get('app://custos/../main/index.cjs'), other: await get('app://evil/index.html') };
+  });
+  expect(probe.index).toBe(200);
+  for (const s of [probe.up, probe.main, probe.other]) expect(s).not.toBe(200);
+  const menu = await app.evaluate(({ app: a, Menu }) => {
+    const roles: string[] = [];
+    const walk = (items: Electron.MenuItem[]): void => {
+      for (const i of items) {
+        if (i.role !== undefined) roles.push(i.role.toLowerCase());
+        if (i.submenu !== undefined) walk(i.submenu.items);
+      }
+    };
+    walk(Menu.getApplicationMenu()?.items ?? []);
+    return { packaged: a.isPackaged, roles };
+  });
+  if (menu.packaged) expect(menu.roles).not.toContain('toggledevtools');
+  expect(menu.roles).toContain('paste');
 });
