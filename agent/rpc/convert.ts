@@ -53,6 +53,7 @@ const optionalTimestamp = (unixSeconds: number | undefined): Timestamp | undefin
 /** A hex digest from the core as raw bytes; an empty string stays empty. */
 export const digest = (hex: string): Uint8Array => (hex === '' ? new Uint8Array(0) : fromHex(hex, 'digest'));
 
+export const deliveryStatus = (s: string): DeliveryStatus => lookup(DELIVERY, s, DeliveryStatus.UNSPECIFIED);
 export const curve = (c: string): Curve => lookup(CURVES, c, Curve.UNSPECIFIED);
 export const recoveryMode = (m: string): RecoveryMode => lookup(MODES, m, RecoveryMode.UNSPECIFIED);
 

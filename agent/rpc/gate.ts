@@ -20,6 +20,8 @@ import { createContextKey, createContextValues, type ConnectRouter } from '@conn
 import type { UniversalHandler, UniversalServerRequest } from '@connectrpc/connect/protocol';
 import { BackupDeliveryService, BackupService } from '../../proto/gen/infra/v1/backup_pb';
 import { KeyshareService } from '../../proto/gen/infra/v1/keyshare_pb';
+import { OperationsService } from '../../proto/gen/infra/v1/operations_pb';
+import { MAX_APPROVAL_BYTES, MAX_ATTESTATION_BYTES } from './operations-handlers';
 import type { AuthResult } from './auth';
 import type { Scope } from '../token/store';
 import { MAX_PEER_KEYDATA_BYTES, MAX_RECEIPT_BYTES, MAX_REQUEST_BYTES } from './validate';
@@ -28,6 +30,11 @@ import { MAX_PEER_KEYDATA_BYTES, MAX_RECEIPT_BYTES, MAX_REQUEST_BYTES } from './
 const SLACK = 64 * 1024;
 /** Requests that carry only ids. */
 const SMALL = 16 * 1024;
+
+/** A value for every OperationsService method (a missing one fails the typecheck), by request path. */
+function operations<T>(byMethod: Readonly<Record<keyof typeof OperationsService.method, T>>): Record<string, T> {
+  return Object.fromEntries(Object.entries(byMethod).map(([m, v]) => [`/${OperationsService.typeName}/${OperationsService.method[m as keyof typeof OperationsService.method].name}`, v]));
+}
 
 /**
  * Each method's request body limit in bytes (gRPC framing included). A recovery call carries up to
@@ -41,6 +48,27 @@ export const METHOD_LIMITS: Readonly<Record<string, number>> = {
   [`/${BackupDeliveryService.typeName}/${BackupDeliveryService.method.confirmShareDelivery.name}`]: MAX_RECEIPT_BYTES + SLACK,
   [`/${BackupDeliveryService.typeName}/${BackupDeliveryService.method.queryShareStatus.name}`]: SMALL,
   [`/${KeyshareService.typeName}/${KeyshareService.method.importKeyshare.name}`]: MAX_PEER_KEYDATA_BYTES + SLACK,
+  ...operations({
+    approveDeletion: MAX_APPROVAL_BYTES + SLACK,
+    approveRecoverySession: MAX_APPROVAL_BYTES + SLACK,
+    submitInventoryAttestation: MAX_ATTESTATION_BYTES + SLACK,
+    softDeleteServerShares: SMALL,
+    rollbackServerShares: SMALL,
+    requestDeletion: SMALL,
+    purgeServerShares: SMALL,
+    cancelDeletion: SMALL,
+    getDeletion: SMALL,
+    listDeletions: SMALL,
+    openRecoverySession: SMALL,
+    issueRecoveryRequest: SMALL,
+    cancelRecoverySession: SMALL,
+    getRecoverySession: SMALL,
+    listRecoverySessions: SMALL,
+    issueInventoryChallenge: SMALL,
+    getInventoryStatus: SMALL,
+    getSettings: SMALL,
+    updateSettings: SMALL,
+  }),
 };
 /**
  * The scope each method needs (issue 9 §3); `admin` holds every scope. Importing a node's keydata
@@ -54,6 +82,28 @@ export const METHOD_SCOPES: Readonly<Record<string, Scope>> = {
   [`/${BackupDeliveryService.typeName}/${BackupDeliveryService.method.confirmShareDelivery.name}`]: 'deliver',
   [`/${BackupDeliveryService.typeName}/${BackupDeliveryService.method.queryShareStatus.name}`]: 'read',
   [`/${KeyshareService.typeName}/${KeyshareService.method.importKeyshare.name}`]: 'admin',
+  // proto/infra/v1/operations.proto says each method's scope; `delete` is reserved for these six.
+  ...operations<Scope>({
+    softDeleteServerShares: 'delete',
+    rollbackServerShares: 'delete',
+    requestDeletion: 'delete',
+    approveDeletion: 'delete',
+    purgeServerShares: 'delete',
+    cancelDeletion: 'delete',
+    getDeletion: 'read',
+    listDeletions: 'read',
+    openRecoverySession: 'recover',
+    approveRecoverySession: 'recover',
+    issueRecoveryRequest: 'recover',
+    cancelRecoverySession: 'recover',
+    getRecoverySession: 'read',
+    listRecoverySessions: 'read',
+    issueInventoryChallenge: 'deliver',
+    submitInventoryAttestation: 'deliver',
+    getInventoryStatus: 'read',
+    getSettings: 'admin',
+    updateSettings: 'admin',
+  }),
 };
 
 export const scopeOf = (requestPath: string): Scope => METHOD_SCOPES[requestPath] ?? 'admin';

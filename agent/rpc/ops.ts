@@ -16,6 +16,9 @@
  *   module functions charge nothing.
  */
 import type { Backups } from '../backup/backup';
+import type { Inventory } from '../inventory/inventory';
+import type { Deletions } from '../retention/deletions';
+import type { Settings } from '../settings/settings';
 import type { Deliveries } from '../backup/delivery';
 import type { NodeImports } from '../keyshare/from-node';
 import type { Recovery } from '../recovery/recovery';
@@ -46,4 +49,27 @@ export interface AgentOps {
   completeRecovery: Op<Recovery['complete']>;
   /** A keydata from the MPC node after DKG or a resharing, imported and backed up by policy. */
   importKeyshare: Op<NodeImports['importFromNode']>;
+
+  // OperationsService (proto/infra/v1/operations.proto, issue 9 §3): what the agent CLI's
+  // delete, session, inventory and settings commands call, the same module methods.
+  softDeleteServerShares: Op<ServerShares['softDelete']>;
+  rollbackServerShares: Op<ServerShares['rollback']>;
+  requestDeletion: Op<Deletions['request']>;
+  approveDeletion: Op<Deletions['approve']>;
+  purgeServerShares: Op<Deletions['purge']>;
+  cancelDeletion: Op<Deletions['cancel']>;
+  getDeletion: Op<Deletions['get']>;
+  deletionDetails: Op<Deletions['details']>;
+  listDeletions: Op<Deletions['list']>;
+  openSession: Op<Sessions['open']>;
+  approveSession: Op<Sessions['addApproval']>;
+  recoveryRequest: Op<Sessions['request']>;
+  cancelSession: Op<Sessions['cancel']>;
+  sessionDetails: Op<Sessions['details']>;
+  listSessions: Op<Sessions['list']>;
+  issueInventoryChallenge: Op<Inventory['issueChallenge']>;
+  submitInventoryAttestation: Op<Inventory['submitAttestation']>;
+  inventoryStatus: Op<Inventory['status']>;
+  getSettings: Op<Settings['get']>;
+  updateSettings: Op<Settings['update']>;
 }

@@ -10,6 +10,8 @@ import type { TokenRecord } from '../token/store';
 import { grpcCodeFor, reasonOf, rpcError, toConnectError } from './errors';
 import { registerServices } from './handlers';
 import { registerKeyshareService } from './keyshare-handlers';
+import { registerOperationsService } from './operations-handlers';
+import { OperationsService } from '../../proto/gen/infra/v1/operations_pb';
 import { gateAuthKey, gateKey, gateRouter, type GateVerdict } from './gate';
 import { notify, stderrLogger, type RpcLogger, type RpcObserver } from './log';
 import type { AgentOps } from './ops';
@@ -30,8 +32,13 @@ export interface RpcOptions {
   readonly clock?: Clock;
 }
 
-/** The methods that spend recovery budget. */
-const RATE_LIMITED = new Set([`${BackupService.typeName}/${BackupService.method.recoverMPCShare.name}`]);
+/** The methods that spend recovery budget (the Agent facade charges the same three session operations in-process). */
+const RATE_LIMITED = new Set([
+  `${BackupService.typeName}/${BackupService.method.recoverMPCShare.name}`,
+  `${OperationsService.typeName}/${OperationsService.method.openRecoverySession.name}`,
+  `${OperationsService.typeName}/${OperationsService.method.approveRecoverySession.name}`,
+  `${OperationsService.typeName}/${OperationsService.method.issueRecoveryRequest.name}`,
+]);
 
 const UNAUTHENTICATED_MESSAGE = 'A valid API token is required: send the header "authorization: Bearer <token>" with the token from the agent\'s token file.';
 
@@ -80,6 +87,7 @@ export function createRpc(options: RpcOptions): Rpc {
     routes: (router) => {
       registerServices(router, { ops: options.ops, logger, observer });
       registerKeyshareService(router, options.ops);
+      registerOperationsService(router, options.ops);
       gateRouter(router, check);
     },
     routerOptions: {

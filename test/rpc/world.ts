@@ -52,18 +52,20 @@ export interface World {
   receipt(shareIndex: number, reject?: RejectionReason): Promise<Uint8Array>;
   /** Opens a session, has both approvers sign it, issues the recovery request: what the CLI does. */
   openApprovedSession(mode: RecoveryMode, incident?: string): Promise<string>;
+  /** The share the custodian of `shareIndex` holds, from its opened envelope. */
+  heldShare(shareIndex: number): Promise<Uint8Array>;
   /** The custodian of `shareIndex` exports its share for a session. */
   exportFor(sessionId: string, shareIndex: number): Promise<Uint8Array>;
   close(): void;
 }
 
-export async function createWorld(options: { keyId?: string; nodeId?: string } = {}): Promise<World> {
+export async function createWorld(options: { keyId?: string; nodeId?: string; deletionCooldownMs?: number } = {}): Promise<World> {
   const keyId = options.keyId ?? 'key-1';
   const nodeId = options.nodeId ?? 'node-1';
   const dir = mkdtempSync(join(tmpdir(), 'custos-rpc-'));
   const data = join(dir, 'data');
   await Agent.init(data, { operator: 'rpc-test' });
-  const agent = await Agent.open(data, { operator: 'rpc-test', recoveryRateLimit: false });
+  const agent = await Agent.open(data, { operator: 'rpc-test', recoveryRateLimit: false, ...(options.deletionCooldownMs === undefined ? {} : { deletionCooldownMs: options.deletionCooldownMs }) });
   try {
     const imported = await agent.importKeyshare(keyId, nodeId, fixture('ecdsa', 0));
     const custodians: CustodianIdentity[] = [];
@@ -122,6 +124,7 @@ export async function createWorld(options: { keyId?: string; nodeId?: string } =
         await agent.recoveryRequest(s.session.sessionId);
         return s.session.sessionId;
       },
+      heldShare: async (i) => (await opened(i)).share,
       exportFor: async (sessionId, i) => {
         const req = openRecoveryRequest(await agent.recoveryRequest(sessionId), agent.publicKey, sec());
         const env = await opened(i);
