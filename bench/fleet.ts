@@ -14,11 +14,13 @@
  * affect anything measured here. Finished sessions are real sessions opened then cancelled.
  *
  * Options: --keys K (default 1000), --nodes N (default 5), --sessions S (finished sessions, default
- * 10000), --scrapes R (default 5; medians are printed).
+ * 10000), --scrapes R (default 5; medians are printed), --keep DIR (build the fleet into DIR and
+ * keep it; a later run with the same K, N and S reuses it instead of building again, since the
+ * 5,000-node build takes about 40 minutes on a small machine; the agent migrates it when opened).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DB_FILE } from '../agent/db';
 import { AgentMetrics, startMetricsServer } from '../agent/metrics';
@@ -30,6 +32,8 @@ export interface FleetOptions {
   readonly nodes: number;
   readonly sessions: number;
   readonly scrapes?: number;
+  /** Build into this folder and keep it; reuse it when it holds a fleet of the same size. */
+  readonly keep?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -90,12 +94,21 @@ export async function runFleetBench(options: FleetOptions): Promise<FleetReport>
   for (const [name, v] of [['keys', options.keys], ['nodes', options.nodes], ['sessions', options.sessions]] as const) {
     if (!Number.isInteger(v) || v < (name === 'sessions' ? 0 : 1)) throw new RangeError(`${name} must be a whole number${name === 'sessions' ? ' ≥ 0' : ' ≥ 1'}`);
   }
-  const scrapes = options.scrapes ?? 5;
-  const root = mkdtempSync(join(tmpdir(), 'custos-bench-fleet-'));
+  const root = options.keep ?? mkdtempSync(join(tmpdir(), 'custos-bench-fleet-'));
   const dir = join(root, 'agent');
+  const marker = join(root, 'fleet.json');
+  const shape = JSON.stringify({ keys: options.keys, nodes: options.nodes, sessions: options.sessions });
+  const reuse = options.keep !== undefined && existsSync(marker) && readFileSync(marker, 'utf8') === shape;
+  if (options.keep !== undefined && !reuse && existsSync(dir)) throw new RangeError(`${options.keep} holds another fleet (or an unfinished build); remove it or pick an empty folder.`);
   let agent: Agent | undefined;
   let server: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   try {
+    if (reuse) {
+      agent = await Agent.open(dir, { operator: 'bench', recoveryRateLimit: false });
+      log(`Custos fleet benchmark: the fleet kept in ${root} (${String(options.keys)} keys × ${String(options.nodes)} nodes, ${String(options.sessions)} finished sessions; Node ${process.version}).`);
+      return await measure(agent, dir, options, Number.NaN, agent.listNodes().map((n) => ({ keyId: n.keyId, nodeId: n.nodeId })), log, (s) => (server = s));
+    }
+    mkdirSync(root, { recursive: true });
     await Agent.init(dir, { name: 'fleet bench agent', operator: 'bench' });
     agent = await Agent.open(dir, { operator: 'bench', recoveryRateLimit: false });
     const now = Math.floor(Date.now() / 1000);
@@ -129,13 +142,33 @@ export async function runFleetBench(options: FleetOptions): Promise<FleetReport>
     agent.auditCheckpoint('manual');
     const buildSeconds = (performance.now() - t0) / 1000;
     log(`  built in ${buildSeconds.toFixed(1)} s (real import + backup per node, then open + cancel per session)`);
+    if (options.keep !== undefined) writeFileSync(marker, shape);
+    return await measure(agent, dir, options, buildSeconds, nodes, log, (s) => (server = s));
+  } finally {
+    await server?.close();
+    agent?.close();
+    if (options.keep === undefined) rmSync(root, { recursive: true, force: true });
+  }
+}
 
-    const a = agent;
+async function measure(
+  a: Agent,
+  dir: string,
+  options: FleetOptions,
+  buildSeconds: number,
+  nodes: readonly { keyId: string; nodeId: string }[],
+  log: (line: string) => void,
+  started: (server: Awaited<ReturnType<typeof startMetricsServer>>) => void,
+): Promise<FleetReport> {
+  const scrapes = options.scrapes ?? 5;
+  const total = nodes.length;
+  {
     const probe = nodes[Math.floor(nodes.length / 2)] ?? { keyId: '', nodeId: '' };
     const status = await timedMedian(Math.max(scrapes, 5) * 20, () => a.getBackupStatus(probe.keyId, probe.nodeId));
     const list = await timedMedian(scrapes, () => a.listNodes());
     const metrics = new AgentMetrics(a, { defaultMetrics: true });
-    server = await startMetricsServer(metrics);
+    const server = await startMetricsServer(metrics);
+    started(server);
     const url = server.url;
     await (await fetch(url)).text(); // the first scrape reads the whole audit log once
     const scrape = await timedMedian(scrapes, async () => (await fetch(url)).text());
@@ -179,20 +212,17 @@ export async function runFleetBench(options: FleetOptions): Promise<FleetReport>
     log(`Issue 10 measured before: 8.5 s and 6.7 MB at 5,000 nodes; now / then = ${((report.scrapeMs * (GOAL_NODES / total)) / 8500).toFixed(3)} (time), ${((scrapeBytes * (GOAL_NODES / total)) / 6.7e6).toFixed(3)} (size).`);
     if (verifyCheckpointMs !== undefined) log(`Audit verify from checkpoint / full = ${(verifyCheckpointMs / report.verifyFullMs).toFixed(3)}.`);
     return report;
-  } finally {
-    await server?.close();
-    agent?.close();
-    rmSync(root, { recursive: true, force: true });
   }
 }
 
 const invokedDirectly = process.argv[1] !== undefined && /bench[\\/]fleet\.[cm]?[jt]s$/.test(process.argv[1]);
 if (invokedDirectly) {
-  const { values } = parseArgs({ options: { keys: { type: 'string' }, nodes: { type: 'string' }, sessions: { type: 'string' }, scrapes: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ options: { keys: { type: 'string' }, nodes: { type: 'string' }, sessions: { type: 'string' }, scrapes: { type: 'string' }, keep: { type: 'string' } }, strict: true });
   await runFleetBench({
     keys: Number(values.keys ?? 1000),
     nodes: Number(values.nodes ?? 5),
     sessions: Number(values.sessions ?? 10000),
     scrapes: Number(values.scrapes ?? 5),
+    ...(values.keep === undefined ? {} : { keep: resolve(values.keep) }),
   });
 }

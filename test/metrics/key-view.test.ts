@@ -4,6 +4,7 @@
  * (deploy/prometheus's promtool tests feed such series from several agents to the alerts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AgentMetrics } from '../../agent/metrics';
 import { toHex } from '../../shared/bytes';
@@ -47,5 +48,15 @@ describe('key-level metrics', () => {
     expect(sample(text, 'custos_backup_sets{state="stale"}')).toBe(1);
     expect(sample(text, 'custos_backup_sets{state="superseded"}')).toBe(0);
     expect(sample(text, 'custos_backup_present{key_id="key-1",node_id="node-2"}')).toBe(0);
+
+    // The per-node families are written as text by the agent itself: Prometheus' own parser
+    // (promtool check metrics) must read the whole scrape; exit 3 is its naming lint only.
+    const checked = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect([0, 3], checked.stdout + checked.stderr).toContain(checked.status);
+    expect(checked.stdout + checked.stderr).not.toMatch(/pars|error/i);
+    const types = [...text.matchAll(/^# TYPE (\S+) /gm)].map((x) => x[1] ?? '');
+    expect(new Set(types).size).toBe(types.length);
+    const broken = spawnSync('promtool', ['check', 'metrics'], { input: text.replace('custos_backup_present{key_id="key-1",node_id="node-2"} 0', 'custos_backup_present{key_id="key-1",node_id=node-2} 0'), encoding: 'utf8' });
+    expect(broken.status).toBe(1);
   });
 });
