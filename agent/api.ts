@@ -510,6 +510,8 @@ export interface RecoveryOutcome {
   /** Shares set aside at completion (e.g. a damaged retained share file), with why. */
   readonly skipped?: readonly { readonly shareIndex: number; readonly code: string; readonly message: string }[];
   readonly durationMs?: number;
+  /** On success (issue 12): the regenerated keydata's group public key, compressed, hex (shared/keydata/group-key.ts). */
+  readonly groupPublicKey?: string;
 }
 
 export interface InitResult {

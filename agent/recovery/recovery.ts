@@ -10,7 +10,7 @@ import { constantTimeEqual, toHex, wipe } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';
 import { checkShare, combineShares, type ProvidedShare } from '../../shared/crypto/shamir';
 import { CustosError } from '../../shared/errors';
-import { assertSelfCheck, decodeSecretRecord, parseKeydata, publicContextFromPeer, publicContextHash, regenerateKeydata, writeKeydata, type PublicContext } from '../../shared/keydata';
+import { assertSelfCheck, decodeSecretRecord, groupKeyOf, parseKeydata, publicContextFromPeer, publicContextHash, regenerateKeydata, writeKeydata, type PublicContext } from '../../shared/keydata';
 import { combineExpectation, openRecoveryExport } from '../../shared/protocol';
 import type { CompleteOptions, OpContext, RecoveryOutcome, SubmitResult } from '../api';
 import { Capability, type AuditBase } from '../core/context';
@@ -255,6 +255,7 @@ export class Recovery extends Capability<RecoveryPeers> {
         indexesUsed: chosen.map((s) => s.index),
         keydataSha256: toHex(keydataSha),
         selfCheck: lines,
+        groupPublicKey: groupKeyOf(regenerated).compressed,
         contextSource,
         written: completion.writes,
         skipped,

@@ -4,6 +4,7 @@
  * export files and PNG images of their QR frames, mixed, in any order.
  */
 import { toHex } from '../../shared/bytes';
+import { groupKeyFromEncoding } from '../../shared/keydata/group-key';
 import { fileHash } from '../../shared/crypto/hash';
 import { isPng } from '../../shared/qr/png';
 import { usage } from '../../node/cli/errors';
@@ -43,6 +44,13 @@ function sessionLines(s: SessionView): string[] {
   ];
 }
 
+/** Issue 12: the recovered group public key, to compare with what the company knows. */
+function groupKeyPairs(hex: string | undefined): (readonly [string, string])[] {
+  if (hex === undefined || hex === '') return [];
+  const g = groupKeyFromEncoding(hex.length === 66 ? 'secp256k1' : 'ed25519', hex);
+  return [['group public key', g.compressed], ...(g.address === undefined ? [] : [['Ethereum address', g.address] as const]), ...(g.base58 === undefined ? [] : [['base58 key', g.base58] as const])];
+}
+
 function outcomeLines(r: RecoveryOutcome): string[] {
   const failed = r.selfCheck.filter((c) => !c.ok);
   return [
@@ -50,6 +58,7 @@ function outcomeLines(r: RecoveryOutcome): string[] {
     ...pairs([
       ['shares used', `${String(r.sharesUsed.server)} server + ${String(r.sharesUsed.external)} external${r.indexesUsed === undefined ? '' : ` (${r.indexesUsed.join(', ')})`}`],
       ['keydata sha256', r.keydataSha256],
+      ...groupKeyPairs(r.groupPublicKey),
       ['self-check', failed.length === 0 ? `${String(r.selfCheck.length)} checks passed` : `FAILED: ${failed.map((c) => c.name).join(', ')}`],
       ...(r.contextSource === undefined ? [] : ([['public context', r.contextSource]] as const)),
       ...(r.durationMs === undefined ? [] : ([['took', `${String(r.durationMs)} ms`]] as const)),

@@ -130,6 +130,7 @@ export function createHandlers(deps: HandlerDeps): {
         contextSource: outcome?.contextSource ?? '',
         skipped: (outcome?.skipped ?? []).map(convert.refusedShare),
         durationMs: convert.uint32(outcome?.durationMs ?? 0),
+        groupPublicKey: outcome?.success === true && outcome.groupPublicKey !== undefined ? convert.digest(outcome.groupPublicKey) : new Uint8Array(0),
       }));
     },
   };

@@ -12,7 +12,7 @@ import { explain } from '../services/messages';
 import { exportForRecovery, showRecoveryRequest, type RecoverySummary } from '../services/recovery';
 import { recoveryPolicyOf } from '../services/settings';
 import { makeRecoverySheet } from '../services/sheet';
-import { agentRefusal } from '../services/station';
+import { agentRefusal, reportedGroupKey } from '../services/station';
 import { fileOut, qrFor } from './common';
 import type { HandlersFor } from './types';
 
@@ -143,6 +143,7 @@ export const recoveryHandlers = {
           selfCheck: r.selfCheck.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })),
           keydataSha256: toHex(r.keydataSha256),
           durationMs: r.durationMs,
+          ...((gk) => (gk === undefined ? {} : { groupKey: { ...gk } }))(reportedGroupKey(r.groupPublicKey)), // issue 12 (H8)
         }
       : null;
     return {

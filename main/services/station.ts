@@ -20,6 +20,7 @@
  * State lives in memory for the app's run: the exports stay in the custodians' files anyway.
  */
 import { toHex } from '../../shared/bytes';
+import { groupKeyFromEncoding, type GroupKey } from '../../shared/keydata/group-key';
 import { fileHash } from '../../shared/crypto/hash';
 import { CustosError } from '../../shared/errors';
 import { MIN_APPROVALS, openApprovals, openManifest, openMessage, openRecoveryRequest, peekMessage, recoveryExportSchema, recoveryRequestSchema, trustKey, checkSessionMatchesManifest } from '../../shared/protocol';
@@ -290,6 +291,21 @@ export class Station {
 
   list(): StationSessionView[] {
     return [...this.#sessions.values()].map(viewOf);
+  }
+}
+
+/**
+ * The recovered keydata's group public key the agent reported on completion (issue 12), in the
+ * forms a person compares (compressed point; Ethereum address or base58 key), or undefined when it
+ * sent none (an agent before this field) or bytes that are no point of either curve (33 bytes:
+ * secp256k1, 32: ed25519). Checked on the curve here, not taken as text from the agent.
+ */
+export function reportedGroupKey(bytes: Uint8Array): GroupKey | undefined {
+  if (bytes.length !== 33 && bytes.length !== 32) return undefined;
+  try {
+    return groupKeyFromEncoding(bytes.length === 33 ? 'secp256k1' : 'ed25519', bytes);
+  } catch {
+    return undefined;
   }
 }
 

@@ -433,6 +433,10 @@ export const CHANNELS = {
           selfCheck: z.array(selfCheckItem),
           keydataSha256: z.string(),
           durationMs: count,
+          /** Issue 12 (H8): the recovered keydata's group public key (shared/keydata/group-key.ts), checked on its curve. */
+          groupKey: z
+            .strictObject({ curve: z.enum(['secp256k1', 'ed25519']), compressed: z.string(), fingerprint: z.string(), address: z.string().optional(), base58: z.string().optional() })
+            .optional(),
         })
         .nullable(),
     }),

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseKeydata, writeKeydata } from '../../shared/keydata';
+import { parseKeydata, writeKeydata, groupKeyOf } from '../../shared/keydata';
 import { fileHash } from '../../shared/crypto/hash';
 import { toHex } from '../../shared/bytes';
 import { encodeFrames } from '../../shared/qr/ur';
@@ -214,6 +214,8 @@ describe('agent CLI', () => {
     expect(done.code, done.stderr).toBe(0);
     const compact = writeKeydata(parseKeydata(new Uint8Array(readFileSync(FIXTURE))));
     expect(done.json['outcome']).toMatchObject({ success: true, written: true, sharesUsed: { server: 0, external: 3 }, keydataSha256: toHex(fileHash(compact)) });
+    // Issue 12: the recovered group public key, to compare (shared/keydata/group-key.ts).
+    expect(done.json['outcome']).toMatchObject({ groupPublicKey: groupKeyOf(parseKeydata(compact)).compressed });
 
     const exported = join(work, 'recovered.json');
     expect((await cli('keyshare', 'export', ...D, '--key-id', 'key-1', '--node-id', 'node-0', '--out', exported)).code).toBe(0);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { serveAgent } from '../../agent/rpc/server';
 import { framesFor } from '../../main/services/qr-files';
 import { MESSAGES } from '../../main/services/messages';
-import { createWorld, tamperSignature } from '../rpc/world';
+import { createWorld, fixture, tamperSignature } from '../rpc/world';
+import { groupKeyOf, parseKeydata } from '../../shared/keydata';
 import { writeQrY4m } from './host/fake-camera';
 import { dropFiles, expect, onScreen, say, shot, test, useLanguage } from './lib/ui';
 import type { Language } from '../../renderer/src/i18n';
@@ -92,6 +93,13 @@ for (const lang of ['en', 'zh-CN'] as const) {
     await expect(card.getByLabel(say(lang, 'drillOnly'))).toBeChecked();
     await card.getByRole('button', { name: say(lang, 'completeDrill') }).click();
     await expect(station.getByTestId('completion')).toContainText(say(lang, 'completedDrill'));
+    // Issue 12: the recovered keydata's group key, the one the fixture has, and the one number of checks.
+    const expected = groupKeyOf(parseKeydata(fixture('ecdsa', 0)));
+    const gk = station.getByTestId('group-key');
+    await expect(gk).toContainText(expected.compressed);
+    await expect(gk).toContainText(expected.address!);
+    await expect(gk).toContainText(say(lang, 'groupKeyAddress'));
+    await expect(station.getByTestId('completion')).toContainText(say(lang, 'selfCheck', { ok: 17, n: 17 }));
     await shot(app, lang, 'station-complete');
   });
 }

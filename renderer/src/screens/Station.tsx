@@ -9,7 +9,7 @@ import { custos } from '../api';
 import { useApp } from '../app-context';
 import { importInputs, type Given } from '../lib/messages';
 import { newOpId } from '../lib/ops';
-import { DateText, Empty, Hex, Notice, Problem, ProgressBar, Reason, Screen, useProgress } from '../ui/core';
+import { DateText, Empty, Facts, Hex, Notice, Problem, ProgressBar, Reason, Screen, useProgress } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
 import { InputZone } from '../ui/InputZone';
 
@@ -344,6 +344,19 @@ function SessionCard({ session: s, result, onSessions, onSubmitting, onSubmitted
                     ))}
                   </ul>
                 </details>
+              )}
+              {result.completion.groupKey === undefined ? null : (
+                <div className="group-key" data-testid="group-key">
+                  <p className="group-key-title">{t('groupKeyTitle')}</p>
+                  <Facts
+                    rows={[
+                      [t('groupKeyCompressed'), <code key="c" className="group-key-value">{result.completion.groupKey.compressed}</code>],
+                      ...(result.completion.groupKey.address === undefined ? [] : [[t('groupKeyAddress'), <code key="a" className="group-key-value">{result.completion.groupKey.address}</code>] as const]),
+                      ...(result.completion.groupKey.base58 === undefined ? [] : [[t('groupKeyBase58'), <code key="b" className="group-key-value">{result.completion.groupKey.base58}</code>] as const]),
+                    ]}
+                  />
+                  <p className="help">{t('groupKeyCompare')}</p>
+                </div>
               )}
               <p className="muted">
                 {t('keydataHash')} <Hex value={result.completion.keydataSha256} chars={64} />
