@@ -101,7 +101,7 @@ const disable = command(
   {
     name: 'approver disable',
     args: 'FINGERPRINT',
-    usage: 'FINGERPRINT --approval FILE --approval FILE',
+    usage: '--approval FILE --approval FILE',
     summary: "their approvals no longer count; needs two other approvers' signed roster changes (`approver sign-roster-change --disable`)",
     run: async (ctx) => {
       const given = ctx.args[0];
