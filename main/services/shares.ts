@@ -12,7 +12,7 @@ import { constantTimeEqual, toHex } from '../../shared/bytes';
 import { verifyEnvelope, unsealEnvelopeShare } from '../../shared/protocol/envelope';
 import { ServiceError } from './errors';
 import { explain, type Explained } from './messages';
-import { FACET_LIMIT, type ShareEvent, type ShareSort } from '../../shared/ipc/contract';
+import { FACET_LIMIT, SET_FACET_LIMIT, type ShareEvent, type ShareSort } from '../../shared/ipc/contract';
 import type { RefusalRecord, ShareCoordinates, ShareRecord, ShareStatus } from './state';
 import type { Vault } from './vault';
 
@@ -175,12 +175,12 @@ function facetsOf(shares: readonly ShareRecord[]): SharePage['facets'] {
     nodes.add(r.nodeId);
     sets.add(r.setId);
   }
-  const capped = (xs: Set<string>): string[] => (xs.size > FACET_LIMIT ? [] : [...xs].sort());
+  const capped = (xs: Set<string>, limit: number): string[] => (xs.size > limit ? [] : [...xs].sort());
   return {
-    keyIds: capped(keys),
-    nodeIds: capped(nodes),
-    setIds: capped(sets),
-    more: { keyIds: keys.size > FACET_LIMIT, nodeIds: nodes.size > FACET_LIMIT, setIds: sets.size > FACET_LIMIT },
+    keyIds: capped(keys, FACET_LIMIT),
+    nodeIds: capped(nodes, FACET_LIMIT),
+    setIds: capped(sets, SET_FACET_LIMIT),
+    more: { keyIds: keys.size > FACET_LIMIT, nodeIds: nodes.size > FACET_LIMIT, setIds: sets.size > SET_FACET_LIMIT },
   };
 }
 

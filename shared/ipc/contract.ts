@@ -102,6 +102,8 @@ export const SHARE_SORTS = ['received', 'key', 'node', 'set', 'index', 'status']
 export type ShareSort = (typeof SHARE_SORTS)[number];
 /** (H6) A filter menu lists at most this many values; past it the menu is left out (the search finds them). */
 export const FACET_LIMIT = 5000;
+/** (H6) The backup-set menu's limit: set ids are 32 hex digits nobody picks from thousands (the search takes a prefix). */
+export const SET_FACET_LIMIT = 300;
 
 // ---- the channel map ----------------------------------------------------------------------------
 

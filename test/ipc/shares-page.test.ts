@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';
-import { FACET_LIMIT } from '../../shared/ipc/contract';
+import { FACET_LIMIT, SET_FACET_LIMIT } from '../../shared/ipc/contract';
 import { makeAgent, makeSet } from '../custodian/helpers';
 import { call, file, harness, refused, withVault, type Harness } from './helpers';
 
@@ -89,7 +89,7 @@ describe('shares:page', () => {
     await refused(h, 'shares:page', {}, 'VAULT_LOCKED');
   });
 
-  it(`leaves a filter menu out past ${String(FACET_LIMIT)} values`, async () => {
+  it(`leaves a filter menu out past ${String(FACET_LIMIT)} values (the set menu past ${String(SET_FACET_LIMIT)})`, async () => {
     const h = harness();
     await withVault(h);
     const v = await h.ctx.vault();
@@ -106,6 +106,11 @@ describe('shares:page', () => {
     expect(page.shares.map((x) => x.nodeId).slice(0, 3)).toEqual([`node-${String(FACET_LIMIT)}`, 'node-0', 'node-1']);
     expect(page.facets).toEqual({ keyIds: ['key-0', 'key-1'], nodeIds: [], setIds: ['0'.repeat(32), `${'0'.repeat(31)}1`, `${'0'.repeat(31)}2`], more: { keyIds: false, nodeIds: true, setIds: false } });
     expect((await call(h, 'shares:page', { query: `node-${String(FACET_LIMIT)}` })).shares.map((s) => s.nodeId)).toEqual([`node-${String(FACET_LIMIT)}`]);
+    // The set menu stops earlier: past SET_FACET_LIMIT sets it is left out, the others stay.
+    for (let i = 0; i < SET_FACET_LIMIT; i++) {
+      template.push({ ...base, id: (i + FACET_LIMIT + 1).toString(16).padStart(64, '0'), keyId: 'key-0', nodeId: 'node-0', setId: (i + 3).toString(16).padStart(32, '0'), epoch: 1, shareIndex: 1, receipts: [], exports: [], history: [] });
+    }
+    expect((await call(h, 'shares:page', { limit: 1 })).facets).toEqual({ keyIds: ['key-0', 'key-1'], nodeIds: [], setIds: [], more: { keyIds: false, nodeIds: true, setIds: true } });
     template.length = 0;
   });
 });
