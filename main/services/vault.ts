@@ -355,10 +355,12 @@ export class Vault {
   }
 
   /**
-   * Unlocks with the passphrase: one KDF run (node:crypto's scrypt, off the event loop), then the
-   * records, read in steps that each leave the event loop free within milliseconds. Waits out the
-   * delay earned by earlier wrong passphrases first. Refuses records older than identity.age's
-   * rollback counter. A layout-1 vault is migrated here.
+   * Unlocks with the passphrase: one KDF run, then the records, both decrypted in a worker thread
+   * (vault-worker.ts; in-process with `unlockWorker: false`) while this thread checks hashes and
+   * signatures and parses in steps that each leave the event loop free within milliseconds;
+   * `onProgress` hears `deriving`, then `reading` (files done of total). Waits out the delay earned
+   * by earlier wrong passphrases first. Refuses records older than identity.age's rollback counter.
+   * A layout-1 vault is migrated here.
    */
   unlock(passphrase: string, options: { onProgress?: (p: UnlockProgress) => void } = {}): Promise<UnlockResult> {
     return this.#serial(async () => {
@@ -373,79 +375,77 @@ export class Vault {
   }
 
   async #unlock(passphrase: string, worker: UnlockWorker | undefined, onProgress: ((p: UnlockProgress) => void) | undefined): Promise<UnlockResult> {
-    {
-      const idFile = await readIfExists(this.path('identity'));
-      if (idFile === undefined) throw new ServiceError('VAULT_NOT_FOUND', 'identity.age is missing from the vault folder.');
-      const kdf = worker !== undefined && !this.#kdfGiven ? worker.kdf : this.#kdf;
-      const { plaintext, handle } = await this.#decryptIdentityFile(idFile, passphrase, kdf, () => onProgress?.({ phase: 'deriving', done: 0, total: 0 }));
-      let parsed: Awaited<ReturnType<typeof parseIdentityText>>;
-      try {
-        parsed = await parseIdentityText(fromUtf8(plaintext));
-      } catch (error) {
-        handle.wipe();
-        throw error;
-      } finally {
-        wipe(plaintext);
-      }
-      const { identity, createdAt, generation: counter } = parsed;
-      const fail = (error: unknown): never => {
-        wipe(identity.signing.seed);
-        handle.wipe();
-        throw error;
-      };
-      if (toHex(identity.signing.publicKey) !== this.#meta.signKey || identity.age.recipient !== this.#meta.ageRecipient) {
-        fail(new ServiceError('VAULT_CORRUPT', 'vault.json does not belong to this identity.age: the folder was mixed up.'));
-      }
-      try {
-        const store = new VaultStore(this.dir, { recipient: identity.age.recipient, sealer: await AgeResealer.forRecipient(identity.age.recipient), opener: await ageOpener(identity.age.identity), signing: identity.signing }, this.#onSaveStep);
-        const migrated = !(await store.hasSnapshot());
-        let state: VaultState;
-        let saved: Saved;
-        let envelopes: EnvelopeIndex;
-        let recovered = false;
-        if (migrated) {
-          const legacy = await this.#loadLegacy(identity);
-          state = legacy.state;
-          recovered = legacy.recoveredFromPrevious;
-          this.#checkRollback(state.generation, counter);
-          envelopes = store.newEnvelopeIndex();
-          for (const [id, bytes] of legacy.envelopes) envelopes.pending(id, bytes);
-          saved = await this.#migrate(store, state, envelopes, identity, createdAt, handle);
-        } else {
-          await worker?.setIdentity(identity.age.identity);
-          const onRead = this.#onUnlockRead;
-          const loaded = await store.load(identity.signing.publicKey, {
-            ...(worker === undefined ? {} : { opener: worker.opener }),
-            onProgress: async (done: number, total: number) => {
-              onProgress?.({ phase: 'reading', done, total });
-              if (onRead !== undefined && done > 0) await onRead(done, total);
-            },
-          });
-          state = loaded.state;
-          saved = loaded.saved;
-          envelopes = loaded.envelopes;
-          recovered = loaded.damaged.length > 0;
-          if (state.custodian.signKey !== this.#meta.signKey || state.custodian.ageRecipient !== identity.age.recipient) {
-            throw new ServiceError('VAULT_CORRUPT', 'The vault records name another custodian than identity.age.');
-          }
-          this.#checkRollback(state.generation, counter);
-          // A migration interrupted after its snapshot: layout 1's files are no longer read; remove them.
-          for (const f of Object.values(LEGACY_FILES)) await fsp.rm(join(this.dir, f), { force: true });
+    const idFile = await readIfExists(this.path('identity'));
+    if (idFile === undefined) throw new ServiceError('VAULT_NOT_FOUND', 'identity.age is missing from the vault folder.');
+    const kdf = worker !== undefined && !this.#kdfGiven ? worker.kdf : this.#kdf;
+    const { plaintext, handle } = await this.#decryptIdentityFile(idFile, passphrase, kdf, () => onProgress?.({ phase: 'deriving', done: 0, total: 0 }));
+    let parsed: Awaited<ReturnType<typeof parseIdentityText>>;
+    try {
+      parsed = await parseIdentityText(fromUtf8(plaintext));
+    } catch (error) {
+      handle.wipe();
+      throw error;
+    } finally {
+      wipe(plaintext);
+    }
+    const { identity, createdAt, generation: counter } = parsed;
+    const fail = (error: unknown): never => {
+      wipe(identity.signing.seed);
+      handle.wipe();
+      throw error;
+    };
+    if (toHex(identity.signing.publicKey) !== this.#meta.signKey || identity.age.recipient !== this.#meta.ageRecipient) {
+      fail(new ServiceError('VAULT_CORRUPT', 'vault.json does not belong to this identity.age: the folder was mixed up.'));
+    }
+    try {
+      const store = new VaultStore(this.dir, { recipient: identity.age.recipient, sealer: await AgeResealer.forRecipient(identity.age.recipient), opener: await ageOpener(identity.age.identity), signing: identity.signing }, this.#onSaveStep);
+      const migrated = !(await store.hasSnapshot());
+      let state: VaultState;
+      let saved: Saved;
+      let envelopes: EnvelopeIndex;
+      let recovered = false;
+      if (migrated) {
+        const legacy = await this.#loadLegacy(identity);
+        state = legacy.state;
+        recovered = legacy.recoveredFromPrevious;
+        this.#checkRollback(state.generation, counter);
+        envelopes = store.newEnvelopeIndex();
+        for (const [id, bytes] of legacy.envelopes) envelopes.pending(id, bytes);
+        saved = await this.#migrate(store, state, envelopes, identity, createdAt, handle);
+      } else {
+        await worker?.setIdentity(identity.age.identity);
+        const onRead = this.#onUnlockRead;
+        const loaded = await store.load(identity.signing.publicKey, {
+          ...(worker === undefined ? {} : { opener: worker.opener }),
+          onProgress: async (done: number, total: number) => {
+            onProgress?.({ phase: 'reading', done, total });
+            if (onRead !== undefined && done > 0) await onRead(done, total);
+          },
+        });
+        state = loaded.state;
+        saved = loaded.saved;
+        envelopes = loaded.envelopes;
+        recovered = loaded.damaged.length > 0;
+        if (state.custodian.signKey !== this.#meta.signKey || state.custodian.ageRecipient !== identity.age.recipient) {
+          throw new ServiceError('VAULT_CORRUPT', 'The vault records name another custodian than identity.age.');
         }
-        this.#session = { identity, createdAt, file: handle, store, envelopes, saved, counterBehind: counter < saved.generation };
-        this.#state = state;
-        await removeStaleTemps(this.dir, Object.values(VAULT_FILES)).catch(() => 0);
-        // Temp files of writes a crash interrupted (their target may never have been renamed into place).
-        const temps = (await fsp.readdir(store.dir).catch(() => [])).flatMap((f) => /^\.(.+)\.[0-9a-f]{12}\.tmp$/.exec(f)?.[1] ?? []);
-        await removeStaleTemps(store.dir, [...new Set(temps)]).catch(() => 0);
-        await enforceModes(this.dir).catch(() => undefined);
-        this.#compactLaterIfDue();
-        return { generation: state.generation, recoveredFromPrevious: recovered, migrated, auditOk: await auditChainOk(state), kdfLogN: scryptLogNOf(idFile) };
-      } catch (error) {
-        this.#session = null;
-        this.#state = null;
-        return fail(error);
+        this.#checkRollback(state.generation, counter);
+        // A migration interrupted after its snapshot: layout 1's files are no longer read; remove them.
+        for (const f of Object.values(LEGACY_FILES)) await fsp.rm(join(this.dir, f), { force: true });
       }
+      this.#session = { identity, createdAt, file: handle, store, envelopes, saved, counterBehind: counter < saved.generation };
+      this.#state = state;
+      await removeStaleTemps(this.dir, Object.values(VAULT_FILES)).catch(() => 0);
+      // Temp files of writes a crash interrupted (their target may never have been renamed into place).
+      const temps = (await fsp.readdir(store.dir).catch(() => [])).flatMap((f) => /^\.(.+)\.[0-9a-f]{12}\.tmp$/.exec(f)?.[1] ?? []);
+      await removeStaleTemps(store.dir, [...new Set(temps)]).catch(() => 0);
+      await enforceModes(this.dir).catch(() => undefined);
+      this.#compactLaterIfDue();
+      return { generation: state.generation, recoveredFromPrevious: recovered, migrated, auditOk: await auditChainOk(state), kdfLogN: scryptLogNOf(idFile) };
+    } catch (error) {
+      this.#session = null;
+      this.#state = null;
+      return fail(error);
     }
   }
 
