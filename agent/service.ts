@@ -67,7 +67,8 @@ import type {
   SubmitResult,
 } from './api';
 import { auditStatus, checkpoint, configureAudit, type AuditStatus, type CheckpointReason } from './audit/checkpoint';
-import { exportAuditJsonl, listAudit, verifyAudit, type AuditRecord, type AuditVerification } from './audit/log';
+import { exportAuditJsonl, listAudit, verifyAudit, type AuditInput, type AuditRecord, type AuditVerification } from './audit/log';
+import { createToken, revokeToken, type Scope, type TokenRecord } from './token/store';
 import { Backups } from './backup/backup';
 import { Deliveries } from './backup/delivery';
 import type { AgentCore } from './core/context';
@@ -439,5 +440,36 @@ export class Agent {
 
   exportAudit(): string {
     return exportAuditJsonl(this.#core.db);
+  }
+
+  /**
+   * The public audit hook (H3, issue 9 §2): appends one entry for something that happened outside
+   * the modules, e.g. a refused RPC call (agent/audit/refusals.ts). The operator defaults to the
+   * agent's; the event must be one of the agent's (INTERNAL otherwise).
+   */
+  recordAudit(input: AuditInput): void {
+    this.#core.audit(input);
+  }
+
+  // ───────────────────────────── API tokens (agent/token/) ─────────────────────────────
+
+  /** A new per-operator API token (agent/token/store.ts), audited (register/token-create); a refusal is audited too. */
+  createApiToken(tokenOperator: string, scopes: readonly Scope[], ctx: OpContext = {}): Promise<{ record: TokenRecord; token: string }> {
+    const base = { event: 'register', action: 'token-create', operator: this.#core.op(ctx), target: `api token for operator ${tokenOperator}` } as const;
+    return this.#core.audited(base, () => {
+      const created = createToken(this.dataDir, tokenOperator, scopes, Math.floor(this.#core.now() / 1000));
+      this.#core.audit({ ...base, result: 'ok', target: `api token ${created.record.id}`, details: { token_id: created.record.id, token_operator: created.record.operator, scopes: [...created.record.scopes] } });
+      return Promise.resolve(created);
+    });
+  }
+
+  /** Revokes an API token by id, audited (register/token-revoke); NOT_FOUND (audited) for an unknown id. */
+  revokeApiToken(id: string, ctx: OpContext = {}): Promise<TokenRecord> {
+    const base = { event: 'register', action: 'token-revoke', operator: this.#core.op(ctx), target: `api token ${id}` } as const;
+    return this.#core.audited(base, () => {
+      const revoked = revokeToken(this.dataDir, id, Math.floor(this.#core.now() / 1000));
+      this.#core.audit({ ...base, result: 'ok', details: { token_id: revoked.id, token_operator: revoked.operator, scopes: [...revoked.scopes] } });
+      return Promise.resolve(revoked);
+    });
   }
 }

@@ -7,7 +7,7 @@ import type { Agent } from '../service';
 import type { AgentOps } from './ops';
 
 /** The part of Agent the RPC uses. */
-export type AgentForRpc = Pick<Agent, 'capabilities'>;
+export type AgentForRpc = Pick<Agent, 'capabilities' | 'recordAudit'>;
 
 export function agentOps(agent: AgentForRpc): AgentOps {
   const { backup, shares, deliveries, sessions, recovery, nodeImports, deletions, inventory, settings } = agent.capabilities;

@@ -16,7 +16,7 @@ const MAX_HEADER_LENGTH = 4096;
 
 export type AuthResult =
   | { readonly ok: true; readonly operator: string; readonly key: string; readonly scopes: readonly Scope[] }
-  | { readonly ok: false; readonly reason: AuthFailureReason };
+  | { readonly ok: false; readonly reason: AuthFailureReason; readonly operator?: string };
 
 /** The operator the data directory's original api.token acts as (an admin token). */
 export const LEGACY_OPERATOR = 'api-token';
@@ -50,7 +50,8 @@ export function createTokenCheck(token: string, tokens?: () => readonly TokenRec
     if (tokens && scoped) {
       const rec = tokens().find((t) => t.id === scoped[1]);
       if (!rec || !timingSafeEqual(digestOf(presented), Buffer.from(rec.sha256, 'hex'))) return { ok: false, reason: 'wrong' };
-      if (rec.revokedAt !== null) return { ok: false, reason: 'revoked' };
+      // the secret matched: the revoked token's operator is known (for the audit entry of the refusal)
+      if (rec.revokedAt !== null) return { ok: false, reason: 'revoked', operator: rec.operator };
       return { ok: true, operator: rec.operator, key: rec.id, scopes: rec.scopes };
     }
     if (!timingSafeEqual(sha256(presented), digest)) return { ok: false, reason: 'wrong' };
@@ -60,3 +61,6 @@ export function createTokenCheck(token: string, tokens?: () => readonly TokenRec
 
 /** The authenticated caller's operator id, set by the RPC interceptor for the handlers. */
 export const operatorKey = createContextKey<string>('rpc:unauthenticated', { description: 'custos rpc operator' });
+
+/** The caller's IP address (no port), set by the server adapter (./server.ts) for audit entries of refused calls. */
+export const peerKey = createContextKey<string | undefined>(undefined, { description: 'custos rpc peer address' });

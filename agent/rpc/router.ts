@@ -5,14 +5,17 @@
  */
 import { Code, type ConnectError, type ConnectRouter, type ConnectRouterOptions, type Interceptor } from '@connectrpc/connect';
 import { BackupService } from '../../proto/gen/infra/v1/backup_pb';
-import { createTokenCheck, operatorKey } from './auth';
+import { createTokenCheck, operatorKey, peerKey, type AuthResult } from './auth';
+import type { RefusalAudit } from '../audit/refusals';
+import type { AuditEvent } from '../audit/log';
+import type { Scope } from '../token/store';
 import type { TokenRecord } from '../token/store';
 import { grpcCodeFor, reasonOf, rpcError, toConnectError } from './errors';
 import { registerServices } from './handlers';
 import { registerKeyshareService } from './keyshare-handlers';
 import { registerOperationsService } from './operations-handlers';
 import { OperationsService } from '../../proto/gen/infra/v1/operations_pb';
-import { gateAuthKey, gateKey, gateRouter, type GateVerdict } from './gate';
+import { gateAuthKey, gateKey, gateRouter, scopeOf, type GateVerdict } from './gate';
 import { notify, stderrLogger, type RpcLogger, type RpcObserver } from './log';
 import type { AgentOps } from './ops';
 import { DEFAULT_RECOVERY_RATE_LIMIT, TokenBuckets, type Clock, type RateLimit } from '../rate-limit';
@@ -30,7 +33,15 @@ export interface RpcOptions {
   readonly recoveryRateLimit?: RateLimit;
   /** Milliseconds clock for the rate limiter (tests). */
   readonly clock?: Clock;
+  /** Audit entries for refused calls (agent/audit/refusals.ts), coalesced; none when absent. */
+  readonly refusals?: Pick<RefusalAudit, 'record'>;
 }
+
+/** The refusals of the call itself (not of its content) that are audited here; the modules audit their own. */
+const AUDITED_REFUSALS = new Set(['UNAUTHENTICATED', 'PERMISSION_DENIED', 'RATE_LIMITED', 'TOO_LARGE', 'MALFORMED', 'INVALID_ARGUMENT']);
+
+/** The audit event of a refused call: its method's domain, by the scope it needs. */
+const EVENT_OF_SCOPE: Readonly<Record<Scope, AuditEvent>> = { read: 'inspect', deliver: 'deliver', recover: 'recover', delete: 'delete', admin: 'configure' };
 
 /** The methods that spend recovery budget (the Agent facade charges the same three session operations in-process). */
 const RATE_LIMITED = new Set([
@@ -58,26 +69,41 @@ export function createRpc(options: RpcOptions): Rpc {
   const surface: Interceptor = (next) => async (req) => {
     const method = req.method.name;
     const started = performance.now();
+    let auth: AuthResult | undefined;
     try {
       // The gate (./gate.ts) authenticated from the headers before the body was read; a call that
       // did not pass through it (none today) is checked here.
-      const auth = req.contextValues.get(gateAuthKey) ?? check(req.header.get('authorization'));
+      auth = req.contextValues.get(gateAuthKey) ?? check(req.header.get('authorization'));
       if (!auth.ok) {
         notify(observer, logger, 'authFailure', { method, reason: auth.reason });
         throw rpcError(Code.Unauthenticated, auth.reason === 'revoked' ? REVOKED_MESSAGE : UNAUTHENTICATED_MESSAGE, 'UNAUTHENTICATED');
       }
       const verdict = req.contextValues.get(gateKey);
+      const operator = auth.operator;
       if (verdict && verdict.kind !== 'auth') throw gateRefusal(verdict);
       // The one charge of a recovery call: the handler calls the recovery module, which charges nothing.
       if (RATE_LIMITED.has(`${req.service.typeName}/${method}`)) buckets.spend(auth.key);
-      req.contextValues.set(operatorKey, auth.operator);
+      req.contextValues.set(operatorKey, operator);
       const res = await next(req);
       notify(observer, logger, 'completed', { method, status: 'OK', durationMs: performance.now() - started });
       return res;
     } catch (error) {
       const e = toConnectError(error, method, logger);
       const status = statusName(e.code);
-      notify(observer, logger, 'refused', { method, status, reason: reasonOf(e) ?? status });
+      const reason = reasonOf(e) ?? status;
+      notify(observer, logger, 'refused', { method, status, reason });
+      if (options.refusals && AUDITED_REFUSALS.has(reason)) {
+        const path = `/${req.service.typeName}/${method}`;
+        const verdict = req.contextValues.get(gateKey);
+        options.refusals.record({
+          operator: auth?.operator,
+          method: path,
+          code: reason,
+          reason: auth?.ok === false ? auth.reason : verdict?.kind === 'scope' ? `needs scope ${verdict.needed}` : undefined,
+          peer: req.contextValues.get(peerKey),
+          event: EVENT_OF_SCOPE[scopeOf(path)],
+        });
+      }
       notify(observer, logger, 'completed', { method, status, durationMs: performance.now() - started });
       throw e;
     }

@@ -17,7 +17,10 @@ import { assertPrivateFile } from '../../node/private-file';
 import { AgentError } from '../errors';
 import { readApiToken } from '../service';
 import { agentOps, type AgentForRpc } from './agent-ops';
+import { createContextValues } from '@connectrpc/connect';
 import { createRpc, type RpcOptions } from './router';
+import { peerKey } from './auth';
+import { RefusalAudit } from '../audit/refusals';
 import { stderrLogger } from './log';
 import { tokenSource } from '../token/store';
 
@@ -57,6 +60,9 @@ export interface RunningServer {
   /** Stops accepting calls, aborts those in flight, closes every connection. */
   close(): Promise<void>;
 }
+
+/** An IP address without the IPv4-mapped prefix; undefined when the socket has none (closed). */
+const peerOf = (address: string | undefined): string | undefined => (address === undefined ? undefined : address.replace(/^::ffff:(?=\d+\.)/, ''));
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const isLoopbackHost = (host: string): boolean => LOOPBACK.has(host) || host.startsWith('127.');
@@ -119,7 +125,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const rpc = createRpc({ ...options, logger });
   const shutdown = new AbortController();
-  const handler = connectNodeAdapter({ ...rpc.routerOptions, routes: rpc.routes, shutdownSignal: shutdown.signal });
+  const handler = connectNodeAdapter({
+    ...rpc.routerOptions,
+    routes: rpc.routes,
+    shutdownSignal: shutdown.signal,
+    // the caller's address, for the audit entries of refused calls (never trusted for anything else)
+    contextValues: (req) => createContextValues().set(peerKey, peerOf(req.socket.remoteAddress)),
+  });
 
   const settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const sockets = new Set<Socket>();
@@ -211,7 +223,22 @@ export interface AgentServerOptions extends Omit<ServerOptions, 'ops' | 'token' 
   readonly token?: string;
 }
 
-/** Serves an opened core `Agent`: its operations, with the api.token and the per-operator tokens of its data directory. */
+/**
+ * Serves an opened core `Agent`: its operations, with the api.token and the per-operator tokens of
+ * its data directory; refused calls are written to its audit log, coalesced per minute
+ * (agent/audit/refusals.ts), the pending summaries at close.
+ */
 export async function serveAgent(agent: AgentForRpc & { readonly dataDir: string }, options: AgentServerOptions = {}): Promise<RunningServer> {
-  return startServer({ ...options, ops: agentOps(agent), token: options.token ?? readApiToken(agent.dataDir), tokens: tokenSource(agent.dataDir) });
+  const refusals = options.refusals ?? new RefusalAudit((input) => {
+    agent.recordAudit(input);
+  });
+  const running = await startServer({ ...options, refusals, ops: agentOps(agent), token: options.token ?? readApiToken(agent.dataDir), tokens: tokenSource(agent.dataDir) });
+  if (refusals instanceof RefusalAudit) refusals.start();
+  return {
+    ...running,
+    close: async () => {
+      await running.close();
+      if (refusals instanceof RefusalAudit) refusals.close();
+    },
+  };
 }

@@ -10,9 +10,21 @@ import { pairs } from '../../node/cli/format';
 import type { Group } from '../../node/cli/runner';
 import { TOKEN_FILE } from '../core/lifecycle';
 import { checkNewFile, command, dataDir, need, writeNew, type AgentCliIo } from '../core/cli-common';
-import { createToken, parseScopes, readTokens, revokeToken, SCOPES, type TokenRecord } from './store';
+import { Agent } from '../service';
+import { parseScopes, readTokens, SCOPES, type TokenRecord } from './store';
 
-const nowS = (): number => Math.floor(Date.now() / 1000);
+/**
+ * Creating and revoking go through the opened agent so each is audited (register/token-create,
+ * token-revoke). The audit operator is the agent's default one: --operator here names the token's owner.
+ */
+async function withAuditingAgent<T>(dir: string, fn: (agent: Agent) => Promise<T>): Promise<T> {
+  const agent = await Agent.open(dir);
+  try {
+    return await fn(agent);
+  } finally {
+    agent.close();
+  }
+}
 
 function agentDir(ctx: Parameters<typeof dataDir>[0]): string {
   const dir = dataDir(ctx);
@@ -34,7 +46,7 @@ const create = command(
     name: 'token create',
     usage: `--operator NAME --scope ${SCOPES.join(',')} --out FILE [--print]`,
     summary: 'a new API token for one operator (secret written to a new 0600 file)',
-    run: (ctx) => {
+    run: async (ctx) => {
       const v = ctx.values;
       const operator = v.operator;
       if (operator === undefined) throw usage('token create needs --operator NAME: the operator the audit log names for calls with this token.');
@@ -42,7 +54,7 @@ const create = command(
       const out = need(v, 'out');
       checkNewFile(out, 'API token');
       const dir = agentDir(ctx);
-      const { record, token } = createToken(dir, operator, scopes, nowS());
+      const { record, token } = await withAuditingAgent(dir, (a) => a.createApiToken(operator, scopes));
       const file = writeNew(out, new TextEncoder().encode(`${token}\n`), 0o600);
       return {
         data: { token: view(record), file, ...(v.print === true ? { secret: token } : {}) },
@@ -80,10 +92,10 @@ const revoke = command(
     name: 'token revoke',
     args: 'ID',
     summary: 'revokes a token: its calls are refused (UNAUTHENTICATED) from the next one on',
-    run: (ctx) => {
+    run: async (ctx) => {
       const id = ctx.args[0];
       if (id === undefined || ctx.args.length > 1) throw usage('token revoke ID ("agent token list" shows the ids)');
-      const t = revokeToken(agentDir(ctx), id, nowS());
+      const t = await withAuditingAgent(agentDir(ctx), (a) => a.revokeApiToken(id));
       return { data: { token: view(t) }, lines: [`API token ${t.id} of operator "${t.operator}" is revoked.`] };
     },
   },
