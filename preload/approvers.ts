@@ -17,4 +17,10 @@ export const approversApi = (invoke: Invoke) =>
     list: () => invoke('approvers:list', {}),
     /** Records whom to call back about the agent. */
     setAgentContact: (request: RequestOf<'approvers:setAgentContact'>) => invoke('approvers:setAgentContact', request),
+    /** Records whom to call back about an approver. */
+    setContact: (request: RequestOf<'approvers:setContact'>) => invoke('approvers:setContact', request),
+    /** Opens the agent-signed approver roster. Changes nothing. */
+    previewRoster: (request: RequestOf<'approvers:previewRoster'>) => invoke('approvers:previewRoster', request),
+    /** Pins the roster (a newer version replaces the pinned one; an older one is refused). */
+    pinRoster: (request: RequestOf<'approvers:pinRoster'>) => invoke('approvers:pinRoster', request),
   }) as const;

@@ -6,7 +6,7 @@ import { readInput } from '../../node/cli/inputs';
 import type { Group } from '../../node/cli/runner';
 import { ServiceError } from '../services/errors';
 import type { CallBackContact } from '../services/state';
-import { applyAgentKeyRotation, pinAgent, pinApprover, pinnedAgent, previewAgentCard, previewApproverCard, removeApprover, setAgentContact } from '../services/trust';
+import { applyAgentKeyRotation, pinAgent, pinApprover, pinnedAgent, pinRoster, previewAgentCard, previewApproverCard, previewRoster, removeApprover, setAgentContact, setApproverContact } from '../services/trust';
 import { command, isoOf, need, openUnlocked, usage } from './common';
 
 const CONTACT_OPTIONS = { 'contact-name': { type: 'string' }, 'contact-reach': { type: 'string' } } as const;
@@ -148,7 +148,59 @@ const list = command(
   },
 );
 
-export const trustGroup: Group = { name: 'trust', summary: 'the approvers this vault trusts, and whom to call back', commands: [approverPin, approverRemove, contactCmd, list] };
+const approverContact = command(
+  { fingerprint: { type: 'string' }, ...CONTACT_OPTIONS },
+  {
+    name: 'trust approver contact',
+    usage: '--vault DIR --fingerprint HEX --contact-name NAME --contact-reach PHONE',
+    summary: 'records whom to call back about a pinned approver (one from the roster too)',
+    run: async (ctx) => {
+      const fp = need(ctx.values.fingerprint, 'fingerprint');
+      const contact = contactOf(ctx.values);
+      if (contact === undefined) throw usage('Give --contact-name "…" and --contact-reach "…".');
+      const v = await openUnlocked(ctx);
+      const r = await setApproverContact(v, fp, contact);
+      return { data: { name: r.name, contact }, lines: [`Call-back contact for approver "${r.name}": ${contact.name}, ${contact.reach}.`] };
+    },
+  },
+);
+
+const rosterPin = command(
+  { roster: { type: 'string' }, 'confirm-code': { type: 'string' } },
+  {
+    name: 'trust roster pin',
+    usage: '--vault DIR --roster FILE [--confirm-code "1234 5678 …"]',
+    summary: "trusts the agent-signed approver roster (`agent approver roster --out FILE`); a newer version replaces it, an older one is refused",
+    run: async (ctx) => {
+      const bytes = readInput(need(ctx.values.roster, 'roster'), 'approver roster');
+      const v = await openUnlocked(ctx);
+      const p = previewRoster(v, bytes);
+      const code = ctx.values['confirm-code'];
+      if (p.pinnedVersion === null && code === undefined) {
+        throw new ServiceError(
+          'CONFIRMATION_REQUIRED',
+          `Approver roster version ${String(p.version)} of ${String(p.approvers.length)} approver(s). The first roster you trust needs the agent's code compared again: ask ops to read it out (\`agent info\`) over a separate channel, then run again with --confirm-code "…".`,
+          { details: { version: p.version } },
+        );
+      }
+      const r = await pinRoster(v, bytes, code);
+      const how = { first: 'agent code compared', quorum: 'its change is signed by two approvers you trusted', 'agent-only': 'vouched for by the agent only: check the change with your approvers' }[r.succession];
+      return {
+        data: { ...r },
+        lines: [
+          r.alreadyPinned ? `Approver roster version ${String(r.version)} was already trusted.` : `Approver roster version ${String(r.version)} is now trusted (${how}).`,
+          ...r.approvers.map((a) => `  ${a.name} (code ${a.code})${a.status === 'disabled' ? ' DISABLED' : ''}`),
+        ],
+      };
+    },
+  },
+);
+
+export const trustGroup: Group = {
+  name: 'trust',
+  summary: 'the approvers this vault trusts (cards or the agent-signed roster), and whom to call back',
+  commands: [approverPin, approverRemove, approverContact, rosterPin, contactCmd, list],
+};
 
 export const pinAgentGroup: Group = { name: 'pin-agent', summary: "trust the agent's card after comparing its code", commands: [pin] };
 export const rotateAgentGroup: Group = { name: 'rotate-agent', summary: "the agent's signed key replacement", commands: [rotate] };

@@ -1,7 +1,7 @@
 /** IPC handlers for the approvers this vault trusts and the call-back contacts (issue 12; main/services/trust.ts). */
 import type { HandlerResultOf } from '../../shared/ipc/contract';
 import type { PinnedApprover } from '../services/state';
-import { pinApprover, pinnedAgent, previewApproverCard, removeApprover, setAgentContact } from '../services/trust';
+import { pinApprover, pinnedAgent, pinRoster, previewApproverCard, previewRoster, removeApprover, setAgentContact, setApproverContact } from '../services/trust';
 import type { HandlersFor } from './types';
 
 function approverView(a: PinnedApprover): HandlerResultOf<'approvers:list'>['approvers'][number] {
@@ -33,4 +33,10 @@ export const approversHandlers = {
     };
   },
   'approvers:setAgentContact': async (req, ctx) => ({ contact: { ...(await setAgentContact(await ctx.unlocked(), req.contact)) } }),
+  'approvers:setContact': async (req, ctx) => ({ name: (await setApproverContact(await ctx.unlocked(), req.fingerprint, req.contact)).name }),
+  'approvers:previewRoster': async (req, ctx) => previewRoster(await ctx.unlocked(), req.roster.bytes),
+  'approvers:pinRoster': async (req, ctx) => {
+    const r = await pinRoster(await ctx.unlocked(), req.roster.bytes, req.confirmCode);
+    return { ...r, approvers: r.approvers.map((a) => ({ ...a })) };
+  },
 } satisfies HandlersFor<'approvers'>;

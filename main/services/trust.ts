@@ -10,11 +10,14 @@
  * a name already pinned with another key is refused (APPROVER_KEY_CHANGED): a changed key is never
  * taken silently. The recovery review (recovery.ts) counts only approvals by these keys.
  */
-import { toHex } from '../../shared/bytes';
+import { constantTimeEqual, toHex } from '../../shared/bytes';
+import { CustosError } from '../../shared/errors';
+import { openMessage, TRUST_SELF } from '../../shared/protocol/frame';
+import { approverRosterSchema, checkRosterSuccession, openRoster, type OpenedRoster } from '../../shared/protocol/roster';
 import { openAgentKeyRotation } from '../../shared/protocol/agent-key-rotation';
 import { fileHash } from '../../shared/crypto/hash';
 import { z } from 'zod';
-import { openAgentCard, openApproverCard, type AgentCard, type ApproverCard, type OpenedCard } from '../../shared/protocol/identity';
+import { comparisonCode, openAgentCard, openApproverCard, type AgentCard, type ApproverCard, type OpenedCard } from '../../shared/protocol/identity';
 import { ServiceError } from './errors';
 import type { CallBackContact, PinnedAgent, PinnedApprover } from './state';
 import type { Vault } from './vault';
@@ -258,5 +261,128 @@ export async function setAgentContact(vault: Vault, contact: unknown): Promise<C
     tx.state.agent = { ...agent, contact: who };
     tx.audit({ event: 'register', result: 'ok', target: `agent ${agent.name}`, signature: agent.fingerprint, detail: `call-back contact recorded${contactLine(who)}` });
     return who;
+  });
+}
+
+// ---- the agent-signed approver roster (shared/protocol/roster.ts) -------------------------------
+
+export interface RosterPinResult {
+  readonly version: number;
+  readonly issuedAt: number;
+  readonly approvers: readonly { readonly name: string; readonly code: string; readonly status: 'enabled' | 'disabled' }[];
+  /** How the new version follows the pinned one: `first` (the first roster pinned, code compared), `quorum` (its change carries two pinned approvers' signatures) or `agent-only` (only the agent vouches for it: a gap of versions, a key replacement, no recorded change). */
+  readonly succession: 'first' | 'quorum' | 'agent-only';
+  readonly alreadyPinned: boolean;
+}
+
+/** The roster as the pinned agent key signed it, with facts to show before pinning. Changes nothing. */
+export function previewRoster(vault: Vault, bytes: Uint8Array): { version: number; issuedAt: number; agentCode: string; approvers: { name: string; code: string; status: 'enabled' | 'disabled' }[]; pinnedVersion: number | null } {
+  const r = openRoster(bytes, pinnedAgentKey(vault));
+  return {
+    version: r.body.version,
+    issuedAt: r.body.issued_at,
+    agentCode: r.agentCode,
+    approvers: r.body.approvers.map((a) => ({ name: a.name, code: comparisonCode(a.fingerprint), status: a.status })),
+    pinnedVersion: vault.state.agent?.roster?.version ?? null,
+  };
+}
+
+/**
+ * Pins the agent-signed approver roster. It must verify against the pinned agent key. The first
+ * roster needs `confirmCode`, the agent's code compared with ops again (as when pinning the agent).
+ * A later one replaces the pinned one only with a higher version (ROSTER_ROLLBACK otherwise), and
+ * when it is one version on from the same key, its change must carry the signatures of two
+ * approvers enabled in the pinned roster (roster.ts checkRosterSuccession). The roster's approvers
+ * replace those pinned from the previous roster; approvers pinned from their cards stay, with the
+ * roster's status (a disabled approver's approvals no longer count). Contacts are kept.
+ */
+export async function pinRoster(vault: Vault, bytes: Uint8Array, confirmCode?: string): Promise<RosterPinResult> {
+  const key = pinnedAgentKey(vault);
+  const next = openRoster(bytes, key);
+  return vault.update((tx) => {
+    const agent = needAgent(tx.state.agent);
+    const pinned = agent.roster;
+    let succession: RosterPinResult['succession'] = 'first';
+    if (pinned === undefined) {
+      if (confirmCode === undefined || !codeMatches(confirmCode, next.agentCode)) {
+        throw new ServiceError('CODE_MISMATCH', "Pinning the first approver roster needs the agent's code, compared again with ops; the code entered does not match.");
+      }
+    } else {
+      if (next.body.version <= pinned.version) {
+        if (next.body.version === pinned.version && constantTimeEqual(fileHash(next.bytes), fileHash(pinned.bytes))) {
+          return { version: pinned.version, issuedAt: pinned.issuedAt, approvers: summaryOf(next), succession: 'quorum', alreadyPinned: true };
+        }
+        throw new ServiceError('ROSTER_ROLLBACK', `This roster is version ${String(next.body.version)}; version ${String(pinned.version)} is trusted already. An older roster is never accepted over a newer one.`, {
+          details: { have: pinned.version, got: next.body.version },
+        });
+      }
+      const before = openMessage(pinned.bytes, 'approver-roster', approverRosterSchema, TRUST_SELF).body;
+      if (constantTimeEqual(before.agent_key, key)) {
+        try {
+          succession = checkRosterSuccession(openRoster(pinned.bytes, key), next).kind;
+        } catch (error) {
+          if (error instanceof CustosError && error.details['reason'] === 'rollback') {
+            throw new ServiceError('ROSTER_ROLLBACK', error.message, { details: { have: pinned.version, got: next.body.version } });
+          }
+          throw error;
+        }
+      } else {
+        // Pinned under the agent's previous key (replaced through a signed notice): only the new key vouches.
+        succession = 'agent-only';
+      }
+    }
+    const old = agent.approvers ?? [];
+    const fromCards = old.filter((a) => a.via === 'card');
+    const listed = new Map(next.body.approvers.map((e) => [toHex(e.sign_key), e]));
+    const merged: PinnedApprover[] = fromCards.map((a) => {
+      const e = listed.get(a.signKey);
+      return e === undefined ? a : { ...a, status: e.status };
+    });
+    for (const e of next.body.approvers) {
+      const k = toHex(e.sign_key);
+      if (fromCards.some((a) => a.signKey === k)) continue;
+      const had = old.find((a) => a.signKey === k);
+      merged.push({
+        name: e.name,
+        signKey: k,
+        fingerprint: toHex(e.fingerprint),
+        code: comparisonCode(e.fingerprint),
+        pinnedAt: had?.pinnedAt ?? tx.now,
+        via: 'roster',
+        status: e.status,
+        ...(had?.contact === undefined ? {} : { contact: had.contact }),
+      });
+    }
+    tx.state.agent = { ...agent, approvers: merged, roster: { bytes: Uint8Array.from(next.bytes), version: next.body.version, issuedAt: next.body.issued_at, pinnedAt: tx.now } };
+    tx.audit({
+      event: 'register',
+      result: 'ok',
+      target: `approver roster v${String(next.body.version)}`,
+      signature: toHex(fileHash(next.bytes)),
+      version: next.body.version,
+      detail: `approver roster version ${String(next.body.version)} pinned (${succession}${pinned === undefined ? ', agent code compared' : `, after version ${String(pinned.version)}`}): ${next.body.approvers.map((a) => `${a.name} ${a.status}`).join(', ')}`.slice(0, 2000),
+    });
+    return { version: next.body.version, issuedAt: next.body.issued_at, approvers: summaryOf(next), succession, alreadyPinned: false };
+  });
+}
+
+const summaryOf = (r: OpenedRoster): RosterPinResult['approvers'] => r.body.approvers.map((a) => ({ name: a.name, code: comparisonCode(a.fingerprint), status: a.status }));
+
+/** Records (or replaces) the call-back contact of a pinned approver (by fingerprint or a unique prefix). */
+export async function setApproverContact(vault: Vault, fingerprint: string, contact: unknown): Promise<PinnedApprover> {
+  const fp = fingerprint.trim().toLowerCase();
+  if (!/^[0-9a-f]{8,64}$/.test(fp)) throw new ServiceError('USAGE', 'Name the approver by their fingerprint (at least its first 8 hex digits).');
+  const who = parseContact(contact);
+  return vault.update((tx) => {
+    const agent = needAgent(tx.state.agent);
+    const list = agent.approvers ?? [];
+    const hits = list.filter((a) => a.fingerprint.startsWith(fp));
+    if (hits.length > 1) throw new ServiceError('AMBIGUOUS_ID', `${String(hits.length)} pinned approvers have a fingerprint starting ${fp}; give more digits.`);
+    const hit = hits[0];
+    if (hit === undefined) throw new ServiceError('NOT_FOUND', `No pinned approver has a fingerprint starting ${fp}.`);
+    const updated = { ...hit, contact: who };
+    tx.state.agent = { ...agent, approvers: list.map((a) => (a === hit ? updated : a)) };
+    tx.audit({ event: 'register', result: 'ok', target: `approver ${hit.name}`, signature: hit.fingerprint, detail: `call-back contact recorded${contactLine(who)}` });
+    return updated;
   });
 }

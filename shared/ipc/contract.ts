@@ -107,6 +107,9 @@ export const SET_FACET_LIMIT = 300;
 
 // ---- the channel map ----------------------------------------------------------------------------
 
+/** An approver as the roster lists them (approvers:*Roster). */
+const rosterApprover = z.strictObject({ name: z.string(), code: comparisonCode, status: z.enum(['enabled', 'disabled']) });
+
 /** A channel's request and response schemas. */
 interface ChannelSpec {
   readonly request: z.ZodType;
@@ -231,6 +234,21 @@ export const CHANNELS = {
   ),
   /** Records whom to call back about the pinned agent (ops). */
   'approvers:setAgentContact': channel(z.strictObject({ contact: callBackContact }), z.strictObject({ contact: callBackContact })),
+  /** Records whom to call back about a pinned approver. */
+  'approvers:setContact': channel(z.strictObject({ fingerprint: hex32, contact: callBackContact }), z.strictObject({ name: z.string() })),
+  /** Opens the agent-signed approver roster (verified against the pinned agent key). Changes nothing. */
+  'approvers:previewRoster': channel(
+    z.strictObject({ roster: fileIn }),
+    z.strictObject({ version: count, issuedAt: time, agentCode: comparisonCode, approvers: z.array(rosterApprover), pinnedVersion: count.nullable() }),
+  ),
+  /**
+   * Pins the roster: the first needs the agent's code (`confirmCode`, else CODE_MISMATCH); a later
+   * one must have a higher version (ROSTER_ROLLBACK) and, one version on, two pinned approvers' signatures.
+   */
+  'approvers:pinRoster': channel(
+    z.strictObject({ roster: fileIn, confirmCode: z.string().max(100).optional() }),
+    z.strictObject({ version: count, issuedAt: time, approvers: z.array(rosterApprover), succession: z.enum(['first', 'quorum', 'agent-only']), alreadyPinned: z.boolean() }),
+  ),
 
   // -- inbox --------------------------------------------------------------------------------------
   /**

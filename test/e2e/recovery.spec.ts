@@ -14,13 +14,18 @@ for (const lang of LANGS) {
     const agent = new TestAgent();
     await withVault(app, host, lang);
     await host.ok('trust:pin', { card: { name: 'agent.custos', bytes: agent.card }, confirmCode: agent.code });
+    const approvers = lang === 'en' ? ['Alice Zhang (security)', 'Bob Li (business owner)'] : ['张敏（安全）', '李博（业务负责人）'];
+    for (const name of approvers) {
+      const c = agent.approverCard(name);
+      await host.ok('approvers:pin', { card: { name: 'approver.custos', bytes: c.card }, confirmCode: c.code });
+    }
     const me = await meOf(host);
     // A large share (a big key record), so its export needs several QR frames.
     const set = await agent.issue(me, { keyId: 'wallet-hot-7', nodeId: 'node-sg-2', secretBytes: 3000 });
     const imported = await host.ok('inbox:import', { opId: 'setup', files: [{ name: 'envelope.custos', bytes: set.envelope }] });
     expect(imported.accepted).toBe(1);
     const incident = lang === 'en' ? 'INC-2026-0042' : 'INC-2026-0043';
-    const request = await agent.recoveryRequest(set, { incident, approvers: lang === 'en' ? ['Alice Zhang (security)', 'Bob Li (business owner)'] : ['张敏（安全）', '李博（业务负责人）'] });
+    const request = await agent.recoveryRequest(set, { incident, approvers });
 
     await app.reload();
     await nav(app, lang, 'recovery');
@@ -32,6 +37,9 @@ for (const lang of LANGS) {
     const summary = screen.getByTestId('request-summary');
     await expect(summary.getByTestId('plain-words')).toHaveText(say(lang, 'requestPlain', { agent: 'Agent prod-eu-1', index: 3, key: 'wallet-hot-7', node: 'node-sg-2', incident }));
     await expect(summary.getByTestId('approvals').locator('li')).toHaveCount(2);
+    await expect(summary.getByTestId('approvals').locator('li[data-verdict="verified"]')).toHaveCount(2);
+    await expect(summary.getByTestId('verified-count')).toHaveText(say(lang, 'verifiedApprovals', { verified: 2, need: 2 }));
+    await expect(screen.getByTestId('override')).toHaveCount(0);
     await expect(summary).toContainText(say(lang, 'modeExternal'));
     await shot(app, lang, 'recovery-review');
 
@@ -109,5 +117,92 @@ for (const lang of LANGS) {
     await expect(screen.getByTestId('problem').or(screen.getByTestId('not-exportable'))).toBeVisible();
     await shot(app, lang, 'recovery-expired');
     expect((await host.ok('vault:status', {})).counts?.exported).toBe(1);
+  });
+}
+
+// The checks that stop social engineering, in each language: a second request for the share already
+// exported, for another incident, in mixed mode, minutes from expiry, approved by a pinned approver's
+// name under another key and by someone never pinned. Each approval says how it stands, each warning
+// says what to do and whom to call back (the contact recorded when pinning), and the export stays
+// disabled until a reason of at least 20 characters is typed; the reason reaches the export.
+for (const lang of LANGS) {
+  test(`recovery review: unverified approvers, warnings with the call-back contact, a typed override [${lang}]`, async ({ app, host }) => {
+    test.setTimeout(90_000);
+    const agent = new TestAgent();
+    await withVault(app, host, lang);
+    await host.ok('trust:pin', { card: { name: 'agent.custos', bytes: agent.card }, confirmCode: agent.code });
+    const ops = lang === 'en' ? { name: 'Li Wei (ops on call)', reach: '+86 21 5555 0100' } : { name: '王芳（值班运维）', reach: '+86 21 5555 0100' };
+    await host.ok('approvers:setAgentContact', { contact: ops });
+    const alice = lang === 'en' ? 'Alice Zhang (security)' : '张敏（安全）';
+    const bob = lang === 'en' ? 'Bob Li (business owner)' : '李博（业务负责人）';
+    for (const [name, reach] of [[alice, '+86 10 5555 0199'], [bob, '+86 10 5555 0142']] as const) {
+      const c = agent.approverCard(name);
+      await host.ok('approvers:pin', { card: { name: 'approver.custos', bytes: c.card }, confirmCode: c.code, contact: { name, reach } });
+    }
+    // The recovery policy, set on the Settings screen.
+    await app.reload();
+    await nav(app, lang, 'settings');
+    const settings = await onScreen(app, 'settings');
+    const policy = settings.getByTestId('recovery-policy');
+    await policy.getByLabel(say(lang, 'policyMinExpiry')).fill('90');
+    await policy.getByRole('button', { name: say(lang, 'save') }).click();
+    await expect(settings.getByTestId('settings-saved')).toBeVisible();
+    await policy.getByLabel(say(lang, 'policyExternalOnly')).check();
+    await expect(policy.getByLabel(say(lang, 'policyExternalOnly'))).toBeChecked();
+    await expect.poll(async () => (await host.ok('settings:get', {})).settings.recoveryExpectMode).toBe('external-only');
+    await shot(app, lang, 'settings-recovery-policy');
+    expect((await host.ok('settings:get', {})).settings).toMatchObject({ recoveryMinExpiryMinutes: 90, recoveryExpectMode: 'external-only' });
+    const set = await agent.issue(await meOf(host), { keyId: 'wallet-cold-1', nodeId: 'node-hk-1' });
+    expect((await host.ok('inbox:import', { opId: 'setup', files: [{ name: 'envelope.custos', bytes: set.envelope }] })).accepted).toBe(1);
+    // The first, legitimate recovery: exported.
+    const first = await agent.recoveryRequest(set, { incident: 'INC-2026-0100', approvers: [alice, bob] });
+    const shown = await host.ok('recovery:show', { request: { name: 'r.custos', bytes: first } });
+    await host.ok('recovery:export', { request: { name: 'r.custos', bytes: first }, confirmation: shown.confirmation, sheet: false });
+
+    const mallory = lang === 'en' ? 'Mallory Chen (finance)' : '陈默（财务）';
+    const attack = await agent.recoveryRequest(set, { incident: 'INC-2026-0101', mode: 'mixed', notAfter: Math.floor(Date.now() / 1000) + 600, approvers: [alice, mallory], forge: [alice] });
+    await app.reload();
+    await nav(app, lang, 'recovery');
+    const screen = await onScreen(app, 'recovery', 'empty');
+    await host.openFiles([{ name: 'recovery-request.custos', bytes: attack }]);
+    await screen.getByRole('button', { name: say(lang, 'chooseFile') }).click();
+    await onScreen(app, 'recovery', 'review');
+    const approvals = screen.getByTestId('approvals');
+    await expect(approvals.locator('li[data-verdict="changed-key"]')).toContainText(say(lang, 'approverVerdict_changed-key'));
+    await expect(approvals.locator('li[data-verdict="changed-key"]')).toContainText(say(lang, 'recCallBack', { name: alice, reach: '+86 10 5555 0199' }));
+    await expect(approvals.locator('li[data-verdict="unknown"]')).toContainText(say(lang, 'approverVerdict_unknown'));
+    await expect(screen.getByTestId('verified-count')).toHaveText(say(lang, 'verifiedApprovals', { verified: 0, need: 2 }));
+    const warnings = screen.getByTestId('recovery-warnings');
+    for (const code of ['approver-key-changed', 'approvers-unverified', 'exported-other-session', 'short-expiry', 'mixed-mode']) {
+      await expect(warnings.locator(`li[data-warning="${code}"]`), code).toBeVisible();
+    }
+    await expect(warnings.locator('li[data-warning="exported-other-session"]')).toContainText('INC-2026-0100');
+    await expect(warnings.locator('li[data-warning="exported-other-session"]')).toContainText(say(lang, 'recWarnDo_exported-other-session'));
+    await expect(warnings.locator('li[data-warning="mixed-mode"]')).toContainText(say(lang, 'recCallBack', ops));
+    await shot(app, lang, 'recovery-review-warnings', { fullPage: true });
+
+    // The export needs the tick, the incident id AND a reason of at least 20 characters.
+    const exportButton = screen.getByRole('button', { name: say(lang, 'exportShare') });
+    await screen.getByLabel(say(lang, 'confirmCheck')).check();
+    await screen.getByLabel(say(lang, 'typeIncident', { incident: 'INC-2026-0101' })).fill('INC-2026-0101');
+    const reasonField = screen.getByLabel(say(lang, 'overrideLabel'));
+    await reasonField.fill('called them');
+    await expect(exportButton).toBeDisabled();
+    await expect(screen.getByTestId('override')).toContainText(say(lang, 'overrideTooShort', { left: 9 }));
+    await expect(warnings.locator('li[data-warning="short-expiry"]')).toContainText(/\b90\b/);
+    await shot(app, lang, 'recovery-override-short');
+    const reason = lang === 'en' ? 'Called Alice and the CFO on their desk phones; both confirmed this incident.' : '已致电张敏和财务总监的座机，两人都确认了此事件和审批。';
+    await reasonField.fill(reason);
+    await expect(exportButton).toBeEnabled();
+    await shot(app, lang, 'recovery-override-ready');
+    await exportButton.click();
+    await onScreen(app, 'recovery', 'exported');
+    await screen.getByRole('button', { name: say(lang, 'saveExportFile') }).click();
+    await expect(screen.getByTestId('export-saved')).toBeVisible();
+    const file = (await host.saved()).saved[0]!.bytes;
+    const mine = fromHex((await host.ok('vault:status', {})).info!.signKey);
+    expect(openMessage(file, 'recovery-export', recoveryExportSchema, trustKey(mine)).body.override).toEqual({ reason: reason.replace(/\s+/g, ' '), verified_approvals: 0 });
+    const audit = await host.ok('audit:list', {});
+    expect(JSON.stringify(audit)).toContain(reason.replace(/\s+/g, ' '));
   });
 }

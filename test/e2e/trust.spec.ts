@@ -56,3 +56,85 @@ for (const lang of LANGS) {
     await shot(app, lang, 'trust-rotated');
   });
 }
+
+// Approvers in each language: the agent pinned with a call-back contact typed on the screen; an
+// approver's card opened, a wrong code keeps "Trust" disabled, the right code and their contact pin
+// it; a second card under the same name with another key refused; the agent-signed roster pinned
+// with the agent's code, and an older version of it refused.
+for (const lang of LANGS) {
+  test(`pin approvers from their cards and the agent's roster, with call-back contacts [${lang}]`, async ({ app, host }) => {
+    const agent = new TestAgent(lang === 'en' ? 'Agent prod-eu-1' : '代理 生产-华东-1');
+    await withVault(app, host, lang);
+    const trust = await onScreen(app, 'trust', 'none');
+    await host.openFiles([{ name: 'agent-card.custos', bytes: agent.card }]);
+    await trust.getByRole('button', { name: say(lang, 'chooseFile') }).click();
+    await onScreen(app, 'trust', 'preview');
+    await trust.getByLabel(say(lang, 'typeCode')).fill(agent.code);
+    const ops = lang === 'en' ? { name: 'Li Wei (ops on call)', reach: '+86 21 5555 0100' } : { name: '王芳（值班运维）', reach: '+86 21 5555 0100' };
+    const agentContact = trust.getByTestId('agent-contact-fields');
+    await agentContact.getByLabel(say(lang, 'contactName')).fill(ops.name);
+    await agentContact.getByLabel(say(lang, 'contactReach')).fill(ops.reach);
+    await shot(app, lang, 'trust-preview-contact');
+    await trust.getByRole('button', { name: say(lang, 'pinAgent') }).click();
+    await onScreen(app, 'trust', 'pinned');
+    await expect(trust.getByTestId('agent-contact-now')).toHaveText(say(lang, 'recCallBack', ops));
+    expect((await host.ok('approvers:list', {})).agentContact).toEqual(ops);
+
+    const approvers = trust.getByTestId('approvers');
+    await expect(approvers.getByTestId('approvers-none')).toBeVisible();
+    const name = lang === 'en' ? 'Alice Zhang (security)' : '张敏（安全）';
+    const alice = agent.approverCard(name);
+    await host.openFiles([{ name: 'approver-card.custos', bytes: alice.card }]);
+    await approvers.getByTestId('approver-card-input').getByRole('button', { name: say(lang, 'chooseFile') }).click();
+    await expect(approvers).toHaveAttribute('data-state', 'preview');
+    expect(digits(await approvers.getByTestId('approver-code').textContent())).toBe(digits(alice.code));
+    const field = approvers.getByLabel(say(lang, 'typeApproverCode'));
+    const pin = approvers.getByRole('button', { name: say(lang, 'pinApprover') });
+    await field.fill(digits(alice.code).replace(/^./, (d) => String((Number(d) + 1) % 10)));
+    await expect(approvers.getByTestId('approver-code-match')).toHaveAttribute('data-match', 'no');
+    await expect(pin).toBeDisabled();
+    await field.fill(alice.code);
+    const contact = approvers.getByTestId('approver-contact');
+    await contact.getByLabel(say(lang, 'contactName')).fill(name);
+    await contact.getByLabel(say(lang, 'contactReach')).fill('+86 10 5555 0199');
+    await shot(app, lang, 'trust-approver-preview');
+    await pin.click();
+    await expect(approvers.getByTestId('approver-pinned')).toBeVisible();
+    await expect(approvers.getByTestId('approver-list').locator('li')).toHaveCount(1);
+    await expect(approvers.getByTestId('approver-list')).toContainText(say(lang, 'recCallBack', { name, reach: '+86 10 5555 0199' }));
+    const listed = await host.ok('approvers:list', {});
+    expect(listed.approvers.map((a) => [a.name, a.code, a.via])).toEqual([[name, alice.code, 'card']]);
+
+    // The same name with another key: refused, said plainly.
+    const forged = new TestAgent('someone else').approverCard(name);
+    await host.openFiles([{ name: 'approver-card.custos', bytes: forged.card }]);
+    await approvers.getByTestId('approver-card-input').getByRole('button', { name: say(lang, 'chooseFile') }).click();
+    await approvers.getByLabel(say(lang, 'typeApproverCode')).fill(forged.code);
+    await pin.click();
+    await expect(approvers.getByTestId('problem')).toBeVisible();
+    await shot(app, lang, 'trust-approver-key-changed');
+    expect((await host.ok('approvers:list', {})).approvers).toHaveLength(1);
+    await approvers.getByRole('button', { name: say(lang, 'cancel') }).click();
+
+    // The roster: version 2 pinned with the agent's code, version 1 then refused.
+    const bob = lang === 'en' ? 'Bob Li (business owner)' : '李博（业务负责人）';
+    const roster = approvers.getByTestId('roster');
+    await host.openFiles([{ name: 'approver-roster.custos', bytes: agent.roster(2, [name, bob]) }]);
+    await roster.getByTestId('roster-input').getByRole('button', { name: say(lang, 'chooseFile') }).click();
+    await expect(roster).toHaveAttribute('data-state', 'preview');
+    const pinRoster = roster.getByRole('button', { name: say(lang, 'pinRoster') });
+    await expect(pinRoster).toBeDisabled();
+    await roster.getByLabel(say(lang, 'rosterTypeAgentCode')).fill(agent.code);
+    await shot(app, lang, 'trust-roster-preview');
+    await pinRoster.click();
+    await expect(roster.getByTestId('roster-pinned')).toBeVisible();
+    await expect(approvers.getByTestId('approver-list').locator('li')).toHaveCount(2);
+    await shot(app, lang, 'trust-approvers', { fullPage: true });
+    await host.openFiles([{ name: 'approver-roster.custos', bytes: agent.roster(1, [name]) }]);
+    await roster.getByTestId('roster-input').getByRole('button', { name: say(lang, 'chooseFile') }).click();
+    await roster.getByRole('button', { name: say(lang, 'pinRoster') }).click();
+    await expect(roster.getByTestId('problem')).toBeVisible();
+    await shot(app, lang, 'trust-roster-rollback');
+    expect((await host.ok('approvers:list', {})).roster?.version).toBe(2);
+  });
+}

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createApproverIdentity, openCustodianCard, openRecoveryExport, openRecoveryRequest, recoveryExportSchema } from '../../shared/protocol';
+import { agentFingerprint, approverFingerprint, createApproverIdentity, openCustodianCard, signRoster, openRecoveryExport, openRecoveryRequest, recoveryExportSchema } from '../../shared/protocol';
 import { Vault } from '../../main/services/vault';
 import { main } from '../../main/cli';
 import { makeAgent, makeSet, recoveryRequest, tempDir, testApproverCards, TEST_APPROVERS } from '../custodian/helpers';
@@ -59,9 +59,33 @@ describe('custodian CLI: pinned approvers, contacts, the recovery review', () =>
     expect(alice.code, alice.err).toBe(0);
     expect(alice.out).toContain('Approver "Alice (security)" is now trusted');
 
+    // The agent-signed roster: the first one needs the agent's code again; an older one is refused.
+    const rosterBody = (version: number) => ({
+      agent_name: agent.id.name,
+      agent_key: agent.id.signing.publicKey,
+      agent_fingerprint: agentFingerprint(agent.id.signing.publicKey),
+      version,
+      issued_at: now - 100 + version,
+      approvers: [{ name: TEST_APPROVERS[0]!.name, sign_key: TEST_APPROVERS[0]!.signing.publicKey, fingerprint: approverFingerprint(TEST_APPROVERS[0]!.signing.publicKey), status: 'enabled' as const, added_at: now - 200 }],
+    });
+    const rosters = [1, 2].map((n) => {
+      const f = join(work, `roster-v${String(n)}.custos`);
+      writeFileSync(f, signRoster(rosterBody(n), agent.id.signing));
+      return f;
+    });
+    const rosterNoCode = await custos('trust', 'roster', 'pin', '--vault', vault, '--roster', rosters[1]!);
+    expect(rosterNoCode.err).toContain('CONFIRMATION_REQUIRED');
+    expect(rosterNoCode.err + rosterNoCode.out).not.toContain(agent.code);
+    const rosterPinned = await custos('trust', 'roster', 'pin', '--vault', vault, '--roster', rosters[1]!, '--confirm-code', agent.code);
+    expect(rosterPinned.code, rosterPinned.err).toBe(0);
+    expect(rosterPinned.out).toContain('Approver roster version 2 is now trusted (agent code compared)');
+    const rollback = await custos('trust', 'roster', 'pin', '--vault', vault, '--roster', rosters[0]!);
+    expect(rollback.err).toContain('ROSTER_ROLLBACK');
+
     const listed = await custos('trust', 'list', '--vault', vault, '--json');
     expect(listed.json['agent']).toMatchObject({ code: agent.code, contact: { name: 'Li Wei (ops on call)', reach: '+86 21 5555 0100' } });
     expect(listed.json['approvers']).toMatchObject([{ name: 'Alice (security)', code: cards[0]!.code, via: 'card', status: 'enabled', contact: { name: 'Alice Zhang' } }]);
+    expect(listed.json['roster']).toMatchObject({ version: 2 });
 
     // The policy: warn below 2 hours left, and on mixed mode.
     const policy = await custos('settings', 'set', '--vault', vault, '--recovery-min-expiry-minutes', '120', '--recovery-expect-mode', 'external-only', '--json');

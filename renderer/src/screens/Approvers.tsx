@@ -156,7 +156,7 @@ export function Approvers() {
             <li>{t('compareApproverStep2')}</li>
           </ol>
           <div className="field">
-            <label htmlFor={`${id}-code`}>{t('typeCode')}</label>
+            <label htmlFor={`${id}-code`}>{t('typeApproverCode')}</label>
             <input id={`${id}-code`} className="input-code" value={typed} onChange={(e) => { setTyped(e.target.value); }} inputMode="numeric" autoComplete="off" spellCheck={false} placeholder="0000 0000 0000 0000 0000 0000" />
             <p className={matches ? 'help help-ok' : complete ? 'help help-error' : 'help'} aria-live="polite" data-testid="approver-code-match" data-match={matches ? 'yes' : complete ? 'no' : 'incomplete'}>
               {matches ? t('codeMatches') : complete ? t('codeDiffers') : t('codeTypeAll')}
@@ -180,6 +180,94 @@ export function Approvers() {
             </button>
           </div>
         </div>
+      )}
+      {problem === null ? null : <Problem error={problem} />}
+      <RosterPin roster={list?.roster ?? null} onPinned={() => void load()} />
+    </div>
+  );
+}
+
+type RosterPreview = ResponseOf<'approvers:previewRoster'>;
+
+/** The agent-signed roster: opened, its approvers shown, pinned (the first with the agent's code). */
+function RosterPin({ roster, onPinned }: { roster: List['roster']; onPinned: () => void }) {
+  const { t } = useI18n();
+  const id = useId();
+  const [file, setFile] = useState<FileIn | null>(null);
+  const [preview, setPreview] = useState<RosterPreview | null>(null);
+  const [typed, setTyped] = useState('');
+  const [done, setDone] = useState<ResponseOf<'approvers:pinRoster'> | null>(null);
+  const [problem, setProblem] = useState<IpcError | null>(null);
+  const open = async (given: Given): Promise<void> => {
+    setProblem(null);
+    setDone(null);
+    const one = await oneMessage(given);
+    if (!one.ok) {
+      setProblem(one.error);
+      return;
+    }
+    const r = await custos().approvers.previewRoster({ roster: one.file });
+    if (!r.ok) {
+      setProblem(r.error);
+      return;
+    }
+    setFile(one.file);
+    setPreview(r.value);
+    setTyped('');
+  };
+  const first = preview !== null && preview.pinnedVersion === null;
+  const matches = preview !== null && (!first || digits(typed) === digits(preview.agentCode));
+  const pin = async (): Promise<void> => {
+    if (file === null) return;
+    const r = await custos().approvers.pinRoster({ roster: file, ...(first ? { confirmCode: typed } : {}) });
+    if (!r.ok) {
+      setProblem(r.error);
+      return;
+    }
+    setProblem(null);
+    setDone(r.value);
+    setPreview(null);
+    setFile(null);
+    onPinned();
+  };
+  return (
+    <div className="sub-card" data-testid="roster" data-state={preview === null ? 'idle' : 'preview'}>
+      <h3>{t('rosterTitle')}</h3>
+      <p className="help">{roster === null ? t('rosterNone') : t('rosterPinned', { version: roster.version })}</p>
+      {done === null ? null : (
+        <Notice kind={done.succession === 'agent-only' ? 'warning' : 'success'} title={t('rosterPinnedTitle', { version: done.version })} testId="roster-pinned">
+          <p>{t(`rosterSuccession_${done.succession}`)}</p>
+        </Notice>
+      )}
+      {preview === null ? (
+        <InputZone purpose="any" multiple={false} hint={t('dropRoster')} accept={['approver-roster']} onGiven={(g) => void open(g)} testId="roster-input" />
+      ) : (
+        <>
+          <p>{t('rosterVersionOf', { version: preview.version, n: preview.approvers.length })}</p>
+          <ul className="approver-list">
+            {preview.approvers.map((a) => (
+              <li key={a.code} data-status={a.status}>
+                <span className="approver">{a.name}</span>
+                <span className="code-inline">{a.code}</span>
+                {a.status === 'disabled' ? <span className="muted">{t('approverDisabled')}</span> : null}
+              </li>
+            ))}
+          </ul>
+          {first ? (
+            <div className="field">
+              <label htmlFor={`${id}-code`}>{t('rosterTypeAgentCode')}</label>
+              <input id={`${id}-code`} className="input-code" value={typed} onChange={(e) => { setTyped(e.target.value); }} inputMode="numeric" autoComplete="off" spellCheck={false} placeholder="0000 0000 0000 0000 0000 0000" />
+            </div>
+          ) : null}
+          <div className="row">
+            <button type="button" className="btn btn-primary" disabled={!matches} onClick={() => void pin()}>
+              {t('pinRoster')}
+            </button>
+            <button type="button" className="btn btn-quiet" onClick={() => { setPreview(null); setFile(null); }}>
+              {t('cancel')}
+            </button>
+          </div>
+        </>
       )}
       {problem === null ? null : <Problem error={problem} />}
     </div>
@@ -215,8 +303,7 @@ export function AgentContact() {
   };
   return (
     <div className="sub-card" data-testid="agent-contact">
-      <p>
-        <strong>{t('contactTitle')}: </strong>
+      <p className="contact">
         <span data-testid="agent-contact-now">{current === undefined ? '' : current === null ? t('contactNone') : t('recCallBack', { name: current.name, reach: current.reach })}</span>
       </p>
       <ContactFields name={name} reach={reach} onName={setName} onReach={setReach} />

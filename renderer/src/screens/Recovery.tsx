@@ -204,7 +204,7 @@ export function Recovery() {
                   <div className="field">
                     <label htmlFor={`${id}-reason`}>{t('overrideLabel')}</label>
                     <textarea id={`${id}-reason`} className="input-wide" rows={3} maxLength={500} value={reason} onChange={(e) => { setReason(e.target.value); }} aria-describedby={`${id}-reason-help`} />
-                    <p className={reasonOk ? 'help' : 'help help-error'} id={`${id}-reason-help`}>
+                    <p className={reasonOk || reason.length === 0 ? 'help' : 'help help-error'} id={`${id}-reason-help`}>
                       {reasonOk || reason.length === 0 ? t('overrideHelp', { min: MIN_REASON }) : t('overrideTooShort', { left: MIN_REASON - reasonLength(reason) })}
                     </p>
                   </div>

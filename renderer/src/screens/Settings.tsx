@@ -22,6 +22,8 @@ export function SettingsScreen({ onLanguage }: { onLanguage: (l: Language) => vo
   const [minutes, setMinutes] = useState(String(s.autoLockMinutes));
   const [url, setUrl] = useState(s.agentUrl ?? '');
   const [cooling, setCooling] = useState(String(s.deletionCoolingDays));
+  const [minExpiry, setMinExpiry] = useState(String(s.recoveryMinExpiryMinutes));
+  const [externalOnly, setExternalOnly] = useState(s.recoveryExpectMode === 'external-only');
   const [state, setState] = useState<State>('ready');
   const [savedWhat, setSavedWhat] = useState<string | null>(null);
   const [problem, setProblem] = useState<IpcError | null>(null);
@@ -50,7 +52,7 @@ export function SettingsScreen({ onLanguage }: { onLanguage: (l: Language) => vo
     setState('saved');
     await app.refresh();
   };
-  const outOfRange = (key: 'errMinutesRange' | 'errDaysRange'): void => {
+  const outOfRange = (key: 'errMinutesRange' | 'errDaysRange' | 'errPolicyMinutesRange'): void => {
     setProblem(localError(key));
     setState('error');
   };
@@ -69,6 +71,13 @@ export function SettingsScreen({ onLanguage }: { onLanguage: (l: Language) => vo
     const n = Number(cooling);
     if (cooling.trim() === '' || !Number.isInteger(n) || n < 1 || n > 365) outOfRange('errDaysRange');
     else void save({ deletionCoolingDays: n }, t('coolingDays'));
+  };
+
+  const submitPolicy = (e: SubmitEvent): void => {
+    e.preventDefault();
+    const n = Number(minExpiry);
+    if (minExpiry.trim() === '' || !Number.isInteger(n) || n < 0 || n > 10080) outOfRange('errPolicyMinutesRange');
+    else void save({ recoveryMinExpiryMinutes: n }, t('recoveryPolicy'));
   };
 
   return (
@@ -141,6 +150,32 @@ export function SettingsScreen({ onLanguage }: { onLanguage: (l: Language) => vo
           </button>
         </div>
         <p className="help">{t('coolingHelp')}</p>
+      </form>
+
+      <form className="card" onSubmit={submitPolicy} data-testid="recovery-policy" noValidate>
+        <h2>{t('recoveryPolicy')}</h2>
+        <div className="row row-fields">
+          <div className="field field-narrow">
+            <label htmlFor={`${id}-minexp`}>{t('policyMinExpiry')}</label>
+            <input id={`${id}-minexp`} type="number" min={0} max={10080} value={minExpiry} onChange={(e) => { setMinExpiry(e.target.value); }} />
+          </div>
+          <button type="submit" className="btn">
+            {t('save')}
+          </button>
+        </div>
+        <div className="check">
+          <input
+            id={`${id}-extonly`}
+            type="checkbox"
+            checked={externalOnly}
+            onChange={(e) => {
+              setExternalOnly(e.target.checked);
+              void save({ recoveryExpectMode: e.target.checked ? 'external-only' : 'any' }, t('recoveryPolicy'));
+            }}
+          />
+          <label htmlFor={`${id}-extonly`}>{t('policyExternalOnly')}</label>
+        </div>
+        <p className="help">{t('policyHelp')}</p>
       </form>
 
       <CardAgain />

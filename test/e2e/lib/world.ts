@@ -11,6 +11,9 @@ import { generateAgeKeyPair } from '../../../shared/crypto/seal';
 import { splitSecret } from '../../../shared/crypto/shamir';
 import { decodeCanonical, encodeCanonical } from '../../../shared/protocol/cbor';
 import {
+  agentFingerprint,
+  approverFingerprint,
+  signRoster,
   createAgentIdentity,
   createApproverIdentity,
   createCustodianIdentity,
@@ -18,6 +21,7 @@ import {
   makeAgentCard,
   makeAgentKeyRotation,
   makeApproval,
+  makeApproverCard,
   makeChallenge,
   makeEnvelope,
   makeManifest,
@@ -25,7 +29,9 @@ import {
   makeSupersede,
   manifestSchema,
   openAgentCard,
+  openApproverCard,
   type AgentIdentity,
+  type ApproverIdentity,
   type Manifest,
   type SessionDetails,
 } from '../../../shared/protocol';
@@ -149,7 +155,45 @@ export class TestAgent {
     return makeAgentKeyRotation(next.card, this.id.signing, nowSeconds() - 30);
   }
 
-  async recoveryRequest(set: IssuedSet, o: { incident?: string; notAfter?: number; mode?: 'mixed' | 'external-only'; approvers?: readonly string[] } = {}): Promise<Uint8Array> {
+  readonly #approvers = new Map<string, ApproverIdentity>();
+
+  /** The approver of this name (one key per name for this agent's requests). */
+  approver(name: string): ApproverIdentity {
+    let a = this.#approvers.get(name);
+    if (a === undefined) {
+      a = createApproverIdentity(name);
+      this.#approvers.set(name, a);
+    }
+    return a;
+  }
+
+  /** The approver's self-signed card and the code they read out when it is pinned. */
+  approverCard(name: string): { card: Uint8Array; code: string } {
+    const card = makeApproverCard(this.approver(name), nowSeconds() - 3600);
+    return { card, code: openApproverCard(card).code };
+  }
+
+  /** The agent-signed approver roster of this version listing these approvers (all enabled). */
+  roster(version: number, names: readonly string[]): Uint8Array {
+    const key = this.id.signing.publicKey;
+    return signRoster(
+      {
+        agent_name: this.id.name,
+        agent_key: key,
+        agent_fingerprint: agentFingerprint(key),
+        version,
+        issued_at: nowSeconds() - 100 + version,
+        approvers: names.map((n) => {
+          const a = this.approver(n);
+          return { name: a.name, sign_key: a.signing.publicKey, fingerprint: approverFingerprint(a.signing.publicKey), status: 'enabled' as const, added_at: nowSeconds() - 200 };
+        }),
+      },
+      this.id.signing,
+    );
+  }
+
+  /** `forge`: names whose approvals are signed with a fresh key (a changed key under a pinned name). */
+  async recoveryRequest(set: IssuedSet, o: { incident?: string; notAfter?: number; mode?: 'mixed' | 'external-only'; approvers?: readonly string[]; forge?: readonly string[] } = {}): Promise<Uint8Array> {
     const now = nowSeconds() - 30;
     const session: SessionDetails = {
       session_id: randomBytes(16),
@@ -161,7 +205,8 @@ export class TestAgent {
       mode: o.mode ?? 'external-only',
       not_after: o.notAfter ?? nowSeconds() + 4 * 3600,
     };
-    const approvers = (o.approvers ?? ['Alice Zhang (security)', 'Bob Li (business owner)']).map((n) => createApproverIdentity(n));
+    // The same person signs with the same key every time (approverCard gives their card to pin), unless named in `forge`.
+    const approvers = (o.approvers ?? ['Alice Zhang (security)', 'Bob Li (business owner)']).map((n) => (o.forge?.includes(n) === true ? createApproverIdentity(n) : this.approver(n)));
     const approvals = approvers.map((a) => makeApproval({ session, approver_name: a.name, approved_at: now }, a.signing));
     // The recovery session's one-time age key: its identity stays with the agent (not needed here).
     const { recipient } = await generateAgeKeyPair();
