@@ -53,7 +53,29 @@ export interface MetricsOptions {
   readonly defaultMetrics?: boolean;
   /** Where a failed refresh is reported (default: nowhere; the error counter still counts it). */
   readonly logger?: Pick<RpcLogger, 'warn'>;
+  /**
+   * Which per-node families to export: `all` (default, the 22 of docs/metrics.md) or `alerts`, only
+   * the 12 an alert of deploy/prometheus/custos-rules.yml reads ({@link ALERT_FAMILIES}), for a
+   * fleet that must cut series (docs/metrics.md, "Cardinality").
+   */
+  readonly perNode?: 'all' | 'alerts';
 }
+
+/** The per-node families an alert needs: each alert names the node at risk, so these stay per node. */
+export const ALERT_FAMILIES: ReadonlySet<string> = new Set([
+  'custos_backup_present',
+  'custos_backup_recoverable',
+  'custos_backup_server_shares_held',
+  'custos_backup_external_only_recoverable',
+  'custos_backup_external_rejected',
+  'custos_backup_zero_retention',
+  'custos_delivery_confirmation_ratio',
+  'custos_drill_last_timestamp_seconds',
+  'custos_drill_last_success',
+  'custos_inventory_external_failed',
+  'custos_inventory_recoverable',
+  'custos_inventory_overdue_custodians',
+]);
 
 const KNOWN_CODES = new Set<string>([...ERROR_CODES, ...AGENT_ERROR_CODES]);
 const REJECTIONS = new Set<string>(REJECTION_REASONS);
@@ -92,6 +114,7 @@ export class AgentMetrics {
    * nodes × 22 families rendering 110,000 label sets through prom-client took most of a scrape).
    */
   readonly #perNode: readonly { readonly name: string; readonly help: string }[];
+  readonly #alertsOnly: boolean;
   /**
    * Each node's sample lines, in the order of {@link #perNode} (undefined: no sample), made when the
    * node's values are computed, so a scrape only joins them.
@@ -128,6 +151,7 @@ export class AgentMetrics {
   constructor(agent: MetricsSource, options: MetricsOptions = {}) {
     this.#agent = agent;
     this.#logger = options.logger;
+    this.#alertsOnly = options.perNode === 'alerts';
     const registers = [this.registry];
     const nodeGauge = (name: string, help: string): { name: string; help: string } => ({ name, help });
 
@@ -277,6 +301,7 @@ export class AgentMetrics {
     const rows = [...this.#nodeSamples.values()];
     const parts: string[] = [];
     this.#perNode.forEach((f, i) => {
+      if (this.#alertsOnly && !ALERT_FAMILIES.has(f.name)) return;
       parts.push(`# HELP ${f.name} ${helpText(f.help)}\n# TYPE ${f.name} gauge\n`);
       for (const r of rows) {
         const line = r.lines[i];

@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentMetrics } from '../../agent/metrics';
+import { ALERT_FAMILIES, AgentMetrics } from '../../agent/metrics';
 import { toHex } from '../../shared/bytes';
 import { custodianIdentityFingerprint } from '../../shared/protocol';
 import { createWorld, fixture, type World } from '../rpc/world';
@@ -56,6 +57,15 @@ describe('key-level metrics', () => {
     expect(checked.stdout + checked.stderr).not.toMatch(/pars|error/i);
     const types = [...text.matchAll(/^# TYPE (\S+) /gm)].map((x) => x[1] ?? '');
     expect(new Set(types).size).toBe(types.length);
+    // perNode 'alerts': exactly the per-node families the rules' alerts read, and every one they read.
+    const alertsOnly = await new AgentMetrics(w.agent, { defaultMetrics: false, perNode: 'alerts' }).render();
+    const perNodeIn = (t: string): Set<string> => new Set([...t.matchAll(/^(custos_[a-z_]+)\{key_id="[^"]*",node_id="/gm)].map((x) => x[1] ?? ''));
+    expect(perNodeIn(alertsOnly)).toEqual(new Set(ALERT_FAMILIES));
+    expect(perNodeIn(text).size).toBeGreaterThan(ALERT_FAMILIES.size); // 20 here: no drill duration, no proof yet
+    const rules = readFileSync(new URL('../../deploy/prometheus/custos-rules.yml', import.meta.url), 'utf8');
+    const alertExprs = [...rules.matchAll(/- alert: \S+\n\s+expr: (.+)/g)].map((x) => x[1] ?? '').join('\n');
+    const read = new Set([...perNodeIn(text)].filter((name) => new RegExp(`\\b${name}\\b`).test(alertExprs)));
+    expect(read).toEqual(new Set(ALERT_FAMILIES));
     const broken = spawnSync('promtool', ['check', 'metrics'], { input: text.replace('custos_backup_present{key_id="key-1",node_id="node-2"} 0', 'custos_backup_present{key_id="key-1",node_id=node-2} 0'), encoding: 'utf8' });
     expect(broken.status).toBe(1);
   });
