@@ -5,8 +5,8 @@
  *
  * `pageShares` is what the Shares screen reads (issue 10: the window stays fast at 100,000 shares):
  * one page, searched, filtered and sorted here in main, with the counts and the filter menus' values;
- * the sorted orders and each share's search text are kept between pages and dropped when the vault
- * changes (its generation) or the share list is another array.
+ * the sorted orders, the filter menus and each share's search text are kept between pages and
+ * dropped when the vault changes (its generation) or the share list is another array or length.
  */
 import { constantTimeEqual, toHex } from '../../shared/bytes';
 import { verifyEnvelope, unsealEnvelopeShare } from '../../shared/protocol/envelope';
@@ -124,10 +124,10 @@ interface ListCache {
   /** Positions in the vault's order, sorted ascending by each key (ties in vault order). */
   readonly orders: Map<ShareSort, Uint32Array>;
   facets?: SharePage['facets'];
+  /** Each share's search text, by its position in the vault (built by the first search). */
+  texts?: string[];
 }
 const caches = new WeakMap<readonly ShareRecord[], ListCache>();
-/** Each share's search text; an export adds its incident id, so it is rebuilt when exports grow. */
-const haystacks = new WeakMap<ShareRecord, { readonly exports: number; readonly text: string }>();
 
 function cacheFor(vault: Vault, shares: readonly ShareRecord[]): ListCache {
   const generation = vault.state.generation;
@@ -158,22 +158,19 @@ function orderBy(cache: ListCache, shares: readonly ShareRecord[], by: ShareSort
   return order;
 }
 
-function haystack(r: ShareRecord): string {
-  const known = haystacks.get(r);
-  if (known !== undefined && known.exports === r.exports.length) return known.text;
-  const text = [r.keyId, r.nodeId, r.setId, r.id, r.curve, ...r.exports.map((e) => e.incidentId)].join('\n').toLowerCase();
-  haystacks.set(r, { exports: r.exports.length, text });
-  return text;
-}
+/** What a search looks in (an export adds its incident id: a change, so a new generation and a new cache). */
+const haystack = (r: ShareRecord): string => [r.keyId, r.nodeId, r.setId, r.id, r.curve, ...r.exports.map((e) => e.incidentId)].join('\n').toLowerCase();
 
 function facetsOf(shares: readonly ShareRecord[]): SharePage['facets'] {
   const keys = new Set<string>();
   const nodes = new Set<string>();
   const sets = new Set<string>();
+  // A menu past its limit is left out: stop collecting it there (100,000 set ids are not hashed).
   for (const r of shares) {
-    keys.add(r.keyId);
-    nodes.add(r.nodeId);
-    sets.add(r.setId);
+    if (keys.size <= FACET_LIMIT) keys.add(r.keyId);
+    if (nodes.size <= FACET_LIMIT) nodes.add(r.nodeId);
+    if (sets.size <= SET_FACET_LIMIT) sets.add(r.setId);
+    if (keys.size > FACET_LIMIT && nodes.size > FACET_LIMIT && sets.size > SET_FACET_LIMIT) break;
   }
   const capped = (xs: Set<string>, limit: number): string[] => (xs.size > limit ? [] : [...xs].sort());
   return {
@@ -193,22 +190,24 @@ export function pageShares(vault: Vault, q: SharePageQuery): SharePage {
   const words = (q.query ?? '').toLowerCase().split(/\s+/).filter((w) => w !== '');
   const setId = q.setId?.toLowerCase();
   const statuses = q.status !== undefined && q.status.length > 0 ? new Set(q.status) : undefined;
-  const passes = (r: ShareRecord): boolean => {
+  const texts = words.length === 0 ? undefined : (cache.texts ??= shares.map(haystack));
+  const passes = (r: ShareRecord, position: number): boolean => {
     if (q.keyId !== undefined && r.keyId !== q.keyId) return false;
     if (q.nodeId !== undefined && r.nodeId !== q.nodeId) return false;
     if (setId !== undefined && !r.setId.startsWith(setId)) return false;
     if (q.shareIndex !== undefined && r.shareIndex !== q.shareIndex) return false;
     if (statuses !== undefined && !statuses.has(r.status)) return false;
     if (q.event !== undefined && !r.history.some((h) => h.event === q.event)) return false;
-    if (words.length > 0) {
-      const text = haystack(r);
+    if (texts !== undefined) {
+      const text = texts[position] ?? '';
       for (const w of words) if (!text.includes(w)) return false;
     }
     return true;
   };
   const filtered = q.keyId !== undefined || q.nodeId !== undefined || setId !== undefined || q.shareIndex !== undefined || statuses !== undefined || q.event !== undefined || words.length > 0;
   const n = order.length;
-  const at = (k: number): ShareRecord | undefined => shares[order[sort.dir === 'asc' ? k : n - 1 - k] ?? 0];
+  const positionAt = (k: number): number => order[sort.dir === 'asc' ? k : n - 1 - k] ?? 0;
+  const at = (k: number): ShareRecord | undefined => shares[positionAt(k)];
   const limit = Math.max(1, q.limit);
   let page: ShareRecord[] = [];
   let matched: number;
@@ -223,8 +222,9 @@ export function pageShares(vault: Vault, q: SharePageQuery): SharePage {
   } else {
     const hits: ShareRecord[] = [];
     for (let k = 0; k < n; k++) {
-      const r = at(k);
-      if (r !== undefined && passes(r)) hits.push(r);
+      const position = positionAt(k);
+      const r = shares[position];
+      if (r !== undefined && passes(r, position)) hits.push(r);
     }
     matched = hits.length;
     if (offset >= matched) offset = Math.max(0, Math.floor((matched - 1) / limit) * limit);
