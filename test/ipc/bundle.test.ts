@@ -24,7 +24,11 @@ const listeners = new Map();
 const exposed = {};
 let ready;
 const whenReady = new Promise((r) => (ready = r));
-const appPage = 'file://' + path.join(OUT, 'renderer', 'index.html');
+// The page is served as app://custos/ (issue 12: main/app-protocol.ts), never from file://.
+const appPage = 'app://custos/index.html';
+const schemes = [];
+const protocolHandlers = new Map();
+let menu = null;
 const electron = {
   app: {
     requestSingleInstanceLock: () => true, quit() {}, on() {}, whenReady: () => whenReady,
@@ -40,9 +44,12 @@ const electron = {
       globalThis.__window = this;
     }
     on() {} once() {} show() {}
-    loadFile(file) { this.loaded = file; return Promise.resolve(); }
+    loadFile(file) { this.loaded = 'file:' + file; return Promise.resolve(); }
+    loadURL(url) { this.loaded = url; return Promise.resolve(); }
   },
-  session: { defaultSession: { setPermissionRequestHandler() {}, setPermissionCheckHandler() {}, webRequest: { onBeforeRequest() {}, onHeadersReceived() {} } } },
+  protocol: { registerSchemesAsPrivileged: (list) => schemes.push(...list) },
+  Menu: { buildFromTemplate: (t) => ({ template: t }), setApplicationMenu: (m) => { menu = m; } },
+  session: { defaultSession: { setPermissionRequestHandler() {}, setPermissionCheckHandler() {}, webRequest: { onBeforeRequest() {}, onHeadersReceived() {} }, protocol: { handle: (scheme, fn) => protocolHandlers.set(scheme, fn) } } },
   shell: { openExternal() {} },
   dialog: {},
   ipcMain: { handle: (channel, fn) => handlers.set(channel, fn), removeHandler: (channel) => handlers.delete(channel) },
@@ -74,7 +81,7 @@ Module._load = function (request, parent, isMain) {
   const out = {
     channels: [...handlers.keys()],
     features: Object.keys(api),
-    window: { loaded: path.relative(OUT, globalThis.__window.loaded), preload: path.relative(OUT, globalThis.__window.options.webPreferences.preload), sandbox: globalThis.__window.options.webPreferences.sandbox, contextIsolation: globalThis.__window.options.webPreferences.contextIsolation },
+    window: { loaded: globalThis.__window.loaded, preload: path.relative(OUT, globalThis.__window.options.webPreferences.preload), sandbox: globalThis.__window.options.webPreferences.sandbox, contextIsolation: globalThis.__window.options.webPreferences.contextIsolation },
     info: await api.app.info(),
     before: await api.vault.status(),
     preview: await api.trust.previewAgent({ card: { name: 'agent.custos', bytes: card } }),
@@ -83,6 +90,11 @@ Module._load = function (request, parent, isMain) {
     created: await api.vault.create({ name: 'Bundle test', passphrase: 'correct horse battery staple', opId: 'create' }),
     after: await api.vault.status(),
     foreign: await handlers.get('vault:status')({ senderFrame: { url: 'https://evil.example/' } }, {}),
+    fileFrame: await handlers.get('vault:status')({ senderFrame: { url: 'file://' + path.join(OUT, 'renderer', 'index.html') } }, {}),
+    schemes,
+    served: (await protocolHandlers.get('app')(new Request('app://custos/index.html'))).status,
+    traversal: (await protocolHandlers.get('app')(new Request('app://custos/..%2fmain/index.cjs'))).status,
+    menuRoles: JSON.stringify(menu?.template ?? null).match(/"role":"[A-Za-z]+"/g) ?? [],
   };
   out.progress = progress.map((p) => p.phase);
   stop();
@@ -118,7 +130,12 @@ describe('the built main and preload bundles', () => {
   it('registers every channel of the contract and exposes the whole API', () => {
     expect([...(result['channels'] as string[])].sort()).toEqual([...CHANNEL_NAMES].sort());
     expect(result['features']).toEqual(['app', 'vault', 'trust', 'approvers', 'inbox', 'shares', 'receipts', 'recovery', 'station', 'agent', 'inventory', 'supersede', 'deletion', 'audit', 'settings', 'qr', 'files', 'events']);
-    expect(result['window']).toEqual({ loaded: 'renderer/index.html', preload: 'preload/index.cjs', sandbox: true, contextIsolation: true });
+    expect(result['window']).toEqual({ loaded: 'app://custos/index.html', preload: 'preload/index.cjs', sandbox: true, contextIsolation: true });
+    // Issue 12: the app:// scheme registered as privileged and handled from the renderer folder only; a menu set.
+    expect(result['schemes']).toEqual([expect.objectContaining({ scheme: 'app' })]);
+    expect(result['served']).toBe(200);
+    expect(result['traversal']).toBe(404);
+    expect(result['menuRoles']).toContain('"role":"paste"');
   });
 
   it('runs calls end to end in the bundles: CBOR, Ed25519, QR, age and scrypt all load', () => {
@@ -132,8 +149,9 @@ describe('the built main and preload bundles', () => {
     expect(result['progress']).toEqual(['deriving', 'deriving']);
   });
 
-  it('refuses a call from a frame that is not the app page', () => {
+  it('refuses a call from a frame that is not the app page (a file:// page included)', () => {
     expect(result['foreign']).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMETERS' } });
+    expect(result['fileFrame']).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMETERS' } });
   });
 
   it('keeps zod and the services out of the preload', () => {
