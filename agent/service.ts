@@ -66,7 +66,7 @@ import type {
   ShareStatus,
   SubmitResult,
 } from './api';
-import { auditStatus, checkpoint, configureAudit, type AuditStatus, type CheckpointReason } from './audit/checkpoint';
+import { auditStatus, checkpoint, configureAudit, sinkSettled, type AuditStatus, type CheckpointReason } from './audit/checkpoint';
 import { exportAuditJsonl, listAudit, verifyAudit, type AuditInput, type AuditRecord, type AuditVerification } from './audit/log';
 import { createToken, revokeToken, type Scope, type TokenRecord } from './token/store';
 import { Backups } from './backup/backup';
@@ -432,6 +432,11 @@ export class Agent {
   /** Changes the checkpoint interval (entries and/or time) and the external sink; audited. */
   configureAudit(change: { every?: number; intervalMs?: number; sink?: string | null }, ctx: OpContext = {}): AuditStatus {
     return configureAudit(this.#core.db, change, this.#core.op(ctx), this.#core.now());
+  }
+
+  /** Resolves once the checkpoints handed to a syslog sink were sent (or failed: see auditStatus().sinkError). */
+  auditSinkSettled(): Promise<void> {
+    return sinkSettled(this.#core.db);
   }
 
   auditEntries(options: { fromSeq?: number; limit?: number } = {}): AuditRecord[] {

@@ -25,6 +25,7 @@ import { CustosError } from '../../shared/errors';
 import { AgentError } from '../errors';
 import { appendAudit, chainHead, META_SINK, readSink, setAuditSigner } from './log';
 import { MIGRATION_ACTION } from './migrate';
+import { parseSyslogTarget, rfc5424, sendSyslog, SYSLOG_PREFIX, syslogSpec, type SyslogTarget } from './syslog';
 
 export { CHECKPOINT_REASONS, type CheckpointReason } from '../../shared/audit/checkpoint';
 
@@ -39,7 +40,10 @@ export interface AuditPolicy {
   readonly every: number;
   /** A checkpoint at the first entry this long after the last one (0: never by time). */
   readonly intervalMs: number;
-  /** Absolute path of the sink file, outside the data directory; undefined: database only. */
+  /**
+   * Absolute path of the sink file, outside the data directory, or a syslog target
+   * (`syslog:udp://…`, `syslog:tcp://…`, `syslog:unix:/…`, ./syslog.ts); undefined: database only.
+   */
   readonly sink?: string;
 }
 
@@ -58,6 +62,20 @@ interface Attached {
   sinkSize: number;
   sinkError: string | undefined;
   flushScheduled: boolean;
+  /** The syslog sends in flight (chained), and the size of the newest checkpoint queued. */
+  sending: Promise<void> | undefined;
+  queued: number;
+}
+
+/** How far the syslog sink got (it cannot be read back): the size of the last checkpoint it took. */
+const META_SYSLOG_SENT = 'audit_syslog_sent';
+
+const syslogTargetOf = (sink: string | undefined): SyslogTarget | undefined => (sink?.startsWith(SYSLOG_PREFIX) === true ? parseSyslogTarget(sink) : undefined);
+
+function syslogSent(db: Database.Database): number {
+  const row = db.prepare('SELECT value FROM meta WHERE name = ?').get(META_SYSLOG_SENT) as { value: string } | undefined;
+  const n = Number(row?.value ?? 0);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
 
 const attached = new WeakMap<Database.Database, Attached>();
@@ -124,9 +142,14 @@ export function attachCheckpoints(db: Database.Database, options: { signing: Sig
     refused: undefined,
     sinkError: undefined,
     flushScheduled: false,
+    sending: undefined,
+    queued: 0,
   };
   attached.set(db, a);
-  if (policy.sink !== undefined) {
+  if (policy.sink?.startsWith(SYSLOG_PREFIX) === true) {
+    a.sinkSize = syslogSent(db);
+    a.queued = a.sinkSize;
+  } else if (policy.sink !== undefined) {
     try {
       a.sinkLast = sinkLastOf(policy.sink, [options.signing.publicKey], options.verify);
       a.sinkSize = a.sinkLast?.size ?? 0;
@@ -262,6 +285,10 @@ export function flushSink(db: Database.Database): void {
   a.last = lastCheckpoint(db); // the truth after commit or rollback
   const sink = a.policy.sink;
   if (sink === undefined) return;
+  if (sink.startsWith(SYSLOG_PREFIX)) {
+    flushSyslog(db, a, sink);
+    return;
+  }
   const rows = db.prepare('SELECT size, line FROM audit_checkpoints WHERE size > ? ORDER BY size ASC').all(a.sinkSize) as { size: number; line: string }[];
   if (rows.length === 0) return;
   try {
@@ -271,6 +298,89 @@ export function flushSink(db: Database.Database): void {
     a.sinkError = undefined;
   } catch (error) {
     a.sinkError = `The audit sink ${sink} cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)}); checkpoints stay in the database and are written when it can be.`;
+  }
+}
+
+/**
+ * Sends what the syslog sink lacks, in the background and in order: the lines are read now (the
+ * database may be closed by the time an earlier send finished) and chained after any send in
+ * flight. The progress is kept in `meta` after each delivered batch while the database is open,
+ * so a restart resends only what may not have been delivered (a collector sees a checkpoint at
+ * most twice, never out of order); a failure is kept as `sinkError` and retried at the next flush.
+ */
+function flushSyslog(db: Database.Database, a: Attached, sink: string): void {
+  const rows = db.prepare('SELECT size, line FROM audit_checkpoints WHERE size > ? ORDER BY size ASC').all(a.queued) as { size: number; line: string }[];
+  const newest = rows[rows.length - 1]?.size;
+  if (newest === undefined) return;
+  let target: SyslogTarget;
+  try {
+    target = parseSyslogTarget(sink);
+  } catch (error) {
+    a.sinkError = error instanceof Error ? error.message : String(error);
+    return;
+  }
+  a.queued = newest;
+  const messages = rows.map((r) => rfc5424(r.line, new Date(a.now())));
+  const send = async (): Promise<void> => {
+    try {
+      await sendSyslog(target, messages);
+    } catch (error) {
+      a.queued = a.sinkSize; // resent at the next flush
+      a.sinkError = `The audit sink ${sink} cannot be reached (${(error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error))}); checkpoints stay in the database and are sent when it can be.`;
+      return;
+    }
+    if (a.policy.sink !== sink) return; // reconfigured meanwhile
+    a.sinkSize = Math.max(a.sinkSize, newest);
+    a.sinkError = undefined;
+    if (db.open && !db.inTransaction) {
+      db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(META_SYSLOG_SENT, String(a.sinkSize));
+    }
+  };
+  const chained: Promise<void> = (a.sending ?? Promise.resolve()).then(send).finally(() => {
+    if (a.sending === chained) a.sending = undefined;
+  });
+  a.sending = chained;
+}
+
+/** Resolves when no syslog send is in flight (tests; the CLI before it exits). */
+export async function sinkSettled(db: Database.Database): Promise<void> {
+  for (;;) {
+    const a = attached.get(db);
+    if (a === undefined) return;
+    if (a.sending !== undefined) await a.sending;
+    else if (a.flushScheduled) await new Promise<void>((r) => setImmediate(r));
+    else return;
+  }
+}
+
+/**
+ * Checks an `--audit-sink` value (file:PATH, an absolute PATH, or syslog:…) and returns the text to
+ * store: a file's path checked to be outside the data directory, a syslog target in canonical form.
+ */
+export function checkSink(spec: string, dataDir: string): string {
+  if (spec.startsWith(SYSLOG_PREFIX)) return syslogSpec(parseSyslogTarget(spec));
+  return checkSinkPath(spec.startsWith('file:') ? spec.slice('file:'.length) : spec, dataDir);
+}
+
+/**
+ * `agent init --audit-sink`: the checks that can run before the data directory exists (the form,
+ * a file's folder exists and the file is not inside the directory-to-be); configureAudit checks again.
+ */
+export function precheckSink(spec: string, dataDir: string): void {
+  if (spec.startsWith(SYSLOG_PREFIX)) {
+    parseSyslogTarget(spec);
+    return;
+  }
+  const path = spec.startsWith('file:') ? spec.slice('file:'.length) : spec;
+  if (path === '' || !isAbsolute(path)) throw new CustosError('INVALID_PARAMETERS', `The audit sink must be file:/ABSOLUTE/PATH outside the data directory or syslog:udp://HOST:PORT, syslog:tcp://HOST:PORT, syslog:unix:/PATH; got "${spec}".`);
+  const rel = relative(resolve(dataDir), resolve(path));
+  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+    throw new CustosError('INVALID_PARAMETERS', `The audit sink ${path} is inside the agent data directory; put it outside (another disk, a log volume), or a copy of the directory carries it along.`);
+  }
+  try {
+    if (!statSync(dirname(resolve(path))).isDirectory()) throw new Error('not a directory');
+  } catch (error) {
+    throw new AgentError('NOT_FOUND', `The folder of the audit sink, ${dirname(resolve(path))}, does not exist; create it first (ideally on another disk or a mounted log volume).`, { cause: error });
   }
 }
 
@@ -331,12 +441,15 @@ export function configureAudit(db: Database.Database, change: { every?: number; 
   };
   checkInt(change.every, 'The checkpoint interval in entries', 100_000_000);
   checkInt(change.intervalMs, 'The checkpoint interval in milliseconds', 366 * 24 * 3_600_000);
-  const sink = change.sink === undefined || change.sink === null ? change.sink : checkSinkPath(change.sink, dataDir);
+  const sink = change.sink === undefined || change.sink === null ? change.sink : checkSink(change.sink, dataDir);
   const before = readPolicy(db);
   db.transaction(() => {
     if (change.every !== undefined) set.run(META_EVERY, String(change.every));
     if (change.intervalMs !== undefined) set.run(META_INTERVAL, String(change.intervalMs));
-    if (sink !== undefined) set.run(META_SINK, sink ?? '');
+    if (sink !== undefined) {
+      set.run(META_SINK, sink ?? '');
+      set.run(META_SYSLOG_SENT, '0'); // a new syslog sink receives every checkpoint
+    }
     const after = readPolicy(db);
     appendAudit(
       db,
@@ -355,8 +468,9 @@ export function configureAudit(db: Database.Database, change: { every?: number; 
   if (a !== undefined) {
     a.policy = readPolicy(db);
     if (sink !== undefined) {
-      a.sinkLast = sink === null ? undefined : sinkLastOf(sink, [a.signing.publicKey], a.verify);
+      a.sinkLast = sink === null || syslogTargetOf(sink) !== undefined ? undefined : sinkLastOf(sink, [a.signing.publicKey], a.verify);
       a.sinkSize = a.sinkLast?.size ?? 0;
+      a.queued = a.sinkSize;
       a.sinkError = undefined;
     }
     flushSink(db);

@@ -107,17 +107,19 @@ const settings = command(
   { every: { type: 'string' }, interval: { type: 'string' }, sink: { type: 'string' }, 'no-sink': { type: 'boolean' } },
   {
     name: 'audit settings',
-    usage: '[--every N] [--interval 1h] [--sink FILE | --no-sink]',
-    summary: 'how often checkpoints are signed (entries, time) and the sink file outside the data directory they are appended to',
+    usage: '[--every N] [--interval 1h] [--sink file:PATH|syslog:udp://HOST:PORT|syslog:tcp://HOST:PORT|syslog:unix:/PATH | --no-sink]',
+    summary: 'how often checkpoints are signed (entries, time) and the sink outside the data directory they also go to (a file, or syslog as RFC 5424)',
     run: (ctx) => {
       const v = ctx.values;
       if (v.sink !== undefined && v['no-sink'] === true) throw usage('Give --sink FILE or --no-sink, not both.');
       const every = integer(v, 'every', 0, 100_000_000);
       const seconds = duration(v, 'interval');
       const sink = v['no-sink'] === true ? null : v.sink;
-      return withAgent(ctx, (a) => {
+      return withAgent(ctx, async (a) => {
         const changing = every !== undefined || seconds !== undefined || sink !== undefined;
-        const status = changing ? a.configureAudit({ ...(every === undefined ? {} : { every }), ...(seconds === undefined ? {} : { intervalMs: seconds * 1000 }), ...(sink === undefined ? {} : { sink }) }) : a.auditStatus();
+        if (changing) a.configureAudit({ ...(every === undefined ? {} : { every }), ...(seconds === undefined ? {} : { intervalMs: seconds * 1000 }), ...(sink === undefined ? {} : { sink }) });
+        await a.auditSinkSettled(); // a syslog sink's delivery is known before this reports
+        const status = a.auditStatus();
         const lines = [
           `Checkpoints: every ${status.every === 0 ? '(never by count)' : `${String(status.every)} entries`}, ${status.intervalMs === 0 ? 'never by time' : `at the first entry ${String(status.intervalMs / 1000)} s after the last one`}, and on sensitive events.`,
           `Sink: ${status.sink ?? 'none (checkpoints stay in the database only; set one outside the data directory)'}${status.sinkSize === undefined ? '' : `, holding checkpoints up to ${String(status.sinkSize)} entries`}.`,

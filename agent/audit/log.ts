@@ -220,9 +220,10 @@ export function setAuditSigner(db: Database.Database, signer: AuditSigner | unde
 /** Where checkpoints also go (a file outside the data directory), as configured. */
 export const META_SINK = 'audit_sink';
 
+/** The sink FILE, if the sink is one (a syslog sink cannot be read back: export a collector's copy and verify it). */
 export function sinkPath(db: Database.Database): string | undefined {
   const row = db.prepare('SELECT value FROM meta WHERE name = ?').get(META_SINK) as { value: string } | undefined;
-  return row === undefined || row.value === '' ? undefined : row.value;
+  return row === undefined || row.value === '' || row.value.startsWith('syslog:') ? undefined : row.value;
 }
 
 /** The sink's text, or undefined when there is no sink file (yet). */

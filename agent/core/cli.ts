@@ -11,20 +11,29 @@ import { stderrLogger } from '../rpc/log';
 import { readTlsFiles, serveAgent, type RunningServer } from '../rpc/server';
 import { Agent, TOKEN_FILE } from '../service';
 import { KEK_INIT_OPTIONS, kekChoiceFrom, kekInfoLines, kekInitLines } from '../kek/cli';
+import { precheckSink } from '../audit/checkpoint';
 import { command, dataDir, op, withAgent, type AgentCliIo, type ServeInfo } from './cli-common';
 
 const init = command(
-  { name: { type: 'string' }, ...KEK_INIT_OPTIONS },
+  { name: { type: 'string' }, 'audit-sink': { type: 'string' }, ...KEK_INIT_OPTIONS },
   {
     name: 'init',
-    usage: '[--name NAME] [--kek-file PATH | --kek pkcs11 --pkcs11-module PATH --token-label L --key-label K [--pin-file F]]',
+    usage: '[--name NAME] [--kek-file PATH | --kek pkcs11 --pkcs11-module PATH --token-label L --key-label K [--pin-file F]] [--audit-sink file:PATH|syslog:udp://HOST:PORT|syslog:tcp://HOST:PORT|syslog:unix:/PATH]',
     summary: 'a new data directory (identity, KEK, API token)',
-    help: 'The file KEK goes outside the data directory (default <data-dir>.kek.key). The HSM PIN comes from --pin-file or CUSTOS_PKCS11_PIN, never the command line.',
+    help: 'The file KEK goes outside the data directory (default <data-dir>.kek.key). The HSM PIN comes from --pin-file or CUSTOS_PKCS11_PIN, never the command line. --audit-sink: where signed audit checkpoints also go, outside the data directory (a file, or syslog as RFC 5424).',
     run: async (ctx) => {
       const kekChoice = kekChoiceFrom(ctx.values, ctx.values.kek, ctx.io.env);
+      const sinkSpec = ctx.values['audit-sink'];
+      // checked before anything is created, so a bad sink leaves no half-made data directory
+      if (sinkSpec !== undefined) precheckSink(sinkSpec, dataDir(ctx));
       const r = await Agent.init(dataDir(ctx), { ...(ctx.values.name === undefined ? {} : { name: ctx.values.name }), kekChoice, ...op(ctx.values) });
+      const sink = sinkSpec === undefined ? undefined : await withAgent(ctx, async (a) => {
+        const status = a.configureAudit({ sink: sinkSpec }, op(ctx.values));
+        await a.auditSinkSettled();
+        return { sink: status.sink ?? sinkSpec, error: a.auditStatus().sinkError };
+      });
       return {
-        data: { ...r },
+        data: { ...r, ...(sink === undefined ? {} : { auditSink: sink.sink, ...(sink.error === undefined ? {} : { auditSinkError: sink.error }) }) },
         lines: [
           `Initialised the agent in ${r.dataDir}.`,
           ...pairs([
@@ -32,7 +41,9 @@ const init = command(
             ['agent card', r.cardFile],
             ['API token', `${r.tokenFile} (0600; RPC clients send it as a bearer token)`],
             ['KEK', r.kekId],
+            ['audit sink', sink === undefined ? 'none (agent audit settings --sink adds one)' : sink.sink],
           ]),
+          ...(sink?.error === undefined ? [] : [sink.error]),
           ...kekInitLines(r.dataDir),
           'Custodians pin the agent card after comparing its fingerprint code with you over a separate channel.',
         ],
