@@ -138,7 +138,7 @@ describe('custodian CLI', () => {
     expect(audit.status).toBe(0);
     expect(audit.json['verdict']).toMatchObject({ ok: true });
     expect(fromHex((audit.json['head'] as { hash: string }).hash)).toHaveLength(32);
-  });
+  }, 180_000);
 
   it('shares the runner with the agent CLI: help per group, usage exit 2, one JSON line, errors in the chosen language', async () => {
     const run = async (...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
