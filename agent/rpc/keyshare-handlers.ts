@@ -2,8 +2,7 @@
  * KeyshareService (proto/infra/v1/keyshare.proto, issue 11 §2): the MPC node hands the keydata
  * tss-lib persisted after DKG or a resharing, and the agent backs it up by its policy
  * (agent/keyshare/from-node.ts). Same shape as ./handlers.ts: validate with zod, call the module
- * function, convert. Authorisation is the one interceptor's bearer token (./router.ts): the agent
- * has no per-operator scopes yet (docs/agent-operations.md).
+ * function, convert. Authorisation is the gate's (./gate.ts): the call needs the `admin` scope.
  */
 import type { ConnectRouter, HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { z } from 'zod';
