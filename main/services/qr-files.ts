@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { safeFileName } from '../../shared/file-name';
 import { utf8 } from '../../shared/bytes';
 import type { MessageType } from '../../shared/protocol/frame';
-import { encodeFrames } from '../../shared/qr/ur';
+import { framesAt, STANDARD_DENSITY } from '../../shared/qr/loop';
 import { urTypeOf } from '../../shared/qr/types';
 import { renderPng, renderSvg } from '../../shared/qr/render';
 import { isCodedError, ServiceError } from './errors';
@@ -29,15 +29,19 @@ export interface WrittenFiles {
   readonly framesFile?: string;
 }
 
-/** A file name's stem from identifiers and people's words (non-ASCII letters kept; shared/file-name.ts), with room for "-qr-01.png". */
+/** A file name's stem from identifiers and people's words (non-ASCII letters kept; shared/file-name.ts), with room for "-qr-01-of-12.png". */
 export const safeName = (text: string): string => safeFileName(text, '', 180);
 
-/** The UR frames of a message (one, or several multipart frames). */
+/**
+ * The UR frames of a message (one, or several multipart frames), each fitting a version-15 QR code:
+ * the density the player starts at and the printed sheet uses, so files, screen and sheet count the
+ * same frames (shared/qr/loop.ts).
+ */
 export function framesFor(type: MessageType, bytes: Uint8Array): string[] {
-  return encodeFrames(bytes, { type: urTypeOf(type) });
+  return framesAt(bytes, urTypeOf(type), STANDARD_DENSITY.version);
 }
 
-/** Writes the QR frames of a message next to it: `BASE-qr-NN.png|svg` and `BASE-qr-frames.txt`. */
+/** Writes the QR frames of a message next to it: `BASE-qr-NN-of-MM.png|svg` (the count in every name) and `BASE-qr-frames.txt`. */
 export async function writeQrFiles(outDir: string, baseName: string, type: MessageType, bytes: Uint8Array, qr: QrOptions): Promise<Omit<WrittenFiles, 'file'>> {
   return guardIo(outDir, async () => {
     await fsp.mkdir(outDir, { recursive: true, mode: 0o700 });
@@ -45,9 +49,10 @@ export async function writeQrFiles(outDir: string, baseName: string, type: Messa
     const frames = framesFor(type, bytes);
     const png: string[] = [];
     const svg: string[] = [];
-    const width = String(frames.length).length;
+    const width = Math.max(2, String(frames.length).length);
+    const of = String(frames.length).padStart(width, '0');
     for (const [i, frame] of frames.entries()) {
-      const n = String(i + 1).padStart(Math.max(2, width), '0');
+      const n = `${String(i + 1).padStart(width, '0')}-of-${of}`;
       if (qr.png === true) {
         const p = join(outDir, `${base}-qr-${n}.png`);
         await writeFileAtomic(p, await renderPng(frame), { mode: 0o600 });

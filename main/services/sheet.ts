@@ -19,14 +19,13 @@ import { promises as fsp } from 'node:fs';
 import * as fontkitModule from '@pdf-lib/fontkit';
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { renderPng } from '../../shared/qr/render';
-import { encodeFrames } from '../../shared/qr/ur';
-import { maxFragmentLengthFor } from '../../shared/qr/capacity';
+import { framesAt, STANDARD_DENSITY } from '../../shared/qr/loop';
 import { ServiceError } from './errors';
 
 /** The file name of the sheet font in resources/fonts/. */
 export const SHEET_FONT_FILE = 'custos-sheet-sc.ttf';
-/** QR version the sheet's frames fit (level M). */
-export const SHEET_QR_VERSION = 15;
+/** QR version the sheet's frames fit (level M): the app's standard density, so the sheet, the player and the PNG files count the same frames. */
+export const SHEET_QR_VERSION = STANDARD_DENSITY.version;
 export const SHEET_UR_TYPE = 'custos-recovery-export';
 
 type FontkitFont = ReturnType<typeof fontkitModule.create>;
@@ -117,7 +116,7 @@ export async function loadSheetFont(path: string): Promise<Uint8Array> {
 
 /** The frames printed on a sheet: pure multipart frames that each fit a version-15 QR code. */
 export function sheetFrames(exportBytes: Uint8Array): string[] {
-  return encodeFrames(exportBytes, { type: SHEET_UR_TYPE, singleFrameMaxVersion: SHEET_QR_VERSION, maxFragmentLength: maxFragmentLengthFor(SHEET_UR_TYPE, SHEET_QR_VERSION) });
+  return framesAt(exportBytes, SHEET_UR_TYPE, SHEET_QR_VERSION);
 }
 
 const fill = (template: string, values: Record<string, string | number>): string => template.replace(/\{([a-z])\}/g, (_m, k: string) => String(values[k] ?? '…'));

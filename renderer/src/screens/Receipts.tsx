@@ -260,7 +260,7 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
   const app = useApp();
   const [saved, setSaved] = useState<string[] | null>(null);
   const [problem, setProblem] = useState<IpcError | null>(null);
-  const [qr, setQr] = useState<{ title: string; svgs: string[] } | null>(null);
+  const [qr, setQr] = useState<{ title: string; svgs: string[]; frames: string[] } | null>(null);
   const [sent, setSent] = useState<Sent | null>(null);
   const [sending, setSending] = useState(false);
   const files: FileOut[] = receipts.map((r) => r.file);
@@ -280,7 +280,7 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
       return;
     }
     const first = r.value.receipts[0];
-    if (first !== undefined) setQr({ title: t('receiptQrTitle', { name: rec.file.name }), svgs: first.qr.svgs });
+    if (first !== undefined) setQr({ title: t('receiptQrTitle', { name: rec.file.name }), svgs: first.qr.svgs, frames: first.qr.frames });
   };
   const send = async (): Promise<void> => {
     setSending(true);
@@ -337,7 +337,7 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
         ))}
       </ul>
       {receipts.length > 20 ? <p className="muted">{t('moreNotShown', { n: receipts.length - 20 })}</p> : null}
-      {qr === null ? null : <QrPlayer svgs={qr.svgs} title={qr.title} onClose={() => { setQr(null); }} />}
+      {qr === null ? null : <QrPlayer svgs={qr.svgs} frames={qr.frames} title={qr.title} onClose={() => { setQr(null); }} />}
     </div>
   );
 }

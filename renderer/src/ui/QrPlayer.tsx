@@ -1,8 +1,14 @@
 /**
- * QR frames shown full-screen for another machine's camera: play, pause, step, speed. Any order
- * scans, so the loop can start anywhere and a missed frame comes round again.
+ * QR frames shown full-screen for another machine's camera: play, pause, step, speed, density. Any
+ * order scans, so the loop can start anywhere. Given the UR text of the frames (`frames`), the player
+ * plays as the UR tools do (shared/qr/loop.ts): the pure frames 1..n, then fountain-mixed frames
+ * without end, so a camera that missed some completes from whatever it catches next; and a density
+ * selector re-cuts the message into coarser codes (a webcam) or denser ones (a phone held close).
+ * Without `frames` it loops the given pictures.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { DENSITIES, FrameLoop, densityOfFrames, messageOfFrames } from '../../../shared/qr/loop';
+import { renderSvg } from '../../../shared/qr/render';
 import { svgSrc } from './core';
 import { useI18n } from './i18n-context';
 
@@ -10,28 +16,68 @@ const SPEEDS = [1, 2, 4, 8] as const;
 
 interface Props {
   readonly svgs: readonly string[];
+  /** The UR text of the same frames: enables the fountain loop and the density selector. */
+  readonly frames?: readonly string[];
   readonly title: string;
   readonly subtitle?: string;
   readonly onClose: () => void;
 }
 
-export function QrPlayer({ svgs, title, subtitle, onClose }: Props) {
+interface Source {
+  readonly payload: Uint8Array;
+  readonly type: string;
+  /** The density `frames` were made at (their pictures are used for the pure frames at it). */
+  readonly version: number | undefined;
+}
+
+function sourceOf(frames: readonly string[] | undefined): Source | undefined {
+  if (frames === undefined || frames.length === 0) return undefined;
+  try {
+    const { payload, type } = messageOfFrames(frames);
+    return { payload, type, version: densityOfFrames(frames, payload, type)?.version };
+  } catch {
+    return undefined; // frames that do not reassemble are played as given
+  }
+}
+
+export function QrPlayer({ svgs, frames, title, subtitle, onClose }: Props) {
   const { t } = useI18n();
-  const [index, setIndex] = useState(0);
-  const [playing, setPlaying] = useState(svgs.length > 1);
+  const source = useMemo(() => sourceOf(frames), [frames]);
+  const [version, setVersion] = useState<number | undefined>(source?.version);
+  const loop = useMemo(() => (source === undefined || version === undefined ? undefined : new FrameLoop(source.payload, source.type, version)), [source, version]);
+  // n: the frame number, 1-based; with a loop it runs past the pure frames into mixed ones.
+  const [n, setN] = useState(1);
+  const count = loop === undefined ? svgs.length : loop.seqLen;
+  const endless = loop !== undefined && !loop.isSinglePart;
+  const [playing, setPlaying] = useState(count > 1);
   const [speed, setSpeed] = useState<number>(2);
+  const [drawn, setDrawn] = useState<{ key: string; svg: string } | null>(null);
   const root = useRef<HTMLDivElement>(null);
-  const count = svgs.length;
+
+  const frameText = loop === undefined ? frames?.[n - 1] : loop.frame(n);
+  const key = `${String(version)}:${String(n)}`;
+  const given = version === source?.version || loop === undefined ? svgs[n - 1] : undefined;
+  useEffect(() => {
+    if (given !== undefined || frameText === undefined) return undefined;
+    let live = true;
+    void renderSvg(frameText).then((svg) => {
+      if (live) setDrawn({ key, svg });
+    });
+    return () => {
+      live = false;
+    };
+  }, [given, frameText, key]);
+  const src = given ?? (drawn?.key === key ? drawn.svg : undefined);
 
   useEffect(() => {
     if (!playing || count < 2) return undefined;
     const id = setInterval(() => {
-      setIndex((i) => (i + 1) % count);
+      setN((i) => (endless ? i + 1 : (i % count) + 1));
     }, 1000 / speed);
     return () => {
       clearInterval(id);
     };
-  }, [playing, speed, count]);
+  }, [playing, speed, count, endless]);
 
   useEffect(() => {
     const el = root.current;
@@ -45,15 +91,19 @@ export function QrPlayer({ svgs, title, subtitle, onClose }: Props) {
 
   const step = (d: number): void => {
     setPlaying(false);
-    setIndex((i) => (i + d + count) % count);
+    setN((i) => (endless ? Math.max(1, i + d) : ((i - 1 + d + count) % count) + 1));
   };
   const faster = (d: number): void => {
     const i = SPEEDS.indexOf(speed as (typeof SPEEDS)[number]);
-    const next = SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, i + d))];
-    if (next !== undefined) setSpeed(next);
+    const s = SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, i + d))];
+    if (s !== undefined) setSpeed(s);
+  };
+  const pickDensity = (v: number): void => {
+    setVersion(v);
+    setN(1);
   };
 
-  const src = svgs[index];
+  const label = count < 2 ? t('singleCode') : n <= count ? t('frameOf', { i: n, n: count }) : t('qrMixedFrame', { k: n - count, n: count });
   return (
     <div
       className="player"
@@ -64,8 +114,10 @@ export function QrPlayer({ svgs, title, subtitle, onClose }: Props) {
       aria-label={title}
       data-screen="qr-player"
       data-state={playing ? 'playing' : 'paused'}
-      data-frame={index}
+      data-frame={n - 1}
       data-frames={count}
+      data-seq={n}
+      data-version={version}
       onKeyDown={(e) => {
         if (e.key === 'Escape') onClose();
         else if (e.key === ' ' && e.target === e.currentTarget) {
@@ -86,11 +138,23 @@ export function QrPlayer({ svgs, title, subtitle, onClose }: Props) {
           {t('close')}
         </button>
       </div>
-      <div className="player-stage">{src === undefined ? null : <img className="player-qr" src={svgSrc(src)} alt={t('qrFrameAlt', { i: index + 1, n: count })} data-testid="player-qr" />}</div>
+      <div className="player-stage">{src === undefined ? null : <img className="player-qr" src={svgSrc(src)} alt={n <= count ? t('qrFrameAlt', { i: n, n: count }) : label} data-testid="player-qr" />}</div>
       <div className="player-controls">
         <p className="player-count" aria-live="polite" data-testid="player-count">
-          {count < 2 ? t('singleCode') : t('frameOf', { i: index + 1, n: count })}
+          {label}
         </p>
+        {source === undefined || version === undefined ? null : (
+          <label className="row player-density">
+            <span>{t('qrDensity')}</span>
+            <select value={version} onChange={(e) => { pickDensity(Number(e.target.value)); }} data-testid="player-density">
+              {DENSITIES.map((d) => (
+                <option key={d.id} value={d.version}>
+                  {t(`qrDensity_${d.id}`, { v: d.version, n: new FrameLoop(source.payload, source.type, d.version).seqLen })}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         {count < 2 ? null : (
         <>
         <div className="row">
@@ -113,7 +177,7 @@ export function QrPlayer({ svgs, title, subtitle, onClose }: Props) {
             +
           </button>
         </div>
-        <p className="player-help muted">{t('playerHelp')}</p>
+        <p className="player-help muted">{endless ? t('playerHelpLoop') : t('playerHelp')}</p>
         </>
         )}
       </div>
