@@ -1,20 +1,89 @@
 /**
- * A plain hint about a passphrase's strength (length and variety; no dictionary). The vault's KDF
- * makes every guess cost about a second; length is what matters most.
+ * The passphrase strength meter's logic (issue 13). The estimate is main's (vault:checkPassphrase:
+ * zxcvbn at this vault's KDF cost, main/services/passphrase.ts), the same policy vault:create and
+ * vault:changePassphrase enforce; this file turns it into a meter level, reasons in the window's
+ * language (zxcvbn's own warnings are English only) and a guessing time said through `Intl`.
  */
-export type Strength = 'empty' | 'too-short' | 'weak' | 'fair' | 'strong';
+import { useEffect, useState } from 'react';
+import type { ResponseOf } from '../../../shared/ipc/contract';
+import type { Language } from '../i18n';
+import { custos } from '../api';
 
+export type Check = ResponseOf<'vault:checkPassphrase'>;
+export type Level = 'empty' | 'too-short' | 'checking' | 'weak' | 'fair' | 'strong';
+export type Reason = 'short' | 'pattern' | 'time';
+
+/** The policy's floors (node/passphrase-policy.ts): main refuses below them whatever this says. */
 export const MIN_PASSPHRASE_CHARS = 8;
+export const MIN_GUESS_YEARS = 100;
+const SECONDS_PER_YEAR = 365.25 * 24 * 3600;
 
-export function strengthOf(passphrase: string): Strength {
-  const chars = Array.from(new Intl.Segmenter().segment(passphrase)).length;
-  if (chars === 0) return 'empty';
-  if (chars < MIN_PASSPHRASE_CHARS) return 'too-short';
-  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9\s]/, /\s/].filter((r) => r.test(passphrase)).length;
-  const words = passphrase.trim().split(/\s+/).filter((w) => w.length >= 3).length;
-  const distinct = new Set(passphrase).size;
-  if (distinct < 5) return 'weak';
-  if (chars >= 20 || words >= 4 || (chars >= 16 && classes >= 3)) return 'strong';
-  if (chars >= 12 && classes >= 2) return 'fair';
-  return 'weak';
+export function graphemes(text: string): number {
+  return Array.from(new Intl.Segmenter().segment(text)).length;
+}
+
+/** The meter: empty, too short (no estimate needed), checking, refused (weak), accepted (fair: zxcvbn 3, strong: 4). */
+export function levelOf(passphrase: string, check: Check | null): Level {
+  if (passphrase.length === 0) return 'empty';
+  if (graphemes(passphrase) < MIN_PASSPHRASE_CHARS) return 'too-short';
+  if (check === null) return 'checking';
+  if (!check.ok) return 'weak';
+  return check.score >= 4 ? 'strong' : 'fair';
+}
+
+/** Why main refuses it, as codes for the catalog (the same three tests as node/passphrase-policy.ts). */
+export function reasonsOf(passphrase: string, check: Check | null): Reason[] {
+  if (passphrase.length === 0 || check === null || check.ok) return graphemes(passphrase) < MIN_PASSPHRASE_CHARS && passphrase.length > 0 ? ['short'] : [];
+  const r: Reason[] = [];
+  if (graphemes(passphrase) < MIN_PASSPHRASE_CHARS) r.push('short');
+  if (check.score < 3) r.push('pattern');
+  if (check.guessSeconds < MIN_GUESS_YEARS * SECONDS_PER_YEAR) r.push('time');
+  if (r.length === 0) r.push('pattern');
+  return r;
+}
+
+/**
+ * How long the assumed attacker needs, in the window's language: the largest whole unit, years in
+ * compact notation ("3.2 million years", "320万年"), scientific beyond 10^12 years. `null` under a second.
+ */
+export function guessTimeOf(lang: Language, seconds: number): string | null {
+  if (!(seconds >= 1)) return null;
+  const units: [number, string][] = [
+    [SECONDS_PER_YEAR, 'year'],
+    [86_400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  for (const [size, unit] of units) {
+    if (seconds < size) continue;
+    const n = seconds / size;
+    const notation = unit === 'year' && n >= 1e12 ? 'scientific' : unit === 'year' && n >= 1e6 ? 'compact' : 'standard';
+    return new Intl.NumberFormat(lang, { style: 'unit', unit, unitDisplay: 'long', notation, maximumFractionDigits: notation === 'standard' ? 0 : 1, roundingMode: 'floor' } as Intl.NumberFormatOptions).format(notation === 'standard' ? Math.floor(n) : n);
+  }
+  return null;
+}
+
+/**
+ * Asks main for the estimate as the person types (after a short pause; an older answer never
+ * replaces a newer one). `null` while there is nothing to check or the answer is on its way.
+ */
+export function usePassphraseCheck(passphrase: string, name?: string): Check | null {
+  const [state, setState] = useState<{ for: string; check: Check } | null>(null);
+  useEffect(() => {
+    if (graphemes(passphrase) < MIN_PASSPHRASE_CHARS) return undefined;
+    let live = true;
+    const timer = setTimeout(() => {
+      void custos()
+        .vault.checkPassphrase({ passphrase, ...(name === undefined || name === '' ? {} : { name: name.slice(0, 1000) }) })
+        .then((r) => {
+          if (live && r.ok) setState({ for: passphrase, check: r.value });
+        });
+    }, 120);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [passphrase, name]);
+  return state !== null && state.for === passphrase ? state.check : null;
 }

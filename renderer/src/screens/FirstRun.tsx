@@ -2,14 +2,14 @@
  * First run: the vault and the custodian's identity are created, then the enrollment card is
  * shown: a file to save, a QR code, and the 24-digit code to read out to ops.
  */
-import { useId, useState, type SubmitEvent, type ReactNode } from 'react';
+import { useCallback, useId, useState, type SubmitEvent, type ReactNode } from 'react';
 import type { IpcError, ResponseOf } from '../../../shared/ipc/contract';
 import { custos } from '../api';
 import type { ScreenId } from '../app-context';
 import { newOpId } from '../lib/ops';
-import { strengthOf } from '../lib/strength';
 import { ComparisonCode, Notice, Problem, ProgressBar, QrImage, useProgress } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
+import { PassphraseField } from '../ui/PassphraseField';
 import { QrPlayer } from '../ui/QrPlayer';
 
 type State = 'form' | 'creating' | 'error' | 'enrollment';
@@ -26,9 +26,11 @@ export function FirstRun({ onDone, onStation, languageSwitch }: { onDone: (next:
   const progress = useProgress(opId);
   const ids = useId();
 
-  const strength = strengthOf(pass);
+  // Main's policy (zxcvbn at the vault's KDF cost) must accept it: vault:create refuses it otherwise.
+  const [acceptable, setAcceptable] = useState(false);
+  const onAcceptable = useCallback((ok: boolean) => { setAcceptable(ok); }, []);
   const mismatch = again.length > 0 && again !== pass;
-  const ready = name.trim().length > 0 && strength !== 'empty' && strength !== 'too-short' && pass === again;
+  const ready = name.trim().length > 0 && acceptable && pass === again;
 
   const submit = async (e: SubmitEvent): Promise<void> => {
     e.preventDefault();
@@ -70,18 +72,20 @@ export function FirstRun({ onDone, onStation, languageSwitch }: { onDone: (next:
                 {t('yourNameHelp')}
               </p>
             </div>
-            <div className="field">
-              <label htmlFor={`${ids}-pass`}>{t('passphrase')}</label>
-              <input id={`${ids}-pass`} type="password" value={pass} onChange={(e) => { setPass(e.target.value); }} autoComplete="new-password" disabled={state === 'creating'} aria-describedby={`${ids}-strength`} />
-              <div className={`strength strength-${strength}`} id={`${ids}-strength`} data-strength={strength} aria-live="polite">
-                <span className="strength-meter" aria-hidden="true">
-                  <span />
-                  <span />
-                  <span />
-                </span>
-                <span>{t(`strength_${strength}`)}</span>
-              </div>
-            </div>
+            <PassphraseField
+              id={`${ids}-pass`}
+              label={t('passphrase')}
+              value={pass}
+              onChange={setPass}
+              onGenerated={(g) => {
+                setPass(g);
+                setAgain(g);
+              }}
+              onAcceptable={onAcceptable}
+              name={name.trim()}
+              disabled={state === 'creating'}
+              testId="new-passphrase"
+            />
             <div className="field">
               <label htmlFor={`${ids}-again`}>{t('passphraseAgain')}</label>
               <input id={`${ids}-again`} type="password" value={again} onChange={(e) => { setAgain(e.target.value); }} autoComplete="new-password" disabled={state === 'creating'} aria-invalid={mismatch} aria-describedby={`${ids}-again-help`} />

@@ -2,14 +2,14 @@
  * Settings: language, auto-lock, the optional linked agent (without it the app makes no network
  * request at all), the deletion cooling period, the enrollment card again, the passphrase.
  */
-import { useEffect, useId, useState, type SubmitEvent } from 'react';
+import { useCallback, useEffect, useId, useState, type SubmitEvent } from 'react';
 import type { IpcError, RequestOf, ResponseOf } from '../../../shared/ipc/contract';
 import { custos } from '../api';
 import { useApp } from '../app-context';
 import { LANGUAGES, localError, type Language } from '../i18n';
-import { strengthOf } from '../lib/strength';
 import { ComparisonCode, Notice, Problem, QrImage, Screen } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
+import { PassphraseField } from '../ui/PassphraseField';
 
 type Change = RequestOf<'settings:set'>['change'];
 type State = 'ready' | 'saved' | 'error';
@@ -240,8 +240,10 @@ function ChangePassphrase() {
   const [again, setAgain] = useState('');
   const [done, setDone] = useState(false);
   const [problem, setProblem] = useState<IpcError | null>(null);
-  const strength = strengthOf(next);
-  const ok = current.length > 0 && next === again && strength !== 'empty' && strength !== 'too-short';
+  // Main's policy (zxcvbn at the vault's KDF cost) must accept it: vault:changePassphrase refuses it otherwise.
+  const [acceptable, setAcceptable] = useState(false);
+  const onAcceptable = useCallback((a: boolean) => { setAcceptable(a); }, []);
+  const ok = current.length > 0 && next === again && acceptable;
   const submit = async (e: SubmitEvent): Promise<void> => {
     e.preventDefault();
     if (!ok) return;
@@ -264,13 +266,18 @@ function ChangePassphrase() {
           <label htmlFor={`${id}-cur`}>{t('currentPassphrase')}</label>
           <input id={`${id}-cur`} type="password" value={current} onChange={(e) => { setCurrent(e.target.value); }} autoComplete="current-password" />
         </div>
-        <div className="field">
-          <label htmlFor={`${id}-new`}>{t('newPassphrase')}</label>
-          <input id={`${id}-new`} type="password" value={next} onChange={(e) => { setNext(e.target.value); }} autoComplete="new-password" aria-describedby={`${id}-strength`} />
-          <p className="help" id={`${id}-strength`}>
-            {next.length === 0 ? '' : t(`strength_${strength}`)}
-          </p>
-        </div>
+        <PassphraseField
+          id={`${id}-new`}
+          label={t('newPassphrase')}
+          value={next}
+          onChange={setNext}
+          onGenerated={(g) => {
+            setNext(g);
+            setAgain(g);
+          }}
+          onAcceptable={onAcceptable}
+          testId="new-passphrase"
+        />
         <div className="field">
           <label htmlFor={`${id}-again`}>{t('passphraseAgain')}</label>
           <input id={`${id}-again`} type="password" value={again} onChange={(e) => { setAgain(e.target.value); }} autoComplete="new-password" />
