@@ -3,6 +3,7 @@ import { usage } from '../../node/cli/errors';
 import { iso, pairs, table } from '../../node/cli/format';
 import { expandInputs, readInput } from '../../node/cli/inputs';
 import type { Group } from '../../node/cli/runner';
+import { sortInputs, UR_TYPES } from '../../node/qr-files';
 import type { ShareStatus } from '../api';
 import { command, integer, keyNode, op, publicOf, short, withAgent, writeNew, type AgentCliIo } from '../core/cli-common';
 
@@ -42,32 +43,41 @@ const confirm = command(
     name: 'delivery confirm',
     usage: '--receipt FILE [--receipt FILE...]',
     args: '[FILE|DIR...]',
-    summary: "records custodians' signed receipts (exit 3 if some are refused)",
+    summary: "records custodians' signed receipts: receipt files, PNG images of their QR frames or -qr-frames.txt texts (exit 3 if some are refused)",
     run: (ctx) => {
       const { values } = ctx;
       const files = [...(values.receipt ?? []), ...ctx.args];
       if (files.length === 0) throw usage('delivery confirm --receipt FILE [--receipt FILE...]');
+      const paths = expandInputs(files);
+      // A receipt file is small; a photo or a frames text of a whole batch is not.
+      const inputs = paths.map((file) => ({ file, bytes: readInput(file, 'receipt', 16 * 1024 * 1024) }));
+      const sorted = sortInputs(inputs, { type: UR_TYPES.receipt, what: 'receipt', onImage: (i, f) => { if (inputs.length > 1) ctx.progress(`reading ${String(i + 1)}/${String(inputs.length)}: ${f}`); } });
       return withAgent(ctx, async (a) => {
         const confirmed: ShareStatus[] = [];
-        const refused: { file: string; code: string; message: string }[] = [];
-        for (const [i, f] of expandInputs(files).entries()) {
-          if (files.length > 1) ctx.progress(`receipt ${String(i + 1)}: ${f}`);
+        const refused: { file: string; code: string; message: string }[] = sorted.skipped.filter((x) => x.problem).map((x) => ({ file: x.file, code: x.code, message: x.reason }));
+        const skipped = sorted.skipped.filter((x) => !x.problem);
+        const single = paths.length === 1 && sorted.messages.length === 1 && refused.length === 0;
+        for (const [i, m] of sorted.messages.entries()) {
+          const name = m.names.join(', ');
+          if (sorted.messages.length > 1) ctx.progress(`receipt ${String(i + 1)}: ${name}`);
           try {
-            confirmed.push(await a.confirmShareDelivery(readInput(f, 'receipt', 8192), op(values)));
+            if (m.bytes.length > 8192) throw usage(`${name} is ${String(m.bytes.length)} bytes: too large for a receipt (at most 8192).`);
+            confirmed.push(await a.confirmShareDelivery(m.bytes, op(values)));
           } catch (error) {
-            if (files.length === 1) throw error;
-            refused.push({ file: f, ...publicOf(error) });
+            if (single) throw error;
+            refused.push({ file: name, ...publicOf(error) });
           }
         }
         const labels = new Map(a.listCustodians().map((c) => [c.fingerprint, c.label]));
         return {
-          data: { confirmed, refused },
+          data: { confirmed, refused, skipped, inputs: { files: paths.length, qrFrames: sorted.frames, receipts: sorted.messages.length } },
           lines: [
             ...confirmed.map((s) => `${s.status.padEnd(9)} ${s.keyId} / ${s.nodeId} share ${String(s.shareIndex)} (${labels.get(s.custodian) ?? short(s.custodian)})${s.reason === undefined ? '' : `: ${s.reason}`}`),
             ...refused.map((r) => `refused   ${r.file}: ${r.message} (${r.code})`),
+            ...skipped.map((r) => `skipped   ${r.file}: ${r.reason}`),
             `${String(confirmed.length)} receipt(s) recorded, ${String(refused.length)} refused.`,
           ],
-          exit: refused.length > 0 ? 3 : 0,
+          exit: refused.length > 0 || sorted.messages.length === 0 ? 3 : 0,
         };
       });
     },

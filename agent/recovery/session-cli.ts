@@ -10,7 +10,7 @@ import { isPng } from '../../shared/qr/png';
 import { usage } from '../../node/cli/errors';
 import { iso, pairs, table } from '../../node/cli/format';
 import { expandInputs, readInput } from '../../node/cli/inputs';
-import { messagesInPngs, UR_TYPES, type PngFile } from '../../node/qr-files';
+import { sortInputs, UR_TYPES, type SortedInputs } from '../../node/qr-files';
 import type { Ctx, Group } from '../../node/cli/runner';
 import type { RecoveryOutcome, SessionView } from '../api';
 import { checkNewFile, command, integer, keyNode, mode, need, op, publicOf, resolveId, short, withAgent, writeNew, type AgentCliIo } from '../core/cli-common';
@@ -179,48 +179,53 @@ const request = command(
 );
 
 /**
- * The exports among the inputs: export files as they are, and PNG images of QR frames grouped into
- * their messages (frames of several exports may be mixed, in any order, with duplicates).
+ * The exports among the inputs (node/qr-files.ts sortInputs): export files as they are, PNG images
+ * of QR frames and `…-qr-frames.txt` texts sorted into their messages (frames of two exports never
+ * mix), each export once however many ways it came; every file left out is named with why.
  */
-function collectExports(ctx: Ctx<unknown, AgentCliIo>, files: readonly string[]): { exports: Uint8Array[]; frames: number } {
-  const exports: Uint8Array[] = [];
-  const pngs: PngFile[] = [];
-  for (const f of files) {
-    const bytes = readInput(f, 'recovery export', 16 * 1024 * 1024);
-    if (isPng(bytes)) pngs.push({ file: f, bytes });
-    else exports.push(bytes);
-  }
+function collectExports(ctx: Ctx<unknown, AgentCliIo>, files: readonly string[]): SortedInputs {
+  const inputs = files.map((file) => ({ file, bytes: readInput(file, 'recovery export', 16 * 1024 * 1024) }));
+  const images = inputs.filter((x) => isPng(x.bytes)).length;
   const onImage = (i: number, file: string): void => {
-    if (pngs.length > 1 && (i % 10 === 0 || i === pngs.length - 1)) ctx.progress(`reading QR frame ${String(i + 1)}/${String(pngs.length)}: ${file}`);
+    if (images > 1 && (i % 10 === 0 || i === inputs.length - 1)) ctx.progress(`reading QR frame ${String(i + 1)}/${String(inputs.length)}: ${file}`);
   };
   // docs/protocol.md §7: the UR type of a recovery export, `custos-recovery-export`.
-  exports.push(...messagesInPngs(pngs, { type: UR_TYPES.export, what: 'recovery export', onImage }));
-  return { exports, frames: pngs.length };
+  return sortInputs(inputs, { type: UR_TYPES.export, what: 'recovery export', onImage });
 }
 
 const submit = command(SESSION_ID, {
   name: 'session submit',
   usage: '--session-id S',
   args: 'FILE|DIR...',
-  summary: "custodians' recovery exports: export files, or PNG images of their QR frames (exit 3 if some are refused)",
+  summary: "custodians' recovery exports: export files, PNG images of their QR frames or -qr-frames.txt texts (exit 3 if some are refused)",
   run: (ctx) => {
-    if (ctx.args.length === 0) throw usage('session submit --session-id S FILE|DIR... (export files or PNG frames)');
+    if (ctx.args.length === 0) throw usage('session submit --session-id S FILE|DIR... (export files, PNG frames or -qr-frames.txt)');
     const files = expandInputs(ctx.args);
-    const { exports, frames } = collectExports(ctx, files);
-    if (exports.length === 0) throw usage('No export files or QR frames were found in the inputs.');
+    const sorted = collectExports(ctx, files);
+    const skipLines = sorted.skipped.map((x) => `skipped  ${x.file}: ${x.reason}${x.problem ? ` (${x.code})` : ''}`);
+    if (sorted.messages.length === 0) throw usage(['No export files or complete QR frames were found in the inputs.', ...skipLines].join('\n'));
+    const exports = sorted.messages.map((m) => m.bytes);
     return withAgent(ctx, async (a) => {
       const sid = sessionId(ctx.values, a);
       if (exports.length > 1) ctx.progress(`verifying ${String(exports.length)} export(s)…`);
       const r = await a.submitExports(sid, exports, op(ctx.values));
       const s = r.session;
+      const accepted = [...new Set(r.accepted)];
       return {
-        data: { accepted: r.accepted, refused: r.refused, session: s, inputs: { files: files.length, qrFrames: frames, exports: exports.length } },
+        data: {
+          accepted,
+          refused: r.refused,
+          skipped: sorted.skipped,
+          session: s,
+          inputs: { files: files.length, qrFrames: sorted.frames, exports: exports.length, sources: sorted.messages.map((m) => m.names) },
+        },
         lines: [
-          ...r.accepted.map((i) => `accepted share ${String(i)}`),
+          ...accepted.map((i) => `accepted share ${String(i)}`),
           ...r.refused.map((x) => `refused  ${x.shareIndex === undefined ? 'an export' : `share ${String(x.shareIndex)}`}: ${x.message} (${x.code})`),
+          ...skipLines,
           `Session ${short(s.sessionId)}: shares in ${s.received.join(', ') || 'none'}${s.serverAvailable !== undefined && s.serverAvailable.length > 0 ? ` + server ${s.serverAvailable.join(', ')}` : ''}; threshold ${String(s.threshold)}.`,
         ],
-        exit: r.refused.length > 0 ? 3 : 0,
+        exit: r.refused.length > 0 || sorted.skipped.some((x) => x.problem) ? 3 : 0,
       };
     });
   },
