@@ -1,8 +1,8 @@
-// The strength meter's reading of main's estimate (renderer/src/lib/strength.ts), against the real
+// The strength meter's reading of main's estimate (shared/passphrase-meter.ts), against the real
 // policy (node/passphrase-policy.ts: zxcvbn at the vault's KDF cost) that vault:create enforces.
 import { describe, expect, it } from 'vitest';
 import { passphraseStrength } from '../../node/passphrase-policy';
-import { guessTimeOf, levelOf, reasonsOf, type Check } from '../../renderer/src/lib/strength';
+import { guessTimeOf, levelOf, reasonsOf, type Check } from '../../shared/passphrase-meter';
 
 async function check(p: string): Promise<Check> {
   const s = await passphraseStrength(p, 15);
