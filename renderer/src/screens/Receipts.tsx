@@ -38,6 +38,8 @@ export function Receipts() {
   const [signing, setSigning] = useState(false);
   const [signed, setSigned] = useState<Signed | null>(null);
   const [problem, setProblem] = useState<IpcError | null>(null);
+  const [limits, setLimits] = useState({ shares: SHOW, held: 20, refusals: SHOW });
+  const more = (list: keyof typeof limits): void => { setLimits((l) => ({ ...l, [list]: l[list] + SHOW })); };
 
   const load = useCallback(async (): Promise<void> => {
     const [s, r] = await Promise.all([custos().shares.list({ filter: { status: 'received' } }), custos().inbox.refusals()]);
@@ -171,7 +173,7 @@ export function Receipts() {
                 </tr>
               </thead>
               <tbody>
-                {shares.slice(0, SHOW).map((s) => (
+                {shares.slice(0, limits.shares).map((s) => (
                   <tr key={s.id}>
                     <td>
                       <input type="checkbox" aria-label={t('selectShare', { key: s.keyId, node: s.nodeId, i: s.shareIndex })} checked={pickShares.has(s.id)} onChange={() => { setPickShares((p) => toggle(p, s.id)); }} />
@@ -189,7 +191,7 @@ export function Receipts() {
                 ))}
               </tbody>
             </table>
-            {shares.length > SHOW ? <p className="muted">{t('moreNotShown', { n: shares.length - SHOW })}</p> : null}
+            <ShowMore shown={limits.shares} total={shares.length} onMore={() => { more('shares'); }} />
           </div>
         </div>
       ) : null}
@@ -199,13 +201,13 @@ export function Receipts() {
           <h2>{t('rejectedHeldTitle', { n: rejectedHeld.length })}</h2>
           <p className="help">{t('rejectedHeldHelp')}</p>
           <ul className="plain">
-            {rejectedHeld.slice(0, 20).map((x) => (
+            {rejectedHeld.slice(0, limits.held).map((x) => (
               <li key={x.id}>
                 {x.keyId} · {x.nodeId} · #{x.shareIndex}
               </li>
             ))}
           </ul>
-          {rejectedHeld.length > 20 ? <p className="muted">{t('moreNotShown', { n: rejectedHeld.length - 20 })}</p> : null}
+          <ShowMore shown={limits.held} total={rejectedHeld.length} onMore={() => { more('held'); }} />
         </div>
       ) : null}
 
@@ -234,7 +236,7 @@ export function Receipts() {
                 </tr>
               </thead>
               <tbody>
-                {refusals.slice(0, SHOW).map((r) => (
+                {refusals.slice(0, limits.refusals).map((r) => (
                   <tr key={r.id}>
                     <td>
                       <input type="checkbox" aria-label={t('selectRefusal', { name: r.name ?? r.id.slice(0, 12) })} checked={pickRefused.has(r.id)} onChange={() => { setPickRefused((p) => toggle(p, r.id)); }} />
@@ -248,6 +250,7 @@ export function Receipts() {
                 ))}
               </tbody>
             </table>
+            <ShowMore shown={limits.refusals} total={refusals.length} onMore={() => { more('refusals'); }} />
           </div>
         </div>
       ) : null}
@@ -261,6 +264,7 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
   const [saved, setSaved] = useState<string[] | null>(null);
   const [problem, setProblem] = useState<IpcError | null>(null);
   const [qr, setQr] = useState<{ title: string; svgs: string[]; frames: string[] } | null>(null);
+  const [shown, setShown] = useState(20);
   const [sent, setSent] = useState<Sent | null>(null);
   const [sending, setSending] = useState(false);
   const files: FileOut[] = receipts.map((r) => r.file);
@@ -325,7 +329,7 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
       <h3>{t('asQr')}</h3>
       <p className="help">{t('asQrHelp')}</p>
       <ul className="receipt-list">
-        {receipts.slice(0, 20).map((r, i) => (
+        {receipts.slice(0, shown).map((r, i) => (
           <li key={r.hash}>
             <span className={`badge badge-${r.status}`}>{t(`receipt_${r.status}`)}</span>
             <span className="file-name">{r.file.name}</span>
@@ -336,8 +340,22 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
           </li>
         ))}
       </ul>
-      {receipts.length > 20 ? <p className="muted">{t('moreNotShown', { n: receipts.length - 20 })}</p> : null}
+      <ShowMore shown={shown} total={receipts.length} onMore={() => { setShown((n) => n + SHOW); }} />
       {qr === null ? null : <QrPlayer svgs={qr.svgs} frames={qr.frames} title={qr.title} onClose={() => { setQr(null); }} />}
     </div>
+  );
+}
+
+/** "Show 200 more": every row of a long list is reachable, a page at a time (issue 13). */
+function ShowMore({ shown, total, onMore }: { shown: number; total: number; onMore: () => void }) {
+  const { t } = useI18n();
+  if (total <= shown) return null;
+  return (
+    <p className="muted row" data-testid="show-more">
+      {t('moreNotShown', { n: total - shown })}
+      <button type="button" className="btn btn-small" onClick={onMore}>
+        {t('receipts_showMore', { k: Math.min(SHOW, total - shown) })}
+      </button>
+    </p>
   );
 }
