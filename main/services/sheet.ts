@@ -20,6 +20,7 @@ import * as fontkitModule from '@pdf-lib/fontkit';
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { renderPng } from '../../shared/qr/render';
 import { framesAt, STANDARD_DENSITY } from '../../shared/qr/loop';
+import { fallbackLines } from '../../shared/qr/fallback';
 import { ServiceError } from './errors';
 
 /** The file name of the sheet font in resources/fonts/. */
@@ -69,6 +70,15 @@ export const SHEET_LABELS = {
   frame: { en: 'Frame {i} of {n}', zh: '第 {i} 帧，共 {n} 帧' },
   page: { en: 'Page {p} of {n}', zh: '第 {p} 页，共 {n} 页' },
   utc: { en: 'UTC', zh: '协调世界时' },
+  handover: { en: 'Hand-over and sign-off', zh: '交接与签收' },
+  printedBy: { en: 'Printed by (name, signature)', zh: '打印人（姓名、签字）' },
+  receivedBy: { en: 'Received by (name, signature)', zh: '接收人（姓名、签字）' },
+  when: { en: 'Date and time of hand-over', zh: '交接日期与时间' },
+  fallbackTitle: { en: 'Text fallback', zh: '文字备用码' },
+  fallbackHelp: {
+    en: 'If a QR code is damaged, type these lines in at the recovery station instead: the header line and every numbered line, words separated by spaces. Each line ends with its own check words, so a mistyped line is named.',
+    zh: '如果二维码损坏，请在恢复站改为输入以下各行：标题行和每一个编号行，单词之间用空格分隔。每行末尾有本行的校验词，输错的行会被指出。',
+  },
 } as const;
 
 export interface SheetInput {
@@ -300,6 +310,36 @@ export async function makeRecoverySheet(input: SheetInput, font: Uint8Array): Pr
       col = 0;
       y -= CELL_H;
     }
+  }
+
+  // ---- hand-over fields and the text fallback (typed in when a code is damaged) ------------------
+  page = pdf.addPage(A4);
+  pages.push(page);
+  y = A4[1] - MARGIN - 16;
+  w.draw(page, `${L.handover.en} · ${L.handover.zh}`, MARGIN, y, 12);
+  y -= 22;
+  for (const field of [L.printedBy, L.receivedBy, L.when]) {
+    w.draw(page, field.en, MARGIN, y, 9.5);
+    w.draw(page, field.zh, MARGIN, y - 11, 8.5, undefined, GREY);
+    page.drawLine({ start: { x: MARGIN + 190, y: y - 10 }, end: { x: A4[0] - MARGIN, y: y - 10 }, thickness: 0.6, color: GREY });
+    y -= 34;
+  }
+  y -= 4;
+  w.draw(page, `${L.fallbackTitle.en} · ${L.fallbackTitle.zh}`, MARGIN, y, 12);
+  y -= 16;
+  for (const line of [...w.wrap(L.fallbackHelp.en, 8.5, contentWidth), ...w.wrap(L.fallbackHelp.zh, 8.5, contentWidth)]) {
+    w.draw(page, line, MARGIN, y, 8.5, undefined, GREY);
+    y -= 11.5;
+  }
+  y -= 6;
+  for (const line of fallbackLines(SHEET_UR_TYPE, input.exportBytes)) {
+    if (y < bottom) {
+      page = pdf.addPage(A4);
+      pages.push(page);
+      y = A4[1] - MARGIN - 16;
+    }
+    page.drawText(line, { x: MARGIN, y, size: 8, font: mono, color: INK });
+    y -= 11;
   }
 
   // ---- footers -----------------------------------------------------------------------------------

@@ -78,3 +78,20 @@ export function decodeMinimal(text: string): Uint8Array {
   }
   return data;
 }
+
+/** The four-letter word of each byte (BCR-2020-012 standard style), for text a person reads or types. */
+export function byteWord(byte: number): string {
+  const word = WORDS[byte];
+  if (word === undefined) throw new CustosError('INVALID_PARAMETERS', `A byte is 0..255; got ${String(byte)}.`);
+  return word;
+}
+
+/**
+ * The byte of a typed word, read as BC-UR reads bytewords: by its first and last letters (so a typo
+ * in the middle two still reads), or a two-letter minimal word; undefined when it is no byteword.
+ */
+export function byteOfWord(word: string): number | undefined {
+  const w = word.toLowerCase();
+  if (!/^[a-z]{2}$|^[a-z]{4}$/.test(w)) return undefined;
+  return MINIMAL_TO_BYTE.get(`${w.charAt(0)}${w.charAt(w.length - 1)}`);
+}
