@@ -417,6 +417,7 @@ async function fleetBench(w: World, root: string, fleet: number, floorEvery: num
           fileHash(rebuilt);
         });
         let created!: Awaited<ReturnType<typeof createBackup>>;
+        const setId = crypto.getRandomValues(new Uint8Array(16));
         await parts.time('backup: Shamir split, possession keys, signatures, 3 age seals', async () => {
           created = await createBackup(
             {
@@ -429,15 +430,16 @@ async function fleetBench(w: World, root: string, fleet: number, floorEvery: num
               total: 5,
               retain: 2,
               custodians: recipients,
-              setId: crypto.getRandomValues(new Uint8Array(16)),
+              setId,
               epoch: 1,
               now: Math.floor(Date.now() / 1000),
             },
             signer,
           );
         });
+        // Each set its own id, as the agent gives it: a retained share's erase key is per set and index.
         await parts.time('AES-GCM + KEK wrap (2 files in, 1 read, 2 retained out)', async () => {
-          for (const r of created.retained) await store.seal({ kind: 'retained-share', keyId, nodeId: NODE, setId: '00'.repeat(16), index: r.index }, r.share);
+          for (const r of created.retained) await store.seal({ kind: 'retained-share', keyId, nodeId: NODE, setId: toHex(setId), index: r.index }, r.share);
         });
         floorPerKey.push(performance.now() - t0);
         // Not crypto, measured apart: the durable writes the agent makes for one key (2 node

@@ -2,7 +2,7 @@
 import { fromHex, toHex } from '../../shared/bytes';
 import { type HandlerResultOf } from '../../shared/ipc/contract';
 import { openMessage, recoveryExportSchema, trustKey } from '../../shared/protocol';
-import { moreFrames } from '../../shared/qr/ur';
+import { encoderAt, STANDARD_DENSITY } from '../../shared/qr/loop';
 import type { AppContext } from '../context';
 import { publicProblem, toIpcError } from '../ipc-errors';
 import { callAgent } from '../services/agent-client';
@@ -63,7 +63,9 @@ export const recoveryHandlers = {
     const result = await exportForRecovery(v, req.request.bytes, req.confirmation.toLowerCase(), { policy, ...(req.override === undefined ? {} : { override: req.override }) });
     const file = fileOut(result.baseName, '.custos', result.bytes);
     const qr = await qrFor('recovery-export', result.bytes);
-    const loop = req.extraFrames > 0 ? moreFrames(result.bytes, { type: urTypeOf('recovery-export') }, req.extraFrames) : [];
+    // The extra fountain frames continue the pure frames' own sequence (same density, same fragments).
+    const encoder = encoderAt(result.bytes, urTypeOf('recovery-export'), STANDARD_DENSITY.version);
+    const loop = req.extraFrames > 0 && !encoder.isSinglePart ? encoder.range(encoder.seqLen + 1, req.extraFrames) : [];
     let sheet: { name: string; bytes: Uint8Array } | null = null;
     let sheetProblem: ReturnType<typeof publicProblem> | undefined;
     if (font !== undefined) {

@@ -247,6 +247,8 @@ export const supersedeResult = z.strictObject({
   newSetId: hex16,
   newEpoch: epoch,
   destroyAfter: time,
+  /** The notice says the old set is stale: the node's keydata was reshared (tss-lib resharing), not merely rotated. */
+  stale: z.boolean(),
   /** Envelope ids of the shares marked superseded now. */
   affected: z.array(hex32),
   alreadyApplied: z.boolean(),

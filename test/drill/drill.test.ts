@@ -34,7 +34,7 @@ describe('npm run drill', () => {
       expect(r.framesPerExport.every((n) => n >= 1)).toBe(true);
       // The PNG frames on disk are read by an independent reader too.
       const pngs = execFileSync('find', [join(work, 'exports'), '-name', '*.png'], { encoding: 'utf8' }).trim().split('\n');
-      const scanned = execFileSync('zbarimg', ['--raw', '-q', pngs[0]!], { encoding: 'utf8' }).trim();
+      const scanned = execFileSync('zbarimg', ['--raw', '-q', '-Sdisable', '-Sqrcode.enable', pngs[0]!], { encoding: 'utf8' }).trim();
       expect(scanned.toLowerCase()).toMatch(/^ur:custos-recovery-export\//);
     }
     expect(existsSync(join(work, 'drill-report.md'))).toBe(true);

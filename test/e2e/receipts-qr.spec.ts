@@ -56,7 +56,7 @@ for (const lang of LANGS) {
         if (n % 2 === 1) {
           const png = join(dir, `f${String(n)}.png`);
           writeFileSync(png, await player.getByTestId('player-qr').screenshot());
-          assembler.add(execFileSync('zbarimg', ['--raw', '-q', png], { encoding: 'utf8' }).trim());
+          assembler.add(execFileSync('zbarimg', ['--raw', '-q', '-Sdisable', '-Sqrcode.enable', png], { encoding: 'utf8' }).trim());
         }
         if (n === seqLen + 1) {
           await expect(player.getByTestId('player-count')).toHaveText(say(lang, 'qrMixedFrame', { k: 1, n: seqLen }));

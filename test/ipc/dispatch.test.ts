@@ -73,7 +73,9 @@ describe('dispatch round trips against a real vault', () => {
     const expired = await makeSet(agent.id, me, { keyId: 'late', notAfter: NOW - 10 });
     const other = makeAgent('an impostor');
     const forged = await makeSet(other.id, me, { keyId: 'forged' });
-    const png = await renderPng(framesFor('envelope', sets[5]!.envelope)[0]!);
+    // A photo of each of an envelope's QR frames (a version-15 code holds part of one): together they are one envelope.
+    const photos = [];
+    for (const [i, f] of framesFor('envelope', sets[5]!.envelope).entries()) photos.push(file(`photo-${String(i + 1)}.png`, await renderPng(f)));
     const frames = framesFor('envelope', sets[4]!.envelope);
     const result = await call(h, 'inbox:import', {
       opId: 'import-1',
@@ -83,7 +85,7 @@ describe('dispatch round trips against a real vault', () => {
         file('forged.custos', forged.envelope),
         file('junk.bin', new Uint8Array([1, 2, 3])),
         file('env-0-again.custos', sets[0]!.envelope),
-        file('photo.png', png),
+        ...photos,
         file('blank.png', await renderPng('ur:custos-envelope/aeadaolazmjendeoti')),
       ],
       frames: frames.map((f, i) => ({ name: `camera-${String(i)}`, frame: f })),
@@ -94,7 +96,7 @@ describe('dispatch round trips against a real vault', () => {
     expect(byName['forged.custos']?.problem?.code).toBe('UNTRUSTED_SIGNER');
     expect(byName['junk.bin']).toMatchObject({ kind: 'other', outcome: 'refused', problem: { code: 'MALFORMED' } });
     expect(byName['env-0-again.custos']?.problem?.code).toBe('DUPLICATE_ENVELOPE');
-    expect(byName['photo.png']?.outcome).toBe('accepted');
+    expect(byName[photos.map((p) => p.name).join(', ')]?.outcome).toBe('accepted');
     expect(byName['camera-0']?.outcome ?? byName[frames.map((_f, i) => `camera-${String(i)}`).join(', ')]?.outcome).toBe('accepted');
     expect(result.unread.map((u) => u.problem.code)).toEqual(['MALFORMED']);
     for (const r of result.results.filter((x) => x.outcome === 'refused')) {

@@ -33,7 +33,7 @@ function scanPdf(pdf: Uint8Array, keepAs: string): { frames: string[]; pages: st
   for (const [i, p] of pages.entries()) {
     copyFileSync(join(dir, p), join(ROOT, 'test-results', `${keepAs}-page-${String(i + 1)}.png`));
     // The frames are QR alphanumeric text (upper-case UR), so --raw gives them exactly, one per line.
-    frames.push(...tool('zbarimg', ['--raw', '-q', join(dir, p)]).split('\n').filter((l) => l !== ''));
+    frames.push(...tool('zbarimg', ['--raw', '-q', '-Sdisable', '-Sqrcode.enable', join(dir, p)]).split('\n').filter((l) => l !== ''));
   }
   return { frames, pages };
 }

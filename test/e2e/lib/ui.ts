@@ -181,7 +181,7 @@ export async function pasteText(page: Page, text: string): Promise<void> {
 export function zbar(path: string): string[] {
   let out: string;
   try {
-    out = execFileSync('zbarimg', ['--raw', '-q', path], { encoding: 'utf8' });
+    out = execFileSync('zbarimg', ['--raw', '-q', '-Sdisable', '-Sqrcode.enable', path], { encoding: 'utf8' });
   } catch {
     return [];
   }
