@@ -61,22 +61,35 @@ for (const lang of LANGS) {
 
     // One more as a picture of its QR code (dropped), one as pasted QR text.
     const pictured = await agent.issue(me, { keyId: 'key-from-picture' });
-    const png = await renderPng(framesFor('envelope', pictured.envelope)[0]!);
+    // An envelope is several codes at the app's standard density (version 15): one picture each.
+    const pngs = await Promise.all(framesFor('envelope', pictured.envelope).map((f) => renderPng(f)));
+    expect(pngs.length).toBeGreaterThan(1);
     if (lang === 'en') {
-      // A PNG: main reads it.
-      await dropFiles(inbox.locator('.dropzone'), [{ name: 'envelope-photo.png', bytes: png, type: 'image/png' }]);
+      // PNGs: main reads them and puts the frames together.
+      await dropFiles(
+        inbox.locator('.dropzone'),
+        pngs.map((bytes, i) => ({ name: `envelope-photo-${String(i + 1)}.png`, bytes, type: 'image/png' })),
+      );
     } else {
-      // A JPEG (as a phone camera makes): decoded in the window (the lazily loaded QR reader).
-      const jpeg = await app.evaluate(async (b64) => {
-        const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/png' }));
-        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-        canvas.getContext('2d')?.drawImage(bitmap, 0, 0);
-        const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
-        let bin = '';
-        for (const x of bytes) bin += String.fromCharCode(x);
-        return btoa(bin);
-      }, Buffer.from(png).toString('base64'));
-      await dropFiles(inbox.locator('.dropzone'), [{ name: 'envelope-photo.jpg', bytes: Buffer.from(jpeg, 'base64'), type: 'image/jpeg' }]);
+      // JPEGs (as a phone camera makes): decoded in the window (the lazily loaded QR reader).
+      const jpegs: string[] = [];
+      for (const png of pngs) {
+        jpegs.push(
+          await app.evaluate(async (b64) => {
+            const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/png' }));
+            const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+            canvas.getContext('2d')?.drawImage(bitmap, 0, 0);
+            const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
+            let bin = '';
+            for (const x of bytes) bin += String.fromCharCode(x);
+            return btoa(bin);
+          }, Buffer.from(png).toString('base64')),
+        );
+      }
+      await dropFiles(
+        inbox.locator('.dropzone'),
+        jpegs.map((b64, i) => ({ name: `envelope-photo-${String(i + 1)}.jpg`, bytes: Buffer.from(b64, 'base64'), type: 'image/jpeg' })),
+      );
     }
     await expect(inbox.locator('tr[data-outcome="accepted"]').filter({ hasText: 'key-from-picture' })).toBeVisible();
     const pasted = await agent.issue(me, { keyId: 'key-from-paste' });
