@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // End-to-end tests: build the browser bundles, then run Playwright in Debian's Chromium.
-// Fails (never skips) when Chromium is missing.
+// Fails (never skips) when Chromium is missing. Arguments go to `playwright test` (a spec file, --grep …):
+//   node scripts/e2e.mjs test/e2e/inbox.spec.ts
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -25,7 +26,7 @@ const steps = [
   // The real renderer (out/renderer) for the test host, and the shared/ harness.
   ['npx', ['electron-vite', 'build', '--config', 'electron.config.ts']],
   ['npx', ['vite', 'build', '--config', 'test/e2e/harness/vite.config.ts']],
-  ['npx', ['playwright', 'test']],
+  ['npx', ['playwright', 'test', ...process.argv.slice(2)]],
 ];
 const env = { ...process.env, CUSTOS_HARNESS_PORT: process.env.CUSTOS_HARNESS_PORT ?? String(await freePort()) };
 for (const [cmd, args] of steps) {
