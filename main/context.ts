@@ -27,6 +27,8 @@ export interface FileDialogs {
   saveAll(files: readonly FileOut[]): Promise<{ folder: string; names: string[] } | null>;
   /** Asks which files to open; their names (never paths) and bytes. */
   open(options: { purpose: string; multiple: boolean }): Promise<FileIn[]>;
+  /** (H11) Asks for a folder to write into (the vault backup); its absolute path, which stays in main, or null if cancelled. */
+  chooseFolder(purpose: 'vault-backup'): Promise<string | null>;
 }
 
 export interface HostServices {

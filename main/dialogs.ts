@@ -52,5 +52,12 @@ export function electronDialogs(window: () => BrowserWindow | null): FileDialogs
       if (r.canceled) return [];
       return readPicked(r.filePaths);
     },
+    async chooseFolder() {
+      const win = window();
+      const options = { title: 'Back up the vault to removable media', properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[], buttonLabel: 'Back up here' };
+      const r = win === null ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(win, options);
+      const dir = r.filePaths[0];
+      return r.canceled || dir === undefined ? null : dir;
+    },
   };
 }

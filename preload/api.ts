@@ -16,6 +16,7 @@ import { agentApi } from './agent';
 import { approversApi } from './approvers';
 import { appApi } from './app';
 import { auditApi } from './audit';
+import { backupApi } from './backup';
 import { deletionApi } from './deletion';
 import { eventsApi } from './events';
 import { filesApi } from './files';
@@ -35,6 +36,7 @@ export function buildApi(invoke: Invoke, subscribe: Subscribe) {
   return {
     app: appApi(invoke),
     vault: vaultApi(invoke),
+    backup: backupApi(invoke),
     trust: trustApi(invoke),
     approvers: approversApi(invoke),
     inbox: inboxApi(invoke),

@@ -71,6 +71,8 @@ import {
   settingsValue,
   chainVerdict,
   auditHead,
+  backupStatusView,
+  backupDoneView,
   OPEN_PURPOSES,
   type IpcResult,
 } from './schemas';
@@ -196,6 +198,22 @@ export const CHANNELS = {
   ),
   /** The enrollment card (fresh when unlocked, the stored one when locked) as a file and as QR. */
   'vault:card': channel(empty, z.strictObject({ card: fileOut, qr: qrOut, code: comparisonCode, fingerprint: hex32 })),
+
+  // -- vault backup to removable media (issue 13, H11; main/services/vault-backup.ts) -----------------
+  /**
+   * The last verified backup (no passphrase needed; locked or unlocked): when, how much, the copy's
+   * folder name and the name of the folder it is in (never a full path), and whether it is `due`
+   * (none yet, or the vault changed since: its newest save is past the backup's).
+   */
+  'backup:status': channel(empty, backupStatusView),
+  /**
+   * Asks for a folder with the system dialog (`saved: false` when cancelled), copies the sealed vault
+   * into a new folder there and verifies the copy by opening it with `passphrase` (the live vault is
+   * not replaced). Refusals carry `details.reason`: inside-vault, not-folder, not-writable, read-back,
+   * not-verified; WRONG_PASSPHRASE carries `details.delaySeconds` like vault:unlock. On any refusal
+   * the incomplete copy is removed and the last verified backup stays as it was.
+   */
+  'backup:toFolder': channel(z.strictObject({ passphrase: z.string().min(1).max(1024) }), backupDoneView),
 
   // -- trust --------------------------------------------------------------------------------------
   /** Opens an agent card and shows the code to compare with ops. Changes nothing; needs no vault. */
@@ -611,7 +629,7 @@ export const isChannel = (name: unknown): name is Channel => typeof name === 'st
  * Calls that do NOT count as the person's activity for auto-lock: what a screen may poll (a
  * countdown, a status line). Every other call restarts the idle timer, like a key press.
  */
-export const PASSIVE_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['app:info', 'vault:status', 'settings:get', 'agent:status', 'trust:status', 'station:list']);
+export const PASSIVE_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['app:info', 'vault:status', 'settings:get', 'agent:status', 'trust:status', 'station:list', 'backup:status']);
 
 // ---- events (main → renderer) -------------------------------------------------------------------
 

@@ -417,3 +417,28 @@ export const auditHead = z.strictObject({ seq: count, hash: hex32 }).nullable();
 
 /** What `files:open` is for: picks the dialog's title and file filters. */
 export const OPEN_PURPOSES = ['envelopes', 'agent-card', 'agent-key-rotation', 'recovery-request', 'inventory-challenge', 'supersede', 'recovery-exports', 'receipts', 'qr-images', 'any'] as const;
+
+/** The last verified vault backup (issue 13, H11): where by name only (`folder` in `drive`), never a full path. */
+export const backupRecordView = z.strictObject({
+  verifiedAt: time,
+  /** The save (record generation) the copy holds. */
+  generation: count,
+  /** The copy's own folder name (custos-vault-<name>-<UTC time>). */
+  folder: z.string().max(300),
+  /** The name of the folder it was put in (the removable drive or a folder on it). */
+  drive: z.string().max(300),
+  files: count,
+  bytes: count,
+});
+export const backupStatusView = z.strictObject({
+  last: backupRecordView.nullable(),
+  /** The live vault's newest save. */
+  generation: count,
+  /** No verified backup yet, or the vault changed since the last one. */
+  due: z.boolean(),
+});
+/** What a backup verified: every file read back equal (SHA-256), the identity opened with the passphrase, the records loaded. */
+export const backupDoneView = z.strictObject({
+  saved: z.boolean(),
+  backup: backupRecordView.extend({ shares: count, hashesMatch: z.literal(true), identityMatches: z.literal(true) }).optional(),
+});

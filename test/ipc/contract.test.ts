@@ -29,6 +29,8 @@ const EXAMPLES: { [C in Channel]: RequestOf<C> } = {
   'vault:generatePassphrase': { words: 6 },
   'vault:checkPassphrase': { passphrase: 'password', name: 'Carol' },
   'vault:card': {},
+  'backup:status': {},
+  'backup:toFolder': { passphrase: PASSPHRASE },
   'trust:previewAgent': { card: f },
   'trust:pin': { card: f, confirmCode: '1234 5678 1234 5678 1234 5678' },
   'trust:rotate': { notice: f },

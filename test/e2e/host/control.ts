@@ -63,6 +63,11 @@ export class HostControl {
     await this.#post('/test/open-files', { files });
   }
 
+  /** (H11) The folder (an absolute path on this machine) the next "choose folder" dialog answers; null = cancelled. */
+  async chooseFolder(folder: string | null): Promise<void> {
+    await this.#post('/test/choose-folder', { folder });
+  }
+
   async cancelNextSave(): Promise<void> {
     await this.#post('/test/cancel-next-save', {});
   }

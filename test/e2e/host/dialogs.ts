@@ -47,6 +47,14 @@ export class ScriptedDialogs implements FileDialogs {
     return { folder: 'downloads', names };
   }
 
+  /** (H11) Each `chooseFolder` takes the next folder path (none queued, or null = the person cancelled). */
+  readonly folderQueue: (string | null)[] = [];
+
+  chooseFolder(purpose: 'vault-backup'): Promise<string | null> {
+    this.calls.push(`chooseFolder:${purpose}`);
+    return Promise.resolve(this.folderQueue.shift() ?? null);
+  }
+
   open(options: { purpose: string; multiple: boolean }): Promise<FileIn[]> {
     this.calls.push(`open:${options.purpose}`);
     const next = this.openQueue.shift() ?? [];

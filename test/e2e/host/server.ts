@@ -220,6 +220,13 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         p.dialogs.openQueue.push(files as { name: string; bytes: Uint8Array }[]);
         return { queued: p.dialogs.openQueue.length };
       }
+      case 'choose-folder': {
+        // (H11) The folder the next "choose folder" dialog answers (null: cancelled).
+        const folder = arg['folder'];
+        if (folder !== null && typeof folder !== 'string') throw new Error('choose-folder takes { folder: string | null }');
+        p.dialogs.folderQueue.push(folder);
+        return { queued: p.dialogs.folderQueue.length };
+      }
       case 'cancel-next-save':
         p.dialogs.cancelNextSave = true;
         return {};
