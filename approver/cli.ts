@@ -219,7 +219,7 @@ const signRosterChangeCmd = command(
       const { values } = ctx;
       if ((values.add === undefined) === (values.disable === undefined)) throw usage('Give --add CARD (a new approver\'s card) or --disable FINGERPRINT, one of the two.');
       const days = values.days === undefined ? ROSTER_CHANGE_DAYS.default : /^[0-9]{1,2}$/.test(values.days) ? Number(values.days) : Number.NaN;
-      if (!(days >= 1 && days <= ROSTER_CHANGE_DAYS.max)) throw usage(`--days is a whole number from 1 to ${String(ROSTER_CHANGE_DAYS.max)}.`);
+      if (!(days >= 1 && days <= ROSTER_CHANGE_DAYS.max)) throw usage(`--days is a whole number from 1 to ${String(ROSTER_CHANGE_DAYS.max)}; got "${values.days ?? ''}".`);
       const rosterBytes = readInput(need(values.roster, 'roster'), 'approver roster', 64 * 1024);
       const agentCard = values['agent-card'] === undefined ? undefined : readInput(values['agent-card'], 'agent card', 4096);
       const roster = readRoster(rosterBytes, agentCard);

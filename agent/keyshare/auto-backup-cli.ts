@@ -18,6 +18,8 @@ export const autoBackupCmd: Command<AgentCliIo> = command(
     run: async (ctx) => {
       const { values } = ctx;
       const setting = values.custodians !== undefined || values.out !== undefined || values.threshold !== undefined || values.total !== undefined || values.retain !== undefined;
+      // Numbers are checked before the data directory is opened: a bad value is wrong usage (exit 2) whatever else is wrong.
+      const counts = { threshold: integer(values, 'threshold', 1, 255) ?? 3, total: integer(values, 'total', 1, 255) ?? 5, retain: integer(values, 'retain', 0, 255) ?? 2 };
       return withAgent(ctx, async (a) => {
         const imports = a.capabilities.nodeImports;
         if (!setting) {
@@ -28,7 +30,7 @@ export const autoBackupCmd: Command<AgentCliIo> = command(
         if (values.custodians === undefined || values.out === undefined) throw usage('Setting the policy needs --custodians and --out (and optionally --threshold, --total, --retain).');
         const custodians = values.custodians.split(',').map((s) => s.trim()).filter((s) => s !== '').map((g) => custodianFp(a, g));
         const p = await imports.configure(
-          { threshold: integer(values, 'threshold', 1, 255) ?? 3, total: integer(values, 'total', 1, 255) ?? 5, retain: integer(values, 'retain', 0, 255) ?? 2, custodians, outDir: resolve(values.out) },
+          { ...counts, custodians, outDir: resolve(values.out) },
           op(values),
         );
         return { data: { policy: p }, lines: [`Auto-backup policy set: ${String(p.threshold)}-of-${String(p.total)}, server keeps ${String(p.retain)}, envelopes to ${p.outDir}.`] };

@@ -16,10 +16,10 @@ const add = command(
     summary: 'registers a custodian from their enrollment card once the code they read out from their screen was typed (asked for when omitted on a terminal)',
     run: async (ctx) => {
       const { values } = ctx;
-      const card = readInput(need(values, 'card'), 'enrollment card', 4096);
-      const label = need(values, 'label');
       const role = need(values, 'role');
-      if (!(CUSTODIAN_ROLES as readonly string[]).includes(role)) throw usage(`--role is one of ${CUSTODIAN_ROLES.join(', ')}.`);
+      if (!(CUSTODIAN_ROLES as readonly string[]).includes(role)) throw usage(`--role is one of ${CUSTODIAN_ROLES.join(', ')}; got "${role}".`);
+      const label = need(values, 'label');
+      const card = readInput(need(values, 'card'), 'enrollment card', 4096);
       // The card is checked (signature, form) before anyone is asked for its code; the agent checks it again.
       await requireConfirmCode(openCustodianCard(card).code, values['confirm-code'], 'the custodian', 'in their Custos app (or by `custos vault info`)');
       const c = await withAgent(ctx, (a) => a.addCustodian(card, label, role as CustodianRole, op(values)));

@@ -47,10 +47,15 @@ export async function language(ctx: CustodianCtx): Promise<Language> {
   return (await readSettingsOrDefaults(join(resolve(dir), SETTINGS_FILE)).catch(() => ({ settings: { language: 'en' as const } }))).settings.language;
 }
 
-/** Checks --lang before any command runs. */
+const FD_USAGE = '--passphrase-fd takes a file descriptor number: 0 (standard input) or 3 and up.';
+const fdIsValid = (fd: string): boolean => /^[0-9]{1,4}$/.test(fd) && Number(fd) !== 1 && Number(fd) !== 2;
+
+/** Checks the global options (--lang, --passphrase-fd) before any command runs or opens anything: wrong usage is exit 2. */
 export function checkLanguage(ctx: CustodianCtx): void {
   const { lang } = ctx.values;
-  if (lang !== undefined && !(LANGUAGES as readonly string[]).includes(lang)) throw usage(`--lang is one of ${LANGUAGES.join(', ')}.`);
+  if (lang !== undefined && !(LANGUAGES as readonly string[]).includes(lang)) throw usage(`--lang is one of ${LANGUAGES.join(', ')}; got "${lang}".`);
+  const fd = ctx.values['passphrase-fd'];
+  if (fd !== undefined && !fdIsValid(fd)) throw usage(FD_USAGE);
 }
 
 /** The error in the vault's language, with the specific English sentence too (main/services/messages.ts). */
@@ -109,7 +114,7 @@ async function promptHidden(question: string): Promise<string> {
 export async function passphrase(ctx: CustodianCtx, confirmNew = false): Promise<string> {
   const fd = ctx.values['passphrase-fd'];
   if (fd !== undefined) {
-    if (!/^[0-9]+$/.test(fd) || Number(fd) === 1 || Number(fd) === 2) throw usage('--passphrase-fd takes a file descriptor number: 0 (standard input) or 3 and up.');
+    if (!fdIsValid(fd)) throw usage(FD_USAGE);
     let text: string;
     try {
       text = readFileSync(Number(fd), 'utf8');

@@ -1,6 +1,7 @@
 /** `settings show | set`: the vault's settings file (custodian CLI). */
 import { join } from 'node:path';
-import { wholeNumber } from '../../node/cli/inputs';
+import { oneOf, wholeNumber } from '../../node/cli/inputs';
+import { LANGUAGES } from '../../shared/languages';
 import type { Group } from '../../node/cli/runner';
 import { readSettingsOrDefaults, SETTINGS_FILE, updateSettings } from '../services/settings';
 import { command, vaultDir } from './common';
@@ -27,12 +28,12 @@ const set = command(
     run: async (ctx) => {
       const { values } = ctx;
       const change: Record<string, unknown> = {};
-      if (values.language !== undefined) change['language'] = values.language;
+      if (values.language !== undefined) change['language'] = oneOf(values.language, 'language', LANGUAGES);
       if (values['auto-lock-minutes'] !== undefined) change['autoLockMinutes'] = wholeNumber(values['auto-lock-minutes'], 'auto-lock-minutes', 0, 24 * 60);
       if (values['agent-url'] !== undefined) change['agentUrl'] = values['agent-url'] === 'none' ? null : values['agent-url'];
       if (values['cooling-days'] !== undefined) change['deletionCoolingDays'] = wholeNumber(values['cooling-days'], 'cooling-days', 1, 365);
       if (values['recovery-min-expiry-minutes'] !== undefined) change['recoveryMinExpiryMinutes'] = wholeNumber(values['recovery-min-expiry-minutes'], 'recovery-min-expiry-minutes', 0, 7 * 24 * 60);
-      if (values['recovery-expect-mode'] !== undefined) change['recoveryExpectMode'] = values['recovery-expect-mode'];
+      if (values['recovery-expect-mode'] !== undefined) change['recoveryExpectMode'] = oneOf(values['recovery-expect-mode'], 'recovery-expect-mode', ['any', 'external-only']);
       const s = await updateSettings(join(vaultDir(ctx), SETTINGS_FILE), change);
       return { data: { settings: s }, lines: [JSON.stringify(s, null, 2)] };
     },

@@ -64,7 +64,7 @@ const importCmd = command(
 
 function statusFilter(s: string | undefined): ShareStatus | undefined {
   if (s === undefined) return undefined;
-  if (!(SHARE_STATUSES as readonly string[]).includes(s)) throw usage(`--status must be one of ${SHARE_STATUSES.join(', ')}.`);
+  if (!(SHARE_STATUSES as readonly string[]).includes(s)) throw usage(`--status is one of ${SHARE_STATUSES.join(', ')}; got "${s}".`);
   return s as ShareStatus;
 }
 
@@ -78,8 +78,8 @@ const list = command(
       const { values } = ctx;
       const lang = await language(ctx);
       const index = wholeNumber(values.index, 'index', 1, 255);
-      const v = await openUnlocked(ctx);
       const status = statusFilter(values.status);
+      const v = await openUnlocked(ctx);
       const shares = listShares(v, {
         ...(values.key === undefined ? {} : { keyId: values.key }),
         ...(values.node === undefined ? {} : { nodeId: values.node }),

@@ -21,3 +21,6 @@ export const iso = (seconds: number): string => new Date(seconds * 1000).toISOSt
 export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
 }
+
+/** "a" or "an" before a noun phrase (by its first letter: "an agent card", "a share envelope"). */
+export const aOrAn = (phrase: string): string => `${/^[aeiou]/i.test(phrase) ? 'an' : 'a'} ${phrase}`;

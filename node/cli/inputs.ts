@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, usage } from './errors';
+import { aOrAn } from './format';
 
 /** Reads one input file of at most `max` bytes; `what` names it in the sentence of a refusal. */
 export function readInput(path: string, what: string, max = 4 * 1024 * 1024): Uint8Array {
@@ -17,7 +18,7 @@ export function readInput(path: string, what: string, max = 4 * 1024 * 1024): Ui
     if (error instanceof CliError) throw error;
     throw new CliError('IO_FAILED', `The ${what} file ${path} does not exist or cannot be read.`, { details: { file: path }, cause: error });
   }
-  if (size > max) throw new CliError('IO_FAILED', `${path} is ${String(size)} bytes: too large for a ${what} (at most ${String(max)}).`, { details: { file: path } });
+  if (size > max) throw new CliError('IO_FAILED', `${path} is ${String(size)} bytes: too large for ${aOrAn(what)} (at most ${String(max)}).`, { details: { file: path } });
   try {
     return new Uint8Array(readFileSync(path));
   } catch (error) {
@@ -57,4 +58,11 @@ export function wholeNumber(text: string | undefined, name: string, min = 0, max
     throw usage(`--${name} is a whole number from ${String(min)} to ${String(max)}; got "${text}".`);
   }
   return Number(text);
+}
+
+/** An option that takes one of a few words (`--language en|zh-CN`): anything else is wrong usage (exit 2). */
+export function oneOf<T extends string>(text: string | undefined, name: string, allowed: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(text)) throw usage(`--${name} is one of ${allowed.join(', ')}; got "${text}".`);
+  return text as T;
 }

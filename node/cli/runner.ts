@@ -29,7 +29,7 @@
 import { parseArgs } from 'node:util';
 import { CodedError } from '../../shared/errors';
 import { CliError, usage } from './errors';
-import { toJson } from './format';
+import { aOrAn, toJson } from './format';
 import { commandHelp, completionScript, groupHelp, programHelp } from './help';
 
 /** Where a CLI writes; tests pass their own to run a program in-process. */
@@ -252,7 +252,7 @@ export async function runProgram<I extends CliIo>(program: Program<I>, argv: rea
     if (group !== undefined && group.commands.length > 0) {
       const subs = group.commands.filter((c) => c.hidden !== true).map((c) => c.name.split(' ').slice(1).join(' '));
       return fail(
-        usage(words[1] === undefined ? `Name a ${group.name} command: ${subs.join(', ')}.` : `"${words[1]}" is not a ${group.name} command; it has ${subs.join(', ')}.`),
+        usage(words[1] === undefined ? `Name ${aOrAn(group.name)} command: ${subs.join(', ')}.` : `"${words[1]}" is not ${aOrAn(group.name)} command; it has ${subs.join(', ')}.`),
         `Run "${program.invocation} ${group.name} --help" for what each does.`,
       );
     }
