@@ -17,10 +17,11 @@
  * check both). Distinct random nonces give distinct payload keys, which is what the age format
  * relies on; the scrypt stanza (and its nonce-zero wrap of the file key) is never recomputed.
  */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { Decrypter, Encrypter } from 'age-encryption';
 import { toHex, wipe } from '../../shared/bytes';
 import { AgeResealer, recipientOf } from '../../shared/crypto/seal';
-import { signingKeyFromSeed } from '../../shared/protocol/frame';
+import type { SigningKey } from '../../shared/protocol/frame';
 import type { CustodianIdentity } from '../../shared/protocol/identity';
 import { ServiceError } from './errors';
 import { ScryptPassphraseIdentity, ScryptPassphraseRecipient, type ScryptKdf } from './kdf';
@@ -40,6 +41,28 @@ export function identityText(id: CustodianIdentity, createdAt: number, generatio
     id.age.identity,
     '',
   ].join('\n');
+}
+
+/** DER PrivateKeyInfo prefix for an Ed25519 seed (RFC 8410), as node/ed25519-sign.ts. */
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+/** DER SubjectPublicKeyInfo prefix of an Ed25519 public key (RFC 8410): the 32 key bytes follow. */
+const SPKI_PREFIX = '302a300506032b6570032100';
+
+/**
+ * The signing key of `seed`, its public key derived by node:crypto (RFC 8032 §5.1.5, the same bytes
+ * as @noble/ed25519's getPublicKey). noble's first use in a process builds its point tables, 90–120 ms
+ * on the event loop in the middle of an unlock (issue 10: the unlock stall).
+ */
+export function signingKeyOf(seed: Uint8Array): SigningKey {
+  if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new ServiceError('INTERNAL', `An Ed25519 seed is 32 bytes; got ${seed instanceof Uint8Array ? String(seed.length) : typeof seed}.`);
+  const der = Buffer.concat([PKCS8_PREFIX, seed]);
+  try {
+    const spki = createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' });
+    if (spki.length !== 44 || spki.subarray(0, 12).toString('hex') !== SPKI_PREFIX) throw new ServiceError('INTERNAL', 'node:crypto gave an Ed25519 public key of an unexpected form.');
+    return { seed: Uint8Array.from(seed), publicKey: new Uint8Array(spki.subarray(12)) };
+  } finally {
+    der.fill(0);
+  }
 }
 
 export interface ParsedIdentity {
@@ -76,7 +99,7 @@ export async function parseIdentityText(text: string): Promise<ParsedIdentity> {
   }
   if (typeof name !== 'string') throw damaged('name');
   const seed = new Uint8Array(Buffer.from(seedHex, 'hex'));
-  const signing = signingKeyFromSeed(seed);
+  const signing = signingKeyOf(seed);
   wipe(seed);
   if (toHex(signing.publicKey) !== pubHex) throw damaged('Ed25519 public key');
   if ((await recipientOf(secret)) !== recipient) throw damaged('age recipient');
