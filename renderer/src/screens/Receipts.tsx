@@ -1,7 +1,8 @@
 /**
  * Receipts: sign `accepted` for shares received, or `rejected` with a reason (a share held, or an
  * envelope the inbox refused), one by one or in a batch; then save the receipts as files, show
- * them as QR codes, or send them to the linked agent.
+ * them as QR codes (one at a time, or the whole batch as one animated sequence: QrPlayer's
+ * `messages`), or send them to the linked agent.
  */
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { FileOut, IpcError, ResponseOf } from '../../../shared/ipc/contract';
@@ -10,7 +11,7 @@ import { custos } from '../api';
 import { useApp } from '../app-context';
 import { DateText, Empty, Hex, Notice, Problem, Reason, Screen } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
-import { QrPlayer } from '../ui/QrPlayer';
+import { QrPlayer, type QrMessage } from '../ui/QrPlayer';
 
 type Share = ResponseOf<'shares:list'>['shares'][number];
 type Refusal = ResponseOf<'inbox:refusals'>['refusals'][number];
@@ -22,6 +23,8 @@ export const REASONS: readonly RejectionReason[] = ['MALFORMED', 'SIGNATURE_INVA
 const SHOW = 200;
 /** Ids per receipts:sign call (the contract takes up to MAX_ITEMS, 20,000). */
 const BATCH = 10_000;
+/** Receipts per receipts:export call (the contract takes up to 1,000). */
+const EXPORT_BATCH = 1000;
 
 export function Receipts() {
   const { t } = useI18n();
@@ -264,6 +267,8 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
   const [saved, setSaved] = useState<string[] | null>(null);
   const [problem, setProblem] = useState<IpcError | null>(null);
   const [qr, setQr] = useState<{ title: string; svgs: string[]; frames: string[] } | null>(null);
+  const [sequence, setSequence] = useState<QrMessage[] | null>(null);
+  const [preparing, setPreparing] = useState(false);
   const [shown, setShown] = useState(20);
   const [sent, setSent] = useState<Sent | null>(null);
   const [sending, setSending] = useState(false);
@@ -285,6 +290,23 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
     }
     const first = r.value.receipts[0];
     if (first !== undefined) setQr({ title: t('receiptQrTitle', { name: rec.file.name }), svgs: first.qr.svgs, frames: first.qr.frames });
+  };
+  /** Every receipt of the batch as one QR sequence (issue 13): exported EXPORT_BATCH at a time. */
+  const showAll = async (): Promise<void> => {
+    setPreparing(true);
+    setProblem(null);
+    const all: QrMessage[] = [];
+    for (let i = 0; i < files.length; i += EXPORT_BATCH) {
+      const r = await custos().receipts.export({ receipts: files.slice(i, i + EXPORT_BATCH) });
+      if (!r.ok) {
+        setPreparing(false);
+        setProblem(r.error);
+        return;
+      }
+      all.push(...r.value.receipts.map((x) => ({ svgs: x.qr.svgs, frames: x.qr.frames })));
+    }
+    setPreparing(false);
+    setSequence(all);
   };
   const send = async (): Promise<void> => {
     setSending(true);
@@ -327,7 +349,14 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
         </Notice>
       )}
       <h3>{t('asQr')}</h3>
-      <p className="help">{t('asQrHelp')}</p>
+      <p className="help">{receipts.length === 1 ? t('asQrHelp') : t('receipts_asQrHelp')}</p>
+      {receipts.length < 2 ? null : (
+        <p className="row">
+          <button type="button" className="btn" disabled={preparing} onClick={() => void showAll()} data-testid="receipts-show-all-qr">
+            {t('receipts_showAllQr', { n: receipts.length })}
+          </button>
+        </p>
+      )}
       <ul className="receipt-list">
         {receipts.slice(0, shown).map((r, i) => (
           <li key={r.hash}>
@@ -342,6 +371,14 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
       </ul>
       <ShowMore shown={shown} total={receipts.length} onMore={() => { setShown((n) => n + SHOW); }} />
       {qr === null ? null : <QrPlayer svgs={qr.svgs} frames={qr.frames} title={qr.title} onClose={() => { setQr(null); }} />}
+      {sequence === null ? null : (
+        <QrPlayer
+          messages={sequence}
+          title={t('receipts_seqTitle', { n: sequence.length })}
+          subtitle={(f) => t('receipts_seqCaption', { n: sequence.length, f })}
+          onClose={() => { setSequence(null); }}
+        />
+      )}
     </div>
   );
 }

@@ -5,6 +5,14 @@
  * without end, so a camera that missed some completes from whatever it catches next; and a density
  * selector re-cuts the message into coarser codes (a webcam) or denser ones (a phone held close).
  * Without `frames` it loops the given pictures.
+ *
+ * Several messages (`messages`, e.g. every signed receipt of a batch) play as one sequence in rounds:
+ * the first round is every message's pure frames, one message after the other; each later round
+ * gives every message as many fountain-mixed frames as it has pure ones, again message by message.
+ * Each message's frames stay together, so a scanner that reads one message at a time (as the UR
+ * tools do) completes it within its block, and one that sorts frames of several messages (the agent's
+ * `delivery confirm`, the app's inbox: shared/qr/assemble.ts) takes any of them; a missed frame is
+ * made good one round later by a mixed one.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { DENSITIES, FrameLoop, densityOfFrames, messageOfFrames } from '../../../shared/qr/loop';
@@ -14,12 +22,22 @@ import { useI18n } from './i18n-context';
 
 const SPEEDS = [1, 2, 4, 8] as const;
 
-interface Props {
+/** One message of a multi-message sequence: its pictures and the UR text of the same frames. */
+export interface QrMessage {
   readonly svgs: readonly string[];
+  readonly frames?: readonly string[];
+}
+
+interface Props {
+  /** The pictures of one message (ignored with `messages`). */
+  readonly svgs?: readonly string[];
   /** The UR text of the same frames: enables the fountain loop and the density selector. */
   readonly frames?: readonly string[];
+  /** Several messages played as one sequence (see the module header). */
+  readonly messages?: readonly QrMessage[];
   readonly title: string;
-  readonly subtitle?: string;
+  /** A line under the title; a function gets the sequence's pure frame count at the chosen density. */
+  readonly subtitle?: string | ((frames: number) => string);
   readonly onClose: () => void;
 }
 
@@ -28,6 +46,19 @@ interface Source {
   readonly type: string;
   /** The density `frames` were made at (their pictures are used for the pure frames at it). */
   readonly version: number | undefined;
+}
+
+interface Track {
+  readonly svgs: readonly string[];
+  readonly frames: readonly string[] | undefined;
+  readonly source: Source | undefined;
+}
+
+/** A track at the chosen density: its loop (when its frames reassemble) and its pure frame count. */
+interface Cut {
+  readonly track: Track;
+  readonly loop: FrameLoop | undefined;
+  readonly len: number;
 }
 
 function sourceOf(frames: readonly string[] | undefined): Source | undefined {
@@ -40,23 +71,57 @@ function sourceOf(frames: readonly string[] | undefined): Source | undefined {
   }
 }
 
-export function QrPlayer({ svgs, frames, title, subtitle, onClose }: Props) {
+function cutAt(tracks: readonly Track[], version: number | undefined): Cut[] {
+  return tracks.map((track) => {
+    const loop = track.source === undefined || version === undefined ? undefined : new FrameLoop(track.source.payload, track.source.type, version);
+    return { track, loop, len: loop?.seqLen ?? track.svgs.length };
+  });
+}
+
+/** Where sequence position `p` (1-based) falls: the message `m` (0-based), its frame `k` (1-based) and the picture index `j` in its round. */
+function locate(cuts: readonly Cut[], total: number, p: number): { m: number; k: number; j: number } | undefined {
+  if (total < 1) return undefined;
+  const round = Math.floor((p - 1) / total);
+  let o = (p - 1) % total;
+  for (const [m, c] of cuts.entries()) {
+    if (o < c.len) return { m, k: round * c.len + o + 1, j: o };
+    o -= c.len;
+  }
+  return undefined;
+}
+
+export function QrPlayer({ svgs, frames, messages, title, subtitle, onClose }: Props) {
   const { t } = useI18n();
-  const source = useMemo(() => sourceOf(frames), [frames]);
-  const [version, setVersion] = useState<number | undefined>(source?.version);
-  const loop = useMemo(() => (source === undefined || version === undefined ? undefined : new FrameLoop(source.payload, source.type, version)), [source, version]);
-  // n: the frame number, 1-based; with a loop it runs past the pure frames into mixed ones.
-  const [n, setN] = useState(1);
-  const count = loop === undefined ? svgs.length : loop.seqLen;
-  const endless = loop !== undefined && !loop.isSinglePart;
+  const multi = messages !== undefined;
+  const tracks = useMemo<Track[]>(
+    () => (messages ?? [{ svgs: svgs ?? [], frames }]).map((x) => ({ svgs: x.svgs, frames: x.frames, source: sourceOf(x.frames) })),
+    [messages, svgs, frames],
+  );
+  const first = tracks.find((x) => x.source?.version !== undefined)?.source?.version;
+  const [version, setVersion] = useState<number | undefined>(first);
+  const cuts = useMemo(() => cutAt(tracks, version), [tracks, version]);
+  const counts = useMemo(
+    () => new Map(first === undefined ? [] : DENSITIES.map((d) => [d.version, cutAt(tracks, d.version).reduce((s, c) => s + c.len, 0)])),
+    [tracks, first],
+  );
+  // p: the position in the sequence, 1-based; with a loop it runs past the pure frames into mixed ones.
+  const [p, setP] = useState(1);
+  const count = cuts.reduce((s, c) => s + c.len, 0);
+  const endless = cuts.some((c) => c.loop !== undefined && !c.loop.isSinglePart);
   const [playing, setPlaying] = useState(count > 1);
   const [speed, setSpeed] = useState<number>(2);
   const [drawn, setDrawn] = useState<{ key: string; svg: string } | null>(null);
   const root = useRef<HTMLDivElement>(null);
 
-  const frameText = loop === undefined ? frames?.[n - 1] : loop.frame(n);
-  const key = `${String(version)}:${String(n)}`;
-  const given = version === source?.version || loop === undefined ? svgs[n - 1] : undefined;
+  const at = locate(cuts, count, p);
+  const cut = at === undefined ? undefined : cuts[at.m];
+  const frameText = cut === undefined || at === undefined ? undefined : cut.loop === undefined ? cut.track.frames?.[at.j] : cut.loop.frame(at.k);
+  const key = `${String(version)}:${String(p)}`;
+  let given: string | undefined;
+  if (cut !== undefined && at !== undefined) {
+    if (cut.loop === undefined) given = cut.track.svgs[at.j];
+    else if (version === cut.track.source?.version && at.k <= cut.len) given = cut.track.svgs[at.k - 1];
+  }
   useEffect(() => {
     if (given !== undefined || frameText === undefined) return undefined;
     let live = true;
@@ -72,7 +137,7 @@ export function QrPlayer({ svgs, frames, title, subtitle, onClose }: Props) {
   useEffect(() => {
     if (!playing || count < 2) return undefined;
     const id = setInterval(() => {
-      setN((i) => (endless ? i + 1 : (i % count) + 1));
+      setP((i) => (endless ? i + 1 : (i % count) + 1));
     }, 1000 / speed);
     return () => {
       clearInterval(id);
@@ -91,7 +156,7 @@ export function QrPlayer({ svgs, frames, title, subtitle, onClose }: Props) {
 
   const step = (d: number): void => {
     setPlaying(false);
-    setN((i) => (endless ? Math.max(1, i + d) : ((i - 1 + d + count) % count) + 1));
+    setP((i) => (endless ? Math.max(1, i + d) : ((i - 1 + d + count) % count) + 1));
   };
   const faster = (d: number): void => {
     const i = SPEEDS.indexOf(speed as (typeof SPEEDS)[number]);
@@ -100,10 +165,20 @@ export function QrPlayer({ svgs, frames, title, subtitle, onClose }: Props) {
   };
   const pickDensity = (v: number): void => {
     setVersion(v);
-    setN(1);
+    setP(1);
   };
 
-  const label = count < 2 ? t('singleCode') : n <= count ? t('frameOf', { i: n, n: count }) : t('qrMixedFrame', { k: n - count, n: count });
+  const k = at?.k ?? 1;
+  const len = cut?.len ?? 0;
+  let label: string;
+  if (!multi) label = count < 2 ? t('singleCode') : k <= len ? t('frameOf', { i: k, n: len }) : t('qrMixedFrame', { k: k - len, n: len });
+  else {
+    const where = { m: (at?.m ?? 0) + 1, M: cuts.length };
+    if (len < 2) label = t('qrSeq_single', where);
+    else label = k <= len ? t('qrSeq_frame', { ...where, i: k, n: len }) : t('qrSeq_mixed', { ...where, k: k - len, n: len });
+  }
+  const alt = !multi && k <= len ? t('qrFrameAlt', { i: k, n: len }) : label;
+  const help = count < 2 ? null : endless ? t('playerHelpLoop') : t('playerHelp');
   return (
     <div
       className="player"
@@ -114,15 +189,17 @@ export function QrPlayer({ svgs, frames, title, subtitle, onClose }: Props) {
       aria-label={title}
       data-screen="qr-player"
       data-state={playing ? 'playing' : 'paused'}
-      data-frame={n - 1}
+      data-frame={p - 1}
       data-frames={count}
-      data-seq={n}
+      data-seq={p}
+      data-messages={cuts.length}
+      data-message={(at?.m ?? 0) + 1}
       data-version={version}
       onKeyDown={(e) => {
         if (e.key === 'Escape') onClose();
         else if (e.key === ' ' && e.target === e.currentTarget) {
           e.preventDefault();
-          setPlaying((p) => !p);
+          setPlaying((x) => !x);
         } else if (e.key === 'ArrowRight') step(1);
         else if (e.key === 'ArrowLeft') step(-1);
         else if (e.key === '+' || e.key === '=') faster(1);
@@ -132,24 +209,24 @@ export function QrPlayer({ svgs, frames, title, subtitle, onClose }: Props) {
       <div className="player-head">
         <div>
           <p className="player-title">{title}</p>
-          {subtitle === undefined ? null : <p className="player-sub">{subtitle}</p>}
+          {subtitle === undefined ? null : <p className="player-sub" data-testid="player-sub">{typeof subtitle === 'function' ? subtitle(count) : subtitle}</p>}
         </div>
         <button type="button" className="btn" onClick={onClose}>
           {t('close')}
         </button>
       </div>
-      <div className="player-stage">{src === undefined ? null : <img className="player-qr" src={svgSrc(src)} alt={n <= count ? t('qrFrameAlt', { i: n, n: count }) : label} data-testid="player-qr" />}</div>
+      <div className="player-stage">{src === undefined ? null : <img className="player-qr" src={svgSrc(src)} alt={alt} data-testid="player-qr" />}</div>
       <div className="player-controls">
         <p className="player-count" aria-live="polite" data-testid="player-count">
           {label}
         </p>
-        {source === undefined || version === undefined ? null : (
+        {first === undefined || version === undefined ? null : (
           <label className="row player-density">
             <span>{t('qrDensity')}</span>
             <select value={version} onChange={(e) => { pickDensity(Number(e.target.value)); }} data-testid="player-density">
               {DENSITIES.map((d) => (
                 <option key={d.id} value={d.version}>
-                  {t(`qrDensity_${d.id}`, { v: d.version, n: new FrameLoop(source.payload, source.type, d.version).seqLen })}
+                  {t(`qrDensity_${d.id}`, { v: d.version, n: counts.get(d.version) ?? 0 })}
                 </option>
               ))}
             </select>
@@ -158,13 +235,13 @@ export function QrPlayer({ svgs, frames, title, subtitle, onClose }: Props) {
         {count < 2 ? null : (
         <>
         <div className="row">
-          <button type="button" className="btn" onClick={() => { step(-1); }} disabled={count < 2} aria-label={t('previousFrame')}>
+          <button type="button" className="btn" onClick={() => { step(-1); }} aria-label={t('previousFrame')}>
             ‹ {t('previous')}
           </button>
-          <button type="button" className="btn btn-primary player-play" onClick={() => { setPlaying((p) => !p); }} disabled={count < 2}>
+          <button type="button" className="btn btn-primary player-play" onClick={() => { setPlaying((x) => !x); }}>
             {playing ? t('pause') : t('play')}
           </button>
-          <button type="button" className="btn" onClick={() => { step(1); }} disabled={count < 2} aria-label={t('nextFrame')}>
+          <button type="button" className="btn" onClick={() => { step(1); }} aria-label={t('nextFrame')}>
             {t('next')} ›
           </button>
         </div>
@@ -177,7 +254,7 @@ export function QrPlayer({ svgs, frames, title, subtitle, onClose }: Props) {
             +
           </button>
         </div>
-        <p className="player-help muted">{endless ? t('playerHelpLoop') : t('playerHelp')}</p>
+        <p className="player-help muted">{help}</p>
         </>
         )}
       </div>
