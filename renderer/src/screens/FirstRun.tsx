@@ -11,6 +11,7 @@ import { ComparisonCode, Notice, Problem, ProgressBar, QrImage, useProgress } fr
 import { useI18n } from '../ui/i18n-context';
 import { PassphraseField } from '../ui/PassphraseField';
 import { QrPlayer } from '../ui/QrPlayer';
+import { VaultBackupCard } from '../ui/VaultBackupCard';
 
 type State = 'form' | 'creating' | 'error' | 'enrollment';
 
@@ -171,6 +172,7 @@ function Enrollment({ created, onContinue }: { created: ResponseOf<'vault:create
           )}
         </div>
       </div>
+      <VaultBackupCard place="first-run" />
       {player ? <QrPlayer svgs={created.qr.svgs} title={t('enrollmentTitle')} onClose={() => { setPlayer(false); }} /> : null}
     </section>
   );

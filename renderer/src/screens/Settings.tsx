@@ -10,6 +10,7 @@ import { LANGUAGES, localError, type Language } from '../i18n';
 import { ComparisonCode, Notice, Problem, QrImage, Screen } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
 import { PassphraseField } from '../ui/PassphraseField';
+import { VaultBackupCard } from '../ui/VaultBackupCard';
 
 type Change = RequestOf<'settings:set'>['change'];
 type State = 'ready' | 'saved' | 'error';
@@ -178,6 +179,7 @@ export function SettingsScreen({ onLanguage }: { onLanguage: (l: Language) => vo
         <p className="help">{t('policyHelp')}</p>
       </form>
 
+      <VaultBackupCard place="settings" />
       <CardAgain />
       <ChangePassphrase />
 

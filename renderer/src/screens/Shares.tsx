@@ -13,6 +13,7 @@ import { useApp } from '../app-context';
 import { historyDetail } from '../lib/details';
 import { newOpId } from '../lib/ops';
 import { DateText, Empty, Facts, Hex, Notice, Problem, ProgressBar, Reason, Screen, useProgress } from '../ui/core';
+import { BackupReminder } from '../ui/VaultBackupCard';
 import { useI18n } from '../ui/i18n-context';
 import { FilterBar, Pager, SearchBox, SortTh, useRowKeys, type SortDir } from '../ui/table';
 
@@ -151,6 +152,7 @@ export function Shares() {
         </button>
       }
     >
+      <BackupReminder />
       {problem === null ? null : <Problem error={problem} />}
       {verifying ? (
         <div className="card">
