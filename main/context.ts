@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Transport } from '@connectrpc/connect';
 import { EVENTS, type EventName, type EventPayload, type FileIn, type FileOut } from '../shared/ipc/contract';
 import { connectNodeTransport, agentClients, type AgentClients, type AgentLink, type TransportFactory } from './services/agent-client';
+import type { LinkCheck } from './services/agent-link';
 import { AutoLock, type Timers } from './services/autolock';
 import { ServiceError } from './services/errors';
 import { readSettingsOrDefaults, SETTINGS_FILE, type Settings } from './services/settings';
@@ -156,6 +157,7 @@ export class AppContext {
       // The token belongs to the agent it was entered for: never send it to a new address.
       this.#transport = null;
       this.#agentToken = null;
+      this.agentCheck = null;
     }
     if (before?.autoLockMinutes !== next.autoLockMinutes) this.#autolock?.setMinutes(next.autoLockMinutes);
     this.emit('settings:changed', { settings: next });
@@ -178,9 +180,13 @@ export class AppContext {
     return this.#agentToken !== null;
   }
 
+  /** The last link check (main/services/agent-link.ts); null after the URL or the token changed. */
+  agentCheck: LinkCheck | null = null;
+
   setAgentToken(token: string | null): void {
     this.#agentToken = token;
     this.#transport = null;
+    this.agentCheck = null;
   }
 
   /** Clients for the linked agent; AGENT_NOT_LINKED without a URL or a token. */

@@ -11,4 +11,6 @@ export const agentApi = (invoke: Invoke) =>
     status: () => invoke('agent:status', {}),
     /** Gives (or, with null, forgets) the agent's API token for this run. */
     setToken: (request: RequestOf<'agent:setToken'>) => invoke('agent:setToken', request),
+    /** Checks the link now: not configured, unreachable, token rejected or authenticated (issue 13). */
+    check: () => invoke('agent:check', {}),
   }) as const;

@@ -55,6 +55,10 @@ export const SERVICE_ERROR_CODES = [
   'AGENT_UNREACHABLE',
   /** The linked agent answered with a refusal; `details.agentCode` names the agent's own code. */
   'AGENT_REFUSED',
+  /** Issue 13 (H12): the agent refused the API token (UNAUTHENTICATED: not valid or revoked; PERMISSION_DENIED: without the scope the call needs). */
+  'AGENT_TOKEN_REJECTED',
+  /** Issue 13 (H12): what was given as the agent's API token cannot be one (printable ASCII without spaces, 16 to 4096 characters). */
+  'AGENT_TOKEN_INVALID',
   /** An approver of this name is pinned with another key (issue 12: a changed key is never taken silently). */
   'APPROVER_KEY_CHANGED',
   /** Fewer than two approvals of a recovery request verify against pinned approvers, and no override was given. */

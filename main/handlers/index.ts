@@ -13,10 +13,11 @@ import { approversHandlers } from './approvers';
 import { recordsHandlers } from './records';
 import { recoveryHandlers } from './recovery';
 import { sharesHandlers } from './shares';
+import { agentLinkHandlers } from './station-link';
 import { backupHandlers } from './vault-backup';
 import type { Handlers } from './types';
 import { vaultHandlers } from './vault';
 
 export type { Handler, Handlers } from './types';
 
-export const HANDLERS: Handlers = { ...vaultHandlers, ...sharesHandlers, ...recoveryHandlers, ...recordsHandlers, ...approversHandlers, ...backupHandlers };
+export const HANDLERS: Handlers = { ...vaultHandlers, ...sharesHandlers, ...recoveryHandlers, ...recordsHandlers, ...approversHandlers, ...backupHandlers, ...agentLinkHandlers };

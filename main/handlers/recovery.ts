@@ -156,11 +156,5 @@ export const recoveryHandlers = {
       completion,
     };
   },
-
-  // -- linked agent -------------------------------------------------------------------------------
-  'agent:status': async (_req, ctx) => ({ url: (await ctx.settings()).agentUrl, tokenSet: ctx.agentTokenSet }),
-  'agent:setToken': (req, ctx) => {
-    ctx.setAgentToken(req.token);
-    return Promise.resolve({ tokenSet: ctx.agentTokenSet });
-  },
-} satisfies HandlersFor<'recovery' | 'station' | 'agent'>;
+  // The linked agent's channels (agent:*) are in ./station-link.ts.
+} satisfies HandlersFor<'recovery' | 'station'>;

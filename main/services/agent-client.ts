@@ -6,8 +6,10 @@
  * The app contacts no network address but the linked agent URL from settings, and only when the
  * person asks for something that needs it (AGENT_NOT_LINKED otherwise). Every call carries the
  * agent's API token as `authorization: Bearer …`. A failed call becomes a coded refusal:
- * AGENT_UNREACHABLE (network, TLS, timeout) or AGENT_REFUSED naming the agent's own error code
- * (`custos-error-code` metadata) and its sentence; never a stack.
+ * AGENT_UNREACHABLE (network, TLS, timeout), AGENT_TOKEN_REJECTED (UNAUTHENTICATED or
+ * PERMISSION_DENIED: the token is not valid, revoked or without the scope) or AGENT_REFUSED naming
+ * the agent's own error code (`custos-error-code` metadata) and its sentence; never a stack.
+ * ./agent-link.ts checks the link itself (Settings and the station's indicator).
  */
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
@@ -73,6 +75,10 @@ export function agentFailure(error: unknown): ServiceError {
   }
   const agentCode = e.metadata.get('custos-error-code') ?? rpcCode;
   const said = printableText(e.rawMessage, 500);
+  // Issue 13: a token the agent (or a proxy, HTTP 401/403) refuses says so, not "a value is not valid".
+  if (e.code === Code.Unauthenticated || e.code === Code.PermissionDenied) {
+    return new ServiceError('AGENT_TOKEN_REJECTED', `The agent refused this token (${agentCode}): ${said}`, { cause: error, details: { agentCode, rpcCode } });
+  }
   return new ServiceError('AGENT_REFUSED', `The agent refused this (${agentCode}): ${said}`, { cause: error, details: { agentCode, rpcCode } });
 }
 

@@ -213,6 +213,15 @@ export const MESSAGES: Readonly<Record<AnyErrorCode, Sentence>> = {
     en: 'The agent refused this ({agentCode}). Read the details, fix the cause with the agent operator, and try again.',
     'zh-CN': '代理拒绝了此操作（{agentCode}）。请查看详情，与代理运维人员排除原因后重试。',
   },
+  // Issue 13 (H12): the agent link's token.
+  AGENT_TOKEN_REJECTED: {
+    en: 'The agent refused this token ({agentCode}): ask ops for a recovery token with the station scope ("recover"; "deliver" too to send receipts). Nothing was sent.',
+    'zh-CN': '代理拒绝了此令牌（{agentCode}）：请向运维索取具有恢复站权限（"recover"；如需发送回执，另需 "deliver"）的恢复令牌。未发送任何内容。',
+  },
+  AGENT_TOKEN_INVALID: {
+    en: 'This is not an agent API token: paste the whole token from the file ops gave you (printable characters without spaces, at least 16).',
+    'zh-CN': '这不是代理 API 令牌：请粘贴运维提供的令牌文件中的完整令牌（不含空格的可打印字符，至少 16 个）。',
+  },
   APPROVER_KEY_CHANGED: {
     en: 'An approver of this name is already trusted with another key. Call them at the contact you recorded before trusting a new key; do not trust it on the strength of this card alone.',
     'zh-CN': '已信任同名审批人的另一个密钥。在信任新密钥之前，请按您记录的联系方式致电本人核实；不要仅凭这张名片就信任它。',

@@ -119,6 +119,15 @@ interface ChannelSpec {
 }
 const channel = <Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res) => ({ request, response }) satisfies ChannelSpec;
 
+/** Issue 13 (H12): the agent link check's outcome (main/services/agent-link.ts). */
+const linkCheck = z.strictObject({
+  state: z.enum(['not-configured', 'unreachable', 'rejected', 'authenticated']),
+  url: z.string().nullable(),
+  tokenSet: z.boolean(),
+  checkedAt: time,
+  problem: problem.optional(),
+});
+
 export const CHANNELS = {
   // -- app ------------------------------------------------------------------------------------------
   /** Version, protocol version and platform. Needs nothing. */
@@ -482,12 +491,18 @@ export const CHANNELS = {
 
   // -- linked agent -------------------------------------------------------------------------------
   /** The linked agent URL (from settings) and whether an API token was given this run. */
-  'agent:status': channel(empty, z.strictObject({ url: z.string().nullable(), tokenSet: z.boolean() })),
+  'agent:status': channel(empty, z.strictObject({ url: z.string().nullable(), tokenSet: z.boolean(), check: linkCheck.nullable() })),
   /**
    * The agent's API token, kept in main-process memory for this run only: never written to disk,
    * never returned to the renderer. null forgets it.
    */
-  'agent:setToken': channel(z.strictObject({ token: z.string().regex(/^[\x21-\x7e]{16,4096}$/, 'printable ASCII without spaces, at least 16 characters').nullable() }), z.strictObject({ tokenSet: z.boolean() })),
+  'agent:setToken': channel(z.strictObject({ token: z.string().max(8192).nullable() }), z.strictObject({ tokenSet: z.boolean() })),
+  /**
+   * Issue 13 (H12): checks the link (main/services/agent-link.ts): not configured, unreachable
+   * (with the reason), the token rejected, or authenticated; with the check time. Remembered until
+   * the URL or the token changes (agent:status `check`).
+   */
+  'agent:check': channel(empty, linkCheck),
 
   // -- inventory, supersede, deletion --------------------------------------------------------------
   /**

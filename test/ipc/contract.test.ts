@@ -62,6 +62,7 @@ const EXAMPLES: { [C in Channel]: RequestOf<C> } = {
   'station:submit': { sessionId: hex(16), complete: true, drill: true, opId: 'op-1' },
   'agent:status': {},
   'agent:setToken': { token: 't'.repeat(32) },
+  'agent:check': {},
   'inventory:review': { challenge: f },
   'inventory:answer': { challenge: f },
   'supersede:apply': { notices: [f] },

@@ -119,14 +119,15 @@ describe('recovery station and linked agent, against a real agent on loopback', 
     const mixed = await call(h, 'station:add', { files: [file('e4-other.custos', await w.exportFor(other, 4))] });
     expect(mixed.sessions.map((x) => x.sessionId).sort()).toEqual([sessionId, other].sort());
 
-    // Nobody listening: AGENT_UNREACHABLE. The wrong token: AGENT_REFUSED naming the agent's code.
+    // Nobody listening: AGENT_UNREACHABLE. The wrong token: AGENT_TOKEN_REJECTED naming the agent's code (issue 13).
     await call(h, 'settings:set', { change: { agentUrl: `http://127.0.0.1:${String(await closedPort())}` } });
     await call(h, 'agent:setToken', { token: w.token });
     await refused(h, 'station:refresh', { sessionId }, 'AGENT_UNREACHABLE');
     await call(h, 'settings:set', { change: { agentUrl: server.url } });
     await call(h, 'agent:setToken', { token: 'not-the-token-but-long-enough' });
-    const e = await refused(h, 'station:submit', { sessionId }, 'AGENT_REFUSED');
+    const e = await refused(h, 'station:submit', { sessionId }, 'AGENT_TOKEN_REJECTED');
     expect(e.details['agentCode']).toBe('UNAUTHENTICATED');
+    expect(e.message.en).toContain('ask ops for a recovery token with the station scope');
     expect(e.message['zh-CN']).toContain('代理拒绝');
     // Nothing was marked sent.
     expect((await call(h, 'station:list', {})).sessions.find((x) => x.sessionId === sessionId)?.arrived.map((a) => a.submitted)).toEqual(['pending']);
