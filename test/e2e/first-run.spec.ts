@@ -1,5 +1,6 @@
 import { openCustodianCard } from '../../shared/protocol';
 import { FrameAssembler } from '../../shared/qr/ur';
+import { expectMixedFrame } from './lib/player';
 import { digits, expect, hold, LANGS, onScreen, PASSPHRASE, say, scanElement, shot, test, useLanguage } from './lib/ui';
 
 // First run in each language: the form (empty, invalid, filled), the vault created, the
@@ -93,6 +94,9 @@ for (const lang of LANGS) {
       for (let i = 0; i < 60 && assembler.progress.received < assembler.progress.expected; i++) {
         for (const f of await scanElement(player.getByTestId('player-qr'))) assembler.add(f.toLowerCase());
       }
+      // Played as the UR tools play it: a density selector, and mixed frames after the numbered ones.
+      await expectMixedFrame(player, lang);
+      await shot(app, lang, 'enrollment-qr-mixed-frame');
       await app.keyboard.press('Escape');
     }
     const qrCard = assembler.result().payload;

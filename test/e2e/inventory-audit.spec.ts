@@ -2,6 +2,7 @@ import { openMessage, attestationSchema, trustKey } from '../../shared/protocol'
 import { fromHex, randomBytes } from '../../shared/bytes';
 import { verifyAuditJsonl } from '../../main/services/audit';
 import { meOf, TestAgent } from './lib/world';
+import { expectMixedFrame } from './lib/player';
 import { assemble, expect, LANGS, nav, onScreen, say, scanElement, shot, test, withVault } from './lib/ui';
 
 // Inventory and audit in each language: the agent's challenge answered (two shares held, one it
@@ -55,10 +56,13 @@ for (const lang of LANGS) {
       frames.push(...(await scanElement(player.getByTestId('player-qr'))));
       if (count > 1) {
         await player.getByRole('button', { name: say(lang, 'nextFrame') }).click();
-        await expect(player).toHaveAttribute('data-frame', String((i + 1) % count));
+        await expect(player).toHaveAttribute('data-frame', String(i + 1)); // endless: mixed frames follow the numbered ones
       }
     }
     expect(Buffer.from(assemble(frames)).equals(Buffer.from(attestation))).toBe(true);
+    // Played as the UR tools play it: a density selector, and mixed frames after the numbered ones.
+    await expectMixedFrame(player, lang);
+    await shot(app, lang, 'attestation-qr-mixed-frame');
     await app.keyboard.press('Escape');
 
     await nav(app, lang, 'audit');

@@ -1,6 +1,13 @@
 import { openMessage, recoveryExportSchema, trustKey } from '../../shared/protocol';
 import { fromHex } from '../../shared/bytes';
 import { meOf, someoneElse, TestAgent } from './lib/world';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { writeMessageFiles } from '../../main/services/qr-files';
+import { FrameAssembler } from '../../shared/qr/ur';
+import { expectMixedFrame } from './lib/player';
 import { assemble, expect, LANGS, nav, onScreen, say, scanElement, scanPdf, shot, test, withVault } from './lib/ui';
 
 // Recovery export in each language: the agent's signed request described in plain words, the
@@ -77,17 +84,21 @@ for (const lang of LANGS) {
     await onScreen(app, 'qr-player', 'paused');
     await player.getByRole('button', { name: say(lang, 'faster') }).click();
     await expect(player.getByText(say(lang, 'framesPerSecond', { n: 4 }))).toBeVisible();
-    const frames: string[] = [];
-    for (let i = 0; i < count; i++) {
+    await expect(screen.getByText(say(lang, 'asQrFramesHelp', { n: count }))).toBeVisible();
+    // Wherever the paused player is, the frames from there on (numbered, then mixed) complete the export.
+    const assembler = new FrameAssembler();
+    for (let i = 0; !assembler.progress.complete && i < 3 * count; i++) {
       const at = Number(await player.getAttribute('data-frame'));
       const scanned = await scanElement(player.getByTestId('player-qr'));
-      expect(scanned, `frame ${String(at + 1)} of ${String(count)} reads`).toHaveLength(1);
-      frames.push(scanned[0]!);
+      expect(scanned, `frame ${String(at + 1)} reads`).toHaveLength(1);
+      assembler.add(scanned[0]!.toLowerCase());
       await player.getByRole('button', { name: say(lang, 'nextFrame') }).click();
-      await expect(player).toHaveAttribute('data-frame', String((at + 1) % count));
+      await expect(player).toHaveAttribute('data-frame', String(at + 1)); // endless: mixed frames follow the numbered ones
     }
     await shot(app, lang, 'recovery-qr-paused');
-    expect(Buffer.from(assemble(frames)).equals(Buffer.from(file))).toBe(true);
+    expect(Buffer.from(assembler.result().payload).equals(Buffer.from(file))).toBe(true);
+    expect(await expectMixedFrame(player, lang)).toBe(count);
+    await shot(app, lang, 'recovery-qr-mixed-frame');
     await app.keyboard.press('Escape');
     await expect(app.locator('[data-screen="qr-player"]')).toHaveCount(0);
 
@@ -98,6 +109,22 @@ for (const lang of LANGS) {
     const scannedSheet = scanPdf(sheet, `test-results/screens/${lang}/recovery-sheet-page1.png`);
     expect(scannedSheet.frames.length).toBeGreaterThanOrEqual(count);
     expect(Buffer.from(assemble(scannedSheet.frames)).equals(Buffer.from(file))).toBe(true);
+    // The screen, the sheet and the file names agree on the frame count (issue 13): the sheet says
+    // so in words and under its last code, and the QR files the custodian CLI writes for this export
+    // (main/services/qr-files.ts) carry it in every name.
+    const tmp = mkdtempSync(join(tmpdir(), 'custos-export-frames-'));
+    try {
+      writeFileSync(join(tmp, 'sheet.pdf'), sheet);
+      const text = execFileSync('pdftotext', ['-layout', join(tmp, 'sheet.pdf'), '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+      expect(text).toContain(`${String(count)} frames, any order`);
+      expect(text).toContain(`Frame ${String(count)} of ${String(count)}`);
+      expect(text).not.toContain(`Frame ${String(count + 1)} of`);
+      const written = await writeMessageFiles(join(tmp, 'files'), 'export', 'recovery-export', file, { png: true });
+      const of = String(count).padStart(2, '0');
+      expect(written.png.map((p) => basename(p))).toEqual(Array.from({ length: count }, (_x, i) => `export-qr-${String(i + 1).padStart(2, '0')}-of-${of}.png`));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
 
     // A request for a backup set this vault holds no share of: described, but not exportable.
     await screen.getByRole('button', { name: say(lang, 'done') }).click();

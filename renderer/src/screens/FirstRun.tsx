@@ -173,7 +173,7 @@ function Enrollment({ created, onContinue }: { created: ResponseOf<'vault:create
         </div>
       </div>
       <VaultBackupCard place="first-run" />
-      {player ? <QrPlayer svgs={created.qr.svgs} title={t('enrollmentTitle')} onClose={() => { setPlayer(false); }} /> : null}
+      {player ? <QrPlayer svgs={created.qr.svgs} frames={created.qr.frames} title={t('enrollmentTitle')} onClose={() => { setPlayer(false); }} /> : null}
     </section>
   );
 }

@@ -202,7 +202,7 @@ export function Inventory() {
             </button>
           </div>
           {saved === null ? null : <Notice kind="success" title={t('savedAs', { name: saved })} testId="attestation-saved" />}
-          {qr ? <QrPlayer svgs={answer.qr.svgs} title={t('attestationQr')} onClose={() => { setQr(false); }} /> : null}
+          {qr ? <QrPlayer svgs={answer.qr.svgs} frames={answer.qr.frames} title={t('attestationQr')} onClose={() => { setQr(false); }} /> : null}
         </div>
       ) : null}
     </Screen>

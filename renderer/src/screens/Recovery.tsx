@@ -287,6 +287,7 @@ export function Recovery() {
           {player ? (
             <QrPlayer
               svgs={exported.qr.svgs}
+              frames={exported.qr.frames}
               title={t('playerTitle', { incident: exported.summary.incidentId })}
               subtitle={t('playerSub', { key: exported.summary.keyId, node: exported.summary.nodeId })}
               onClose={() => {
