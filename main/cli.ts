@@ -25,7 +25,7 @@ import { inventoryGroup } from './cli/inventory';
 import { receiptGroup } from './cli/receipts';
 import { recoveryGroup } from './cli/recovery';
 import { settingsGroup } from './cli/settings';
-import { importGroup, listGroup, verifyAllGroup } from './cli/shares';
+import { detailsGroup, importGroup, listGroup, verifyAllGroup } from './cli/shares';
 import { pinAgentGroup, rotateAgentGroup, trustGroup } from './cli/trust';
 import { backupGroup, passphraseGroup } from './cli/backup';
 import { cardGroup, vaultGroup } from './cli/vault';
@@ -41,6 +41,7 @@ const GROUPS: readonly Group[] = [
   rotateAgentGroup,
   importGroup,
   listGroup,
+  detailsGroup,
   verifyAllGroup,
   receiptGroup,
   recoveryGroup,

@@ -11,7 +11,7 @@ import { constantTimeEqual, fromHex, toHex, wipe } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';
 import { checkShamirParams } from '../../shared/crypto/shamir';
 import { CustosError } from '../../shared/errors';
-import { decodeSecretRecord, regenerateKeydata, writeKeydata } from '../../shared/keydata';
+import { decodeSecretRecord, groupKeyOf, regenerateKeydata, writeKeydata } from '../../shared/keydata';
 import { createBackup, makeSupersede, manifestHash, manifestShare, openManifest, type Manifest } from '../../shared/protocol';
 import type { BackupOptions, BackupParams, BackupResult, BackupStatus, InventorySummary } from '../api';
 import { Capability } from '../core/context';
@@ -90,8 +90,11 @@ export class Backups extends Capability<BackupPeers> {
         try {
           // The record must still rebuild the imported keydata: never back up the wrong secret.
           let rebuilt: Uint8Array;
+          let groupKey: Uint8Array;
           try {
-            rebuilt = writeKeydata(regenerateKeydata(decodeSecretRecord(record), mod.keyshare.storedContext(node)));
+            const context = mod.keyshare.storedContext(node);
+            groupKey = fromHex(groupKeyOf(context).compressed);
+            rebuilt = writeKeydata(regenerateKeydata(decodeSecretRecord(record), context));
           } catch (error) {
             throw new AgentError('CORRUPT_FILE', `The stored share of key ${k} node ${n} does not rebuild its keydata; it was not backed up.`, { cause: error });
           }
@@ -112,6 +115,8 @@ export class Backups extends Capability<BackupPeers> {
               curve: node.curve,
               secret: record,
               publicContextHash: blob(node.public_context_hash),
+              // Issue 12: the group key in the signed manifest, for a custodian to compare before a recovery.
+              groupKey,
               threshold,
               total,
               retain,

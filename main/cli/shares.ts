@@ -1,4 +1,4 @@
-/** `import`, `list` and `verify-all`: the shares in the vault (custodian CLI). */
+/** `import`, `list`, `details` and `verify-all`: the shares in the vault (custodian CLI). */
 import { statSync } from 'node:fs';
 import { CliError } from '../../node/cli/errors';
 import { expandInputs, readInput, wholeNumber } from '../../node/cli/inputs';
@@ -7,7 +7,8 @@ import { importEnvelopes } from '../services/inbox';
 import { messagesFromInputs } from '../services/inputs';
 import { STATUS_LABELS } from '../services/messages';
 import { CLASS_LABELS, classifyImportResult, type RefusalClass } from '../services/refusal-class';
-import { listShares, verifyAll } from '../services/shares';
+import { findShare, listShares, summarize, verifyAll } from '../services/shares';
+import { shareGroupKey } from '../services/share-group-key';
 import { SHARE_STATUSES, type ShareStatus } from '../services/state';
 import { command, language, openUnlocked, usage } from './common';
 
@@ -117,6 +118,61 @@ const verify = command(
   },
 );
 
+/** Issue 12 (H14): the labels of `details`, in both languages. */
+const DETAIL_TEXT = {
+  en: {
+    title: 'Group public key from the manifest the agent signed',
+    compressed: 'public key (compressed)',
+    address: 'Ethereum-style address',
+    base58: 'public key (base58)',
+    compare: 'Compare it now with the key or address your company has on record; after a recovery the station shows the same value. If it differs, do not take part in a recovery: report it to security.',
+    absent: "Group public key: not in this backup's manifest (made before manifests carried it). Compare it after recovery, on the station's result.",
+  },
+  'zh-CN': {
+    title: '群公钥（来自代理签名的备份清单）',
+    compressed: '公钥（压缩格式）',
+    address: '以太坊格式地址',
+    base58: '公钥（base58）',
+    compare: '请现在就与公司记录的公钥或地址核对；恢复后恢复站会显示同一个值。若不一致，不要参与恢复，并报告安全团队。',
+    absent: '群公钥：本次备份的清单中没有该值（清单生成于加入此字段之前）。请在恢复后，在恢复站的结果中核对。',
+  },
+} as const;
+
+const details = command(
+  { id: { type: 'string' } },
+  {
+    name: 'details',
+    usage: '--vault DIR --id ENVELOPE-ID',
+    summary: "one share's details, with the group public key its signed manifest names (compare it before a recovery)",
+    run: async (ctx) => {
+      const lang = await language(ctx);
+      if (ctx.values.id === undefined) throw usage('--id is required: the envelope id (or its first 8+ hex digits) from `list`.');
+      const v = await openUnlocked(ctx);
+      const r = findShare(v.state.shares, ctx.values.id);
+      const groupKey = await shareGroupKey(v, r);
+      const T = DETAIL_TEXT[lang];
+      const s = summarize(r);
+      return {
+        data: { share: { ...s, manifestHash: r.manifestHash, agentKey: r.agentKey }, ...(groupKey === undefined ? {} : { groupKey }) },
+        lines: [
+          `${s.id}  ${s.keyId}/${s.nodeId}  set ${s.setId} epoch ${String(s.epoch)}  share ${String(s.shareIndex)}/${String(s.total)} (${String(s.threshold)} needed)  ${s.curve}  ${STATUS_LABELS[s.status][lang]}`,
+          `manifest ${r.manifestHash}  agent ${r.agentKey}`,
+          ...(groupKey === undefined
+            ? [T.absent]
+            : [
+                `${T.title}:`,
+                `  ${T.compressed}: ${groupKey.compressed}`,
+                ...(groupKey.address === undefined ? [] : [`  ${T.address}: ${groupKey.address}`]),
+                ...(groupKey.base58 === undefined ? [] : [`  ${T.base58}: ${groupKey.base58}`]),
+                T.compare,
+              ]),
+        ],
+      };
+    },
+  },
+);
+
 export const importGroup: Group = { name: 'import', summary: 'envelopes and notices from files, QR images or UR text', commands: [importCmd] };
 export const listGroup: Group = { name: 'list', summary: 'the shares held', commands: [list] };
+export const detailsGroup: Group = { name: 'details', summary: "one share's details and its group public key", commands: [details] };
 export const verifyAllGroup: Group = { name: 'verify-all', summary: 'every share checked', commands: [verify] };

@@ -12,6 +12,7 @@ import { explain, sentences, type Explained } from '../services/messages';
 import { classifyImportResult, classifyRefusal } from '../services/refusal-class';
 import { signReceipts } from '../services/receipts';
 import { findShare, listShares, pageShares, summarize, verifyAll } from '../services/shares';
+import { shareGroupKey } from '../services/share-group-key';
 import { fileOut, qrFor } from './common';
 import type { HandlersFor } from './types';
 
@@ -136,8 +137,10 @@ export const sharesHandlers = {
   'shares:details': async (req, ctx) => {
     const v = await ctx.unlocked();
     const r = findShare(v.state.shares, req.id);
+    const groupKey = await shareGroupKey(v, r); // issue 12 (H14): from the signed manifest, to compare before a recovery
     return {
       ...summarize(r),
+      ...(groupKey === undefined ? {} : { groupKey: { ...groupKey } }),
       manifestHash: r.manifestHash,
       agentKey: r.agentKey,
       envelopeCreatedAt: r.envelopeCreatedAt,

@@ -212,6 +212,11 @@ export const shareDetails = shareSummary.extend({
   receipts: z.array(receiptRef),
   exportsMade: z.array(z.strictObject({ sessionId: hex16, incidentId: z.string(), requestHash: hex32, exportedAt: time, exportHash: hex32 })),
   history: z.array(z.strictObject({ at: time, event: z.string(), detail: z.string().optional() })),
+  /**
+   * Issue 12 (H14): the group public key the share's signed manifest names (main/services/share-group-key.ts),
+   * absent when the manifest was made before it carried one (compare after recovery then).
+   */
+  groupKey: z.strictObject({ curve: z.enum(['secp256k1', 'ed25519']), compressed: z.string(), fingerprint: z.string(), address: z.string().optional(), base58: z.string().optional() }).optional(),
 });
 export type ShareDetails = z.infer<typeof shareDetails>;
 

@@ -23,6 +23,8 @@ export interface CreateBackupInput {
   readonly curve: Curve;
   readonly secret: Uint8Array;
   readonly publicContextHash: Uint8Array;
+  /** The tss-lib group public key, compressed (manifest `group_key`, §4.2); optional for tests without keydata. */
+  readonly groupKey?: Uint8Array;
   readonly threshold: number;
   readonly total: number;
   /** How many shares the server keeps; the others go to `custodians`, one each, in order. */
@@ -68,6 +70,7 @@ export async function createBackup(input: CreateBackupInput, agent: SigningKey):
       secret_length: input.secret.length,
       secret_commitment: split.secretCommitment,
       public_context_hash: input.publicContextHash,
+      ...(input.groupKey === undefined ? {} : { group_key: input.groupKey }),
       shares: split.shares.map((s, i) => ({
         index: s.index,
         custodian: i < input.retain ? null : (input.custodians[i - input.retain]?.fingerprint ?? null),

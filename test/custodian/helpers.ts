@@ -109,7 +109,7 @@ export interface TestSet {
 export async function makeSet(
   agent: AgentIdentity,
   me: Me,
-  opts: { keyId?: string; nodeId?: string; epoch?: number; setId?: Uint8Array; now?: number; notAfter?: number; createdAt?: number; secret?: Uint8Array; curve?: 'ed25519' | 'secp256k1' } = {},
+  opts: { keyId?: string; nodeId?: string; epoch?: number; setId?: Uint8Array; now?: number; notAfter?: number; createdAt?: number; secret?: Uint8Array; curve?: 'ed25519' | 'secp256k1'; groupKey?: Uint8Array } = {},
 ): Promise<TestSet> {
   const setId = opts.setId ?? randomBytes(16);
   const epoch = opts.epoch ?? 1;
@@ -129,6 +129,7 @@ export async function makeSet(
     secret_length: secret.length,
     secret_commitment: split.secretCommitment,
     public_context_hash: randomBytes(32),
+    ...(opts.groupKey === undefined ? {} : { group_key: opts.groupKey }),
     shares: split.shares.map((s, i) => ({ index: s.index, custodian: custodians[i], commitment: split.shareCommitments[i], possession_key: possessionPublicKey(binding, s.index, s.share) })),
     created_at: now,
   });

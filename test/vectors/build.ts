@@ -13,6 +13,7 @@
  * Used by generate.ts (to write the files) and by vectors.test.ts (to rebuild and compare).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromHex, toHex, utf8 } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';
 import { provePossession } from '../../shared/crypto/possession';
@@ -77,6 +78,11 @@ export interface VectorInputs {
   readonly curve: 'ed25519' | 'secp256k1';
   readonly secret: string;
   readonly publicContextHash: string;
+  /**
+   * The manifest's `group_key` (issue 12): an edwards25519 point, RFC 8032 encoding. The vectors
+   * have no real keydata, so it is the Ed25519 public key of the seed fixed('group key seed').
+   */
+  readonly groupKey: string;
   readonly setId: string;
   readonly epoch: number;
   readonly threshold: number;
@@ -250,6 +256,7 @@ export function manifestBody(w: VectorWorld): Manifest {
     secret_length: fromHex(i.secret).length,
     secret_commitment: secretCommitment(binding, fromHex(i.secret)),
     public_context_hash: fromHex(i.publicContextHash),
+    group_key: fromHex(i.groupKey),
     shares: shares.map((share, k) => ({
       index: k + 1,
       custodian: k < i.retain ? null : at(w.custodianFingerprints, k - i.retain, 'custodian fingerprint'),
@@ -475,6 +482,9 @@ export function expectedValues(
   };
 }
 
+/** The vectors' group key: the Ed25519 public key (a valid edwards25519 point) of a fixed seed. */
+export const groupKeySeedPoint = (): string => toHex(ed25519.getPublicKey(fromHex(fixed('group key seed'))));
+
 /** A fixed 32-byte value for a role, so that re-generating with --fresh keeps every non-random input. */
 const fixed = (label: string, length = 32): string => {
   let out = '';
@@ -518,6 +528,7 @@ export async function freshInputs(): Promise<VectorInputs> {
     curve: 'ed25519',
     secret: toHex(secret),
     publicContextHash: fixed('public context'),
+    groupKey: groupKeySeedPoint(),
     setId: toHex(setId),
     epoch,
     threshold,

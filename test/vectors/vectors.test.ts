@@ -22,6 +22,7 @@ import {
   openApprovals,
   openEnvelope,
   openManifest,
+  manifestGroupKey,
   peekMessage,
   verifyEnvelope,
   type MessageType,
@@ -148,6 +149,9 @@ describe('test vectors v1: an independent reading', () => {
     expect(await openSealed(at(inputs.ageIdentities.custodians, 0), fromHex(inputs.envelopePayload))).toEqual(held);
     expect(await openSealed(inputs.ageIdentities.session, fromHex(inputs.exportPayload))).toEqual(held);
     const m = openManifest(v.messages.manifest, v.world.agent.publicKey).body;
+    // The manifest's group_key (issue 12) is the recorded edwards25519 point, valid on its curve.
+    expect(toHex(m.group_key ?? new Uint8Array())).toBe(inputs.groupKey);
+    expect(manifestGroupKey(m)?.compressed).toBe(inputs.groupKey);
     const all = inputs.shares.map((s, i) => ({ index: i + 1, share: fromHex(s), setId: m.set_id, epoch: m.epoch }));
     for (const subset of [[0, 1, 2], [2, 3, 4], [0, 2, 4], [0, 1, 2, 3, 4]]) {
       const provided = subset.map((i) => at(all, i));

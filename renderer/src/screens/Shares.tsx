@@ -353,6 +353,24 @@ function ShareDetails({ details: d, onClose, onChanged }: { details: Details; on
           [t('signedBy'), <Hex key="a" value={d.agentKey} chars={24} />],
         ]}
       />
+      {/* Issue 12 (H14): the group key from the signed manifest, to compare before a recovery. */}
+      <div className="group-key" data-testid="share-group-key">
+        <p className="group-key-title">{t('shareGroupKeyTitle')}</p>
+        {d.groupKey === undefined ? (
+          <p className="help">{t('shareGroupKeyAbsent')}</p>
+        ) : (
+          <>
+            <Facts
+              rows={[
+                [t('groupKeyCompressed'), <code key="c" className="group-key-value">{d.groupKey.compressed}</code>],
+                ...(d.groupKey.address === undefined ? [] : [[t('groupKeyAddress'), <code key="a" className="group-key-value">{d.groupKey.address}</code>] as const]),
+                ...(d.groupKey.base58 === undefined ? [] : [[t('groupKeyBase58'), <code key="b" className="group-key-value">{d.groupKey.base58}</code>] as const]),
+              ]}
+            />
+            <p className="help">{t('shareGroupKeyCompare')}</p>
+          </>
+        )}
+      </div>
       <h3>{t('receipts')}</h3>
       {d.receipts.length === 0 ? (
         <p className="muted">{t('noReceiptYet')}</p>
