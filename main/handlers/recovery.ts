@@ -88,7 +88,12 @@ export const recoveryHandlers = {
             sessionId: s.sessionId,
             custodianName: v.info.name,
             custodianCode: v.info.code,
-            approvals: s.approvals.map((a) => ({ name: a.name, code: a.code })),
+            // Issue 12 (H14): each approval's standing as the review screen shows it, and the override
+            // the signed export carries (read back from the export itself, not from the request).
+            approvals: s.approvals.map((a) => ({ name: a.name, code: a.code, verdict: a.verdict, ...(a.pinned === undefined ? {} : { pinned: { ...a.pinned } }) })),
+            verifiedApprovals: s.verifiedApprovals,
+            requiredApprovals: s.requiredApprovals,
+            ...(body.override === undefined ? {} : { override: { reason: body.override.reason } }),
             createdAt: body.created_at,
             notAfter: s.notAfter,
           },

@@ -4,7 +4,9 @@
  *
  * A4 pages made with pdf-lib (pure JavaScript): page 1 carries the facts of the export in English
  * and Simplified Chinese (incident, key, node, backup set, epoch, share index, mode, session,
- * custodian name, the custodian's fingerprint code, created, expiry, approvers, the export's SHA-256)
+ * custodian name, the custodian's fingerprint code, created, expiry, the approvers each with their
+ * standing as the review screen shows it (verified against a pinned approver, unknown, changed key,
+ * disabled) and the verified count, an override with its typed reason, the export's SHA-256)
  * and how to use the sheet; then every QR frame of the export, 200 pt (about 7 cm) wide, six to a
  * page, each labelled "frame i of n". The frames are made for paper: each fits a version-15 QR code
  * at level M (modules of about 0.8 mm), so a phone or webcam reads them easily. Any order scans.
@@ -22,6 +24,7 @@ import { renderPng } from '../../shared/qr/render';
 import { framesAt, STANDARD_DENSITY } from '../../shared/qr/loop';
 import { fallbackLines } from '../../shared/qr/fallback';
 import { ServiceError } from './errors';
+import type { ApprovalVerdict } from './recovery';
 
 /** The file name of the sheet font in resources/fonts/. */
 export const SHEET_FONT_FILE = 'custos-sheet-sc.ttf';
@@ -57,6 +60,15 @@ export const SHEET_LABELS = {
   created: { en: 'Created', zh: '创建时间' },
   expires: { en: 'Expires', zh: '过期时间' },
   approvers: { en: 'Approved by', zh: '审批人' },
+  // Each approval's standing, worded as the review screen words it (issue 12).
+  verdict_verified: { en: 'Verified: an approver you pinned', zh: '已验证：您已信任的审批人' },
+  'verdict_changed-key': { en: 'Changed key: not the key you pinned for this name', zh: '密钥已变：不是您为此姓名信任的密钥' },
+  verdict_disabled: { en: 'Disabled in the approver roster', zh: '已在审批人名单中停用' },
+  verdict_unknown: { en: 'Unknown approver: not pinned in this vault', zh: '未知审批人：未在本保险库中信任' },
+  pinnedAs: { en: 'You pinned {n} with code {c}.', zh: '您信任的 {n} 校验码为 {c}。' },
+  verifiedCount: { en: '{v} of the {r} approvals needed verify against approvers you pinned.', zh: '所需 {r} 个审批中，{v} 个经您已信任的审批人验证。' },
+  override: { en: 'Override', zh: '越过审批人检查' },
+  overrideValue: { en: 'Exported without two verified approvers. The reason typed:', zh: '在不足两位已验证审批人的情况下导出。所填理由：' },
   hash: { en: 'Export SHA-256', zh: '导出文件 SHA-256' },
   frames: { en: 'QR codes', zh: '二维码' },
   mixed: { en: 'mixed (server and custodian shares)', zh: '混合（服务器分片与托管人分片）' },
@@ -99,7 +111,13 @@ export interface SheetInput {
   readonly custodianName: string;
   /** The custodian's 24-digit fingerprint code. */
   readonly custodianCode: string;
-  readonly approvals: readonly { readonly name: string; readonly code: string }[];
+  /** Each approval with its standing against the approvers the vault pinned (the review screen's verdict). */
+  readonly approvals: readonly { readonly name: string; readonly code: string; readonly verdict?: ApprovalVerdict; readonly pinned?: { readonly name: string; readonly code: string } }[];
+  /** How many distinct approvers verified, and how many are required (printed under the approvals). */
+  readonly verifiedApprovals?: number;
+  readonly requiredApprovals?: number;
+  /** The override carried in the signed export, when the custodian exported below the verified minimum. */
+  readonly override?: { readonly reason: string };
   /** Unix seconds. */
   readonly createdAt: number;
   /** Unix seconds: the session's expiry. */
@@ -242,7 +260,19 @@ export async function makeRecoverySheet(input: SheetInput, font: Uint8Array): Pr
 
   const mode = input.mode === 'mixed' ? L.mixed : L.externalOnly;
   const shareValues = { i: input.shareIndex, n: input.total, t: input.threshold };
-  const approvals = input.approvals.map((a) => `${a.name} (${a.code})`);
+  const approvals = input.approvals.flatMap((a) => {
+    const v = a.verdict === undefined ? undefined : L[`verdict_${a.verdict}`];
+    const pinned = a.verdict === 'changed-key' && a.pinned !== undefined ? { n: a.pinned.name, c: a.pinned.code } : undefined;
+    return [
+      `${a.name} (${a.code})`,
+      ...(v === undefined ? [] : [`  ${v.en}`, `  ${v.zh}`]),
+      ...(pinned === undefined ? [] : [`  ${fill(L.pinnedAs.en, pinned)}`, `  ${fill(L.pinnedAs.zh, pinned)}`]),
+    ];
+  });
+  if (input.verifiedApprovals !== undefined && input.requiredApprovals !== undefined) {
+    const counts = { v: input.verifiedApprovals, r: input.requiredApprovals };
+    approvals.push(fill(L.verifiedCount.en, counts), fill(L.verifiedCount.zh, counts));
+  }
   type Row = { label: { en: string; zh: string }; values: string[]; font?: PDFFont; size?: number };
   const rows: Row[] = [
     { label: L.incident, values: [input.incidentId] },
@@ -258,6 +288,7 @@ export async function makeRecoverySheet(input: SheetInput, font: Uint8Array): Pr
     { label: L.created, values: [`${iso(input.createdAt)} ${L.utc.en}`] },
     { label: L.expires, values: [`${iso(input.notAfter)} ${L.utc.en}`] },
     { label: L.approvers, values: approvals.length > 0 ? approvals : ['-'] },
+    ...(input.override === undefined ? [] : [{ label: L.override, values: [L.overrideValue.en, L.overrideValue.zh, `"${input.override.reason}"`] }]),
     { label: L.hash, values: [input.exportHash], font: mono, size: 8.5 },
     { label: L.frames, values: [fill(L.framesValue.en, { n: frames.length }), fill(L.framesValue.zh, { n: frames.length })] },
   ];
