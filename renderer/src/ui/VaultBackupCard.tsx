@@ -56,7 +56,7 @@ function useBackupStatus(): { status: Status | null; problem: IpcError | null; r
 }
 
 export function VaultBackupCard({ place }: { place: 'settings' | 'first-run' }) {
-  const { t, date, relative, size } = useI18n();
+  const { t, lang, date, relative, size } = useI18n();
   const id = useId();
   const { status, problem: statusProblem, reload } = useBackupStatus();
   const [pass, setPass] = useState('');
@@ -112,6 +112,8 @@ export function VaultBackupCard({ place }: { place: 'settings' | 'first-run' }) 
   const last = status?.last ?? null;
   const due = status?.due ?? false;
   const seconds = Math.ceil(waitMs / 1000);
+  // Sentences side by side: a space in English, none in Chinese.
+  const gap = lang === 'zh-CN' ? '' : ' ';
   return (
     <form className="card vault-backup" onSubmit={(e) => void submit(e)} data-testid="vault-backup" data-state={phase} data-due={status === null ? 'unknown' : String(due)} noValidate>
       <h2>{place === 'first-run' ? t('backup_titleFirstRun') : t('backup_title')}</h2>
@@ -165,8 +167,7 @@ export function VaultBackupCard({ place }: { place: 'settings' | 'first-run' }) 
             </button>
           </div>
           <p className={phase === 'wrong' ? 'help help-error' : 'help'} id={`${id}-pass-help`} data-testid={phase === 'wrong' ? 'backup-wrong-passphrase' : undefined}>
-            {phase === 'wrong' ? `${t('backup_wrongPassphrase')} ${failures > 1 ? t('wrongPassphraseMany', { n: failures }) : t('wrongPassphraseOnce')}` : t('backup_passphraseHelp')}
-            {phase === 'wrong' && counting ? ` ${t('tryAgainIn', { s: seconds })}` : null}
+            {phase === 'wrong' ? [t('backup_wrongPassphrase'), failures > 1 ? t('wrongPassphraseMany', { n: failures }) : t('wrongPassphraseOnce'), ...(counting ? [t('tryAgainIn', { s: seconds })] : [])].join(gap) : t('backup_passphraseHelp')}
           </p>
         </div>
         <button type="submit" className="btn btn-primary" disabled={pass.length === 0 || counting || phase === 'working'} data-testid="backup-start">
