@@ -33,11 +33,24 @@ const isTrackable = (v: unknown): v is object => typeof v === 'object' && v !== 
 const isIndex = (p: string | symbol): p is string => typeof p === 'string' && /^(?:0|[1-9][0-9]*)$/.test(p);
 const COLLECTION_SET: ReadonlySet<string> = new Set(COLLECTIONS);
 
-/** One tracking view per change: proxies are cached so the same object always gives the same proxy. */
+/** Which item a (nested) raw object belongs to: a write anywhere inside it marks that item. */
+interface Owner {
+  readonly c: CollectionName | 'audit';
+  readonly item: object;
+}
+
+/**
+ * One tracking view per change: proxies are cached so the same object always gives the same proxy.
+ * An item read through the view costs one Proxy and two map entries, with ONE handler shared by every
+ * item proxy (its owner looked up by target): a change that scans 100,000 shares through the view
+ * (`findShare`, a filter) made five closures per share before and took seconds (issue 10).
+ * Plain Maps, not WeakMaps: the tracker lives for one change, and ephemerons are costly to collect.
+ */
 export class Tracker {
   readonly changes: Changes = noChanges();
-  readonly #proxies = new WeakMap<object, object>();
-  readonly #raws = new WeakMap<object, object>();
+  readonly #proxies = new Map<object, object>();
+  readonly #raws = new Map<object, object>();
+  readonly #owners = new Map<object, Owner>();
 
   /** The raw object behind a proxy (or the value itself). */
   unwrap<T>(value: T): T {
@@ -59,28 +72,44 @@ export class Tracker {
     set.add(raw);
   }
 
-  /** A deep view: any write inside `raw` calls `onWrite`. Byte arrays are returned as they are. */
-  #deep<T extends object>(raw: T, onWrite: () => void): T {
-    return this.#cached(raw, () => {
-      return new Proxy(raw, {
-        get: (target, prop, receiver) => {
-          const v: unknown = Reflect.get(target, prop, receiver);
-          return isTrackable(v) && typeof v !== 'function' ? this.#deep(v, onWrite) : v;
-        },
-        set: (target, prop, value, receiver) => {
-          onWrite();
-          return Reflect.set(target, prop, this.unwrap(value), receiver);
-        },
-        deleteProperty: (target, prop) => {
-          onWrite();
-          return Reflect.deleteProperty(target, prop);
-        },
-        defineProperty: (target, prop, desc) => {
-          onWrite();
-          return Reflect.defineProperty(target, prop, desc);
-        },
-      });
-    });
+  #written(target: object): void {
+    const owner = this.#owners.get(target);
+    if (owner === undefined) return;
+    if (owner.c === 'audit') this.changes.structural.add('audit');
+    else this.#markItem(owner.c, owner.item);
+  }
+
+  /** The one handler of every deep (item) proxy. */
+  readonly #deepHandler: ProxyHandler<object> = {
+    get: (target, prop, receiver) => {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (!isTrackable(v) || typeof v === 'function') return v;
+      const owner = this.#owners.get(target);
+      return owner === undefined ? v : this.#deep(v, owner);
+    },
+    set: (target, prop, value, receiver) => {
+      this.#written(target);
+      return Reflect.set(target, prop, this.unwrap(value), receiver);
+    },
+    deleteProperty: (target, prop) => {
+      this.#written(target);
+      return Reflect.deleteProperty(target, prop);
+    },
+    defineProperty: (target, prop, desc) => {
+      this.#written(target);
+      return Reflect.defineProperty(target, prop, desc);
+    },
+  };
+
+  /** A deep view: any write inside `raw` marks `owner`'s item. Byte arrays are returned as they are. */
+  #deep<T extends object>(raw: T, owner: Owner): T {
+    const hit = this.#proxies.get(raw);
+    if (hit !== undefined) return hit as T;
+    if (!this.#owners.has(raw)) this.#owners.set(raw, owner);
+    const proxy = new Proxy(raw, this.#deepHandler);
+    this.#proxies.set(raw, proxy);
+    this.#raws.set(proxy, raw);
+    return proxy;
   }
 
   /**
@@ -93,14 +122,7 @@ export class Tracker {
         get: (target, prop, receiver) => {
           const v: unknown = Reflect.get(target, prop, receiver);
           if (!isIndex(prop) || !isTrackable(v)) return v;
-          if (c === 'audit') {
-            return this.#deep(v, () => {
-              this.changes.structural.add('audit');
-            });
-          }
-          return this.#deep(v, () => {
-            this.#markItem(c, v);
-          });
+          return this.#proxies.get(v) ?? this.#deep(v, { c, item: v });
         },
         set: (target, prop, value: unknown, receiver) => {
           const raw = this.unwrap(value);
