@@ -106,7 +106,7 @@ export class Tracker {
     const hit = this.#proxies.get(raw);
     if (hit !== undefined) return hit as T;
     if (!this.#owners.has(raw)) this.#owners.set(raw, owner);
-    const proxy = new Proxy(raw, this.#deepHandler);
+    const proxy = new Proxy<T>(raw, this.#deepHandler);
     this.#proxies.set(raw, proxy);
     this.#raws.set(proxy, raw);
     return proxy;
