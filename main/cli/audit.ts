@@ -4,7 +4,8 @@ import { utf8 } from '../../shared/bytes';
 import { writeFileAtomic } from '../../node/fs-atomic';
 import type { Group } from '../../node/cli/runner';
 import { exportAuditJsonl, verifyAudit } from '../services/audit';
-import { command, need, openUnlocked } from './common';
+import { command, language, need, openUnlocked } from './common';
+import { t } from './i18n';
 
 const verify = command(
   {},
@@ -13,11 +14,12 @@ const verify = command(
     usage: '--vault DIR',
     summary: 'checks the whole chain (exit 3 if it does not verify)',
     run: async (ctx) => {
+      const lang = await language(ctx);
       const v = await openUnlocked(ctx);
       const verdict = verifyAudit(v.state);
       return {
         data: { verdict, head: v.state.audit.head },
-        lines: [verdict.ok ? `The audit log verifies: ${String(verdict.entries)} entries, head ${v.state.audit.head?.hash ?? '-'}.` : `The audit log does NOT verify: entry ${String(verdict.firstBad?.seq ?? '?')} was ${verdict.firstBad?.reason ?? '?'}.`],
+        lines: [verdict.ok ? t(lang, 'audit.ok', { n: verdict.entries, head: v.state.audit.head?.hash ?? '-' }) : t(lang, 'audit.bad', { seq: String(verdict.firstBad?.seq ?? '?'), reason: verdict.firstBad?.reason ?? '?' })],
         exit: verdict.ok ? 0 : 3,
       };
     },

@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { COMMON_OPTIONS, commandsFor, type Ctx, type DescribedError } from '../../node/cli/runner';
+import type { HelpText } from '../../node/cli/help';
+import { COMMON_OPTIONS, commandsFor, type CliIo, type Ctx, type DescribedError } from '../../node/cli/runner';
+import { helpTextIn } from './i18n';
 import { explain, LANGUAGES, type Language } from '../services/messages';
 import { ServiceError, toPublicError } from '../services/errors';
 import { readSettingsOrDefaults, SETTINGS_FILE } from '../services/settings';
@@ -38,13 +40,24 @@ export function need(value: string | undefined, name: string): string {
   return value;
 }
 
-/** --lang, else the vault's language setting, else English. */
-export async function language(ctx: CustodianCtx): Promise<Language> {
-  const { lang } = ctx.values;
-  if (lang !== undefined) return (LANGUAGES as readonly string[]).includes(lang) ? (lang as Language) : 'en';
-  const dir = ctx.values.vault ?? ctx.io.env['CUSTOS_VAULT'];
-  if (dir === undefined) return 'en';
+/** --lang, else the vault's language setting (--vault or CUSTOS_VAULT), else English. */
+export async function languageOf(values: Readonly<Record<string, unknown>>, env: CliIo['env']): Promise<Language> {
+  const lang = values['lang'];
+  if (typeof lang === 'string') return (LANGUAGES as readonly string[]).includes(lang) ? (lang as Language) : 'en';
+  const vault = values['vault'];
+  const dir = typeof vault === 'string' ? vault : env['CUSTOS_VAULT'];
+  if (dir === undefined || dir === '') return 'en';
   return (await readSettingsOrDefaults(join(resolve(dir), SETTINGS_FILE)).catch(() => ({ settings: { language: 'en' as const } }))).settings.language;
+}
+
+/** --lang, else the vault's language setting, else English. */
+export function language(ctx: CustodianCtx): Promise<Language> {
+  return languageOf(ctx.values, ctx.io.env);
+}
+
+/** The help in the language `language` picks (node/cli/runner.ts Program.helpText). */
+export async function custodianHelpText(values: Readonly<Record<string, unknown>>, io: CliIo): Promise<HelpText> {
+  return helpTextIn(await languageOf(values, io.env));
 }
 
 const FD_USAGE = '--passphrase-fd takes a file descriptor number: 0 (standard input) or 3 and up.';

@@ -5,7 +5,8 @@ import type { Group } from '../../node/cli/runner';
 import { purgeDue, rollbackDelete, softDelete } from '../services/deletion';
 import { readSettingsOrDefaults, SETTINGS_FILE } from '../services/settings';
 import { applySupersede } from '../services/supersede';
-import { command, isoOf, openUnlocked, usage, vaultDir, type CustodianCtx } from './common';
+import { command, isoOf, language, openUnlocked, usage, vaultDir, type CustodianCtx } from './common';
+import { t } from './i18n';
 
 function oneId(ids: readonly string[] | undefined): string {
   if (ids?.length !== 1 || ids[0] === undefined) throw usage('Give exactly one --envelope-hash HEX.');
@@ -77,6 +78,7 @@ const purge = command(
     summary: 'destroys deleted shares whose cooling period is over (and starts it for superseded ones due)',
     run: async (ctx) => {
       const days = await coolingDays(ctx);
+      const lang = await language(ctx);
       const v = await openUnlocked(ctx);
       const r = await purgeDue(v, { coolingDays: days });
       return {
@@ -84,7 +86,7 @@ const purge = command(
         lines: [
           ...r.scheduled.map((s) => `superseded share ${String(s.shareIndex)} of ${s.keyId}/${s.nodeId} reached its destroy time: deleted, cooling period started`),
           ...r.purged.map((s) => `destroyed share ${String(s.shareIndex)} of ${s.keyId}/${s.nodeId} (${s.id})`),
-          `${String(r.purged.length)} destroyed, ${String(r.cooling.length)} still in their cooling period.`,
+          t(lang, 'purge.total', { purged: r.purged.length, cooling: r.cooling.length }),
         ],
       };
     },

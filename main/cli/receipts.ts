@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import type { Group } from '../../node/cli/runner';
 import { REJECTION_REASONS, type RejectionReason } from '../../shared/protocol/receipt';
 import { signReceipts, writeReceipts } from '../services/receipts';
-import { command, need, openUnlocked, usage } from './common';
+import { command, language, need, openUnlocked, usage } from './common';
+import { t } from './i18n';
 
 const receipt = command(
   {
@@ -27,7 +28,8 @@ const receipt = command(
       const ids = values['envelope-hash'];
       if ((ids === undefined || ids.length === 0) === (values.all !== true)) throw usage('Give either --envelope-hash HEX (one or more) or --all.');
       const reason = values.reason;
-      if (reason !== undefined && !(REJECTION_REASONS as readonly string[]).includes(reason)) throw usage(`--reason must be one of ${REJECTION_REASONS.join(', ')}.`);
+      if (reason !== undefined && !(REJECTION_REASONS as readonly string[]).includes(reason)) throw usage(`--reason is one of ${REJECTION_REASONS.join(', ')}; got "${reason}".`);
+      const lang = await language(ctx);
       const v = await openUnlocked(ctx);
       const signed = await signReceipts(v, {
         ids: values.all === true ? 'all' : (ids ?? []),
@@ -38,7 +40,7 @@ const receipt = command(
       const written = await writeReceipts(signed, out, values.qr === true ? { png: true, svg: true } : undefined);
       return {
         data: { receipts: signed.map((r, i) => ({ id: r.id, status: r.body.status, reason: r.body.reason, hash: r.hash, file: written[i]?.file, qr: written[i]?.png })) },
-        lines: [...written.map((w, i) => `${signed[i]?.body.status ?? ''} receipt for ${signed[i]?.id ?? ''}: ${w.file}`), `${String(signed.length)} receipt(s) written to ${out}.`],
+        lines: [...written.map((w, i) => t(lang, 'receipt.written', { status: signed[i]?.body.status ?? '', id: signed[i]?.id ?? '', file: w.file })), t(lang, 'receipt.total', { n: signed.length, out })],
       };
     },
   },

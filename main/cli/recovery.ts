@@ -7,40 +7,36 @@ import { join, resolve } from 'node:path';
 import { readInput } from '../../node/cli/inputs';
 import type { Group } from '../../node/cli/runner';
 import { ServiceError } from '../services/errors';
-import type { Language } from '../services/messages';
+import { STATUS_LABELS, type Language } from '../services/messages';
+import { t } from './i18n';
 import { exportForRecovery, showRecoveryRequest, writeRecoveryExport, MIN_OVERRIDE_REASON, type ApprovalView, type RecoverySummary } from '../services/recovery';
 import { readSettingsOrDefaults, recoveryPolicyOf, SETTINGS_FILE } from '../services/settings';
 import { command, isoOf, language, need, openUnlocked, vaultDir, type CustodianCtx } from './common';
 
-const VERDICT: Readonly<Record<ApprovalView['verdict'], Readonly<Record<Language, string>>>> = {
-  verified: { en: 'verified: a pinned approver', 'zh-CN': '已验证：已信任的审批人' },
-  'changed-key': { en: 'CHANGED KEY: same name as a pinned approver, another key', 'zh-CN': '密钥已变：与已信任审批人同名，但密钥不同' },
-  disabled: { en: 'DISABLED: removed from the approver roster', 'zh-CN': '已停用：已从审批人名单中移除' },
-  unknown: { en: 'UNKNOWN APPROVER: not pinned in this vault', 'zh-CN': '未知审批人：未在本保险库中信任' },
+const VERDICT_KEY: Readonly<Record<ApprovalView['verdict'], string>> = {
+  verified: 'recovery.verdict.verified',
+  'changed-key': 'recovery.verdict.changedKey',
+  disabled: 'recovery.verdict.disabled',
+  unknown: 'recovery.verdict.unknown',
 };
 
-const CALL: Readonly<Record<Language, (who: string) => string>> = {
-  en: (who) => `call back: ${who}`,
-  'zh-CN': (who) => `回电核实：${who}`,
-};
-const NO_CONTACT: Readonly<Record<Language, string>> = {
-  en: 'no call-back contact recorded: reach them through a number you already know, never one given with this request',
-  'zh-CN': '未记录回电联系方式：请通过您已知的号码联系，切勿使用随此请求提供的号码',
-};
+/** A share status in words (the status word itself if it has no label). */
+const statusLabel = (status: string, lang: Language): string => (status in STATUS_LABELS ? STATUS_LABELS[status as keyof typeof STATUS_LABELS][lang] : status);
 
+/** The review of a request, line by line, in `lang` (main/cli/locales/). */
 function summaryLines(s: RecoverySummary, lang: Language): string[] {
-  const contact = (c: { name: string; reach: string } | undefined): string => (c === undefined ? NO_CONTACT[lang] : CALL[lang](`${c.name}, ${c.reach}`));
+  const contact = (c: { name: string; reach: string } | undefined): string => (c === undefined ? t(lang, 'recovery.noContact') : t(lang, 'recovery.callBack', { who: `${c.name}, ${c.reach}` }));
   return [
-    `Recovery request for incident ${s.incidentId}`,
-    `  key ${s.keyId}, node ${s.nodeId}, backup set ${s.setId} (epoch ${String(s.epoch)}), ${String(s.threshold)} of ${String(s.total)}`,
-    `  mode: ${s.mode === 'mixed' ? 'mixed (server and custodian shares)' : 'external only (custodian shares only)'}`,
-    `  agent: ${s.agent.name} (code ${s.agent.code}); ${contact(s.agent.contact)}`,
-    ...s.approvals.map((a) => `  approved by ${a.name} (code ${a.code}) at ${isoOf(a.approvedAt)}: ${VERDICT[a.verdict][lang]}`),
-    `  verified approvers: ${String(s.verifiedApprovals)} of ${String(s.requiredApprovals)} needed`,
-    `  valid until ${isoOf(s.notAfter)}`,
-    s.share === null ? '  your share: none held' : `  your share: index ${String(s.share.shareIndex)}, status ${s.share.status}, envelope ${s.share.id}`,
-    ...s.warnings.flatMap((w) => [`  WARNING: ${w.message[lang]}`, `    ${w.advice[lang]} (${contact(w.contact)})`]),
-    ...(s.problem === undefined ? [] : [`  cannot export: ${s.problem.message[lang]} (${s.problem.code})`]),
+    t(lang, 'recovery.title', { incident: s.incidentId }),
+    t(lang, 'recovery.set', { key: s.keyId, node: s.nodeId, set: s.setId, epoch: s.epoch, threshold: s.threshold, total: s.total }),
+    t(lang, 'recovery.mode', { mode: s.mode }),
+    t(lang, 'recovery.agent', { name: s.agent.name, code: s.agent.code, contact: contact(s.agent.contact) }),
+    ...s.approvals.map((a) => t(lang, 'recovery.approval', { name: a.name, code: a.code, at: isoOf(a.approvedAt), verdict: t(lang, VERDICT_KEY[a.verdict]) })),
+    t(lang, 'recovery.verifiedCount', { n: s.verifiedApprovals, required: s.requiredApprovals }),
+    t(lang, 'recovery.validUntil', { at: isoOf(s.notAfter) }),
+    s.share === null ? t(lang, 'recovery.noShare') : t(lang, 'recovery.share', { index: s.share.shareIndex, status: statusLabel(s.share.status, lang), id: s.share.id }),
+    ...s.warnings.flatMap((w) => [t(lang, 'recovery.warning', { message: w.message[lang] }), t(lang, 'recovery.advice', { advice: w.advice[lang], contact: contact(w.contact) })]),
+    ...(s.problem === undefined ? [] : [t(lang, 'recovery.cannotExport', { message: s.problem.message[lang], code: s.problem.code })]),
   ];
 }
 
@@ -63,8 +59,8 @@ const show = command(
       const next = !s.exportable
         ? []
         : s.needsOverride
-          ? [`Fewer than ${String(s.requiredApprovals)} approvals verify. Export only after calling back, as \`recovery export ... --confirm --override-reason "who you called, what they confirmed" --out DIR\` (at least ${String(MIN_OVERRIDE_REASON)} characters).`]
-          : ['To export, run again as `recovery export ... --confirm --out DIR`.'];
+          ? [t(lang, 'recovery.nextOverride', { required: s.requiredApprovals, min: MIN_OVERRIDE_REASON })]
+          : [t(lang, 'recovery.next')];
       return { data: { summary: s }, lines: [...summaryLines(s, lang), ...next] };
     },
   },
@@ -85,7 +81,7 @@ const exportCmd = command(
       const v = await openUnlocked(ctx);
       const s = showRecoveryRequest(v, request, p);
       if (values.confirm !== true) {
-        throw new ServiceError('CONFIRMATION_REQUIRED', `${summaryLines(s, lang).join('\n')}\nReview these details; to export your share for this request, run again with --confirm.`, {
+        throw new ServiceError('CONFIRMATION_REQUIRED', `${summaryLines(s, lang).join('\n')}\n${t(lang, 'recovery.confirm')}`, {
           details: { requestHash: s.requestHash },
         });
       }
@@ -96,9 +92,9 @@ const exportCmd = command(
         data: { summary: result.summary, file: files.file, hash: result.hash, overridden: result.summary.needsOverride, qr: { png: files.png, svg: files.svg, frames: files.frames.length } },
         lines: [
           ...summaryLines(result.summary, lang),
-          ...(result.summary.needsOverride ? ['Exported WITH AN OVERRIDE of the approver check; the reason is in your audit log and in the export.'] : []),
-          `Exported share ${String(result.summary.share?.shareIndex ?? '')}: ${files.file}`,
-          ...(files.png.length > 0 ? [`${String(files.png.length)} QR frame(s): ${files.png.join(', ')}`] : []),
+          ...(result.summary.needsOverride ? [t(lang, 'recovery.overridden')] : []),
+          t(lang, 'recovery.exported', { index: result.summary.share?.shareIndex ?? 0, file: files.file }),
+          ...(files.png.length > 0 ? [t(lang, 'recovery.frames', { n: files.png.length, files: files.png.join(', ') })] : []),
         ],
       };
     },

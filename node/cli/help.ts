@@ -4,6 +4,55 @@
  */
 import type { CliIo, Command, Group, OptionsConfig, Program } from './runner';
 
+/**
+ * The words of a program's help in one language. English comes from the command table itself
+ * (`englishHelp`); a program with catalogs (the custodian CLI, main/cli/i18n.ts) gives another
+ * language's through `Program.helpText`. Option names, metavariables and usage lines stay as typed.
+ */
+export interface HelpText {
+  readonly title: string;
+  /** "Usage: " */
+  readonly usage: string;
+  /** "<command> [options]" */
+  readonly synopsis: string;
+  /** "(INVOCATION <command> --help: its options)" */
+  readonly hint: (invocation: string) => string;
+  /** "TITLE: GROUP (SUMMARY)", the first line of a group's help. */
+  readonly groupTitle: (title: string, group: string, summary: string) => string;
+  /** "Commands:" */
+  readonly commands: string;
+  /** "Options: " */
+  readonly options: string;
+  /** "Options everywhere: " */
+  readonly everywhere: string;
+  /** ". Details: INVOCATION GROUP <command> --help" */
+  readonly details: (invocation: string, group: string) => string;
+  /** " (repeatable)" */
+  readonly repeatable: string;
+  readonly footer?: string | undefined;
+  readonly group: (group: Group) => string;
+  readonly command: (command: Command) => { readonly summary: string; readonly help?: string | undefined };
+}
+
+/** The help as the command table says it (English). */
+export function englishHelp<I extends CliIo>(program: Program<I>): HelpText {
+  return {
+    title: program.title,
+    usage: 'Usage: ',
+    synopsis: '<command> [options]',
+    hint: (inv) => `(${inv} <command> --help: its options)`,
+    groupTitle: (title, group, summary) => `${title}: ${group} (${summary})`,
+    commands: 'Commands:',
+    options: 'Options: ',
+    everywhere: 'Options everywhere: ',
+    details: (inv, group) => `. Details: ${inv} ${group} <command> --help`,
+    repeatable: ' (repeatable)',
+    footer: program.footer,
+    group: (g) => g.summary,
+    command: (c) => ({ summary: c.summary, help: c.help }),
+  };
+}
+
 const visible = <I extends CliIo>(commands: readonly Command<I>[]): Command<I>[] => commands.filter((c) => c.hidden !== true);
 
 function synopsis<I extends CliIo>(c: Command<I>): string {
@@ -15,53 +64,57 @@ function columns(rows: readonly (readonly [string, string])[], width: number): s
   return rows.flatMap(([left, right]) => (left.length <= width ? [`  ${left.padEnd(width)}  ${right}`.trimEnd()] : [`  ${left}`, `  ${''.padEnd(width)}  ${right}`]));
 }
 
-function optionList(options: OptionsConfig): string {
+function optionList(options: OptionsConfig, t: HelpText): string {
   return Object.entries(options)
-    .map(([name, o]) => `--${name}${o.type === 'string' ? ' VALUE' : ''}${o.multiple === true ? ' (repeatable)' : ''}${o.short === undefined ? '' : ` (-${o.short})`}`)
+    .map(([name, o]) => `--${name}${o.type === 'string' ? ' VALUE' : ''}${o.multiple === true ? t.repeatable : ''}${o.short === undefined ? '' : ` (-${o.short})`}`)
     .join(', ');
 }
 
-export function programHelp<I extends CliIo>(program: Program<I>): string {
+export function programHelp<I extends CliIo>(program: Program<I>, t: HelpText = englishHelp(program)): string {
   const rows = program.groups
     .filter((g) => visible(g.commands).length > 0)
     .map((g): [string, string] => {
       const cs = visible(g.commands);
       const only = cs.length === 1 && cs[0]?.name === g.name ? cs[0] : undefined;
-      return [only === undefined ? `${g.name} ${cs.map((c) => c.name.split(' ').slice(1).join(' ')).join('|')}` : g.name, g.summary];
+      // A group with a command of its own name and others: "backup [status|restore]".
+      const subs = cs.map((c) => c.name.split(' ').slice(1).join(' ')).filter((w) => w !== '');
+      const left = only !== undefined ? g.name : subs.length < cs.length ? `${g.name} [${subs.join('|')}]` : `${g.name} ${subs.join('|')}`;
+      return [left, t.group(g as unknown as Group)];
     });
   return [
-    program.title,
+    t.title,
     '',
-    `Usage: ${program.invocation} <command> [options]   (${program.invocation} <command> --help: its options)`,
+    `${t.usage}${program.invocation} ${t.synopsis}   ${t.hint(program.invocation)}`,
     '',
-    'Commands:',
+    t.commands,
     ...columns(rows, Math.min(40, Math.max(...rows.map(([l]) => l.length)))),
-    ...(program.footer === undefined ? [] : ['', program.footer]),
+    ...(t.footer === undefined ? [] : ['', t.footer]),
     '',
   ].join('\n');
 }
 
-export function groupHelp<I extends CliIo>(program: Program<I>, group: Group<I>): string {
+export function groupHelp<I extends CliIo>(program: Program<I>, group: Group<I>, t: HelpText = englishHelp(program)): string {
   return [
-    `${program.title}: ${group.name} (${group.summary})`,
+    t.groupTitle(t.title, group.name, t.group(group as unknown as Group)),
     '',
-    ...visible(group.commands).flatMap((c) => [`  ${program.invocation} ${synopsis(c)}`, `      ${c.summary}`]),
+    ...visible(group.commands).flatMap((c) => [`  ${program.invocation} ${synopsis(c)}`, `      ${t.command(c as unknown as Command).summary}`]),
     '',
-    `Options everywhere: ${optionList(program.globals)}. Details: ${program.invocation} ${group.name} <command> --help`,
+    `${t.everywhere}${optionList(program.globals, t)}${t.details(program.invocation, group.name)}`,
     '',
   ].join('\n');
 }
 
-export function commandHelp<I extends CliIo>(program: Program<I>, command: Command<I>): string {
-  const own = optionList(command.options);
+export function commandHelp<I extends CliIo>(program: Program<I>, command: Command<I>, t: HelpText = englishHelp(program)): string {
+  const own = optionList(command.options, t);
+  const words = t.command(command as unknown as Command);
   return [
-    `Usage: ${program.invocation} ${synopsis(command)}`,
+    `${t.usage}${program.invocation} ${synopsis(command)}`,
     '',
-    command.summary,
-    ...(command.help === undefined ? [] : ['', command.help]),
+    words.summary,
+    ...(words.help === undefined ? [] : ['', words.help]),
     '',
-    ...(own === '' ? [] : [`Options: ${own}`]),
-    `Options everywhere: ${optionList(program.globals)}`,
+    ...(own === '' ? [] : [`${t.options}${own}`]),
+    `${t.everywhere}${optionList(program.globals, t)}`,
     '',
   ].join('\n');
 }

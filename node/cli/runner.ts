@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { CodedError } from '../../shared/errors';
 import { CliError, usage } from './errors';
 import { aOrAn, toJson } from './format';
-import { commandHelp, completionScript, groupHelp, programHelp } from './help';
+import { commandHelp, completionScript, englishHelp, groupHelp, programHelp, type HelpText } from './help';
 
 /** Where a CLI writes; tests pass their own to run a program in-process. */
 export interface CliIo {
@@ -138,6 +138,8 @@ export interface Program<I extends CliIo = CliIo> {
   /** Runs after parsing, before the command (checks of global options, process set-up). */
   readonly before?: (ctx: Ctx<Record<string, unknown>, I>) => Promise<void> | void;
   readonly describeError?: (error: unknown, ctx: Ctx<Record<string, unknown>, I>) => Promise<DescribedError | undefined> | DescribedError | undefined;
+  /** The help in the user's language, from the options typed (e.g. --lang); without it, or when it gives nothing, the table's English. */
+  readonly helpText?: (values: Readonly<Record<string, unknown>>, io: I) => Promise<HelpText | undefined> | HelpText | undefined;
 }
 
 /** The options every Custos CLI takes. */
@@ -215,12 +217,14 @@ export async function runProgram<I extends CliIo>(program: Program<I>, argv: rea
   let words: string[];
   let wordIndexes: number[];
   let help: boolean;
+  let firstValues: Record<string, unknown>;
   try {
     const { tokens, values } = parseArgs({ args: [...argv], options: unionOptions(program), allowPositionals: true, strict: false, tokens: true });
     const positional = tokens.filter((t) => t.kind === 'positional');
     words = positional.map((t) => t.value);
     wordIndexes = positional.map((t) => t.index);
     help = values['help'] === true || (Array.isArray(values['help']) && values['help'].includes(true));
+    firstValues = values;
   } catch (error) {
     return fail(usage(error instanceof Error ? error.message : String(error)), `Run "${program.invocation} --help" for the commands.`);
   }
@@ -233,18 +237,19 @@ export async function runProgram<I extends CliIo>(program: Program<I>, argv: rea
   const asked = words[0] === 'help' ? words.slice(1) : words;
   const fallback = asked.length === 0 ? allCommands(program).find((c) => c.name === program.defaultCommand) : undefined;
   const found = findCommand(program, asked) ?? (fallback === undefined ? undefined : { command: fallback, used: 0 });
+  const helpText = async (): Promise<HelpText> => (await program.helpText?.(firstValues, io)) ?? englishHelp(program);
   if (found !== undefined && (help || words[0] === 'help')) {
-    io.stdout(commandHelp(program, found.command));
+    io.stdout(commandHelp(program, found.command, await helpText()));
     return 0;
   }
   if (found === undefined && (words.length === 0 || words[0] === 'help' || help)) {
     const group = program.groups.find((g) => g.name === asked[0]);
     if (group !== undefined) {
-      io.stdout(groupHelp(program, group));
+      io.stdout(groupHelp(program, group, await helpText()));
       return 0;
     }
     if (asked.length > 0) return fail(usage(`Unknown command "${asked.join(' ')}".`), `Run "${program.invocation} --help" for the commands.`);
-    io.stdout(programHelp(program));
+    io.stdout(programHelp(program, await helpText()));
     return words.length === 0 && !help ? 2 : 0;
   }
   if (found === undefined) {
