@@ -6,17 +6,14 @@
  * selector re-cuts the message into coarser codes (a webcam) or denser ones (a phone held close).
  * Without `frames` it loops the given pictures.
  *
- * Several messages (`messages`, e.g. every signed receipt of a batch) play as one sequence in rounds:
- * the first round is every message's pure frames, one message after the other; each later round
- * gives every message as many fountain-mixed frames as it has pure ones, again message by message.
- * Each message's frames stay together, so a scanner that reads one message at a time (as the UR
- * tools do) completes it within its block, and one that sorts frames of several messages (the agent's
- * `delivery confirm`, the app's inbox: shared/qr/assemble.ts) takes any of them; a missed frame is
- * made good one round later by a mixed one.
+ * Several messages (`messages`, e.g. every signed receipt of a batch) play as one sequence in rounds
+ * (shared/qr/sequence.ts): first every message's pure frames, message after message, then rounds of
+ * each message's mixed frames, each message's frames kept together.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { DENSITIES, FrameLoop, densityOfFrames, messageOfFrames } from '../../../shared/qr/loop';
 import { renderSvg } from '../../../shared/qr/render';
+import { placeInSequence } from '../../../shared/qr/sequence';
 import { svgSrc } from './core';
 import { useI18n } from './i18n-context';
 
@@ -75,19 +72,7 @@ function cutAt(tracks: readonly Track[], version: number | undefined): Cut[] {
   return tracks.map((track) => {
     const loop = track.source === undefined || version === undefined ? undefined : new FrameLoop(track.source.payload, track.source.type, version);
     return { track, loop, len: loop?.seqLen ?? track.svgs.length };
-  });
-}
-
-/** Where sequence position `p` (1-based) falls: the message `m` (0-based), its frame `k` (1-based) and the picture index `j` in its round. */
-function locate(cuts: readonly Cut[], total: number, p: number): { m: number; k: number; j: number } | undefined {
-  if (total < 1) return undefined;
-  const round = Math.floor((p - 1) / total);
-  let o = (p - 1) % total;
-  for (const [m, c] of cuts.entries()) {
-    if (o < c.len) return { m, k: round * c.len + o + 1, j: o };
-    o -= c.len;
-  }
-  return undefined;
+  }).filter((c) => c.len > 0); // a message with nothing to show takes no place in the sequence
 }
 
 export function QrPlayer({ svgs, frames, messages, title, subtitle, onClose }: Props) {
@@ -113,7 +98,7 @@ export function QrPlayer({ svgs, frames, messages, title, subtitle, onClose }: P
   const [drawn, setDrawn] = useState<{ key: string; svg: string } | null>(null);
   const root = useRef<HTMLDivElement>(null);
 
-  const at = locate(cuts, count, p);
+  const at = count < 1 ? undefined : placeInSequence(cuts.map((c) => c.len), p);
   const cut = at === undefined ? undefined : cuts[at.m];
   const frameText = cut === undefined || at === undefined ? undefined : cut.loop === undefined ? cut.track.frames?.[at.j] : cut.loop.frame(at.k);
   const key = `${String(version)}:${String(p)}`;
