@@ -90,7 +90,7 @@ describe('custodian CLI: pinned approvers, contacts, the recovery review', () =>
     // The policy: warn below 2 hours left, and on mixed mode.
     const policy = await custos('settings', 'set', '--vault', vault, '--recovery-min-expiry-minutes', '120', '--recovery-expect-mode', 'external-only', '--json');
     expect(policy.code, policy.err).toBe(0);
-    expect(await custos('settings', 'set', '--vault', vault, '--recovery-expect-mode', 'sometimes')).toMatchObject({ code: 1 });
+    expect(await custos('settings', 'set', '--vault', vault, '--recovery-expect-mode', 'sometimes')).toMatchObject({ code: 2 }); // wrong usage: exit 2 (issue 13)
 
     // A share, and a request approved by Alice and by someone this vault never pinned, mixed mode, 30 minutes left.
     const opened = await Vault.open(vault);
