@@ -60,7 +60,8 @@ for (const lang of LANGS) {
 // Approvers in each language: the agent pinned with a call-back contact typed on the screen; an
 // approver's card opened, a wrong code keeps "Trust" disabled, the right code and their contact pin
 // it; a second card under the same name with another key refused; the agent-signed roster pinned
-// with the agent's code, and an older version of it refused.
+// with the agent's code, its approver without a contact given one in its row, and an older version
+// of it refused.
 for (const lang of LANGS) {
   test(`pin approvers from their cards and the agent's roster, with call-back contacts [${lang}]`, async ({ app, host }) => {
     const agent = new TestAgent(lang === 'en' ? 'Agent prod-eu-1' : '代理 生产-华东-1');
@@ -129,6 +130,25 @@ for (const lang of LANGS) {
     await pinRoster.click();
     await expect(roster.getByTestId('roster-pinned')).toBeVisible();
     await expect(approvers.getByTestId('approver-list').locator('li')).toHaveCount(2);
+    // Issue 12 (H14): the roster pinned Bob without a call-back contact: the screen says so, and his
+    // row records one, as a card's preview does.
+    await expect(approvers.getByTestId('roster-contact-hint')).toBeVisible();
+    const bobRow = approvers.getByTestId('approver-list').locator('li', { hasText: bob });
+    await expect(bobRow).toContainText(say(lang, 'contactNone'));
+    await bobRow.getByTestId('approver-contact-edit').click();
+    const form = bobRow.getByTestId('approver-contact-form');
+    const bobContact = lang === 'en' ? { name: 'Bob Li (mobile)', reach: '+86 138 0000 0199' } : { name: '李博（手机）', reach: '+86 138 0000 0199' };
+    const save = form.getByRole('button', { name: say(lang, 'saveContact') });
+    await form.getByLabel(say(lang, 'contactName')).fill(bobContact.name);
+    await expect(save).toBeDisabled();
+    await form.getByLabel(say(lang, 'contactReach')).fill(bobContact.reach);
+    await shot(app, lang, 'trust-roster-contact-form');
+    await save.click();
+    await expect(bobRow).toContainText(say(lang, 'recCallBack', bobContact));
+    await expect(approvers.getByTestId('roster-contact-hint')).toHaveCount(0);
+    const withContacts = await host.ok('approvers:list', {});
+    expect(withContacts.approvers.find((a) => a.name === bob)).toMatchObject({ via: 'roster', contact: bobContact });
+    await expect(bobRow.getByTestId('approver-contact-edit')).toHaveText(say(lang, 'approverContact_change'));
     await shot(app, lang, 'trust-approvers', { fullPage: true });
     await host.openFiles([{ name: 'approver-roster.custos', bytes: agent.roster(1, [name]) }]);
     await roster.getByTestId('roster-input').getByRole('button', { name: say(lang, 'chooseFile') }).click();

@@ -131,6 +131,7 @@ export function Approvers() {
                 {a.status === 'disabled' ? ` · ${t('approverDisabled')}` : ''}
               </span>
               <span className="contact">{a.contact === undefined ? t('contactNone') : t('recCallBack', { name: a.contact.name, reach: a.contact.reach })}</span>
+              <ApproverContactEdit fingerprint={a.fingerprint} name={a.name} contact={a.contact} onSaved={() => void load()} />
               <button type="button" className="btn btn-quiet btn-small" onClick={() => void remove(a.fingerprint)}>
                 {t('removeApprover')}
               </button>
@@ -139,6 +140,9 @@ export function Approvers() {
         </ul>
       ) : null}
 
+      {list !== null && list.approvers.some((a) => a.via === 'roster' && a.contact === undefined) ? (
+        <Notice kind="warning" title={t('approverContact_rosterHint')} testId="roster-contact-hint" />
+      ) : null}
       {preview === null ? (
         <InputZone purpose="any" multiple={false} hint={t('dropApproverCard')} camera="single" accept={['approver-card']} onGiven={(g) => void open(g)} testId="approver-card-input" />
       ) : (
@@ -183,6 +187,63 @@ export function Approvers() {
       )}
       {problem === null ? null : <Problem error={problem} />}
       <RosterPin roster={list?.roster ?? null} onPinned={() => void load()} />
+    </div>
+  );
+}
+
+type ApproverView = List['approvers'][number];
+
+/**
+ * Issue 12 (H14): record or change whom to call back about a pinned approver, for the ones pinned
+ * from the agent's roster above all (a roster pins several at once, without a contact each).
+ */
+function ApproverContactEdit({ fingerprint, name: approver, contact, onSaved }: { fingerprint: string; name: string; contact: ApproverView['contact']; onSaved: () => void }) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState(contact?.name ?? '');
+  const [reach, setReach] = useState(contact?.reach ?? '');
+  const [problem, setProblem] = useState<IpcError | null>(null);
+  const typed = contactOf(name, reach);
+  const save = async (): Promise<void> => {
+    if (typed === undefined) return;
+    setProblem(null);
+    const r = await custos().approvers.setContact({ fingerprint, contact: typed });
+    if (!r.ok) {
+      setProblem(r.error);
+      return;
+    }
+    setOpen(false);
+    onSaved();
+  };
+  if (!open) {
+    return (
+      <button
+        type="button"
+        className="btn btn-quiet btn-small"
+        data-testid="approver-contact-edit"
+        onClick={() => {
+          setName(contact?.name ?? '');
+          setReach(contact?.reach ?? '');
+          setOpen(true);
+        }}
+      >
+        {contact === undefined ? t('approverContact_add') : t('approverContact_change')}
+      </button>
+    );
+  }
+  return (
+    <div className="sub-card approver-contact-edit" data-testid="approver-contact-form">
+      <p className="help">{t('approverContact_for', { name: approver })}</p>
+      <ContactFields name={name} reach={reach} onName={setName} onReach={setReach} />
+      <div className="row">
+        <button type="button" className="btn btn-primary btn-small" disabled={typed === undefined || typed.name === '' || typed.reach === ''} onClick={() => void save()}>
+          {t('saveContact')}
+        </button>
+        <button type="button" className="btn btn-quiet btn-small" onClick={() => { setOpen(false); }}>
+          {t('cancel')}
+        </button>
+      </div>
+      {problem === null ? null : <Problem error={problem} />}
     </div>
   );
 }

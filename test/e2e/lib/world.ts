@@ -78,6 +78,8 @@ export interface SetOptions {
   readonly createdAt?: number;
   /** The set's epoch (1 unless given): a replacement set of the same key and node has a higher one. */
   readonly epoch?: number;
+  /** The manifest's group_key (secp256k1 compressed, 33 bytes); none by default, like a manifest made before it existed. */
+  readonly groupKey?: Uint8Array;
 }
 
 export class TestAgent {
@@ -111,6 +113,7 @@ export class TestAgent {
       secret_length: secret.length,
       secret_commitment: split.secretCommitment,
       public_context_hash: randomBytes(32),
+      ...(o.groupKey === undefined ? {} : { group_key: o.groupKey }),
       shares: split.shares.map((s, i) => ({ index: s.index, custodian: custodians[i], commitment: split.shareCommitments[i], possession_key: possessionPublicKey(binding, s.index, s.share) })),
       created_at: now,
     });
