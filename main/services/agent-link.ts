@@ -61,8 +61,25 @@ export function classifyProbe(error: unknown): { state: LinkState; problem?: Ser
   const said = agentCode === null ? `${rpcCode}: ${reason}` : `${agentCode}: ${reason}`;
   return {
     state: 'unreachable',
-    problem: new ServiceError('AGENT_UNREACHABLE', `The linked agent could not be reached (${said}).`, { cause: error, details: { rpcCode, reason } }),
+    problem: new ServiceError('AGENT_UNREACHABLE', `The linked agent could not be reached (${said}).`, { cause: error, details: { rpcCode, reason, reasonKind: reasonKindOf(e.code, agentCode, e.rawMessage) } }),
   };
+}
+
+/** Why nothing answered, in a word the window says in each language (the raw reason stays in `reason`). */
+export type ReasonKind = 'refused' | 'no-host' | 'timeout' | 'tls' | 'not-agent' | 'other';
+
+const TRANSPORT = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Canceled, Code.Aborted, Code.Unknown, Code.Internal]);
+
+export function reasonKindOf(code: Code, agentCode: string | null, raw: string): ReasonKind {
+  if (/ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH/.test(raw)) return 'refused';
+  if (/ENOTFOUND|EAI_AGAIN/.test(raw)) return 'no-host';
+  if (code === Code.DeadlineExceeded || /ETIMEDOUT|timed out|timeout/i.test(raw)) return 'timeout';
+  if (/certificate|CERT_|SSL|TLS|self[- ]signed|EPROTO/i.test(raw)) return 'tls';
+  // An HTTP answer that is not the agent's (a 404 page, another service: Connect maps its status),
+  // or a server that does not speak HTTP/2 as the agent does.
+  if (/Protocol error|ERR_HTTP2/i.test(raw)) return 'not-agent';
+  if (agentCode === null && !TRANSPORT.has(code)) return 'not-agent';
+  return 'other';
 }
 
 /** Probes the link; `clients` throws AGENT_NOT_LINKED when no URL or token is set. */

@@ -216,7 +216,7 @@ export const MESSAGES: Readonly<Record<AnyErrorCode, Sentence>> = {
   // Issue 13 (H12): the agent link's token.
   AGENT_TOKEN_REJECTED: {
     en: 'The agent refused this token ({agentCode}): ask ops for a recovery token with the station scope ("recover"; "deliver" too to send receipts). Nothing was sent.',
-    'zh-CN': '代理拒绝了此令牌（{agentCode}）：请向运维索取具有恢复站权限（"recover"；如需发送回执，另需 "deliver"）的恢复令牌。未发送任何内容。',
+    'zh-CN': '代理拒绝了此令牌：请向运维索取具有恢复站权限的恢复令牌（如需发送回执，另需投递权限）。未发送任何内容。',
   },
   AGENT_TOKEN_INVALID: {
     en: 'This is not an agent API token: paste the whole token from the file ops gave you (printable characters without spaces, at least 16).',

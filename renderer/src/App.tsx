@@ -21,6 +21,7 @@ import { Trust } from './screens/Trust';
 import { Station } from './screens/Station';
 import { Audit } from './screens/Audit';
 import { SettingsScreen } from './screens/Settings';
+import { AgentLinkIndicator } from './ui/AgentLink';
 
 type Phase = 'loading' | 'first-run' | 'locked' | 'unlocked' | 'station-only' | 'failed';
 
@@ -177,6 +178,7 @@ export function App() {
           });
         }}
         onStation={() => {
+          setScreen('station');
           setPhase('station-only');
         }}
       />
@@ -189,6 +191,7 @@ export function App() {
         languageSwitch={languageSwitch}
         onUnlocked={() => void unlocked()}
         onStation={() => {
+          setScreen('station');
           setPhase('station-only');
         }}
       />
@@ -206,10 +209,18 @@ export function App() {
           >
             ‹ {t('back')}
           </button>
+          {/* Issue 13: the station-only operator reaches Settings (language, recovery agent) too. */}
+          <div className="solo-nav" role="group" aria-label={t('navigation')}>
+            {(['station', 'settings'] as const).map((s) => (
+              <button key={s} type="button" className={screen === s ? 'btn btn-quiet nav-current' : 'btn btn-quiet'} aria-current={screen === s ? 'page' : undefined} data-nav={s} onClick={() => { setScreen(s); }}>
+                {t(`nav_${s}`)}
+              </button>
+            ))}
+          </div>
           {languageSwitch}
         </div>
         <main className="content" data-state="station-only">
-          <Station />
+          {screen === 'settings' ? <SettingsScreen stationOnly onLanguage={(l) => void setLanguage(l)} /> : <Station />}
         </main>
       </div>
     );
@@ -246,7 +257,7 @@ export function App() {
               <span className="muted">{t('vaultOf')}</span>
               <span className="nav-vault-name">{status?.info?.name}</span>
             </p>
-            <p className="nav-net muted">{settings.agentUrl === null ? t('navOffline') : t('navLinked')}</p>
+            <AgentLinkIndicator compact />
             <button type="button" className="btn btn-block" onClick={() => void lockNow()} data-testid="lock-now">
               {t('lockNow')}
             </button>

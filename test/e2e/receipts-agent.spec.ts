@@ -14,8 +14,8 @@ import { expect, LANGS, nav, onScreen, say, shot, test, withVault } from './lib/
 // the tss-lib fixture imported as key-1/node-1 and key-1/node-2) on its real Connect socket on
 // 127.0.0.1: the vault's card is enrolled by the agent, which backs up both nodes (3-of-5, the
 // vault holds one external share of each); the vault imports the two envelopes, links the agent
-// (its address in Settings, its API token on the recovery station's agent link: the only place the
-// app takes it), signs "accepted" for both and sends them; the agent's own API (QueryShareStatus)
+// (its address and its API token in Settings → Recovery agent: the only place the app takes
+// them), signs "accepted" for both and sends them; the agent's own API (QueryShareStatus)
 // then reports both shares confirmed for this custodian.
 const sec = (): number => Math.floor(Date.now() / 1000);
 const FIXTURES = new URL('../fixtures/tss-lib/ecdsa/', import.meta.url);
@@ -78,15 +78,13 @@ for (const lang of LANGS) {
     const form = settings.getByTestId('agent-url-form');
     await form.getByLabel(say(lang, 'agentUrlOptional')).fill(server.url);
     await form.getByRole('button', { name: say(lang, 'save'), exact: true }).click();
-    await expect(form.locator('.notice')).toContainText(say(lang, 'linkedNow', { url: server.url }));
+    await expect(settings.getByTestId('agent-settings').locator('.notice')).toContainText(say(lang, 'linkedNow', { url: server.url }));
     await shot(app, lang, 'settings-agent-linked');
-    // …and its API token (memory only), on the recovery station's agent link.
-    await nav(app, lang, 'station');
-    const link = app.getByTestId('agent-link');
-    await expect(link).toHaveAttribute('data-linked', 'yes');
-    await link.getByLabel(say(lang, 'agentToken')).fill(token);
-    await link.getByRole('button', { name: say(lang, 'useToken') }).click();
-    await expect(link).toHaveAttribute('data-token', 'yes');
+    // …and its API token (memory only), in the same Settings section (issue 13).
+    const tokenForm = settings.getByTestId('agent-token-form');
+    await tokenForm.getByLabel(say(lang, 'agentToken')).fill(token);
+    await tokenForm.getByRole('button', { name: say(lang, 'useToken') }).click();
+    await expect(tokenForm).toHaveAttribute('data-token', 'yes');
 
     // Sign "accepted" for both and send them.
     await nav(app, lang, 'receipts');

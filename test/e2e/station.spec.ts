@@ -12,7 +12,7 @@ import type { Language } from '../../renderer/src/i18n';
 
 // The recovery station (ops) in each language, against a REAL agent (agent/service.ts with the
 // tss-lib fixture, 3-of-5, custodians 3-5) on its real Connect socket on 127.0.0.1: no vault on this
-// machine; the agent linked (URL and token); the request and custodians' exports added (files,
+// machine; the agent linked (URL and token in Settings, reached from the station-only bar); the request and custodians' exports added (files,
 // the camera, a drop), arrived and missing shown, a tampered export refused in words; submitted
 // to the agent, then the recovery completed as a drill (everything verified, nothing written).
 // The page itself only ever talks to the test host on loopback (the fixture checks it); the
@@ -48,14 +48,23 @@ for (const lang of ['en', 'zh-CN'] as const) {
     const station = await onScreen(app, 'station', 'empty');
     await shot(app, lang, 'station-empty');
 
-    // Link the agent: its address (Settings) and its token (memory only).
+    // Link the agent (issue 13): the station's header says none is set and leads to Settings, where
+    // the address and the token (memory only) go; the station then shows the same checked link.
     const link = station.getByTestId('agent-link');
-    await link.getByLabel(say(lang, 'agentUrl')).fill(server.url);
-    await link.getByRole('button', { name: say(lang, 'saveUrl') }).click();
-    await expect(link).toHaveAttribute('data-linked', 'yes');
-    await link.getByLabel(say(lang, 'agentToken')).fill(world.token);
-    await link.getByRole('button', { name: say(lang, 'useToken') }).click();
-    await expect(link).toHaveAttribute('data-token', 'yes');
+    await expect(link).toHaveAttribute('data-link', 'no-url');
+    await link.getByRole('button', { name: say(lang, 'agentLink_openSettings') }).click();
+    const settings = await onScreen(app, 'settings');
+    const agent = settings.getByTestId('agent-settings');
+    await agent.getByLabel(say(lang, 'agentUrlOptional')).fill(server.url);
+    await agent.getByTestId('agent-url-form').getByRole('button', { name: say(lang, 'save'), exact: true }).click();
+    await expect(agent.getByTestId('agent-link-indicator')).toHaveAttribute('data-link', 'no-token');
+    await agent.getByLabel(say(lang, 'agentToken')).fill(world.token);
+    await agent.getByRole('button', { name: say(lang, 'useToken') }).click();
+    await expect(agent.getByTestId('agent-link-indicator')).toHaveAttribute('data-link', 'authenticated');
+    await app.locator('.solo-nav [data-nav="station"]').click();
+    await onScreen(app, 'station', 'empty');
+    await expect(link).toHaveAttribute('data-link', 'authenticated');
+    await expect(link.getByTestId('agent-link-time')).toBeVisible();
 
     await host.openFiles([
       { name: 'recovery-request.custos', bytes: s.request },

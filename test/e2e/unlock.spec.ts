@@ -102,7 +102,9 @@ for (const lang of LANGS) {
     await settings.getByLabel(say(lang, 'autoLockMinutes')).fill('5000');
     await settings.getByLabel(say(lang, 'autoLockMinutes')).press('Enter');
     await onScreen(app, 'settings', 'error');
-    await expect(settings.getByTestId('problem')).toContainText(say(lang, 'errMinutesRange'));
+    // At the field (issue 13): the input is marked invalid and names the refusal under it.
+    await expect(settings.getByTestId('field-problem')).toContainText(say(lang, 'errMinutesRange'));
+    await expect(settings.getByLabel(say(lang, 'autoLockMinutes'))).toHaveAttribute('aria-invalid', 'true');
     await shot(app, lang, 'settings-error');
     expect((await host.ok('settings:get', {})).settings.autoLockMinutes).toBe(1);
 
@@ -133,7 +135,8 @@ for (const lang of LANGS) {
     await url.press('Enter');
     await onScreen(app, 'settings', 'saved');
     await expect(settings.getByText(say(lang, 'linkedNow', { url: 'https://agent.example.internal:8443' }))).toBeVisible();
-    await expect(app.getByText(say(lang, 'navLinked'))).toBeVisible();
+    // An address without a token is not a link (issue 13): the navigation says what is missing.
+    await expect(app.getByTestId('agent-link-nav')).toHaveText(say(lang, 'agentLink_state_no-token'));
     await shot(app, lang, 'settings-linked');
     await settings.getByRole('button', { name: say(lang, 'unlinkAgent') }).click();
     await expect(settings.getByText(say(lang, 'offlineNow'))).toBeVisible();

@@ -97,12 +97,13 @@ describe('agent:check classifies the link, against a real agent on loopback', ()
     c = await call(h, 'agent:check', {});
     expect(c).toMatchObject({ state: 'unreachable', problem: { code: 'AGENT_UNREACHABLE' } });
     expect(String(c.problem?.details['reason'])).toMatch(/ECONNREFUSED/);
+    expect(c.problem?.details['reasonKind']).toBe('refused');
 
     // A web server that is not an agent: it answers, but no agent does.
     await call(h, 'settings:set', { change: { agentUrl: otherUrl } });
     await call(h, 'agent:setToken', { token: w.token });
     c = await call(h, 'agent:check', {});
-    expect(c).toMatchObject({ state: 'unreachable', problem: { code: 'AGENT_UNREACHABLE' } });
+    expect(c).toMatchObject({ state: 'unreachable', problem: { code: 'AGENT_UNREACHABLE', details: { reasonKind: 'not-agent' } } });
   }, 60_000);
 
   it('refuses what cannot be a token by name (AGENT_TOKEN_INVALID), never echoing it, and keeps the token it had', async () => {

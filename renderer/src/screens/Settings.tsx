@@ -1,12 +1,15 @@
 /**
- * Settings: language, auto-lock, the optional linked agent (without it the app makes no network
- * request at all), the deletion cooling period, the enrollment card again, the passphrase.
+ * Settings: language, auto-lock, the optional recovery agent (URL and API token, ui/AgentLink.tsx;
+ * without it the app makes no network request at all), the deletion cooling period, the enrollment
+ * card again, the passphrase. A refused value is shown at its field (aria-invalid, aria-describedby).
+ * At a station without a vault (`stationOnly`) only the language and the recovery agent are shown.
  */
 import { useCallback, useEffect, useId, useState, type SubmitEvent } from 'react';
 import type { IpcError, RequestOf, ResponseOf } from '../../../shared/ipc/contract';
 import { custos } from '../api';
 import { useApp } from '../app-context';
 import { LANGUAGES, localError, type Language } from '../i18n';
+import { AgentLinkSettings, fieldAria, FieldProblem } from '../ui/AgentLink';
 import { ComparisonCode, Notice, Problem, QrImage, Screen } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
 import { PassphraseField } from '../ui/PassphraseField';
@@ -14,20 +17,21 @@ import { VaultBackupCard } from '../ui/VaultBackupCard';
 
 type Change = RequestOf<'settings:set'>['change'];
 type State = 'ready' | 'saved' | 'error';
+/** The fields a change can be refused for (settings:set's SETTINGS_INVALID names it in `details.field`). */
+type Field = 'autoLockMinutes' | 'deletionCoolingDays' | 'recoveryMinExpiryMinutes' | 'recoveryExpectMode';
 
-export function SettingsScreen({ onLanguage }: { onLanguage: (l: Language) => void }) {
+export function SettingsScreen({ onLanguage, stationOnly = false }: { onLanguage: (l: Language) => void; stationOnly?: boolean }) {
   const { t } = useI18n();
   const app = useApp();
   const s = app.settings;
   const id = useId();
   const [minutes, setMinutes] = useState(String(s.autoLockMinutes));
-  const [url, setUrl] = useState(s.agentUrl ?? '');
   const [cooling, setCooling] = useState(String(s.deletionCoolingDays));
   const [minExpiry, setMinExpiry] = useState(String(s.recoveryMinExpiryMinutes));
   const [externalOnly, setExternalOnly] = useState(s.recoveryExpectMode === 'external-only');
   const [state, setState] = useState<State>('ready');
   const [savedWhat, setSavedWhat] = useState<string | null>(null);
-  const [problem, setProblem] = useState<IpcError | null>(null);
+  const [problem, setProblem] = useState<{ field: Field | null; error: IpcError } | null>(null);
   const [info, setInfo] = useState<ResponseOf<'app:info'> | null>(null);
 
   useEffect(() => {
@@ -37,14 +41,12 @@ export function SettingsScreen({ onLanguage }: { onLanguage: (l: Language) => vo
         if (r.ok) setInfo(r.value);
       });
   }, []);
-  useEffect(() => {
-    setUrl(s.agentUrl ?? '');
-  }, [s.agentUrl]);
-
-  const save = async (change: Change, what: string): Promise<void> => {
+  const save = async (change: Change, what: string, field: Field): Promise<void> => {
     const r = await custos().settings.set({ change });
     if (!r.ok) {
-      setProblem(r.error);
+      // At the field main named, else at the field changed.
+      const named = r.error.details['field'];
+      setProblem({ field: typeof named === 'string' && named in change ? (named as Field) : field, error: r.error });
       setState('error');
       return;
     }
@@ -53,39 +55,42 @@ export function SettingsScreen({ onLanguage }: { onLanguage: (l: Language) => vo
     setState('saved');
     await app.refresh();
   };
-  const outOfRange = (key: 'errMinutesRange' | 'errDaysRange' | 'errPolicyMinutesRange'): void => {
-    setProblem(localError(key));
+  const outOfRange = (key: 'errMinutesRange' | 'errDaysRange' | 'errPolicyMinutesRange', field: Field): void => {
+    setProblem({ field, error: localError(key) });
     setState('error');
   };
+  const onSaved = useCallback((what: string): void => {
+    setProblem(null);
+    setSavedWhat(what);
+    setState('saved');
+  }, []);
+  /** The refusal of `field`, when it is the one refused. */
+  const problemOf = (field: Field): IpcError | null => (problem?.field === field ? problem.error : null);
   const submitMinutes = (e: SubmitEvent): void => {
     e.preventDefault();
     const n = Number(minutes);
-    if (minutes.trim() === '' || !Number.isInteger(n) || n < 0 || n > 1440) outOfRange('errMinutesRange');
-    else void save({ autoLockMinutes: n }, t('autoLock'));
-  };
-  const submitUrl = (e: SubmitEvent): void => {
-    e.preventDefault();
-    void save({ agentUrl: url.trim() === '' ? null : url.trim() }, t('linkedAgent'));
+    if (minutes.trim() === '' || !Number.isInteger(n) || n < 0 || n > 1440) outOfRange('errMinutesRange', 'autoLockMinutes');
+    else void save({ autoLockMinutes: n }, t('autoLock'), 'autoLockMinutes');
   };
   const submitCooling = (e: SubmitEvent): void => {
     e.preventDefault();
     const n = Number(cooling);
-    if (cooling.trim() === '' || !Number.isInteger(n) || n < 1 || n > 365) outOfRange('errDaysRange');
-    else void save({ deletionCoolingDays: n }, t('coolingDays'));
+    if (cooling.trim() === '' || !Number.isInteger(n) || n < 1 || n > 365) outOfRange('errDaysRange', 'deletionCoolingDays');
+    else void save({ deletionCoolingDays: n }, t('coolingDays'), 'deletionCoolingDays');
   };
 
   const submitPolicy = (e: SubmitEvent): void => {
     e.preventDefault();
     const n = Number(minExpiry);
-    if (minExpiry.trim() === '' || !Number.isInteger(n) || n < 0 || n > 10080) outOfRange('errPolicyMinutesRange');
-    else void save({ recoveryMinExpiryMinutes: n }, t('recoveryPolicy'));
+    if (minExpiry.trim() === '' || !Number.isInteger(n) || n < 0 || n > 10080) outOfRange('errPolicyMinutesRange', 'recoveryMinExpiryMinutes');
+    else void save({ recoveryMinExpiryMinutes: n }, t('recoveryPolicy'), 'recoveryMinExpiryMinutes');
   };
 
   return (
     <Screen name="settings" state={state} title={t('settingsTitle')}>
       <div aria-live="polite">
         {state === 'saved' && savedWhat !== null ? <Notice kind="success" title={t('settingSaved', { what: savedWhat })} testId="settings-saved" /> : null}
-        {problem === null ? null : <Problem error={problem} />}
+        {problem === null ? null : <p className="sr-only">{t('settings_fieldRefused')}</p>}
       </div>
 
       <div className="card">
@@ -102,86 +107,82 @@ export function SettingsScreen({ onLanguage }: { onLanguage: (l: Language) => vo
         </fieldset>
       </div>
 
-      <form className="card" onSubmit={submitMinutes} noValidate>
-        <h2>{t('autoLock')}</h2>
-        <div className="row row-fields">
-          <div className="field field-narrow">
-            <label htmlFor={`${id}-min`}>{t('autoLockMinutes')}</label>
-            <input id={`${id}-min`} type="number" min={0} max={1440} value={minutes} onChange={(e) => { setMinutes(e.target.value); }} aria-describedby={`${id}-min-help`} />
-          </div>
-          <button type="submit" className="btn">
-            {t('save')}
-          </button>
-        </div>
-        <p className="help" id={`${id}-min-help`}>
-          {t('autoLockHelp')}
-        </p>
-      </form>
+      {stationOnly ? <Notice kind="info" title={t('settings_stationOnly')} testId="settings-station-only" /> : null}
 
-      <form className="card" onSubmit={submitUrl} data-testid="agent-url-form" noValidate>
-        <h2>{t('linkedAgent')}</h2>
-        <Notice kind={s.agentUrl === null ? 'info' : 'warning'} title={s.agentUrl === null ? t('offlineNow') : t('linkedNow', { url: s.agentUrl })}>
-          <p>{t('agentUrlExplain')}</p>
-        </Notice>
-        <div className="row row-fields">
-          <div className="field field-grow">
-            <label htmlFor={`${id}-url`}>{t('agentUrlOptional')}</label>
-            <input id={`${id}-url`} value={url} onChange={(e) => { setUrl(e.target.value); }} placeholder="https://agent.example.internal:8443" spellCheck={false} autoComplete="off" />
-          </div>
-          <button type="submit" className="btn">
-            {t('save')}
-          </button>
-          {s.agentUrl === null ? null : (
-            <button type="button" className="btn btn-quiet" onClick={() => void save({ agentUrl: null }, t('linkedAgent'))}>
-              {t('unlinkAgent')}
-            </button>
-          )}
-        </div>
-      </form>
+      <AgentLinkSettings onSaved={onSaved} />
 
-      <form className="card" onSubmit={submitCooling} noValidate>
-        <h2>{t('coolingDays')}</h2>
-        <div className="row row-fields">
-          <div className="field field-narrow">
-            <label htmlFor={`${id}-cool`}>{t('coolingDaysLabel')}</label>
-            <input id={`${id}-cool`} type="number" min={1} max={365} value={cooling} onChange={(e) => { setCooling(e.target.value); }} />
-          </div>
-          <button type="submit" className="btn">
-            {t('save')}
-          </button>
-        </div>
-        <p className="help">{t('coolingHelp')}</p>
-      </form>
+      {stationOnly ? null : (
+        <>
+          <form className="card" onSubmit={submitMinutes} noValidate>
+            <h2>{t('autoLock')}</h2>
+            <div className="row row-fields">
+              <div className="field field-narrow">
+                <label htmlFor={`${id}-min`}>{t('autoLockMinutes')}</label>
+                <input id={`${id}-min`} type="number" min={0} max={1440} value={minutes} onChange={(e) => { setMinutes(e.target.value); }} {...fieldAria(`${id}-min-help`, `${id}-min-err`, problemOf('autoLockMinutes'))} />
+              </div>
+              <button type="submit" className="btn">
+                {t('save')}
+              </button>
+            </div>
+            <FieldRefusal id={`${id}-min-err`} error={problemOf('autoLockMinutes')} />
+            <p className="help" id={`${id}-min-help`}>
+              {t('autoLockHelp')}
+            </p>
+          </form>
 
-      <form className="card" onSubmit={submitPolicy} data-testid="recovery-policy" noValidate>
-        <h2>{t('recoveryPolicy')}</h2>
-        <div className="row row-fields">
-          <div className="field field-narrow">
-            <label htmlFor={`${id}-minexp`}>{t('policyMinExpiry')}</label>
-            <input id={`${id}-minexp`} type="number" min={0} max={10080} value={minExpiry} onChange={(e) => { setMinExpiry(e.target.value); }} />
-          </div>
-          <button type="submit" className="btn">
-            {t('save')}
-          </button>
-        </div>
-        <div className="check">
-          <input
-            id={`${id}-extonly`}
-            type="checkbox"
-            checked={externalOnly}
-            onChange={(e) => {
-              setExternalOnly(e.target.checked);
-              void save({ recoveryExpectMode: e.target.checked ? 'external-only' : 'any' }, t('recoveryPolicy'));
-            }}
-          />
-          <label htmlFor={`${id}-extonly`}>{t('policyExternalOnly')}</label>
-        </div>
-        <p className="help">{t('policyHelp')}</p>
-      </form>
+          <form className="card" onSubmit={submitCooling} noValidate>
+            <h2>{t('coolingDays')}</h2>
+            <div className="row row-fields">
+              <div className="field field-narrow">
+                <label htmlFor={`${id}-cool`}>{t('coolingDaysLabel')}</label>
+                <input id={`${id}-cool`} type="number" min={1} max={365} value={cooling} onChange={(e) => { setCooling(e.target.value); }} {...fieldAria(`${id}-cool-help`, `${id}-cool-err`, problemOf('deletionCoolingDays'))} />
+              </div>
+              <button type="submit" className="btn">
+                {t('save')}
+              </button>
+            </div>
+            <FieldRefusal id={`${id}-cool-err`} error={problemOf('deletionCoolingDays')} />
+            <p className="help" id={`${id}-cool-help`}>
+              {t('coolingHelp')}
+            </p>
+          </form>
 
-      <VaultBackupCard place="settings" />
-      <CardAgain />
-      <ChangePassphrase />
+          <form className="card" onSubmit={submitPolicy} data-testid="recovery-policy" noValidate>
+            <h2>{t('recoveryPolicy')}</h2>
+            <div className="row row-fields">
+              <div className="field field-narrow">
+                <label htmlFor={`${id}-minexp`}>{t('policyMinExpiry')}</label>
+                <input id={`${id}-minexp`} type="number" min={0} max={10080} value={minExpiry} onChange={(e) => { setMinExpiry(e.target.value); }} {...fieldAria(`${id}-policy-help`, `${id}-minexp-err`, problemOf('recoveryMinExpiryMinutes'))} />
+              </div>
+              <button type="submit" className="btn">
+                {t('save')}
+              </button>
+            </div>
+            <FieldRefusal id={`${id}-minexp-err`} error={problemOf('recoveryMinExpiryMinutes')} />
+            <div className="check">
+              <input
+                id={`${id}-extonly`}
+                type="checkbox"
+                checked={externalOnly}
+                onChange={(e) => {
+                  setExternalOnly(e.target.checked);
+                  void save({ recoveryExpectMode: e.target.checked ? 'external-only' : 'any' }, t('recoveryPolicy'), 'recoveryExpectMode');
+                }}
+                {...fieldAria(`${id}-policy-help`, `${id}-extonly-err`, problemOf('recoveryExpectMode'))}
+              />
+              <label htmlFor={`${id}-extonly`}>{t('policyExternalOnly')}</label>
+            </div>
+            <FieldRefusal id={`${id}-extonly-err`} error={problemOf('recoveryExpectMode')} />
+            <p className="help" id={`${id}-policy-help`}>
+              {t('policyHelp')}
+            </p>
+          </form>
+
+          <VaultBackupCard place="settings" />
+          <CardAgain />
+          <ChangePassphrase />
+        </>
+      )}
 
       {info === null ? null : (
         <p className="muted about">
@@ -190,6 +191,11 @@ export function SettingsScreen({ onLanguage }: { onLanguage: (l: Language) => vo
       )}
     </Screen>
   );
+}
+
+/** A field's refusal under it, or nothing. */
+function FieldRefusal({ id, error }: { id: string; error: IpcError | null }) {
+  return error === null ? null : <FieldProblem id={id} error={error} />;
 }
 
 function CardAgain() {

@@ -1,7 +1,9 @@
 /**
  * Recovery station (ops, on the machine that can reach the agent): custodians' export frames
  * scanned with the camera or their files opened; per recovery session, which shares arrived and
- * which are missing; submitted to the linked agent's recovery session, then completed.
+ * which are missing; submitted to the linked agent's recovery session, then completed. The link's
+ * state heads the screen (ui/AgentLink.tsx, the same indicator as Settings); its URL and token are
+ * set in Settings, which a station-only operator reaches from the bar above (App.tsx).
  */
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { IpcError, ResponseOf } from '../../../shared/ipc/contract';
@@ -12,6 +14,7 @@ import { newOpId } from '../lib/ops';
 import { DateText, Empty, Facts, Hex, Notice, Problem, ProgressBar, Reason, Screen, useProgress } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
 import { InputZone } from '../ui/InputZone';
+import { AgentLinkIndicator, useAgentLink } from '../ui/AgentLink';
 
 type Session = ResponseOf<'station:list'>['sessions'][number];
 type Added = ResponseOf<'station:add'>;
@@ -58,7 +61,7 @@ export function Station() {
 
   return (
     <Screen name="station" state={state} title={t('stationTitle')} lead={t('stationLead')}>
-      <AgentLink />
+      <StationAgentLink />
       <InputZone purpose="recovery-exports" multiple hint={t('dropExports')} camera="continuous" accept={['recovery-export', 'recovery-request']} busy={busy} onGiven={(g) => void add(g)} testId="station-input" />
       {problem === null ? null : <Problem error={problem} />}
       {unreadLocal.length > 0 ? <Notice kind="error" title={t('unreadPictures', { names: unreadLocal.join(', ') })} /> : null}
@@ -111,66 +114,21 @@ export function Station() {
   );
 }
 
-function AgentLink() {
+/** The station's link to the agent: the one indicator (ui/AgentLink.tsx) and the way to its settings. */
+function StationAgentLink() {
   const { t } = useI18n();
   const app = useApp();
-  const id = useId();
-  const [url, setUrl] = useState(app.settings.agentUrl ?? '');
-  const [token, setToken] = useState('');
-  const [tokenSet, setTokenSet] = useState(false);
-  const [problem, setProblem] = useState<IpcError | null>(null);
-  useEffect(() => {
-    void custos()
-      .agent.status()
-      .then((r) => {
-        if (r.ok) setTokenSet(r.value.tokenSet);
-      });
-  }, []);
-  const link = async (): Promise<void> => {
-    const r = await custos().settings.set({ change: { agentUrl: url.trim() === '' ? null : url.trim() } });
-    setProblem(r.ok ? null : r.error);
-  };
-  const useToken = async (): Promise<void> => {
-    const r = await custos().agent.setToken({ token: token.trim() === '' ? null : token.trim() });
-    if (!r.ok) {
-      setProblem(r.error);
-      return;
-    }
-    setProblem(null);
-    setToken('');
-    setTokenSet(r.value.tokenSet);
-  };
-  const linked = app.settings.agentUrl;
+  const { view } = useAgentLink();
   return (
-    <details className="card agent-link" open={linked === null || !tokenSet} data-testid="agent-link" data-linked={linked === null ? 'no' : 'yes'} data-token={tokenSet ? 'yes' : 'no'}>
-      <summary>
-        <span className="h2-like">{t('linkedAgent')}</span>{' '}
-        <span className={linked === null ? 'muted' : 'success-text'}>{linked === null ? t('notLinked') : `${linked}${tokenSet ? '' : ` · ${t('tokenMissing')}`}`}</span>
-      </summary>
-      <p className="help help-block">{t('stationAgentHelp')}</p>
-      <div className="row row-fields">
-        <div className="field field-grow">
-          <label htmlFor={`${id}-url`}>{t('agentUrl')}</label>
-          <input id={`${id}-url`} value={url} onChange={(e) => { setUrl(e.target.value); }} placeholder="https://agent.example.internal:8443" spellCheck={false} autoComplete="off" />
-        </div>
-        <button type="button" className="btn" onClick={() => void link()}>
-          {t('saveUrl')}
-        </button>
-      </div>
-      <div className="row row-fields">
-        <div className="field field-grow">
-          <label htmlFor={`${id}-token`}>{t('agentToken')}</label>
-          <input id={`${id}-token`} type="password" value={token} onChange={(e) => { setToken(e.target.value); }} autoComplete="off" aria-describedby={`${id}-token-help`} />
-        </div>
-        <button type="button" className="btn" onClick={() => void useToken()} disabled={token.trim() === '' && !tokenSet}>
-          {token.trim() === '' && tokenSet ? t('forgetToken') : t('useToken')}
-        </button>
-      </div>
-      <p className="help" id={`${id}-token-help`}>
-        {tokenSet ? t('tokenSetHelp') : t('tokenHelp')}
-      </p>
-      {problem === null ? null : <Problem error={problem} />}
-    </details>
+    <section className="card agent-link" data-testid="agent-link" data-link={view} aria-label={t('agentLink_title')}>
+      <h2 className="h2-like">{t('agentLink_title')}</h2>
+      <AgentLinkIndicator
+        onSettings={() => {
+          app.go('settings');
+        }}
+      />
+      {view === 'authenticated' ? null : <p className="help help-block">{t('agentLink_stationNeeds')}</p>}
+    </section>
   );
 }
 
