@@ -10,7 +10,7 @@ import { expect, LANGS, nav, onScreen, say, shot, test, withVault } from './lib/
 // (issue 13), in each language: 205 shares wait; "Show more" reaches every row; all are signed; a
 // receipt's code at the coarse density becomes several frames, the player runs past them into mixed
 // frames, and frames captured from the screen (zbarimg on screenshots, every other one dropped)
-// reassemble the receipt.
+// reassemble the receipt; then all 205 receipts open as one QR sequence.
 const N = 205;
 
 for (const lang of LANGS) {
@@ -70,5 +70,16 @@ for (const lang of LANGS) {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    await app.keyboard.press('Escape');
+    await expect(player).toHaveCount(0);
+
+    // All 205 as one sequence: one player for every receipt of the batch, its caption counting both.
+    await signed.getByRole('button', { name: say(lang, 'receipts_showAllQr', { n: N }) }).click();
+    await expect(player).toHaveAttribute('data-messages', String(N));
+    const frames = Number(await player.getAttribute('data-frames'));
+    expect(frames).toBeGreaterThanOrEqual(N);
+    // At the standard density each receipt is one code: the sequence cycles, no mixed frames promised.
+    await expect(player.getByTestId('player-sub')).toHaveText(say(lang, frames === N ? 'receipts_seqCaptionCycle' : 'receipts_seqCaption', { n: N, f: frames }));
+    await shot(app, lang, 'receipts-sequence-205');
   });
 }

@@ -375,7 +375,7 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
         <QrPlayer
           messages={sequence}
           title={t('receipts_seqTitle', { n: sequence.length })}
-          subtitle={(f) => t('receipts_seqCaption', { n: sequence.length, f })}
+          subtitle={(f, endless) => t(endless ? 'receipts_seqCaption' : 'receipts_seqCaptionCycle', { n: sequence.length, f })}
           onClose={() => { setSequence(null); }}
         />
       )}

@@ -33,8 +33,8 @@ interface Props {
   /** Several messages played as one sequence (see the module header). */
   readonly messages?: readonly QrMessage[];
   readonly title: string;
-  /** A line under the title; a function gets the sequence's pure frame count at the chosen density. */
-  readonly subtitle?: string | ((frames: number) => string);
+  /** A line under the title; a function gets the sequence's pure frame count at the chosen density, and whether mixed frames follow them. */
+  readonly subtitle?: string | ((frames: number, endless: boolean) => string);
   readonly onClose: () => void;
 }
 
@@ -194,7 +194,7 @@ export function QrPlayer({ svgs, frames, messages, title, subtitle, onClose }: P
       <div className="player-head">
         <div>
           <p className="player-title">{title}</p>
-          {subtitle === undefined ? null : <p className="player-sub" data-testid="player-sub">{typeof subtitle === 'function' ? subtitle(count) : subtitle}</p>}
+          {subtitle === undefined ? null : <p className="player-sub" data-testid="player-sub">{typeof subtitle === 'function' ? subtitle(count, endless) : subtitle}</p>}
         </div>
         <button type="button" className="btn" onClick={onClose}>
           {t('close')}
