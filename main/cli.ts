@@ -19,7 +19,7 @@ import { installNodeVerifier } from '../node/ed25519';
 import { installNodeSigner } from '../node/ed25519-sign';
 import { invokedAs, processIo, runProgram, type CliIo, type Group, type Program } from '../node/cli/runner';
 import { auditGroup } from './cli/audit';
-import { checkLanguage, CUSTODIAN_GLOBALS, describeCustodianError } from './cli/common';
+import { checkLanguage, CUSTODIAN_GLOBALS, custodianHelpText, describeCustodianError } from './cli/common';
 import { deleteGroup, purgeGroup, rollbackGroup, supersedeGroup } from './cli/deletion';
 import { inventoryGroup } from './cli/inventory';
 import { receiptGroup } from './cli/receipts';
@@ -72,6 +72,8 @@ export const CUSTODIAN_PROGRAM: Program = {
     installNodeSigner();
   },
   describeError: describeCustodianError,
+  // --help in --lang or the vault's language (main/cli/locales/); the English above is en.json's too.
+  helpText: custodianHelpText,
 };
 
 export function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {

@@ -11,6 +11,7 @@ import { findShare, listShares, summarize, verifyAll } from '../services/shares'
 import { shareGroupKey } from '../services/share-group-key';
 import { SHARE_STATUSES, type ShareStatus } from '../services/state';
 import { command, language, openUnlocked, usage } from './common';
+import { t } from './i18n';
 
 /** Envelopes are a few KB; anything this large is not one (the inbox refuses > 1 MiB anyway). */
 const MAX_INPUT = 16 * 1024 * 1024;
@@ -45,19 +46,19 @@ const importCmd = command(
         return c === undefined ? r : { ...r, refusal: { class: c.class, offerSignedRejection: c.offerSignedRejection, advice: c.advice } };
       });
       const lines = results.map((r) => {
-        if (r.outcome === 'accepted') return `accepted  ${r.name ?? ''}  ${r.share?.keyId ?? ''}/${r.share?.nodeId ?? ''} share ${String(r.share?.shareIndex ?? '')}  id ${r.id ?? ''}`;
-        if (r.outcome === 'applied') return `applied   ${r.name ?? ''}  supersede notice: ${String(r.supersede?.affected.length ?? 0)} share(s) superseded`;
+        if (r.outcome === 'accepted') return t(lang, 'import.accepted', { name: r.name ?? '', key: r.share?.keyId ?? '', node: r.share?.nodeId ?? '', index: r.share?.shareIndex ?? 0, id: r.id ?? '' });
+        if (r.outcome === 'applied') return t(lang, 'import.applied', { name: r.name ?? '', n: r.supersede?.affected.length ?? 0 });
         const c = 'refusal' in r ? r.refusal : undefined;
         if (c !== undefined) advice.set(c.class, c.advice[lang]);
-        return `refused   ${r.name ?? ''}  [${c === undefined ? '' : CLASS_LABELS[c.class][lang]}] ${r.code ?? ''}: ${r.message?.[lang] ?? ''}`;
+        return t(lang, 'import.refused', { name: r.name ?? '', class: c === undefined ? '' : CLASS_LABELS[c.class][lang], code: r.code ?? '', message: r.message?.[lang] ?? '' });
       });
-      lines.push(...unread.map((p) => `unread    ${p.names.join(', ')}  ${p.problem.code}: ${p.problem.message[lang]}`));
+      lines.push(...unread.map((p) => t(lang, 'import.unread', { names: p.names.join(', '), code: p.problem.code, message: p.problem.message[lang] })));
       const refused = summary.refused + unread.length;
       for (const cls of ['possible-attack', 'not-for-you-or-outdated', 'harmless'] as const) {
         const a = advice.get(cls);
         if (a !== undefined) lines.push(a);
       }
-      lines.push(`${String(summary.accepted)} accepted, ${String(refused)} refused${summary.applied > 0 ? `, ${String(summary.applied)} notice(s) applied` : ''}.`);
+      lines.push(t(lang, 'import.total', { accepted: summary.accepted, refused, applied: summary.applied }));
       return { data: { ...summary, results, unread }, lines, exit: refused > 0 ? 3 : 0 };
     },
   },
@@ -91,8 +92,8 @@ const list = command(
       return {
         data: { shares, refusals: v.state.refusals.map((r) => ({ id: r.id, name: r.name, code: r.code, at: r.at, fields: r.fields, receipts: r.receipts.length })) },
         lines: [
-          ...shares.map((s) => `${s.id}  ${s.keyId}/${s.nodeId}  set ${s.setId.slice(0, 8)} epoch ${String(s.epoch)}  share ${String(s.shareIndex)}/${String(s.total)}  ${STATUS_LABELS[s.status][lang]}`),
-          `${String(shares.length)} share(s).`,
+          ...shares.map((s) => t(lang, 'list.row', { id: s.id, key: s.keyId, node: s.nodeId, set: s.setId.slice(0, 8), epoch: s.epoch, index: s.shareIndex, total: s.total, status: STATUS_LABELS[s.status][lang] })),
+          t(lang, 'list.total', { n: shares.length }),
         ],
       };
     },
@@ -111,7 +112,7 @@ const verify = command(
       const r = await verifyAll(v);
       return {
         data: { ...r },
-        lines: [...r.results.filter((x) => !x.ok).map((x) => `FAILED ${x.id}: ${x.problem?.message[lang] ?? ''} (${x.problem?.code ?? ''})`), `${String(r.ok)} share(s) verified, ${String(r.failed)} failed.`],
+        lines: [...r.results.filter((x) => !x.ok).map((x) => t(lang, 'verify.failed', { id: x.id, message: x.problem?.message[lang] ?? '', code: x.problem?.code ?? '' })), t(lang, 'verify.total', { ok: r.ok, failed: r.failed })],
         exit: r.failed > 0 ? 3 : 0,
       };
     },
