@@ -266,7 +266,7 @@ export function AgentLinkSettings({ onSaved }: { onSaved: (what: string) => void
               placeholder="https://agent.example.internal:8443"
               spellCheck={false}
               autoComplete="off"
-              {...fieldAria(`${id}-url-help`, `${id}-url-err`, urlProblem)}
+              {...fieldAria(urlProblem === null ? `${id}-url-help` : undefined, `${id}-url-err`, urlProblem)}
             />
           </div>
           <button type="submit" className="btn">
@@ -278,10 +278,14 @@ export function AgentLinkSettings({ onSaved }: { onSaved: (what: string) => void
             </button>
           )}
         </div>
-        <p className="help" id={`${id}-url-help`}>
-          {t('agentLink_urlRule')}
-        </p>
-        {urlProblem === null ? null : <FieldProblem id={`${id}-url-err`} error={urlProblem} />}
+        {/* Refused: the rule is said again in the refusal, under the field. */}
+        {urlProblem === null ? (
+          <p className="help" id={`${id}-url-help`}>
+            {t('agentLink_urlRule')}
+          </p>
+        ) : (
+          <FieldProblem id={`${id}-url-err`} error={urlProblem} hint={urlProblem.code === 'SETTINGS_INVALID' ? t('agentLink_urlRule') : undefined} />
+        )}
       </form>
       <form onSubmit={(e) => void submitToken(e)} data-testid="agent-token-form" data-token={tokenSet ? 'yes' : 'no'} noValidate>
         <div className="row row-fields">
