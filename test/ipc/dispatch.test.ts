@@ -243,7 +243,7 @@ describe('dispatch round trips against a real vault', () => {
     expect(bad.detail).toContain('plain http only for this computer');
     expect((await call(h, 'agent:status', {})).tokenSet).toBe(false);
     expect((await call(h, 'agent:setToken', { token: 'x'.repeat(32) })).tokenSet).toBe(true);
-    expect(await call(h, 'agent:status', {})).toEqual({ url: 'http://127.0.0.1:8443', tokenSet: true });
+    expect(await call(h, 'agent:status', {})).toEqual({ url: 'http://127.0.0.1:8443', tokenSet: true, check: null });
 
     // QR: encode, decode a PNG, assemble frames of two messages mixed with an incomplete one.
     const payload = new Uint8Array(3000).map((_x, i) => (i * 7) % 256);
