@@ -34,10 +34,11 @@ const exportCmd = command(
     summary: 'the log as JSON lines with its head',
     run: async (ctx) => {
       const out = resolve(need(ctx.values.out, 'out'));
+      const lang = await language(ctx);
       const v = await openUnlocked(ctx);
       const e = exportAuditJsonl(v.state);
       await writeFileAtomic(out, utf8(e.jsonl), { mode: 0o600 });
-      return { data: { file: out, head: e.head, verdict: e.verdict }, lines: [`${String(e.verdict.entries)} audit entries written to ${out} (JSON lines); head ${e.head?.hash ?? '-'} (seq ${String(e.head?.seq ?? '-')}).`] };
+      return { data: { file: out, head: e.head, verdict: e.verdict }, lines: [t(lang, 'auditExport.done', { n: e.verdict.entries, file: out, head: e.head?.hash ?? '-', seq: String(e.head?.seq ?? '-') })] };
     },
   },
 );

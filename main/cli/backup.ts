@@ -10,7 +10,8 @@ import { generatePassphrase, MIN_GUESS_YEARS, passphraseStrength, vaultKdfLogN }
 import { MIN_LOG_N } from '../services/kdf';
 import { Vault } from '../services/vault';
 import { backupStatus, backupVault, restoreBackup } from '../services/vault-backup';
-import { command, isoOf, need, passphrase, vaultDir } from './common';
+import { command, isoOf, language, need, passphrase, vaultDir } from './common';
+import { t } from './i18n';
 
 const backup = command(
   { to: { type: 'string' } },
@@ -20,6 +21,7 @@ const backup = command(
     summary: 'copies the sealed vault into a new folder on removable media and verifies the copy with the passphrase',
     run: async (ctx) => {
       const to = resolve(need(ctx.values.to, 'to'));
+      const lang = await language(ctx);
       const v = await Vault.open(vaultDir(ctx));
       const pass = await passphrase(ctx);
       ctx.progress(`Copying the vault to ${to} and opening the copy with the passphrase…`);
@@ -27,9 +29,9 @@ const backup = command(
       return {
         data: { backup: r.path, verifiedAt: r.verifiedAt, generation: r.generation, files: r.files, bytes: r.bytes, shares: r.shares },
         lines: [
-          `Backed up and verified: ${r.path}`,
-          `  ${String(r.files)} files, ${String(r.bytes)} bytes, ${String(r.shares)} shares, save ${String(r.generation)}; opened with the passphrase.`,
-          'To restore, put back this WHOLE folder (identity.age with store/), never store/ alone: custos backup restore --from FOLDER --vault NEW_DIR.',
+          t(lang, 'backup.done', { path: r.path }),
+          t(lang, 'backup.counts', { files: r.files, bytes: r.bytes, shares: r.shares, generation: r.generation }),
+          t(lang, 'backup.restoreHint'),
         ],
       };
     },
@@ -64,11 +66,12 @@ const restore = command(
     run: async (ctx) => {
       const from = resolve(need(ctx.values.from, 'from'));
       const dir = vaultDir(ctx);
+      const lang = await language(ctx);
       const pass = await passphrase(ctx);
       const r = await restoreBackup(from, dir, pass);
       return {
         data: { vault: dir, generation: r.generation, shares: r.shares },
-        lines: [`Restored the vault into ${dir}: save ${String(r.generation)}, ${String(r.shares)} shares. Changes made after this backup are not in it: ask ops to resend what the agent sent since.`],
+        lines: [t(lang, 'backup.restored', { dir, generation: r.generation, shares: r.shares })],
       };
     },
   },
@@ -80,11 +83,12 @@ const generate = command(
     name: 'passphrase generate',
     usage: '[--words N]',
     summary: 'a random diceware passphrase from the EFF long word list (6 words, 77 bits, unless --words 4..12)',
-    run: (ctx) => {
+    run: async (ctx) => {
       const g = generatePassphrase(wholeNumber(ctx.values.words, 'words', 4, 12));
+      const lang = await language(ctx);
       return Promise.resolve({
         data: { passphrase: g.passphrase, words: g.words, entropyBits: g.entropyBits },
-        lines: [g.passphrase, `(${String(g.words)} words of the EFF long list, ${String(g.entropyBits)} bits. Write it down on paper; Custos never stores it.)`],
+        lines: [g.passphrase, t(lang, 'passphrase.generated', { words: g.words, bits: g.entropyBits })],
       });
     },
   },

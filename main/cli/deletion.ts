@@ -7,6 +7,7 @@ import { readSettingsOrDefaults, SETTINGS_FILE } from '../services/settings';
 import { applySupersede } from '../services/supersede';
 import { command, isoOf, language, openUnlocked, usage, vaultDir, type CustodianCtx } from './common';
 import { t } from './i18n';
+import { STATUS_LABELS } from '../services/messages';
 
 function oneId(ids: readonly string[] | undefined): string {
   if (ids?.length !== 1 || ids[0] === undefined) throw usage('Give exactly one --envelope-hash HEX.');
@@ -27,6 +28,7 @@ const supersede = command(
     summary: "the agent's supersede notices: the old set's shares are marked and destroyed later",
     run: async (ctx) => {
       if (ctx.args.length === 0) throw usage('supersede apply --vault DIR FILE...');
+      const lang = await language(ctx);
       const v = await openUnlocked(ctx);
       const results = [];
       for (const f of ctx.args) results.push(await applySupersede(v, readInput(f, 'supersede notice')));
@@ -34,7 +36,7 @@ const supersede = command(
         data: { results },
         lines: results.map(
           (r) =>
-            `${r.keyId}/${r.nodeId}: set ${r.oldSetId.slice(0, 8)} epoch ${String(r.oldEpoch)} superseded by set ${r.newSetId.slice(0, 8)} epoch ${String(r.newEpoch)}; ${String(r.affected.length)} share(s) marked; destroy after ${isoOf(r.destroyAfter)}${r.alreadyApplied ? ' (already applied)' : ''}.`,
+            t(lang, 'supersede.applied', { key: r.keyId, node: r.nodeId, old: r.oldSetId.slice(0, 8), oldEpoch: r.oldEpoch, new: r.newSetId.slice(0, 8), newEpoch: r.newEpoch, n: r.affected.length, at: isoOf(r.destroyAfter), already: r.alreadyApplied ? 'yes' : 'no' }),
         ),
       };
     },
@@ -49,9 +51,10 @@ const del = command(
     summary: 'deletes a share; it can be rolled back during the cooling period',
     run: async (ctx) => {
       const days = await coolingDays(ctx);
+      const lang = await language(ctx);
       const v = await openUnlocked(ctx);
       const s = await softDelete(v, oneId(ctx.values['envelope-hash']), { coolingDays: days, ...(ctx.values.reason === undefined ? {} : { reason: ctx.values.reason }) });
-      return { data: { share: s }, lines: [`Share ${String(s.shareIndex)} of ${s.keyId}/${s.nodeId} deleted; it can be rolled back until ${isoOf(s.purgeAfter ?? 0)}, and is destroyed by \`purge\` after that.`] };
+      return { data: { share: s }, lines: [t(lang, 'delete.done', { index: s.shareIndex, key: s.keyId, node: s.nodeId, at: isoOf(s.purgeAfter ?? 0) })] };
     },
   },
 );
@@ -63,9 +66,10 @@ const rollback = command(
     usage: '--vault DIR --envelope-hash HEX',
     summary: 'undoes a deletion during its cooling period',
     run: async (ctx) => {
+      const lang = await language(ctx);
       const v = await openUnlocked(ctx);
       const s = await rollbackDelete(v, oneId(ctx.values['envelope-hash']));
-      return { data: { share: s }, lines: [`Deletion rolled back: share ${String(s.shareIndex)} of ${s.keyId}/${s.nodeId} is ${s.status} again.`] };
+      return { data: { share: s }, lines: [t(lang, 'rollback.done', { index: s.shareIndex, key: s.keyId, node: s.nodeId, status: STATUS_LABELS[s.status][lang] })] };
     },
   },
 );

@@ -7,7 +7,8 @@ import type { Group } from '../../node/cli/runner';
 import { ServiceError } from '../services/errors';
 import type { CallBackContact } from '../services/state';
 import { applyAgentKeyRotation, pinAgent, pinApprover, pinnedAgent, pinRoster, previewAgentCard, previewApproverCard, previewRoster, removeApprover, setAgentContact, setApproverContact } from '../services/trust';
-import { command, isoOf, need, openUnlocked, usage } from './common';
+import { command, isoOf, language, need, openUnlocked, usage } from './common';
+import { t } from './i18n';
 
 const CONTACT_OPTIONS = { 'contact-name': { type: 'string' }, 'contact-reach': { type: 'string' } } as const;
 
@@ -44,7 +45,7 @@ const pin = command(
       const contact = contactOf(ctx.values);
       const v = await openUnlocked(ctx);
       const r = await pinAgent(v, bytes, code, contact);
-      return { data: { ...r }, lines: [r.alreadyPinned ? `Agent "${r.name}" was already trusted.` : `Agent "${r.name}" is now trusted (code ${r.code}).`] };
+      return { data: { ...r }, lines: [t(await language(ctx), r.alreadyPinned ? 'pin.agentAlready' : 'pin.agentNow', { name: r.name, code: r.code })] };
     },
   },
 );
@@ -59,7 +60,7 @@ const rotate = command(
       const bytes = readInput(need(ctx.values.notice, 'notice'), 'key replacement notice');
       const v = await openUnlocked(ctx);
       const r = await applyAgentKeyRotation(v, bytes);
-      return { data: { previous: r.previous, next: r.next }, lines: [`The agent key was replaced: ${r.previous.code} → ${r.next.code} ("${r.next.name}").`] };
+      return { data: { previous: r.previous, next: r.next }, lines: [t(await language(ctx), 'rotate.done', { from: r.previous.code, to: r.next.code, name: r.next.name })] };
     },
   },
 );
@@ -85,7 +86,7 @@ const approverPin = command(
       const contact = contactOf(ctx.values);
       const v = await openUnlocked(ctx);
       const r = await pinApprover(v, bytes, code, contact);
-      return { data: { ...r }, lines: [r.alreadyPinned ? `Approver "${r.name}" was already trusted.` : `Approver "${r.name}" is now trusted (code ${r.code}).`] };
+      return { data: { ...r }, lines: [t(await language(ctx), r.alreadyPinned ? 'pin.approverAlready' : 'pin.approverNow', { name: r.name, code: r.code })] };
     },
   },
 );
@@ -100,7 +101,7 @@ const approverRemove = command(
       const fp = need(ctx.values.fingerprint, 'fingerprint');
       const v = await openUnlocked(ctx);
       const r = await removeApprover(v, fp);
-      return { data: { name: r.name, fingerprint: r.fingerprint, code: r.code }, lines: [`Approver "${r.name}" (code ${r.code}) is no longer trusted.`] };
+      return { data: { name: r.name, fingerprint: r.fingerprint, code: r.code }, lines: [t(await language(ctx), 'pin.approverRemoved', { name: r.name, code: r.code })] };
     },
   },
 );
@@ -116,7 +117,7 @@ const contactCmd = command(
       if (contact === undefined) throw usage('Give --contact-name "…" and --contact-reach "…".');
       const v = await openUnlocked(ctx);
       const r = await setAgentContact(v, contact);
-      return { data: { contact: r }, lines: [`Call-back contact for the agent: ${r.name}, ${r.reach}.`] };
+      return { data: { contact: r }, lines: [t(await language(ctx), 'contact.agent', { name: r.name, reach: r.reach })] };
     },
   },
 );
@@ -160,7 +161,7 @@ const approverContact = command(
       if (contact === undefined) throw usage('Give --contact-name "…" and --contact-reach "…".');
       const v = await openUnlocked(ctx);
       const r = await setApproverContact(v, fp, contact);
-      return { data: { name: r.name, contact }, lines: [`Call-back contact for approver "${r.name}": ${contact.name}, ${contact.reach}.`] };
+      return { data: { name: r.name, contact }, lines: [t(await language(ctx), 'contact.approver', { approver: r.name, name: contact.name, reach: contact.reach })] };
     },
   },
 );

@@ -5,7 +5,8 @@ import type { Group } from '../../node/cli/runner';
 import { TEST_MIN_LOG_N } from '../services/kdf';
 import { writeQrFiles } from '../services/qr-files';
 import { Vault, type CreateOptions } from '../services/vault';
-import { command, isoOf, need, openUnlocked, passphrase, usage, vaultDir } from './common';
+import { command, isoOf, language, need, openUnlocked, passphrase, usage, vaultDir } from './common';
+import { t } from './i18n';
 
 const create = command(
   { name: { type: 'string' } },
@@ -24,6 +25,7 @@ const create = command(
         ctx.io.stderr(`WARNING: CUSTOS_INSECURE_SCRYPT_LOGN=${weak}: the passphrase KDF is deliberately weak. For tests only.\n`);
         Object.assign(options, { kdfLogN: logN, allowWeakKdf: true });
       }
+      const lang = await language(ctx);
       const pass = await passphrase(ctx, true);
       const v = await Vault.create(dir, { name, passphrase: pass }, options);
       const card = v.path('card');
@@ -31,11 +33,11 @@ const create = command(
       return {
         data: { vault: dir, card, code: v.info.code, fingerprint: v.info.fingerprint, name: v.info.name },
         lines: [
-          `Created the vault in ${dir}.`,
-          `Enrollment card: ${card}`,
-          `Fingerprint code (read it out to ops): ${v.info.code}`,
-          'Escape hatch: age -d -o key.txt identity.age, then age -d -i key.txt store/FILE.age for each record file (see README.txt in the folder).',
-          'Back it up now to removable media: custos backup --vault DIR --to FOLDER.',
+          t(lang, 'vault.created', { dir }),
+          t(lang, 'vault.card', { file: card }),
+          t(lang, 'vault.code', { code: v.info.code }),
+          t(lang, 'vault.escape'),
+          t(lang, 'vault.backupNow'),
         ],
       };
     },
@@ -49,9 +51,10 @@ const info = command(
     usage: '--vault DIR',
     summary: "the vault's name, fingerprint code and age recipient (no passphrase needed)",
     run: async (ctx) => {
+      const lang = await language(ctx);
       const v = await Vault.open(vaultDir(ctx));
       const i = v.info;
-      return { data: { ...i }, lines: [`Vault of ${i.name}`, `  fingerprint code ${i.code}`, `  age recipient ${i.ageRecipient}`, `  created ${isoOf(i.createdAt)}`] };
+      return { data: { ...i }, lines: t(lang, 'vault.info', { name: i.name, code: i.code, recipient: i.ageRecipient, at: isoOf(i.createdAt) }).split('\n') };
     },
   },
 );
@@ -64,12 +67,13 @@ const card = command(
     summary: 'writes the enrollment card (and its QR images with --qr)',
     run: async (ctx) => {
       const out = resolve(need(ctx.values.out, 'out'));
+      const lang = await language(ctx);
       const v = await openUnlocked(ctx);
       const bytes = v.card();
       await writeFileAtomic(out, bytes, { mode: 0o644 });
       const qr = ctx.values.qr === true ? await writeQrFiles(dirname(out), basename(out).replace(/\.custos$/, ''), 'custodian-card', bytes, { png: true, svg: true }) : undefined;
       const images = qr === undefined ? [] : [...qr.png, ...qr.svg];
-      return { data: { card: out, code: v.info.code, qr: images }, lines: [`Enrollment card written to ${out}.`, ...images.map((p) => `QR: ${p}`), `Fingerprint code (read it out to ops): ${v.info.code}`] };
+      return { data: { card: out, code: v.info.code, qr: images }, lines: [t(lang, 'card.written', { file: out }), ...images.map((p) => `QR: ${p}`), t(lang, 'vault.code', { code: v.info.code })] };
     },
   },
 );

@@ -181,10 +181,24 @@ describe('custodian CLI in Chinese', () => {
     const exported = await custos([...zh, 'recovery', 'export', '--vault', vault, '--request', join(work, 'request.custos'), '--confirm', '--out', join(work, 'export')]);
     expect(exported.code, exported.stderr).toBe(0);
     check('recovery export', exported.stdout);
-    for (const argv of [['audit', 'verify'], ['purge']]) {
+    const ids = (JSON.parse((await custos(['list', '--vault', vault, '--json'])).stdout) as { shares: { id: string }[] }).shares.map((s) => s.id);
+    mkdirSync(join(work, 'usb'));
+    for (const argv of [
+      ['audit', 'verify'],
+      ['purge'],
+      ['vault', 'info'],
+      ['card', '--out', join(work, 'card-again.custos')],
+      ['backup', '--to', join(work, 'usb')],
+      ['audit', 'export', '--out', join(work, 'audit.jsonl')],
+      ['trust', 'contact', '--contact-name', 'Ops', '--contact-reach', '+1-555-0100'],
+      ['delete', '--envelope-hash', ids[0] ?? ''],
+      ['rollback', '--envelope-hash', ids[0] ?? ''],
+      ['passphrase', 'generate'],
+    ]) {
       const r = await custos([...zh, ...argv, '--vault', vault]);
       expect(r.code, r.stderr).toBe(0);
-      check(argv.join(' '), r.stdout);
+      // A generated passphrase is English words of the EFF list by design; the line under it is checked.
+      check(argv.join(' '), argv[0] === 'passphrase' ? r.stdout.split('\n').slice(1).join('\n') : r.stdout);
     }
 
     // The vault's language setting does the same without --lang, for help too.
