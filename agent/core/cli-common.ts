@@ -5,6 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { CliError, usage } from '../../node/cli/errors';
+import { aOrAn } from '../../node/cli/format';
 import { COMMON_OPTIONS, commandsFor, type CliIo, type Ctx } from '../../node/cli/runner';
 import { AgentError, toPublicError } from '../errors';
 import { existsSync as exists, writeFileAtomicSync } from '../../node/fs-atomic';
@@ -98,7 +99,8 @@ export function checkNewFile(path: string, what: string): void {
 /** A full id, or the one id in `known` that starts with a prefix of at least 8 hex digits. */
 export function resolveId(given: string, known: readonly string[], what: string, fullLength: number): string {
   const v = given.trim().toLowerCase();
-  if (!/^[0-9a-f]+$/.test(v)) throw usage(`A ${what} is hexadecimal; got "${given}".`);
+  const named = aOrAn(what);
+  if (!/^[0-9a-f]+$/.test(v)) throw usage(`${named.charAt(0).toUpperCase()}${named.slice(1)} is hexadecimal; got "${given}".`);
   if (v.length === fullLength) return v;
   if (v.length < 8 || v.length > fullLength) throw usage(`Give the ${what} in full (${String(fullLength)} hex digits) or a prefix of at least 8.`);
   const matches = known.filter((k) => k.startsWith(v));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main as custodianMain } from '../../main/cli';
 import { aOrAn } from '../../node/cli/format';
+import { resolveId } from '../../agent/core/cli-common';
 import { approverWithEnv, cli, removeTempDirs, runCli, tempDir } from './helpers';
 
 afterAll(removeTempDirs);
@@ -94,6 +95,8 @@ describe('usage errors exit 2', () => {
     expect(aOrAn('agent card')).toBe('an agent card');
     expect(aOrAn('inventory attestation')).toBe('an inventory attestation');
     expect(aOrAn('share envelope')).toBe('a share envelope');
+    expect(() => resolveId('xyz', [], 'approver fingerprint', 64)).toThrow('An approver fingerprint is hexadecimal; got "xyz".');
+    expect(() => resolveId('xyz', [], 'session id', 32)).toThrow('A session id is hexadecimal');
     const r = await cli('inventory', 'count');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('"count" is not an inventory command');
