@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PNG } from 'pngjs';
+import { aOrAn } from '../shared/article';
 import { CodedError, CustosError, isCustosError } from '../shared/errors';
 import { framesInText, MessageSorter } from '../shared/qr/assemble';
 import { isPng } from '../shared/qr/png';
@@ -87,7 +88,7 @@ export function messagesInPngs(pngs: readonly PngFile[], options: PngMessagesOpt
       throw new CustosError(isCustosError(error) ? error.code : 'MALFORMED', `${file}: ${messageOf(error)}`, { details: { file } });
     }
     if (started.started && started.message.type !== options.type) {
-      throw new CustosError('WRONG_TYPE', `${file} holds a QR code of a "${started.message.type}", not of a ${options.what}.`, { details: { file } });
+      throw new CustosError('WRONG_TYPE', `${file} holds a QR code of ${aOrAn(`"${started.message.type}"`)}, not of ${aOrAn(options.what)}.`, { details: { file } });
     }
   }
   const { messages, unfinished } = sorter.results();
@@ -201,7 +202,7 @@ export function sortInputs(inputs: readonly InputFile[], options: PngMessagesOpt
   for (const m of messages) {
     if (m.type !== options.type) {
       for (const file of new Set(m.names.map((n) => n.replace(/:\d+$/, '')))) {
-        skipped.push({ file, code: 'WRONG_TYPE', reason: `It holds the QR code of a "${m.type}", not of a ${options.what}.`, problem: true });
+        skipped.push({ file, code: 'WRONG_TYPE', reason: `It holds the QR code of ${aOrAn(`"${m.type}"`)}, not of ${aOrAn(options.what)}.`, problem: true });
       }
       continue;
     }

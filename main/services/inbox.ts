@@ -30,6 +30,7 @@ import { decodeCanonical } from '../../shared/protocol/cbor';
 import { envelopeSchema, unsealEnvelopeShare, verifyEnvelope } from '../../shared/protocol/envelope';
 import { peekMessage, type MessageType } from '../../shared/protocol/frame';
 import { manifestSchema } from '../../shared/protocol/manifest';
+import { aOrAn } from '../../shared/article';
 import { CustosError } from '../../shared/errors';
 import { ServiceError, type AnyErrorCode } from './errors';
 import { explain, type Sentence } from './messages';
@@ -196,7 +197,7 @@ async function importOne(tx: VaultTx, idx: Indexes, batch: Batch, item: InboxIte
     if (idx.ids.has(id)) throw new ServiceError('DUPLICATE_ENVELOPE', 'This envelope is already in the vault.', { details: { id } });
     if (idx.purgedIds.has(id)) throw new ServiceError('ALREADY_DESTROYED', 'This envelope\'s share was held before and has been destroyed.', { details: { id } });
     if (peeked.error !== undefined) throw peeked.error;
-    if (peeked.type !== 'envelope') throw new CustosError('WRONG_TYPE', `Expected a share envelope but this file is a ${String(peeked.type)}.`, { details: { got: String(peeked.type) } });
+    if (peeked.type !== 'envelope') throw new CustosError('WRONG_TYPE', `Expected a share envelope but this file is ${aOrAn(String(peeked.type))}.`, { details: { got: String(peeked.type) } });
     const opened = verifyEnvelope(item.bytes, agentKey, tx.fingerprint, tx.now);
     const m = opened.manifest.body;
     const env = opened.envelope.body;

@@ -22,6 +22,7 @@
 import { toHex } from '../../shared/bytes';
 import { groupKeyFromEncoding, type GroupKey } from '../../shared/keydata/group-key';
 import { fileHash } from '../../shared/crypto/hash';
+import { aOrAn } from '../../shared/article';
 import { CustosError } from '../../shared/errors';
 import { MIN_APPROVALS, openApprovals, openManifest, openMessage, openRecoveryRequest, peekMessage, recoveryExportSchema, recoveryRequestSchema, trustKey, checkSessionMatchesManifest } from '../../shared/protocol';
 import type { RecoverMPCShareResponse, RecoverySession } from '../../proto/gen/infra/v1/backup_pb';
@@ -166,7 +167,7 @@ export class Station {
           kind = 'recovery-request';
           return this.#addRequest(m, options);
         }
-        throw new CustosError('WRONG_TYPE', `The recovery station takes recovery exports and recovery requests; this file is a ${type}.`, { details: { got: type } });
+        throw new CustosError('WRONG_TYPE', `The recovery station takes recovery exports and recovery requests; this file is ${aOrAn(type)}.`, { details: { got: type } });
       } catch (error) {
         return { name: m.name, kind, outcome: 'refused', problem: explain(error) };
       }

@@ -22,5 +22,5 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
 }
 
-/** "a" or "an" before a noun phrase (by its first letter: "an agent card", "a share envelope"). */
-export const aOrAn = (phrase: string): string => `${/^[aeiou]/i.test(phrase) ? 'an' : 'a'} ${phrase}`;
+/** "a" or "an" before a noun phrase ("an agent card", "a share envelope"): shared/article.ts. */
+export { aOrAn } from '../../shared/article';

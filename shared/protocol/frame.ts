@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { assertBytes, concatBytes, constantTimeEqual, utf8 } from '../bytes';
 import { ed25519Keygen, ed25519PublicKey, ed25519Sign, ed25519Verify } from '../crypto/ed25519';
 import { decodeCanonical, encodeCanonical } from './cbor';
+import { aOrAn } from '../article';
 import { CustosError } from '../errors';
 import { bytes, parseWith } from './schema';
 
@@ -162,7 +163,7 @@ export function openMessage<S extends z.ZodType>(input: unknown, type: MessageTy
   }
   if (frame.t !== type) {
     const known = (MESSAGE_TYPES as readonly string[]).includes(frame.t) ? messageName(frame.t as MessageType) : 'unknown message';
-    throw new CustosError('WRONG_TYPE', `Expected a ${name} but this file is a ${known}.`, { details: { expected: type, got: frame.t } });
+    throw new CustosError('WRONG_TYPE', `Expected ${aOrAn(name)} but this file is ${aOrAn(known)}.`, { details: { expected: type, got: frame.t } });
   }
   if (trust.kind === 'key' && !constantTimeEqual(trust.publicKey, frame.k)) {
     throw new CustosError('UNTRUSTED_SIGNER', `This ${name} was signed by a key you have not trusted. Compare fingerprints with the sender before going on.`);
