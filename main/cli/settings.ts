@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { oneOf, wholeNumber } from '../../node/cli/inputs';
 import { LANGUAGES } from '../../shared/languages';
 import type { Group } from '../../node/cli/runner';
-import { readSettingsOrDefaults, SETTINGS_FILE, updateSettings } from '../services/settings';
+import { agentUrlProblem, readSettingsOrDefaults, SETTINGS_FILE, updateSettings } from '../services/settings';
+import { usage } from '../../node/cli/errors';
 import { command, vaultDir } from './common';
 
 const show = command(
@@ -19,6 +20,14 @@ const show = command(
   },
 );
 
+/** `--agent-url URL|none`, checked as usage (exit 2) before anything is written: the same rule as the settings file's. */
+function agentUrlOption(text: string): string | null {
+  if (text === 'none') return null;
+  const problem = agentUrlProblem(text);
+  if (problem !== undefined) throw usage(`--agent-url takes an agent URL or none; "${text}" ${problem}.`);
+  return text;
+}
+
 const set = command(
   { language: { type: 'string' }, 'auto-lock-minutes': { type: 'string' }, 'agent-url': { type: 'string' }, 'cooling-days': { type: 'string' }, 'recovery-min-expiry-minutes': { type: 'string' }, 'recovery-expect-mode': { type: 'string' } },
   {
@@ -30,7 +39,7 @@ const set = command(
       const change: Record<string, unknown> = {};
       if (values.language !== undefined) change['language'] = oneOf(values.language, 'language', LANGUAGES);
       if (values['auto-lock-minutes'] !== undefined) change['autoLockMinutes'] = wholeNumber(values['auto-lock-minutes'], 'auto-lock-minutes', 0, 24 * 60);
-      if (values['agent-url'] !== undefined) change['agentUrl'] = values['agent-url'] === 'none' ? null : values['agent-url'];
+      if (values['agent-url'] !== undefined) change['agentUrl'] = agentUrlOption(values['agent-url']);
       if (values['cooling-days'] !== undefined) change['deletionCoolingDays'] = wholeNumber(values['cooling-days'], 'cooling-days', 1, 365);
       if (values['recovery-min-expiry-minutes'] !== undefined) change['recoveryMinExpiryMinutes'] = wholeNumber(values['recovery-min-expiry-minutes'], 'recovery-min-expiry-minutes', 0, 7 * 24 * 60);
       if (values['recovery-expect-mode'] !== undefined) change['recoveryExpectMode'] = oneOf(values['recovery-expect-mode'], 'recovery-expect-mode', ['any', 'external-only']);

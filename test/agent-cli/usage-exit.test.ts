@@ -58,6 +58,8 @@ describe('usage errors exit 2', () => {
     const cases: readonly [readonly string[], RegExp][] = [
       [['settings', 'set', '--language', 'fr'], /--language is one of en, zh-CN; got "fr"/],
       [['settings', 'set', '--recovery-expect-mode', 'sometimes'], /--recovery-expect-mode is one of any, external-only/],
+      [['settings', 'set', '--agent-url', 'ftp://agent.example'], /--agent-url takes an agent URL or none; "ftp:\/\/agent.example" must start with http:\/\/ or https:\/\//],
+      [['settings', 'set', '--agent-url', 'http://10.0.0.5:8443'], /may use plain http only for this computer/],
       [['settings', 'set', '--auto-lock-minutes', 'abc'], /--auto-lock-minutes is a whole number from 0 to 1440/],
       [['settings', 'set', '--cooling-days', '0'], /--cooling-days is a whole number from 1 to 365/],
       [['list', '--index', 'abc'], /--index is a whole number from 1 to 255/],
