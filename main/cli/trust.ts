@@ -6,6 +6,7 @@ import { readInput } from '../../node/cli/inputs';
 import type { Group } from '../../node/cli/runner';
 import { ServiceError } from '../services/errors';
 import type { CallBackContact } from '../services/state';
+import type { Language } from '../services/messages';
 import { applyAgentKeyRotation, pinAgent, pinApprover, pinnedAgent, pinRoster, previewAgentCard, previewApproverCard, previewRoster, removeApprover, setAgentContact, setApproverContact } from '../services/trust';
 import { command, isoOf, language, need, openUnlocked, usage } from './common';
 import { t } from './i18n';
@@ -21,7 +22,7 @@ function contactOf(values: { readonly 'contact-name'?: string | undefined; reado
   return { name, reach };
 }
 
-const contactText = (c: CallBackContact | undefined): string => (c === undefined ? 'no call-back contact recorded' : `call back: ${c.name}, ${c.reach}`);
+const contactText = (lang: Language, c: CallBackContact | undefined): string => (c === undefined ? t(lang, 'trustList.noContact') : t(lang, 'trustList.contact', { name: c.name, reach: c.reach }));
 
 const pin = command(
   { card: { type: 'string' }, 'confirm-code': { type: 'string' }, ...CONTACT_OPTIONS },
@@ -130,6 +131,7 @@ const list = command(
     summary: 'the pinned agent and approvers, with their codes and call-back contacts',
     run: async (ctx) => {
       const v = await openUnlocked(ctx);
+      const lang = await language(ctx);
       const a = pinnedAgent(v);
       const approvers = (a?.approvers ?? []).map((p) => ({ name: p.name, code: p.code, fingerprint: p.fingerprint, pinnedAt: p.pinnedAt, via: p.via, status: p.status, ...(p.contact === undefined ? {} : { contact: p.contact }) }));
       return {
@@ -139,10 +141,12 @@ const list = command(
           roster: a?.roster === undefined ? null : { version: a.roster.version, issuedAt: a.roster.issuedAt, pinnedAt: a.roster.pinnedAt },
         },
         lines: [
-          a === null ? 'No agent is trusted yet.' : `Agent "${a.name}" (code ${a.code}), pinned ${isoOf(a.pinnedAt)}; ${contactText(a.contact)}`,
-          ...(approvers.length === 0 ? ['No approvers are trusted yet: recovery requests cannot be verified against anyone.'] : []),
-          ...approvers.map((p) => `Approver "${p.name}" (code ${p.code})${p.status === 'disabled' ? ' DISABLED' : ''}, from ${p.via}, pinned ${isoOf(p.pinnedAt)}; ${contactText(p.contact)}`),
-          ...(a?.roster === undefined ? [] : [`Approver roster version ${String(a.roster.version)}, issued ${isoOf(a.roster.issuedAt)}`]),
+          a === null ? t(lang, 'trustList.noAgent') : t(lang, 'trustList.agent', { name: a.name, code: a.code, when: isoOf(a.pinnedAt), contact: contactText(lang, a.contact) }),
+          ...(approvers.length === 0 ? [t(lang, 'trustList.noApprovers')] : []),
+          ...approvers.map((p) =>
+            t(lang, 'trustList.approver', { name: p.name, code: p.code, disabled: p.status === 'disabled' ? 'yes' : 'no', via: p.via, when: isoOf(p.pinnedAt), contact: contactText(lang, p.contact) }),
+          ),
+          ...(a?.roster === undefined ? [] : [t(lang, 'trustList.roster', { version: a.roster.version, when: isoOf(a.roster.issuedAt) })]),
         ],
       };
     },
@@ -185,12 +189,12 @@ const rosterPin = command(
         );
       }
       const r = await pinRoster(v, bytes, code);
-      const how = { first: 'agent code compared', quorum: 'its change is signed by two approvers you trusted', 'agent-only': 'vouched for by the agent only: check the change with your approvers' }[r.succession];
+      const lang = await language(ctx);
       return {
         data: { ...r },
         lines: [
-          r.alreadyPinned ? `Approver roster version ${String(r.version)} was already trusted.` : `Approver roster version ${String(r.version)} is now trusted (${how}).`,
-          ...r.approvers.map((a) => `  ${a.name} (code ${a.code})${a.status === 'disabled' ? ' DISABLED' : ''}`),
+          t(lang, r.alreadyPinned ? 'rosterPin.already' : 'rosterPin.now', { version: r.version, how: r.succession }),
+          ...r.approvers.map((a) => t(lang, 'rosterPin.approver', { name: a.name, code: a.code, disabled: a.status === 'disabled' ? 'yes' : 'no' })),
         ],
       };
     },

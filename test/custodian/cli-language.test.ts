@@ -191,6 +191,7 @@ describe('custodian CLI in Chinese', () => {
       ['backup', '--to', join(work, 'usb')],
       ['audit', 'export', '--out', join(work, 'audit.jsonl')],
       ['trust', 'contact', '--contact-name', 'Ops', '--contact-reach', '+1-555-0100'],
+      ['trust', 'list'],
       ['delete', '--envelope-hash', ids[0] ?? ''],
       ['rollback', '--envelope-hash', ids[0] ?? ''],
       ['passphrase', 'generate'],
