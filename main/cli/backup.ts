@@ -48,9 +48,16 @@ const status = command(
       const dir = vaultDir(ctx);
       await Vault.open(dir);
       const s = await backupStatus(dir);
+      const lang = await language(ctx);
+      const sentence =
+        s.last === null
+          ? t(lang, 'backupStatus.never')
+          : s.due
+            ? t(lang, 'backupStatus.older', { when: isoOf(s.last.verifiedAt), was: s.last.generation, now: s.generation })
+            : t(lang, 'backupStatus.current', { when: isoOf(s.last.verifiedAt), now: s.generation });
       return {
-        data: { due: s.due, generation: s.generation, last: s.last },
-        lines: [s.sentence, ...(s.last === null ? [] : [`  last: ${s.last.folder} (${isoOf(s.last.verifiedAt)})`])],
+        data: { due: s.due, generation: s.generation, last: s.last, sentence: s.sentence },
+        lines: [sentence, ...(s.last === null ? [] : [t(lang, 'backupStatus.last', { folder: s.last.folder, when: isoOf(s.last.verifiedAt) })])],
         exit: s.due ? 3 : 0,
       };
     },

@@ -189,6 +189,7 @@ describe('custodian CLI in Chinese', () => {
       ['vault', 'info'],
       ['card', '--out', join(work, 'card-again.custos')],
       ['backup', '--to', join(work, 'usb')],
+      ['backup', 'status'],
       ['audit', 'export', '--out', join(work, 'audit.jsonl')],
       ['trust', 'contact', '--contact-name', 'Ops', '--contact-reach', '+1-555-0100'],
       ['trust', 'list'],
