@@ -129,7 +129,7 @@ describe('the built main and preload bundles', () => {
 
   it('registers every channel of the contract and exposes the whole API', () => {
     expect([...(result['channels'] as string[])].sort()).toEqual([...CHANNEL_NAMES].sort());
-    expect(result['features']).toEqual(['app', 'vault', 'trust', 'approvers', 'inbox', 'shares', 'receipts', 'recovery', 'station', 'agent', 'inventory', 'supersede', 'deletion', 'audit', 'settings', 'qr', 'files', 'events']);
+    expect(result['features']).toEqual(['app', 'vault', 'backup', 'trust', 'approvers', 'inbox', 'shares', 'receipts', 'recovery', 'station', 'agent', 'inventory', 'supersede', 'deletion', 'audit', 'settings', 'qr', 'files', 'events']);
     expect(result['window']).toEqual({ loaded: 'app://custos/index.html', preload: 'preload/index.cjs', sandbox: true, contextIsolation: true });
     // Issue 12: the app:// scheme registered as privileged and handled from the renderer folder only; a menu set.
     expect(result['schemes']).toEqual([expect.objectContaining({ scheme: 'app' })]);
