@@ -90,8 +90,12 @@ export class AppContext {
   /** The vault if one exists in the folder (opened once, locked), else null. */
   async vaultIfExists(): Promise<Vault | null> {
     if (this.#vault !== null) return this.#vault;
-    if (!(await Vault.exists(this.host.vaultDir))) return null;
-    this.#vault = await Vault.open(this.host.vaultDir, this.host.vaultOptions ?? {});
+    if (!(await Vault.exists(this.host.vaultDir))) return this.#vault;
+    const opened = await Vault.open(this.host.vaultDir, this.host.vaultOptions ?? {});
+    // A vault created (and adopted, unlocked) while this was opening wins: otherwise a status call
+    // that raced vault:create replaced the new unlocked vault with a locked copy of it, and the
+    // window showed the unlock screen right after first run (seen in e2e under load).
+    this.#vault ??= opened;
     return this.#vault;
   }
 
