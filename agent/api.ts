@@ -1,4 +1,7 @@
 /**
+ * (A little over 500 lines: it is only types, the one contract both the CLI and the RPC layer
+ * implement against; splitting it by capability would scatter that contract.)
+ *
  * The agent's operations as one transport-neutral interface. The CLI (agent/cli.ts) and the RPC
  * handlers (agent/rpc/) both call this; neither knows about the other. Implemented by
  * agent/service.ts (`Agent`). Errors are CustosError (shared/errors.ts) or AgentError

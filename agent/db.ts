@@ -1,4 +1,7 @@
 /**
+ * (A little over 500 lines: the schema and its append-only MIGRATIONS list must stay in one file,
+ * in order, so each migration is read next to the tables it changes.)
+ *
  * The agent's records in one SQLite database, `<data>/custos-agent.db` (better-sqlite3; WAL, foreign
  * keys, synchronous=FULL, secure_delete). Secrets are never stored here in the clear: the only
  * secret column, a recovery session's age identity, holds a KEK-sealed blob (agent/secret-store.ts)
