@@ -12,6 +12,7 @@ import { Vault } from '../services/vault';
 import { backupStatus, backupVault, restoreBackup } from '../services/vault-backup';
 import { command, isoOf, language, need, passphrase, vaultDir } from './common';
 import { t } from './i18n';
+import { guessTimeOf, MIN_PASSPHRASE_CHARS, reasonsOf } from '../../shared/passphrase-meter';
 
 const backup = command(
   { to: { type: 'string' } },
@@ -110,13 +111,20 @@ const check = command(
     run: async (ctx) => {
       const dir = ctx.values.vault ?? ctx.io.env['CUSTOS_VAULT'];
       const logN = dir === undefined || dir === '' ? MIN_LOG_N : ((await vaultKdfLogN(resolve(dir))) ?? MIN_LOG_N);
-      const s = await passphraseStrength(await passphrase(ctx), logN);
+      const typed = await passphrase(ctx);
+      const s = await passphraseStrength(typed, logN);
+      const lang = await language(ctx);
+      // zxcvbn's warnings and suggestions are English only: other languages say the policy's reason
+      // codes (shared/passphrase-meter.ts, the same the window's meter shows) and Intl's guessing time.
+      const english = lang === 'en';
+      const time = english ? s.guessTime : (guessTimeOf(lang, s.guessSeconds) ?? t(lang, 'passphrase.underSecond'));
+      const reasons = english ? s.reasons.join('; ') : reasonsOf(typed, { ...s, reasons: [...s.reasons], suggestions: [...s.suggestions] }).map((r) => t(lang, `passphrase.reason.${r}`, { chars: MIN_PASSPHRASE_CHARS, years: MIN_GUESS_YEARS, time, logN: s.logN })).join('；');
       return {
         data: { ok: s.ok, score: s.score, logN: s.logN, guessTime: s.guessTime, guessSeconds: s.guessSeconds, reasons: s.reasons, suggestions: s.suggestions },
         lines: [
-          s.ok ? `Accepted: one GPU-class attacker would need ${s.guessTime} (scrypt logN ${String(s.logN)}).` : `Refused: ${s.reasons.join('; ')}.`,
-          ...s.suggestions.map((x) => `  ${x}`),
-          ...(s.ok ? [] : [`Custos requires at least ${String(MIN_GUESS_YEARS)} years. Try: custos passphrase generate`]),
+          s.ok ? t(lang, 'passphrase.accepted', { time, logN: s.logN }) : t(lang, 'passphrase.refused', { reasons }),
+          ...(english ? s.suggestions.map((x) => `  ${x}`) : []),
+          ...(s.ok ? [] : [t(lang, 'passphrase.required', { years: MIN_GUESS_YEARS })]),
         ],
         exit: s.ok ? 0 : 1,
       };

@@ -203,6 +203,16 @@ describe('custodian CLI in Chinese', () => {
       check(argv.join(' '), argv[0] === 'passphrase' ? r.stdout.split('\n').slice(1).join('\n') : r.stdout);
     }
 
+    // passphrase check: the policy's reasons and Intl's guessing time in Chinese (zxcvbn speaks English only).
+    const weak = await custos([...zh, 'passphrase', 'check', '--vault', vault], { ...ENV, CUSTOS_PASSPHRASE: 'password' });
+    expect(weak.code, weak.stderr).toBe(1);
+    check('passphrase check (weak)', weak.stdout);
+    expect(weak.stdout).toMatch(/^已拒绝：.*容易猜到的模式.*年。\n/);
+    const strong = await custos([...zh, 'passphrase', 'check', '--vault', vault], { ...ENV, CUSTOS_PASSPHRASE: 'correct horse battery staple orbit lantern' });
+    expect(strong.code, strong.stderr).toBe(0);
+    check('passphrase check (strong)', strong.stdout);
+    expect(strong.stdout).toMatch(/^已接受：.*年（KDF 成本 N = 2\^\d+）。\n$/);
+
     // The vault's language setting does the same without --lang, for help too.
     expect((await custos(['settings', 'set', '--vault', vault, '--language', 'zh-CN'])).code).toBe(0);
     const bySetting = await custos(['list', '--vault', vault]);
