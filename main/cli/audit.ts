@@ -6,6 +6,15 @@ import type { Group } from '../../node/cli/runner';
 import { exportAuditJsonl, verifyAudit } from '../services/audit';
 import { command, language, need, openUnlocked } from './common';
 import { t } from './i18n';
+import type { ChainVerdict } from '../../shared/audit/chain';
+import type { Language } from '../services/messages';
+
+/** The verdict of `audit verify` as a line in `lang`; why the first bad entry fails comes from the catalog, not the code word. */
+export function auditVerdictLine(lang: Language, verdict: ChainVerdict, head: string | undefined): string {
+  if (verdict.ok) return t(lang, 'audit.ok', { n: verdict.entries, head: head ?? '-' });
+  const bad = verdict.firstBad;
+  return t(lang, 'audit.bad', { seq: bad === undefined ? '?' : String(bad.seq), reason: t(lang, `audit.reason.${bad?.reason ?? 'malformed'}`) });
+}
 
 const verify = command(
   {},
@@ -19,7 +28,7 @@ const verify = command(
       const verdict = verifyAudit(v.state);
       return {
         data: { verdict, head: v.state.audit.head },
-        lines: [verdict.ok ? t(lang, 'audit.ok', { n: verdict.entries, head: v.state.audit.head?.hash ?? '-' }) : t(lang, 'audit.bad', { seq: String(verdict.firstBad?.seq ?? '?'), reason: verdict.firstBad?.reason ?? '?' })],
+        lines: [auditVerdictLine(lang, verdict, v.state.audit.head?.hash)],
         exit: verdict.ok ? 0 : 3,
       };
     },

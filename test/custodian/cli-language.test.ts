@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { custodianFingerprint, openCustodianCard } from '../../shared/protocol';
 import { CUSTODIAN_PROGRAM, main } from '../../main/cli';
 import { spawnSync } from 'node:child_process';
+import { auditVerdictLine } from '../../main/cli/audit';
+import { nextEntry, verifyChain, type AuditEntry } from '../../shared/audit/chain';
 import { makeAgent, makeSet, recoveryRequest, tempDir, testApproverCards } from './helpers';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -228,5 +230,28 @@ describe('custodian CLI in Chinese', () => {
     const [first, second] = wrong.stderr.split('\n');
     expect(first).toMatch(/^error: 口令错误。.*\(WRONG_PASSPHRASE\)$/);
     expect(second).toMatch(/^ {2}The passphrase is wrong\./);
+  });
+});
+
+describe('audit verify names why the chain breaks, in both languages', () => {
+  it('edited, removed or reordered, malformed and truncated logs each get their sentence', () => {
+    const chain: AuditEntry[] = [];
+    for (let i = 0; i < 4; i++) chain.push(nextEntry(chain.at(-1) ?? null, 1_700_000_000 + i, { event: 'import', result: 'ok', detail: `entry ${String(i)}` }));
+    const head = { seq: 3, hash: chain[3]!.hash };
+    const edited = chain.map((e, i) => (i === 2 ? { ...e, fields: { ...e.fields, detail: 'changed' } } : e));
+    const cases = [
+      [verifyChain(edited, head), '第 2 条记录被修改。', 'entry 2 was edited.'],
+      [verifyChain([chain[0], chain[2], chain[3]], head), '第 2 条记录被删除或顺序被打乱', 'entry 2 was removed or moved'],
+      [verifyChain([chain[0], { seq: 1 }, chain[2]], head), '第 1 条记录不是有效的审计记录', 'entry 1 was not an audit entry'],
+      [verifyChain(chain.slice(0, 3), head), '第 3 条记录被删除（日志在其记录的链头之前就结束了）。', 'entry 3 was removed (the log ends before its recorded head).'],
+    ] as const;
+    for (const [verdict, zhText, enText] of cases) {
+      expect(verdict.ok).toBe(false);
+      const zhLine = auditVerdictLine('zh-CN', verdict, head.hash);
+      expect(zhLine).toContain(zhText);
+      expect(englishWords(zhLine), zhLine).toEqual([]);
+      expect(auditVerdictLine('en', verdict, head.hash)).toContain(enText);
+    }
+    expect(auditVerdictLine('zh-CN', verifyChain(chain, head), head.hash)).toContain('审计日志验证通过：4 条记录');
   });
 });
