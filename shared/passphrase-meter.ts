@@ -30,7 +30,7 @@ export function levelOf(passphrase: string, check: Check | null): Level {
 }
 
 /** Why main refuses it, as codes for the catalog (the same three tests as node/passphrase-policy.ts). */
-export function reasonsOf(passphrase: string, check: Check | null): Reason[] {
+export function reasonsOf(passphrase: string, check: Pick<Check, 'ok' | 'score' | 'guessSeconds'> | null): Reason[] {
   if (passphrase.length === 0 || check === null || check.ok) return graphemes(passphrase) < MIN_PASSPHRASE_CHARS && passphrase.length > 0 ? ['short'] : [];
   const r: Reason[] = [];
   if (graphemes(passphrase) < MIN_PASSPHRASE_CHARS) r.push('short');

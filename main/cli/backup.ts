@@ -118,7 +118,7 @@ const check = command(
       // codes (shared/passphrase-meter.ts, the same the window's meter shows) and Intl's guessing time.
       const english = lang === 'en';
       const time = english ? s.guessTime : (guessTimeOf(lang, s.guessSeconds) ?? t(lang, 'passphrase.underSecond'));
-      const reasons = english ? s.reasons.join('; ') : reasonsOf(typed, { ...s, reasons: [...s.reasons], suggestions: [...s.suggestions] }).map((r) => t(lang, `passphrase.reason.${r}`, { chars: MIN_PASSPHRASE_CHARS, years: MIN_GUESS_YEARS, time, logN: s.logN })).join('；');
+      const reasons = english ? s.reasons.join('; ') : reasonsOf(typed, s).map((r) => t(lang, `passphrase.reason.${r}`, { chars: MIN_PASSPHRASE_CHARS, years: MIN_GUESS_YEARS, time, logN: s.logN })).join('；');
       return {
         data: { ok: s.ok, score: s.score, logN: s.logN, guessTime: s.guessTime, guessSeconds: s.guessSeconds, reasons: s.reasons, suggestions: s.suggestions },
         lines: [
