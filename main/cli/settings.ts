@@ -4,8 +4,22 @@ import { oneOf, wholeNumber } from '../../node/cli/inputs';
 import { LANGUAGES } from '../../shared/languages';
 import type { Group } from '../../node/cli/runner';
 import { agentUrlProblem, readSettingsOrDefaults, SETTINGS_FILE, updateSettings } from '../services/settings';
-import { usage } from '../../node/cli/errors';
-import { command, vaultDir } from './common';
+import type { Language } from '../../shared/languages';
+import type { Settings } from '../services/settings';
+import { command, language, usage, vaultDir } from './common';
+import { t } from './i18n';
+
+/** The settings as lines in the user's language (`--json` keeps the file's fields as they are). */
+function settingsLines(lang: Language, s: Settings): string[] {
+  return [
+    t(lang, 'settings.language', { lang: s.language }),
+    t(lang, 'settings.autoLock', { n: s.autoLockMinutes }),
+    s.agentUrl === null ? t(lang, 'settings.agentNone') : t(lang, 'settings.agentUrl', { url: s.agentUrl }),
+    t(lang, 'settings.cooling', { n: s.deletionCoolingDays }),
+    t(lang, 'settings.minExpiry', { n: s.recoveryMinExpiryMinutes }),
+    t(lang, 'settings.expectMode', { mode: s.recoveryExpectMode === 'external-only' ? 'externalOnly' : 'any' }),
+  ];
+}
 
 const show = command(
   {},
@@ -15,7 +29,9 @@ const show = command(
     summary: 'the settings (defaults where none were set)',
     run: async (ctx) => {
       const r = await readSettingsOrDefaults(join(vaultDir(ctx), SETTINGS_FILE));
-      return { data: { settings: r.settings, ...(r.problem === undefined ? {} : { problem: r.problem.toJSON() }) }, lines: [JSON.stringify(r.settings, null, 2)] };
+      const lang = await language(ctx);
+      const problem = r.problem === undefined ? [] : [t(lang, 'settings.problem', { code: r.problem.code })];
+      return { data: { settings: r.settings, ...(r.problem === undefined ? {} : { problem: r.problem.toJSON() }) }, lines: [...problem, ...settingsLines(lang, r.settings)] };
     },
   },
 );
@@ -44,7 +60,7 @@ const set = command(
       if (values['recovery-min-expiry-minutes'] !== undefined) change['recoveryMinExpiryMinutes'] = wholeNumber(values['recovery-min-expiry-minutes'], 'recovery-min-expiry-minutes', 0, 7 * 24 * 60);
       if (values['recovery-expect-mode'] !== undefined) change['recoveryExpectMode'] = oneOf(values['recovery-expect-mode'], 'recovery-expect-mode', ['any', 'external-only']);
       const s = await updateSettings(join(vaultDir(ctx), SETTINGS_FILE), change);
-      return { data: { settings: s }, lines: [JSON.stringify(s, null, 2)] };
+      return { data: { settings: s }, lines: settingsLines(await language(ctx), s) };
     },
   },
 );

@@ -215,6 +215,19 @@ describe('custodian CLI in Chinese', () => {
     check('passphrase check (strong)', strong.stdout);
     expect(strong.stdout).toMatch(/^已接受：.*年（KDF 成本 N = 2\^\d+）。\n$/);
 
+    // settings show / set: one line per setting in the chosen language; --json keeps the file's fields.
+    const shownZh = await custos([...zh, 'settings', 'show', '--vault', vault]);
+    expect(shownZh.code, shownZh.stderr).toBe(0);
+    check('settings show', shownZh.stdout);
+    expect(shownZh.stdout).toMatch(/^语言：英语\n自动锁定：/);
+    const setZh = await custos([...zh, 'settings', 'set', '--vault', vault, '--cooling-days', '9']);
+    expect(setZh.code, setZh.stderr).toBe(0);
+    check('settings set', setZh.stdout);
+    expect(setZh.stdout).toContain('删除冷静期：9 天');
+    expect((await custos(['--lang', 'en', 'settings', 'show', '--vault', vault])).stdout).toContain('Deletion cooling period: 9 days\n');
+    const asJson = JSON.parse((await custos([...zh, '--json', 'settings', 'show', '--vault', vault])).stdout) as { settings: { deletionCoolingDays: number; language: string } };
+    expect(asJson.settings).toMatchObject({ deletionCoolingDays: 9, language: 'en' });
+
     // The vault's language setting does the same without --lang, for help too.
     expect((await custos(['settings', 'set', '--vault', vault, '--language', 'zh-CN'])).code).toBe(0);
     const bySetting = await custos(['list', '--vault', vault]);
