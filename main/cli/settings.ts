@@ -1,11 +1,9 @@
 /** `settings show | set`: the vault's settings file (custodian CLI). */
 import { join } from 'node:path';
 import { oneOf, wholeNumber } from '../../node/cli/inputs';
-import { LANGUAGES } from '../../shared/languages';
+import { LANGUAGES, type Language } from '../../shared/languages';
 import type { Group } from '../../node/cli/runner';
-import { agentUrlProblem, readSettingsOrDefaults, SETTINGS_FILE, updateSettings } from '../services/settings';
-import type { Language } from '../../shared/languages';
-import type { Settings } from '../services/settings';
+import { agentUrlProblem, readSettingsOrDefaults, SETTINGS_FILE, updateSettings, type Settings } from '../services/settings';
 import { command, language, usage, vaultDir } from './common';
 import { t } from './i18n';
 
