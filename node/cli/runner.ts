@@ -24,8 +24,9 @@
  * `{"ok":false,"error":{code,message,details}}` on stdout. Progress of long work goes to stderr (not
  * with --quiet). Exit status: 0 done; 1 refused or failed; 2 wrong usage (every parse error,
  * unknown command, missing option); 3 done with refusals among the items, which a command says
- * itself. A failure that is not a coded error prints no internals unless --debug asks for its stack. Secrets never come from argv: a program lists the options it refuses
- * outright (`forbidden`) and commands read secret material from files named by path.
+ * itself. A failure that is not a coded error prints no internals unless --debug asks for its stack.
+ * Secrets never come from argv: a program lists the options it refuses outright (`forbidden`) and
+ * commands read secret material from files named by path.
  */
 import { parseArgs } from 'node:util';
 import { CodedError } from '../../shared/errors';
