@@ -55,6 +55,7 @@ export function removeTempDirs(): void {
   for (const d of dirs.splice(0)) {
     rmSync(d, { recursive: true, force: true });
     rmSync(`${d}.kek.key`, { force: true }); // a data directory's default KEK file lies beside it
+    rmSync(`${d}.kek.key.erase`, { recursive: true, force: true }); // and that file's erase keys
   }
 }
 

@@ -1,9 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { framesFor } from '../../main/services/qr-files';
 import { MESSAGES } from '../../main/services/messages';
-import { writeQrY4m } from './host/fake-camera';
+import { tempVideoPath, writeQrY4m } from './host/fake-camera';
 import { someoneElse, TestAgent } from './lib/world';
 import { digits, expect, LANGS, nav, onScreen, say, shot, test, withVault } from './lib/ui';
 
@@ -17,7 +14,7 @@ const agent = new TestAgent('Agent prod-eu-1');
 const other = await someoneElse();
 const foreign = await agent.issue(other, { keyId: 'key-camera', nodeId: 'node-1', secretBytes: 2200 });
 const envelopeFrames = framesFor('envelope', foreign.envelope);
-const video = join(mkdtempSync(join(tmpdir(), 'custos-camera-ui-')), 'qr.y4m');
+const video = tempVideoPath('custos-camera-ui-');
 writeQrY4m(video, [...framesFor('agent-card', agent.card), ...envelopeFrames], { width: 800, height: 600, fps: 10, holdFrames: 2 });
 
 test.use({

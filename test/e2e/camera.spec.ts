@@ -1,9 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { encodeFrames, FrameAssembler } from '../../shared/qr/ur';
 import { qrTextInPng as readQrPng } from '../../node/qr-files';
-import { writeQrY4m } from './host/fake-camera';
+import { tempVideoPath, writeQrY4m } from './host/fake-camera';
 import { expect, test } from './host/fixture';
 
 // The camera path, as the renderer's scanner will use it: Chromium's fake camera plays a video of
@@ -12,7 +9,7 @@ import { expect, test } from './host/fixture';
 // before the browser starts, so it is written when this file loads.
 const payload = new Uint8Array(1800).map((_x, i) => (i * 7 + 3) % 256);
 const frames = encodeFrames(payload, { type: 'custos-recovery-export' });
-const video = join(mkdtempSync(join(tmpdir(), 'custos-camera-')), 'qr.y4m');
+const video = tempVideoPath('custos-camera-');
 writeQrY4m(video, frames, { fps: 10, holdFrames: 3 });
 
 test.use({

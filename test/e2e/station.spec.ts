@@ -1,12 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { serveAgent } from '../../agent/rpc/server';
 import { framesFor } from '../../main/services/qr-files';
 import { MESSAGES } from '../../main/services/messages';
 import { createWorld, fixture, tamperSignature } from '../rpc/world';
 import { groupKeyOf, parseKeydata } from '../../shared/keydata';
-import { writeQrY4m } from './host/fake-camera';
+import { tempVideoPath, writeQrY4m } from './host/fake-camera';
 import { dropFiles, expect, onScreen, say, shot, test, useLanguage } from './lib/ui';
 import type { Language } from '../../renderer/src/i18n';
 
@@ -25,7 +22,7 @@ for (const [lang, incident] of [['en', 'INC-2026-0101'], ['zh-CN', 'INC-2026-010
   sessions[lang] = { id, request: await world.agent.recoveryRequest(id), exports: { 3: await world.exportFor(id, 3), 4: await world.exportFor(id, 4), 5: await world.exportFor(id, 5) } };
 }
 // The fake camera shows custodian 4's export of the English session.
-const video = join(mkdtempSync(join(tmpdir(), 'custos-station-')), 'qr.y4m');
+const video = tempVideoPath('custos-station-');
 writeQrY4m(video, framesFor('recovery-export', sessions.en.exports[4]), { width: 800, height: 600, fps: 10, holdFrames: 2 });
 
 test.use({

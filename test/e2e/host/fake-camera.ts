@@ -11,7 +11,9 @@
  *   test.use({ launchOptions: { args: [...defaults, '--use-fake-device-for-media-stream',
  *     '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${path}`] } });
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { qrMatrix } from '../../../shared/qr/render';
 
 export interface Y4mOptions {
@@ -57,4 +59,18 @@ export function qrY4m(frames: readonly string[], options: Y4mOptions = {}): Buff
 
 export function writeQrY4m(path: string, frames: readonly string[], options?: Y4mOptions): void {
   writeFileSync(path, qrY4m(frames, options));
+}
+
+/**
+ * A path for a spec's video in a new temporary folder, removed when the process exits. A spec makes
+ * its video at module level (the launch flags need the path), so the file is written both in
+ * Playwright's runner, which only loads the spec to list its tests, and in the worker: an afterAll
+ * would clean up only the worker's copy, and each run left a few megabytes in the temp folder.
+ */
+export function tempVideoPath(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return join(dir, 'qr.y4m');
 }

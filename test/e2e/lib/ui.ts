@@ -5,7 +5,7 @@
  * way a browser delivers them, and reading QR codes back with zbarimg.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
@@ -192,8 +192,12 @@ export function zbar(path: string): string[] {
 export async function scanElement(el: Locator): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'custos-zbar-'));
   const path = join(dir, 'qr.png');
-  await el.screenshot({ path });
-  return zbar(path);
+  try {
+    await el.screenshot({ path });
+    return zbar(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Reassembles UR frames (any order) into the message bytes. */
@@ -206,17 +210,21 @@ export function assemble(frames: readonly string[]): Uint8Array {
 /** The PDF's pages as PNG (pdftoppm), each read by zbarimg: the frames on every page. */
 export function scanPdf(pdf: Uint8Array, keepFirstPageAs?: string): { pages: number; frames: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'custos-pdf-'));
-  const file = join(dir, 'sheet.pdf');
-  writeFileSync(file, pdf);
-  execFileSync('pdftoppm', ['-r', '150', '-png', file, join(dir, 'page')]);
-  const pages = readdirSync(dir).filter((f) => f.startsWith('page') && f.endsWith('.png')).sort();
-  const frames: string[] = [];
-  for (const p of pages) frames.push(...zbar(join(dir, p)));
-  if (keepFirstPageAs !== undefined && pages[0] !== undefined) {
-    mkdirSync(join(keepFirstPageAs, '..'), { recursive: true });
-    execFileSync('cp', [join(dir, pages[0]), keepFirstPageAs]);
+  try {
+    const file = join(dir, 'sheet.pdf');
+    writeFileSync(file, pdf);
+    execFileSync('pdftoppm', ['-r', '150', '-png', file, join(dir, 'page')]);
+    const pages = readdirSync(dir).filter((f) => f.startsWith('page') && f.endsWith('.png')).sort();
+    const frames: string[] = [];
+    for (const p of pages) frames.push(...zbar(join(dir, p)));
+    if (keepFirstPageAs !== undefined && pages[0] !== undefined) {
+      mkdirSync(join(keepFirstPageAs, '..'), { recursive: true });
+      execFileSync('cp', [join(dir, pages[0]), keepFirstPageAs]);
+    }
+    return { pages: pages.length, frames };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return { pages: pages.length, frames };
 }
 
 /**
