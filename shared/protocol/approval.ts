@@ -2,17 +2,23 @@
  * Recovery approval, version 1 (docs/protocol.md §4.5). Signed by an approver with their own key,
  * on their own machine, over the details of one recovery session: incident, key, node, backup set,
  * mode and expiry. A name typed at a prompt is not an approval; this signature is.
+ *
+ * `incident_title` (optional, added for issue 13 without a version bump: absent from every session
+ * opened without one, so older details, approvals and requests read unchanged): the incident's name
+ * in any script ("交易所热钱包事故 2026/12"), where `incident_id` is an ASCII identifier. It is a
+ * detail like the others: an approval over another title, or over none, is for other details.
  */
 import { z } from 'zod';
 import { constantTimeEqual, toHex } from '../bytes';
 import { CustosError } from '../errors';
 import { approverFingerprint, comparisonCode } from './identity';
 import { openMessage, sealMessage, TRUST_SELF, type SigningKey } from './frame';
-import { epoch, identifier, label, recoveryMode, sessionId, setId, timestamp } from './schema';
+import { epoch, identifier, incidentTitle, label, recoveryMode, sessionId, setId, timestamp } from './schema';
 
 export const sessionDetailsSchema = z.strictObject({
   session_id: sessionId,
   incident_id: identifier,
+  incident_title: incidentTitle.optional(),
   key_id: identifier,
   node_id: identifier,
   set_id: setId,
@@ -43,6 +49,7 @@ export function sameSession(a: SessionDetails, b: SessionDetails): boolean {
   return (
     constantTimeEqual(a.session_id, b.session_id) &&
     a.incident_id === b.incident_id &&
+    a.incident_title === b.incident_title &&
     a.key_id === b.key_id &&
     a.node_id === b.node_id &&
     constantTimeEqual(a.set_id, b.set_id) &&

@@ -50,6 +50,32 @@ function hasControl(s: string): boolean {
 /** A human label (a name on a card): 1..200 characters, no control characters. */
 export const label = z.string().min(1).max(200).refine((s) => !hasControl(s), 'must not contain control characters');
 
+/** Characters an incident title may not hold: controls, line/paragraph separators, bidirectional overrides and isolates. */
+const TITLE_FORBIDDEN = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u;
+/** The most characters (Unicode code points) an incident title has. */
+export const MAX_INCIDENT_TITLE = 200;
+
+/**
+ * A free-text incident title (docs/protocol.md §4.5, issue 13), any script: 1..200 characters
+ * (code points) in Unicode NFC, no control characters, line separators or bidirectional controls
+ * (it is shown to approvers and custodians to compare, so its text must read as it is stored), no
+ * white space at either end. Decoding refuses a title that is not already NFC instead of
+ * normalising it, so the signed bytes are the one spelling; a maker normalises first
+ * (`normalizeIncidentTitle`).
+ */
+export const incidentTitle = z
+  .string()
+  .refine((s) => s === s.normalize('NFC'), 'must be in Unicode NFC')
+  .refine((s) => {
+    const n = Array.from(s).length;
+    return n >= 1 && n <= MAX_INCIDENT_TITLE;
+  }, `must be 1 to ${String(MAX_INCIDENT_TITLE)} characters`)
+  .refine((s) => !TITLE_FORBIDDEN.test(s), 'must not contain control characters, line separators or bidirectional controls')
+  .refine((s) => s.trim() === s, 'must not start or end with white space');
+
+/** What a person typed as an incident title, in the form the protocol accepts (NFC, trimmed); the schema still checks it. */
+export const normalizeIncidentTitle = (typed: string): string => typed.normalize('NFC').trim();
+
 /** Turns a zod failure into a MALFORMED error that names the field and never echoes its value. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);

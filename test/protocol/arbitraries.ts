@@ -3,7 +3,7 @@
  * put in each field, including the edges of every range.
  */
 import fc from 'fast-check';
-import { signingKeyFromSeed, type DeletionDetails, type InventoryItem, type Manifest, type SessionDetails, type SigningKey } from '../../shared/protocol';
+import { incidentTitle as incidentTitleSchema, normalizeIncidentTitle, signingKeyFromSeed, type DeletionDetails, type InventoryItem, type Manifest, type SessionDetails, type SigningKey } from '../../shared/protocol';
 import type { AgeKeyPair } from '../../shared/crypto/seal';
 
 export const bytesOf = (length: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: length, maxLength: length });
@@ -34,16 +34,29 @@ export const labelText: fc.Arbitrary<string> = fc
 export const timestamp: fc.Arbitrary<number> = fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), fc.constantFrom(0, 2 ** 40, 1_790_000_000));
 export const epoch: fc.Arbitrary<number> = fc.oneof(fc.integer({ min: 1, max: 2 ** 32 - 1 }), fc.constantFrom(1, 2 ** 32 - 1));
 
-export const session: fc.Arbitrary<SessionDetails> = fc.record({
-  session_id: bytesOf(16),
-  incident_id: identifier,
-  key_id: identifier,
-  node_id: identifier,
-  set_id: bytesOf(16),
-  epoch,
-  mode: fc.constantFrom('mixed' as const, 'external-only' as const),
-  not_after: timestamp,
-});
+/** An incident title (issue 13): any script, NFC, 1..200 code points, no controls, no outer white space. */
+export const incidentTitleText: fc.Arbitrary<string> = fc
+  .oneof(
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }).map(normalizeIncidentTitle),
+    fc.constantFrom('交易所热钱包事故 2026/12', 'Störung Zahlungsgateway', '事'.repeat(200), '𝔸'.repeat(200)),
+  )
+  .filter((s) => incidentTitleSchema.safeParse(s).success);
+
+/** Session details, with the optional incident_title present or absent. */
+export const session: fc.Arbitrary<SessionDetails> = fc.record(
+  {
+    session_id: bytesOf(16),
+    incident_id: identifier,
+    incident_title: incidentTitleText,
+    key_id: identifier,
+    node_id: identifier,
+    set_id: bytesOf(16),
+    epoch,
+    mode: fc.constantFrom('mixed' as const, 'external-only' as const),
+    not_after: timestamp,
+  },
+  { requiredKeys: ['session_id', 'incident_id', 'key_id', 'node_id', 'set_id', 'epoch', 'mode', 'not_after'] },
+);
 
 /** Deletion details (docs/protocol.md §4.11): share indexes unique and increasing, not_after ≥ cooling_ends_at. */
 export const deletion: fc.Arbitrary<DeletionDetails> = fc

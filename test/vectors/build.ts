@@ -75,6 +75,11 @@ export interface VectorInputs {
   readonly keyId: string;
   readonly nodeId: string;
   readonly incidentId: string;
+  /**
+   * The optional `incident_title` of the session details (issue 13), in the titled vectors only
+   * (`*-titled.cbor`): the untitled ones stay the bytes they were before the field existed.
+   */
+  readonly incidentTitle: string;
   readonly curve: 'ed25519' | 'secp256k1';
   readonly secret: string;
   readonly publicContextHash: string;
@@ -124,7 +129,16 @@ export interface VectorExpected {
   readonly secretCommitment: string;
   readonly hashes: { manifest: string; envelope: string; recoveryRequest: string; inventoryChallenge: string };
   readonly messages: Record<MessageType, MessageRecord>;
+  /** The vectors whose session details carry an `incident_title` (files `<type>-titled.cbor`). */
+  readonly titled: Record<TitledType, MessageRecord>;
 }
+
+/** Message types that have a second vector over session details with an `incident_title` (issue 13). */
+export const TITLED_TYPES = ['approval', 'recovery-request'] as const;
+export type TitledType = (typeof TITLED_TYPES)[number];
+
+/** The title of the titled vectors: Chinese, with a `/` that a file name must make safe. */
+export const VECTOR_INCIDENT_TITLE = '交易所热钱包事故 2026/12';
 
 export interface VectorFile {
   readonly comment: string;
@@ -192,6 +206,8 @@ export interface VectorWorld {
   readonly heldIndex: number;
   readonly heldShare: Uint8Array;
   readonly session: SessionDetails;
+  /** The same session details with `incident_title` (the titled vectors). */
+  readonly titledSession: SessionDetails;
   readonly items: readonly InventoryItem[];
   /** Zero retention: both server-retained shares of the set. */
   readonly deletion: DeletionDetails;
@@ -202,6 +218,16 @@ export async function vectorWorld(inputs: VectorInputs): Promise<VectorWorld> {
   const custodianRecipients = await Promise.all(inputs.ageIdentities.custodians.map((id) => recipientOf(id)));
   const heldIndex = inputs.retain + 1;
   const setId = fromHex(inputs.setId);
+  const session: SessionDetails = {
+    session_id: fromHex(inputs.sessionId),
+    incident_id: inputs.incidentId,
+    key_id: inputs.keyId,
+    node_id: inputs.nodeId,
+    set_id: setId,
+    epoch: inputs.epoch,
+    mode: 'external-only',
+    not_after: inputs.now + AT.sessionNotAfter,
+  };
   return {
     inputs,
     agent: signingKeyFromSeed(fromHex(inputs.seeds.agent)),
@@ -213,16 +239,8 @@ export async function vectorWorld(inputs: VectorInputs): Promise<VectorWorld> {
     sessionRecipient: await recipientOf(inputs.ageIdentities.session),
     heldIndex,
     heldShare: fromHex(at(inputs.shares, heldIndex - 1, 'share')),
-    session: {
-      session_id: fromHex(inputs.sessionId),
-      incident_id: inputs.incidentId,
-      key_id: inputs.keyId,
-      node_id: inputs.nodeId,
-      set_id: setId,
-      epoch: inputs.epoch,
-      mode: 'external-only',
-      not_after: inputs.now + AT.sessionNotAfter,
-    },
+    session,
+    titledSession: { ...session, incident_title: inputs.incidentTitle },
     items: [
       { key_id: inputs.keyId, node_id: inputs.nodeId, set_id: setId, epoch: inputs.epoch, share_index: heldIndex },
       { key_id: inputs.keyId, node_id: 'node-2', set_id: setId, epoch: inputs.epoch, share_index: heldIndex + 1 },
@@ -433,12 +451,34 @@ export function buildMessages(w: VectorWorld): Record<MessageType, Uint8Array> {
   };
 }
 
+/**
+ * The titled vectors (issue 13): both approvers' approvals and the agent's recovery request over
+ * the same session details plus `incident_title`, everything else as in the untitled ones.
+ */
+export function buildTitledMessages(w: VectorWorld): Record<TitledType, Uint8Array> {
+  const i = w.inputs;
+  const approvals = w.approvers.map((a, k) =>
+    makeApproval({ session: w.titledSession, approver_name: at(i.names.approvers, k, 'approver name'), approved_at: i.now + AT.approval + k }, a),
+  );
+  const request = makeRecoveryRequest(
+    { session: w.titledSession, approvals, recipient: w.sessionRecipient, manifest: makeManifest(manifestBody(w), w.agent), created_at: i.now + AT.request },
+    w.agent,
+  );
+  return { approval: at(approvals, 0, 'approval'), 'recovery-request': request };
+}
+
+const recordOf = (file: string, bytes: Uint8Array): MessageRecord => {
+  const f = frameOf(bytes);
+  return { file, length: bytes.length, sha256: toHex(sha256(bytes)), signer: toHex(f.k), body: toJson(f.body) };
+};
+
 /** The fingerprints, codes, commitments and hashes the vectors promise. */
 export function expectedValues(
   w: VectorWorld,
   messages: Record<MessageType, Uint8Array>,
   bodies: Record<MessageType, unknown>,
   signers: Record<MessageType, Uint8Array>,
+  titled: Record<TitledType, Uint8Array>,
 ): VectorExpected {
   const i = w.inputs;
   const binding = { setId: fromHex(i.setId), epoch: i.epoch };
@@ -479,6 +519,7 @@ export function expectedValues(
       inventoryChallenge: toHex(fileHash(messages['inventory-challenge'])),
     },
     messages: record,
+    titled: { approval: recordOf('approval-titled.cbor', titled.approval), 'recovery-request': recordOf('recovery-request-titled.cbor', titled['recovery-request']) },
   };
 }
 
@@ -525,6 +566,7 @@ export async function freshInputs(): Promise<VectorInputs> {
     keyId: 'key-1',
     nodeId: 'node-1',
     incidentId: 'INC-2026-0042',
+    incidentTitle: VECTOR_INCIDENT_TITLE,
     curve: 'ed25519',
     secret: toHex(secret),
     publicContextHash: fixed('public context'),
@@ -553,9 +595,12 @@ export function frameOf(bytes: Uint8Array): { t: string; k: Uint8Array; b: Uint8
 }
 
 /** Inputs, messages and expected values: everything vectors.json holds. */
-export async function buildVectorFile(inputs: VectorInputs): Promise<{ file: VectorFile; messages: Record<MessageType, Uint8Array> }> {
+export async function buildVectorFile(
+  inputs: VectorInputs,
+): Promise<{ file: VectorFile; messages: Record<MessageType, Uint8Array>; titled: Record<TitledType, Uint8Array> }> {
   const w = await vectorWorld(inputs);
   const messages = buildMessages(w);
+  const titled = buildTitledMessages(w);
   const bodies = {} as Record<MessageType, unknown>;
   const signers = {} as Record<MessageType, Uint8Array>;
   for (const type of MESSAGE_TYPES) {
@@ -569,8 +614,9 @@ export async function buildVectorFile(inputs: VectorInputs): Promise<{ file: Vec
         'Custos protocol v1 test vectors. Written by test/vectors/generate.ts; see test/vectors/README.md. Byte strings are hex; in bodies a byte string is {"$bytes": hex}.',
       protocolVersion: 1,
       inputs,
-      expected: expectedValues(w, messages, bodies, signers),
+      expected: expectedValues(w, messages, bodies, signers, titled),
     },
     messages,
+    titled,
   };
 }

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { fromHex } from '../../shared/bytes';
 import { openSealed } from '../../shared/crypto/seal';
 import { MESSAGE_TYPES } from '../../shared/protocol';
-import { at, buildVectorFile, freshInputs, type VectorFile, type VectorInputs } from './build';
+import { at, buildVectorFile, freshInputs, TITLED_TYPES, VECTOR_INCIDENT_TITLE, type VectorFile, type VectorInputs } from './build';
 
 const dir = new URL('./v1/', import.meta.url);
 const jsonPath = new URL('vectors.json', dir);
@@ -29,7 +29,10 @@ async function main(): Promise<void> {
     if (!existsSync(jsonPath)) {
       throw new Error(`${fileURLToPath(jsonPath)} does not exist; run with --fresh to create new vectors.`);
     }
-    inputs = (JSON.parse(readFileSync(jsonPath, 'utf8')) as VectorFile).inputs;
+    const recorded = (JSON.parse(readFileSync(jsonPath, 'utf8')) as VectorFile).inputs;
+    // Inputs recorded before the titled vectors (issue 13) have no title: add the fixed one. Every
+    // other input, and so every untitled vector, stays as recorded.
+    inputs = { ...recorded, incidentTitle: (recorded as Partial<VectorInputs>).incidentTitle ?? VECTOR_INCIDENT_TITLE };
   }
 
   // The recorded payloads must decrypt to the recorded share, or the inputs are inconsistent.
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
   const exp = await openSealed(inputs.ageIdentities.session, fromHex(inputs.exportPayload));
   if (Buffer.compare(env, held) !== 0 || Buffer.compare(exp, held) !== 0) throw new Error('The recorded payloads do not decrypt to the recorded share.');
 
-  const { file, messages } = await buildVectorFile(inputs);
+  const { file, messages, titled } = await buildVectorFile(inputs);
   mkdirSync(dir, { recursive: true });
   const changed: string[] = [];
   for (const type of MESSAGE_TYPES) {
@@ -47,6 +50,14 @@ async function main(): Promise<void> {
     if (!existsSync(path) || Buffer.compare(readFileSync(path), bytes) !== 0) changed.push(type);
     writeFileSync(path, bytes);
     console.log(`${type.padEnd(22)} ${String(bytes.length).padStart(5)} bytes  sha256 ${file.expected.messages[type].sha256}`);
+  }
+  for (const type of TITLED_TYPES) {
+    const record = file.expected.titled[type];
+    const path = new URL(record.file, dir);
+    const bytes = titled[type];
+    if (!existsSync(path) || Buffer.compare(readFileSync(path), bytes) !== 0) changed.push(`${type} (titled)`);
+    writeFileSync(path, bytes);
+    console.log(`${`${type} (titled)`.padEnd(22)} ${String(bytes.length).padStart(5)} bytes  sha256 ${record.sha256}`);
   }
   writeFileSync(jsonPath, `${JSON.stringify(file, null, 2)}\n`);
   console.log(changed.length === 0 ? 'No message changed.' : `Changed: ${changed.join(', ')}`);

@@ -31,7 +31,7 @@ import {
   type InventoryChallenge,
   type InventoryItem,
 } from '../../shared/protocol';
-import { at, AT, vectorWorld, type VectorFile, type VectorWorld } from './build';
+import { at, AT, TITLED_TYPES, vectorWorld, type TitledType, type VectorFile, type VectorWorld } from './build';
 
 export const VECTOR_DIR = new URL('./v1/', import.meta.url);
 
@@ -42,6 +42,13 @@ export function readVectorFile(): VectorFile {
 export function readMessages(file: VectorFile): Record<MessageType, Uint8Array> {
   const out = {} as Record<MessageType, Uint8Array>;
   for (const type of MESSAGE_TYPES) out[type] = new Uint8Array(readFileSync(new URL(file.expected.messages[type].file, VECTOR_DIR)));
+  return out;
+}
+
+/** The titled vectors (issue 13): `<type>-titled.cbor`. */
+export function readTitledMessages(file: VectorFile): Record<TitledType, Uint8Array> {
+  const out = {} as Record<TitledType, Uint8Array>;
+  for (const type of TITLED_TYPES) out[type] = new Uint8Array(readFileSync(new URL(file.expected.titled[type].file, VECTOR_DIR)));
   return out;
 }
 

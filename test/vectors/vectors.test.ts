@@ -6,7 +6,9 @@
  * - an independent reading (cborg without our canonical checks, node:crypto Ed25519 and SHA-256)
  *   agrees with the library about frames, signatures, fingerprints and commitments;
  * - every vector opens through its public open* function, including decryption of the sealed
- *   payloads, and gives the recorded body.
+ *   payloads, and gives the recorded body;
+ * - the titled vectors (an approval and a request whose session has an incident_title, issue 13)
+ *   likewise, and only for their own session details.
  */
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { decode } from 'cborg';
@@ -19,8 +21,10 @@ import {
   combineExpectation,
   comparisonCode,
   MESSAGE_TYPES,
+  openApproval,
   openApprovals,
   openEnvelope,
+  openRecoveryRequest,
   openManifest,
   manifestGroupKey,
   peekMessage,
@@ -34,8 +38,8 @@ import {
   type Opened,
   type ItemVerdict,
 } from '../../shared/protocol';
-import { at, buildVectorFile, toJson, type VectorFile } from './build';
-import { loadVectors, readVectorFile, type LoadedVectors } from './load';
+import { at, buildVectorFile, TITLED_TYPES, toJson, type VectorFile } from './build';
+import { loadVectors, readTitledMessages, readVectorFile, type LoadedVectors } from './load';
 
 let v: LoadedVectors;
 beforeAll(async () => {
@@ -240,5 +244,48 @@ describe('test vectors v1: every vector opens through its public function', () =
     ]);
     const ch = (await v.open('inventory-challenge', v.messages['inventory-challenge'])) as { hash: Uint8Array };
     expect(toHex(ch.hash)).toBe(v.file.expected.hashes.inventoryChallenge);
+  });
+});
+
+describe('test vectors v1: the titled vectors (incident_title, issue 13)', () => {
+  const file = () => readVectorFile();
+
+  it('approval-titled.cbor and recovery-request-titled.cbor have the recorded bytes and rebuild identically', async () => {
+    const f = file();
+    const titled = readTitledMessages(f);
+    const rebuilt = await buildVectorFile(f.inputs);
+    for (const type of TITLED_TYPES) {
+      const rec = f.expected.titled[type];
+      expect(titled[type].length, type).toBe(rec.length);
+      expect(toHex(sha256(titled[type])), type).toBe(rec.sha256);
+      expect(toHex(rebuilt.titled[type]), `${type} differs from test/vectors/v1/${rec.file}`).toBe(toHex(titled[type]));
+      // An independent reading: the signature verifies with node:crypto and the body is the recorded one.
+      const frame = decode(titled[type]) as { b: Uint8Array; k: Uint8Array; s: Uint8Array; t: string };
+      expect(frame.t).toBe(type);
+      expect(nodeVerify(frame.s, Buffer.concat([new TextEncoder().encode(`custos/v1/sig/${type}\u0000`), frame.b]), frame.k)).toBe(true);
+      expect(toJson(decode(frame.b))).toEqual(rec.body);
+    }
+    // The title is the recorded one, in UTF-8, with its "/" (a file name makes it safe, not the protocol).
+    expect(f.inputs.incidentTitle).toBe('交易所热钱包事故 2026/12');
+    const body = decode((decode(titled.approval) as { b: Uint8Array }).b) as { session: Record<string, unknown> };
+    expect(body.session['incident_title']).toBe(f.inputs.incidentTitle);
+    // Everything else in the titled session is the untitled one's.
+    const plain = decode((decode(v.messages.approval) as { b: Uint8Array }).b) as { session: Record<string, unknown> };
+    expect({ ...body.session, incident_title: undefined }).toEqual({ ...plain.session, incident_title: undefined });
+    expect(Object.keys(plain.session)).not.toContain('incident_title');
+  });
+
+  it('they open through openApproval and openRecoveryRequest, and only for the titled session', () => {
+    const f = file();
+    const titled = readTitledMessages(f);
+    const approvers = v.world.approvers.map((a) => a.publicKey);
+    const approval = openApproval(titled.approval, v.world.titledSession, approvers);
+    expect(approval.body.session.incident_title).toBe(f.inputs.incidentTitle);
+    const req = openRecoveryRequest(titled['recovery-request'], v.world.agent.publicKey, v.openAt['recovery-request'], approvers);
+    expect(req.session.incident_title).toBe(f.inputs.incidentTitle);
+    expect(toHex(req.request.body.approvals[0] ?? new Uint8Array())).toBe(toHex(titled.approval));
+    // An approval over the untitled details is not one over the titled details, and the other way round.
+    expect(() => openApproval(v.messages.approval, v.world.titledSession, approvers)).toThrow(expect.objectContaining({ code: 'SESSION_MISMATCH' }) as Error);
+    expect(() => openApproval(titled.approval, v.world.session, approvers)).toThrow(expect.objectContaining({ code: 'SESSION_MISMATCH' }) as Error);
   });
 });
