@@ -27,20 +27,21 @@
  * backup folder (identity.age with store/), never store/ alone: an older store/ under the live
  * identity.age is refused as a rollback, by design. A whole folder restored brings its own
  * counter and opens; every change made after the backup is then lost (the agent still has what it
- * sent since: ask ops to resend). `restoreBackup` copies a verified backup into a folder that holds
- * no vault, never over a live one.
+ * sent since: ask ops to resend). `restoreBackup` puts a backup into a folder that holds no vault,
+ * never over a live one, crash-safe: it copies into a sibling temporary folder, verifies the copy,
+ * and only then renames it into place (docs/custodian-vault.md, "Restoring from a backup").
  *
  * The record of the last verified backup is `backup.json` in the vault folder (not secret: the
  * time, the generation and the folder name; not inside the sealed records, so that recording it
  * is not itself a change that makes the backup out of date).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { fromUtf8, toHex, utf8, wipe } from '../../shared/bytes';
 import { ageOpener, AgeResealer } from '../../shared/crypto/seal';
-import { exists, readIfExists, writeFileAtomic } from '../../node/fs-atomic';
+import { exists, fsyncDir, isErrno, readIfExists, writeFileAtomic } from '../../node/fs-atomic';
 import { ServiceError, isCodedError } from './errors';
 import { nodeScryptKdf, scryptLogNOf, type ScryptKdf } from './kdf';
 import { Vault, unlockDelayFor } from './vault';
@@ -141,7 +142,7 @@ interface Copied {
 }
 
 /** Copies the vault's files into `to` (which must not exist), each atomically; returns their hashes. */
-async function copyFolder(from: string, to: string): Promise<Copied> {
+async function copyFolder(from: string, to: string, onStep?: RestoreHook): Promise<Copied> {
   await fsp.mkdir(to, { mode: 0o700 });
   await fsp.mkdir(join(to, STORE_DIR), { mode: 0o700 });
   const files = new Map<string, string>();
@@ -150,6 +151,7 @@ async function copyFolder(from: string, to: string): Promise<Copied> {
   for (const f of TOP_FILES) if (await exists(join(from, f))) names.push(f);
   for (const f of (await fsp.readdir(join(from, STORE_DIR))).sort()) if (STORE_FILE_RE.test(f)) names.push(join(STORE_DIR, f));
   for (const rel of names) {
+    await onStep?.('copy-file', rel);
     const data = new Uint8Array(await fsp.readFile(join(from, rel)));
     await writeFileAtomic(join(to, rel), data, { mode: PUBLIC_FILES.has(rel) ? 0o644 : 0o600 });
     files.set(rel, sha256(data));
@@ -191,6 +193,57 @@ export interface VerifiedCopy {
   readonly kdfLogN: number | undefined;
 }
 
+interface OpenedIdentity {
+  readonly identity: Awaited<ReturnType<typeof parseIdentityText>>['identity'];
+  /** The rollback counter (`vault-generation`) the identity file carries. */
+  readonly counter: number;
+}
+
+/** Decrypts identity.age's bytes with the passphrase (one KDF run). The caller wipes the signing seed. */
+async function openIdentity(idFile: Uint8Array, passphrase: string, kdf: ScryptKdf): Promise<OpenedIdentity> {
+  const { plaintext, handle } = await IdentityFile.open(idFile, passphrase, kdf);
+  handle.wipe();
+  try {
+    const { identity, generation } = await parseIdentityText(fromUtf8(plaintext));
+    return { identity, counter: generation };
+  } finally {
+    wipe(plaintext);
+  }
+}
+
+/**
+ * With an opened identity: it is the one `expected` names, the records of `dir`/store/ load and
+ * verify with it (signatures, hash chain, snapshot hashes), nothing is damaged, and the rollback
+ * counter is not ahead of them. Reads only.
+ */
+async function checkRecords(dir: string, opened: OpenedIdentity, expected: { signKey: string; ageRecipient: string }): Promise<Omit<VerifiedCopy, 'kdfLogN'>> {
+  const { identity, counter } = opened;
+  if (toHex(identity.signing.publicKey) !== expected.signKey || identity.age.recipient !== expected.ageRecipient) {
+    throw new ServiceError('VAULT_CORRUPT', 'The backup holds another custodian identity than this vault.', { details: { reason: 'other-identity' } });
+  }
+  const sealer = await AgeResealer.forRecipient(identity.age.recipient);
+  const store = new VaultStore(dir, { recipient: identity.age.recipient, sealer, opener: await ageOpener(identity.age.identity), signing: identity.signing });
+  try {
+    const loaded = await store.load(identity.signing.publicKey).catch((error: unknown) => {
+      // No snapshot readable with this identity: the records are damaged or not this vault's.
+      throw isCodedError(error) && error.code === 'VAULT_CORRUPT' ? new ServiceError('VAULT_CORRUPT', error.message, { cause: error, details: { ...error.details, reason: 'damaged' } }) : error;
+    });
+    const shares = loaded.state.shares.length;
+    const generation = loaded.state.generation;
+    if (loaded.damaged.length > 0) {
+      throw new ServiceError('VAULT_CORRUPT', `The backup has files that cannot be used: ${loaded.damaged.join(', ')}.`, { details: { reason: 'damaged', damaged: [...loaded.damaged] } });
+    }
+    if (generation < counter) {
+      throw new ServiceError('VAULT_CORRUPT', `The backup's records go up to save ${String(generation)} but its identity.age says ${String(counter)}: it would be refused as a rollback.`, {
+        details: { reason: 'rollback', found: generation, expected: counter },
+      });
+    }
+    return { generation, counter, shares };
+  } finally {
+    store.wipe();
+  }
+}
+
 /**
  * Opens a vault folder read-only with the passphrase and checks it as unlock would: the identity is
  * the one `expected` names, the records load and verify, and the rollback counter is not ahead of
@@ -199,39 +252,11 @@ export interface VerifiedCopy {
 export async function verifyVaultCopy(dir: string, passphrase: string, expected: { signKey: string; ageRecipient: string }, kdf: ScryptKdf = nodeScryptKdf): Promise<VerifiedCopy> {
   const idFile = await readIfExists(join(dir, VAULT_FILES.identity));
   if (idFile === undefined) throw new ServiceError('VAULT_CORRUPT', `The backup in ${basename(dir)} has no identity.age.`, { details: { reason: 'missing-identity' } });
-  const { plaintext, handle } = await IdentityFile.open(idFile, passphrase, kdf);
-  handle.wipe();
-  let parsed: Awaited<ReturnType<typeof parseIdentityText>>;
+  const opened = await openIdentity(idFile, passphrase, kdf);
   try {
-    parsed = await parseIdentityText(fromUtf8(plaintext));
+    return { ...(await checkRecords(dir, opened, expected)), kdfLogN: scryptLogNOf(idFile) };
   } finally {
-    wipe(plaintext);
-  }
-  const { identity, generation: counter } = parsed;
-  try {
-    if (toHex(identity.signing.publicKey) !== expected.signKey || identity.age.recipient !== expected.ageRecipient) {
-      throw new ServiceError('VAULT_CORRUPT', 'The backup holds another custodian identity than this vault.', { details: { reason: 'other-identity' } });
-    }
-    const sealer = await AgeResealer.forRecipient(identity.age.recipient);
-    const store = new VaultStore(dir, { recipient: identity.age.recipient, sealer, opener: await ageOpener(identity.age.identity), signing: identity.signing });
-    try {
-      const loaded = await store.load(identity.signing.publicKey);
-      const shares = loaded.state.shares.length;
-      const generation = loaded.state.generation;
-      if (loaded.damaged.length > 0) {
-        throw new ServiceError('VAULT_CORRUPT', `The backup has files that cannot be used: ${loaded.damaged.join(', ')}.`, { details: { reason: 'damaged', damaged: [...loaded.damaged] } });
-      }
-      if (generation < counter) {
-        throw new ServiceError('VAULT_CORRUPT', `The backup's records go up to save ${String(generation)} but its identity.age says ${String(counter)}: it would be refused as a rollback.`, {
-          details: { reason: 'rollback', found: generation, expected: counter },
-        });
-      }
-      return { generation, counter, shares, kdfLogN: scryptLogNOf(idFile) };
-    } finally {
-      store.wipe();
-    }
-  } finally {
-    wipe(identity.signing.seed);
+    wipe(opened.identity.signing.seed);
   }
 }
 
@@ -291,23 +316,133 @@ export async function backupVault(vault: Vault, targetDir: string, passphrase: s
   }
 }
 
+/** The steps of a restore, in order, for tests that stop it there as a crash would (never used in the app). */
+export type RestoreStep = 'opened' | 'copy-file' | 'copied' | 'verified' | 'settings' | 'rename' | 'renamed';
+export type RestoreHook = (step: RestoreStep, file?: string) => void | Promise<void>;
+
+export interface RestoreOptions {
+  readonly kdf?: ScryptKdf;
+  /** Tests only: called before each step (see `RestoreStep`). */
+  readonly onStep?: RestoreHook;
+}
+
+/** Files a folder may hold and still be restored into: the settings chosen before any vault existed. */
+const RESTORE_LEFTOVERS: ReadonlySet<string> = new Set(['settings.json']);
+const RESTORE_TEMP = '.restore-';
+
+/** The sibling folder a restore into `to` copies into first (`.<name>.restore-<random>`). */
+function restoreTempFor(to: string): string {
+  return join(dirname(to), `.${basename(to)}${RESTORE_TEMP}${randomBytes(6).toString('hex')}`);
+}
+
+/** Removes what an interrupted restore into `to` left beside it (only this module's own temp folders). */
+async function removeStaleRestores(to: string): Promise<void> {
+  const prefix = `.${basename(to)}${RESTORE_TEMP}`;
+  const names = await fsp.readdir(dirname(to)).catch(() => [] as string[]);
+  for (const n of names) if (n.startsWith(prefix) && /^[0-9a-f]{12}$/.test(n.slice(prefix.length))) await fsp.rm(join(dirname(to), n), { recursive: true, force: true });
+}
+
+const isInside = (path: string, folder: string): boolean => path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+
 /**
- * Restores a backup folder into `dir`, which must hold no vault: verifies the backup with the
- * passphrase first (as `verifyVaultCopy`, against the backup's own vault.json), then copies the
- * whole folder, identity.age and store/ together (see the rollback rule in the header).
+ * Restores a backup folder into `dir`, which must hold no vault (at most the settings.json chosen
+ * before one existed). Crash-safe: nothing is written before the passphrase opened the backup's
+ * identity.age; then the whole folder (identity.age with store/, see the rollback rule in the
+ * header) is copied into a sibling temporary folder, read back byte for byte, and verified as
+ * unlock would (the identity is the one the copy's vault.json names, the records load and verify,
+ * the rollback counter is not ahead of them); only then is it renamed into place, in one step. A
+ * crash at any point leaves `dir` without a vault or with the whole verified one, never half of it;
+ * the temp folder left by a crash is removed by the next restore. On a refusal nothing is left.
+ *
+ * A settings.json in `dir` gives way to the backup's (the vault's own settings); when the backup has
+ * none, it is kept. Refusals carry `details.reason`: vault-exists, not-empty, same-folder,
+ * not-backup, damaged, other-identity, rollback, read-back, not-writable; WRONG_PASSPHRASE has none.
  */
-export async function restoreBackup(backupDir: string, dir: string, passphrase: string, kdf: ScryptKdf = nodeScryptKdf): Promise<VerifiedCopy> {
+export async function restoreBackup(backupDir: string, dir: string, passphrase: string, options: RestoreOptions = {}): Promise<VerifiedCopy> {
+  const { kdf = nodeScryptKdf, onStep } = options;
   const from = resolve(backupDir);
   const to = resolve(dir);
-  if (await Vault.exists(to)) {
-    throw new ServiceError('VAULT_EXISTS', `${to} holds a vault already. Restore into an empty folder; move the current vault away yourself if you mean to replace it.`);
+  if (isInside(to, from) || isInside(from, to)) {
+    throw new ServiceError('USAGE', 'The backup and the place to restore into are the same folder or inside each other. Restore into the app\'s own vault folder.', { details: { reason: 'same-folder' } });
   }
-  if ((await fsp.readdir(to).catch(() => [])).length > 0) throw new ServiceError('IO_FAILED', `${to} is not empty. Restore into a new or empty folder.`, { details: { dir: to } });
-  const meta = await Vault.open(from).catch((error: unknown) => {
-    throw isCodedError(error) ? error : new ServiceError('VAULT_NOT_FOUND', `${from} is not a vault backup.`, { cause: error });
+  if (await Vault.exists(to)) {
+    throw new ServiceError('VAULT_EXISTS', `${to} holds a vault already. Restore into an empty folder; move the current vault away yourself if you mean to replace it.`, { details: { reason: 'vault-exists' } });
+  }
+  const present = await fsp.readdir(to).catch((error: unknown) => {
+    if (isErrno(error, 'ENOENT')) return [] as string[];
+    throw new ServiceError('IO_FAILED', `${to} cannot be read.`, { cause: error, details: { reason: 'not-writable', dir: to } });
   });
-  const verified = await verifyVaultCopy(from, passphrase, meta.info, kdf);
-  await fsp.rm(to, { recursive: true, force: true });
-  await copyFolder(from, to);
+  const others = present.filter((n) => !RESTORE_LEFTOVERS.has(n));
+  if (others.length > 0) throw new ServiceError('IO_FAILED', `${to} is not empty (${others.slice(0, 3).join(', ')}). Restore into a new or empty folder.`, { details: { reason: 'not-empty', dir: to } });
+  if (!(await Vault.exists(from))) {
+    throw new ServiceError('VAULT_NOT_FOUND', `${from} is not a vault backup: it has no vault.json and identity.age. Choose the custos-vault-… folder the backup made.`, { details: { reason: 'not-backup' } });
+  }
+
+  // The passphrase first: a wrong one refuses before anything is written.
+  const idFile = await fsp.readFile(join(from, VAULT_FILES.identity)).then((b) => new Uint8Array(b));
+  const opened = await openIdentity(idFile, passphrase, kdf);
+  const tmp = restoreTempFor(to);
+  let movedSettings = false;
+  let verified: VerifiedCopy;
+  try {
+    await onStep?.('opened');
+    await fsp.mkdir(dirname(to), { recursive: true, mode: 0o700 });
+    await removeStaleRestores(to);
+    let copied: Copied;
+    try {
+      copied = await copyFolder(from, tmp, onStep);
+    } catch (error) {
+      if (isCodedError(error)) throw error;
+      throw new ServiceError('IO_FAILED', `The backup could not be copied from ${from} to ${dirname(to)} (read error, full disk?).`, { cause: error, details: { reason: 'not-writable' } });
+    }
+    await onStep?.('copied');
+    // The identity copied is the one just opened, and every file reads back as it was read.
+    if (copied.files.get(VAULT_FILES.identity) !== sha256(idFile)) {
+      throw new ServiceError('VAULT_CORRUPT', 'identity.age changed while the backup was read. Try again, from a drive nothing else writes to.', { details: { reason: 'damaged' } });
+    }
+    for (const [rel, hash] of copied.files) {
+      const back = new Uint8Array(await fsp.readFile(join(tmp, rel)));
+      if (sha256(back) !== hash) throw new ServiceError('IO_FAILED', `The restored copy of ${rel} reads back differently: the disk may be failing.`, { details: { reason: 'read-back', file: rel } });
+    }
+    const meta = await Vault.open(tmp).catch((error: unknown) => {
+      throw isCodedError(error) && error.code === 'VAULT_CORRUPT' ? new ServiceError('VAULT_CORRUPT', error.message, { cause: error, details: { reason: 'damaged' } }) : error;
+    });
+    verified = { ...(await checkRecords(tmp, opened, meta.info)), kdfLogN: scryptLogNOf(idFile) };
+    await onStep?.('verified');
+
+    // Into place: the settings chosen before a vault existed give way to the vault's own.
+    await onStep?.('settings');
+    if (present.length > 0) {
+      const local = join(to, 'settings.json');
+      if (copied.files.has('settings.json')) await fsp.rm(local, { force: true });
+      else {
+        await fsp.rename(local, join(tmp, 'settings.json'));
+        movedSettings = true;
+      }
+      await fsyncDir(to);
+    }
+    await fsyncDir(tmp);
+    await fsyncDir(join(tmp, STORE_DIR));
+    await onStep?.('rename');
+    try {
+      // POSIX replaces an empty folder in the same step; Windows refuses, so the empty folder goes first.
+      await fsp.rename(tmp, to);
+    } catch (error) {
+      if (!(isErrno(error, 'EEXIST') || isErrno(error, 'ENOTEMPTY') || isErrno(error, 'EPERM') || isErrno(error, 'EACCES'))) throw error;
+      await fsp.rmdir(to);
+      await fsp.rename(tmp, to);
+    }
+  } catch (error) {
+    // The local settings go back where they were if they had been moved into the copy.
+    if (movedSettings) await fsp.rename(join(tmp, 'settings.json'), join(to, 'settings.json')).catch(() => undefined);
+    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    if (isCodedError(error)) throw error;
+    throw new ServiceError('IO_FAILED', `The restored vault could not be put in place in ${to}.`, { cause: error, details: { reason: 'not-writable' } });
+  } finally {
+    wipe(opened.identity.signing.seed);
+  }
+  // In place: from here a failure is not a refusal (the restored vault is whole in `to`).
+  await fsyncDir(dirname(to));
+  await onStep?.('renamed');
   return verified;
 }
