@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import type { Transport } from '@connectrpc/connect';
-import { EVENTS, type EventName, type EventPayload, type FileIn, type FileOut } from '../shared/ipc/contract';
+import { EVENTS, type EventName, type EventPayload, type FileIn, type FileOut, type Language } from '../shared/ipc/contract';
 import { connectNodeTransport, agentClients, type AgentClients, type AgentLink, type TransportFactory } from './services/agent-client';
 import type { LinkCheck } from './services/agent-link';
 import { AutoLock, type Timers } from './services/autolock';
@@ -20,6 +20,9 @@ import { Vault, type CreateOptions, type VaultOptions } from './services/vault';
 
 export type Logger = (event: string, fields: Record<string, string>) => void;
 
+/** What a folder dialog is for (FileDialogs.chooseFolder). */
+export type FolderPurpose = 'vault-backup' | 'vault-restore';
+
 /** The system file dialogs (Electron `dialog` in the app; a scripted stand-in in the test host). */
 export interface FileDialogs {
   /** Asks where to save `file` (its name suggested) and writes it; the chosen name, or null if cancelled. */
@@ -28,8 +31,11 @@ export interface FileDialogs {
   saveAll(files: readonly FileOut[]): Promise<{ folder: string; names: string[] } | null>;
   /** Asks which files to open; their names (never paths) and bytes. */
   open(options: { purpose: string; multiple: boolean }): Promise<FileIn[]>;
-  /** (H11) Asks for a folder to write into (the vault backup); its absolute path, which stays in main, or null if cancelled. */
-  chooseFolder(purpose: 'vault-backup'): Promise<string | null>;
+  /**
+   * (H11) Asks for a folder: to write the vault backup into, or (H2) the backup to restore from; its
+   * absolute path, which stays in main, or null if cancelled. `language`: the dialog's title and button.
+   */
+  chooseFolder(purpose: FolderPurpose, language?: Language): Promise<string | null>;
 }
 
 export interface HostServices {

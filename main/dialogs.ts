@@ -4,7 +4,8 @@
  */
 import { app, dialog, type BrowserWindow, type FileFilter } from 'electron';
 import { basename, join } from 'node:path';
-import type { FileDialogs } from './context';
+import type { Language } from '../shared/ipc/contract';
+import type { FileDialogs, FolderPurpose } from './context';
 import { readPicked, writeAllInto, writeChosen } from './files';
 
 const CUSTOS: FileFilter = { name: 'Custos files (*.custos)', extensions: ['custos'] };
@@ -17,6 +18,15 @@ const FILTERS: Record<string, FileFilter[]> = {
   'recovery-exports': [{ name: 'Recovery exports, QR images, frame text', extensions: ['custos', 'png', 'txt'] }, CUSTOS, IMAGES, FRAMES, ALL],
   'qr-images': [IMAGES, ALL],
   any: [ALL],
+};
+
+/** The folder dialogs' title and button, in the window's language (FileDialogs.chooseFolder). */
+const FOLDER_DIALOGS: Record<FolderPurpose, { title: Record<Language, string>; button: Record<Language, string> }> = {
+  'vault-backup': { title: { en: 'Back up the vault to removable media', 'zh-CN': '将保险库备份到移动存储' }, button: { en: 'Back up here', 'zh-CN': '备份到此处' } },
+  'vault-restore': {
+    title: { en: 'Choose the backup folder (custos-vault-…) to restore', 'zh-CN': '选择要恢复的备份文件夹（custos-vault-…）' },
+    button: { en: 'Restore from this folder', 'zh-CN': '从此文件夹恢复' },
+  },
 };
 
 const extensionOf = (name: string): string => (name.includes('.') ? (name.split('.').pop() ?? '') : '');
@@ -52,9 +62,12 @@ export function electronDialogs(window: () => BrowserWindow | null): FileDialogs
       if (r.canceled) return [];
       return readPicked(r.filePaths);
     },
-    async chooseFolder() {
+    async chooseFolder(purpose, language = 'en') {
       const win = window();
-      const options = { title: 'Back up the vault to removable media', properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[], buttonLabel: 'Back up here' };
+      const words = FOLDER_DIALOGS[purpose];
+      // Restoring reads a folder that is there already: no "new folder" button.
+      const properties: ('openDirectory' | 'createDirectory')[] = purpose === 'vault-backup' ? ['openDirectory', 'createDirectory'] : ['openDirectory'];
+      const options = { title: words.title[language], properties, buttonLabel: words.button[language] };
       const r = win === null ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(win, options);
       const dir = r.filePaths[0];
       return r.canceled || dir === undefined ? null : dir;

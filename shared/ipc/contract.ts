@@ -73,6 +73,7 @@ import {
   auditHead,
   backupStatusView,
   backupDoneView,
+  backupRestoredView,
   OPEN_PURPOSES,
   type IpcResult,
 } from './schemas';
@@ -223,6 +224,16 @@ export const CHANNELS = {
    * the incomplete copy is removed and the last verified backup stays as it was.
    */
   'backup:toFolder': channel(z.strictObject({ passphrase: z.string().min(1).max(1024) }), backupDoneView),
+  /**
+   * (H2) Restores the vault from a backup when this profile has none yet (first run): asks for the
+   * backup folder with the system dialog (`restored: false` when cancelled), opens its identity with
+   * `passphrase` before anything is written, copies the whole folder beside the vault folder, reads it
+   * back and verifies it as unlock would, then renames it into place in one step; then unlocks it with
+   * the same passphrase. Never over a vault: VAULT_EXISTS (`details.reason` vault-exists). Other
+   * refusals carry `details.reason`: not-empty, same-folder, not-backup, damaged, other-identity,
+   * rollback, read-back, not-writable, busy; a wrong passphrase is WRONG_PASSPHRASE. Nothing is left.
+   */
+  'backup:restore': channel(z.strictObject({ passphrase: z.string().min(1).max(1024) }), backupRestoredView),
 
   // -- trust --------------------------------------------------------------------------------------
   /** Opens an agent card and shows the code to compare with ops. Changes nothing; needs no vault. */

@@ -447,3 +447,19 @@ export const backupDoneView = z.strictObject({
   saved: z.boolean(),
   backup: backupRecordView.extend({ shares: count, hashesMatch: z.literal(true), identityMatches: z.literal(true) }).optional(),
 });
+/** (H2, issue 13) A vault restored from a verified backup: where it came from (names only), what it holds, whether it was unlocked with the same passphrase. */
+export const backupRestoredView = z.strictObject({
+  restored: z.boolean(),
+  restore: z
+    .strictObject({
+      /** The backup folder's own name (custos-vault-<name>-<UTC time>) and the name of the folder it is in. */
+      folder: z.string().max(300),
+      drive: z.string().max(300),
+      /** The save the restored records hold, and how many shares. */
+      generation: count,
+      shares: count,
+      /** Unlocked right away with the passphrase that verified it (false: the unlock screen follows). */
+      unlocked: z.boolean(),
+    })
+    .optional(),
+});

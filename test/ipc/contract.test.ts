@@ -31,6 +31,7 @@ const EXAMPLES: { [C in Channel]: RequestOf<C> } = {
   'vault:card': {},
   'backup:status': {},
   'backup:toFolder': { passphrase: PASSPHRASE },
+  'backup:restore': { passphrase: PASSPHRASE },
   'trust:previewAgent': { card: f },
   'trust:pin': { card: f, confirmCode: '1234 5678 1234 5678 1234 5678' },
   'trust:rotate': { notice: f },

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileIn, FileOut } from '../../../shared/ipc/contract';
-import type { FileDialogs } from '../../../main/context';
+import type { FileDialogs, FolderPurpose } from '../../../main/context';
 import { freeName, writeAllInto, writeChosen } from '../../../main/files';
 
 export class ScriptedDialogs implements FileDialogs {
@@ -50,7 +50,7 @@ export class ScriptedDialogs implements FileDialogs {
   /** (H11) Each `chooseFolder` takes the next folder path (none queued, or null = the person cancelled). */
   readonly folderQueue: (string | null)[] = [];
 
-  chooseFolder(purpose: 'vault-backup'): Promise<string | null> {
+  chooseFolder(purpose: FolderPurpose): Promise<string | null> {
     this.calls.push(`chooseFolder:${purpose}`);
     return Promise.resolve(this.folderQueue.shift() ?? null);
   }
