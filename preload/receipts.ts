@@ -11,6 +11,8 @@ export const receiptsApi = (invoke: Invoke) =>
     sign: (request: RequestOf<'receipts:sign'>) => invoke('receipts:sign', request),
     /** Receipt files as QR frames. */
     export: (request: RequestOf<'receipts:export'>) => invoke('receipts:export', request),
+    /** Receipt files laid out as one QR sequence (checked, with frame counts per density; no pictures). */
+    sequence: (request: RequestOf<'receipts:sequence'>) => invoke('receipts:sequence', request),
     /** Sends receipt files to the linked agent. */
     send: (request: RequestOf<'receipts:send'>) => invoke('receipts:send', request),
   }) as const;

@@ -10,7 +10,7 @@ import { importEnvelopes, type ItemResult } from '../services/inbox';
 import { messagesFromInputs } from '../services/inputs';
 import { explain, sentences, type Explained } from '../services/messages';
 import { classifyImportResult, classifyRefusal } from '../services/refusal-class';
-import { signReceipts } from '../services/receipts';
+import { receiptSequence, signReceipts } from '../services/receipts';
 import { findShare, listShares, pageShares, summarize, verifyAll } from '../services/shares';
 import { shareGroupKey } from '../services/share-group-key';
 import { fileOut, qrFor } from './common';
@@ -206,6 +206,14 @@ export const sharesHandlers = {
       out.push({ name: f.name, id: toHex(opened.body.envelope_hash), status: opened.body.status, qr: await qrFor('receipt', f.bytes) });
     }
     return { receipts: out };
+  },
+  'receipts:sequence': async (req, ctx) => {
+    const v = await ctx.vault();
+    const opId = req.opId;
+    const messages = await receiptSequence(v, req.receipts, fromHex(v.info.signKey), (done, total) => {
+      if (opId !== undefined) ctx.progress({ opId, channel: 'receipts:sequence', phase: 'exporting', done, total }, done === total);
+    });
+    return { messages };
   },
   'receipts:send': async (req, ctx) => {
     const agent = await ctx.agent();

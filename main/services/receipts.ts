@@ -7,16 +7,20 @@
  * are then read from the envelope without trusting it (the agent matches the receipt by the
  * envelope hash it sent), and the reason defaults to the refusal's code mapped to a rejection reason.
  *
- * Receipts are exported as `.custos` files and, on request, QR frames (`custos-receipt`).
+ * Receipts are exported as `.custos` files and, on request, QR frames (`custos-receipt`); a whole
+ * batch can be laid out as one animated QR sequence (`receiptSequence`, issue 13).
  */
 import { fromHex, toHex } from '../../shared/bytes';
 import { fileHash } from '../../shared/crypto/hash';
-import { makeReceipt, REJECTION_REASONS, type Receipt, type RejectionReason } from '../../shared/protocol/receipt';
+import { CustosError } from '../../shared/errors';
+import { makeReceipt, openReceipt, REJECTION_REASONS, type Receipt, type RejectionReason } from '../../shared/protocol/receipt';
+import { DENSITIES, encoderAt } from '../../shared/qr/loop';
+import { urTypeOf } from '../../shared/qr/types';
 import { ServiceError, type AnyErrorCode } from './errors';
 import { writeMessageFiles, type QrOptions, type WrittenFiles } from './qr-files';
 import { classifyRefusal } from './refusal-class';
 import { findShareOrRefusal } from './shares';
-import type { ReceiptRef, RefusalRecord, ShareRecord } from './state';
+import type { ReceiptRef, RefusalRecord, ShareRecord, VaultState } from './state';
 import type { Vault, VaultTx } from './vault';
 
 /** The rejection reason that answers an inbox refusal code. */
@@ -174,4 +178,66 @@ export async function writeReceipts(receipts: readonly SignedReceipt[], outDir: 
   const written: WrittenFiles[] = [];
   for (const r of receipts) written.push(await writeMessageFiles(outDir, r.baseName, 'receipt', r.bytes, qr));
   return written;
+}
+
+/** One receipt of a sequence (receiptSequence): what it answers, and its frame count at each density. */
+export interface SequenceMessage {
+  readonly name: string;
+  /** The envelope it answers (SHA-256, hex). */
+  readonly id: string;
+  readonly status: 'accepted' | 'rejected';
+  /** The UR type its frames carry (`custos-receipt`). */
+  readonly type: string;
+  readonly payload: Uint8Array;
+  /** Its pure frames at each density of DENSITIES. */
+  readonly lens: { version: number; frames: number }[];
+}
+
+/** Receipts checked between two yields to the event loop (and progress reports). */
+const SEQUENCE_CHUNK = 50;
+
+/** Every receipt the vault signed, by the SHA-256 of its file: what it answers and how. */
+function signedByHash(state: Readonly<VaultState>): Map<string, { id: string; status: 'accepted' | 'rejected' }> {
+  const known = new Map<string, { id: string; status: 'accepted' | 'rejected' }>();
+  for (const r of [...state.shares, ...state.refusals]) for (const x of r.receipts) known.set(x.hash, { id: r.id, status: x.status });
+  return known;
+}
+
+/**
+ * Receipt files laid out as one animated QR sequence (issue 13; the window plays it, drawing only
+ * the frame on screen). A file whose SHA-256 the vault recorded when it signed it is this vault's
+ * receipt, byte for byte; any other file must open as a receipt signed by `signKey` (UNTRUSTED_SIGNER,
+ * WRONG_TYPE, … naming the file). Yields to the event loop every SEQUENCE_CHUNK receipts, so a
+ * batch of thousands never holds up main, and reports `onProgress(done, total)` there.
+ */
+export async function receiptSequence(
+  vault: Vault,
+  files: readonly { name: string; bytes: Uint8Array }[],
+  signKey: Uint8Array,
+  onProgress?: (done: number, total: number) => void,
+): Promise<SequenceMessage[]> {
+  const known = vault.unlocked ? signedByHash(vault.state) : new Map<string, { id: string; status: 'accepted' | 'rejected' }>();
+  const type = urTypeOf('receipt');
+  const out: SequenceMessage[] = [];
+  for (const [i, f] of files.entries()) {
+    if (i > 0 && i % SEQUENCE_CHUNK === 0) {
+      onProgress?.(i, files.length);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    let what = known.get(toHex(fileHash(f.bytes)));
+    if (what === undefined) {
+      try {
+        const body = openReceipt(f.bytes, signKey).body;
+        what = { id: toHex(body.envelope_hash), status: body.status };
+      } catch (error) {
+        // Name the file in the sentence; keep the protocol's code (UNTRUSTED_SIGNER, WRONG_TYPE, …).
+        if (error instanceof CustosError) throw new CustosError(error.code, `"${f.name}": ${error.message}`, { cause: error, details: error.details });
+        throw error;
+      }
+    }
+    const lens = DENSITIES.map((d) => ({ version: d.version, frames: encoderAt(f.bytes, type, d.version).seqLen }));
+    out.push({ name: f.name, ...what, type, payload: f.bytes, lens });
+  }
+  onProgress?.(files.length, files.length);
+  return out;
 }

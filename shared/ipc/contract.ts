@@ -399,6 +399,28 @@ export const CHANNELS = {
     z.strictObject({ receipts: z.array(fileIn).min(1).max(1000) }),
     z.strictObject({ receipts: z.array(z.strictObject({ name: z.string(), id: hex32, status: z.enum(['accepted', 'rejected']), qr: qrOut })) }),
   ),
+  /**
+   * Receipt files (signed by this vault) laid out as ONE animated QR sequence (issue 13), prepared
+   * here so the window never does the heavy part: each receipt checked (by its hash in the vault's
+   * own record of the receipts it signed, else by its signature), with its UR type, its bytes and
+   * its number of pure frames at every density (shared/qr/loop.ts DENSITIES). No pictures: the
+   * player draws only the frame on screen. `progress` events (phase `exporting`).
+   */
+  'receipts:sequence': channel(
+    z.strictObject({ receipts: z.array(fileIn).min(1).max(MAX_ITEMS), opId: opId.optional() }),
+    z.strictObject({
+      messages: z.array(
+        z.strictObject({
+          name: z.string(),
+          id: hex32,
+          status: z.enum(['accepted', 'rejected']),
+          type: z.string(),
+          payload: bytes(),
+          lens: z.array(z.strictObject({ version: z.number().int().min(1).max(40), frames: count })),
+        }),
+      ),
+    }),
+  ),
   /** Sends receipt files to the linked agent (ConfirmShareDelivery); one result per file. */
   'receipts:send': channel(
     z.strictObject({ receipts: z.array(fileIn).min(1).max(MAX_ITEMS) }),
@@ -670,7 +692,7 @@ export const EVENTS = {
    */
   progress: z.strictObject({
     opId,
-    channel: z.enum(['vault:create', 'vault:unlock', 'inbox:import', 'shares:verifyAll', 'recovery:export', 'station:submit']),
+    channel: z.enum(['vault:create', 'vault:unlock', 'inbox:import', 'shares:verifyAll', 'recovery:export', 'station:submit', 'receipts:sequence']),
     phase: z.enum(PROGRESS_PHASES),
     done: count,
     total: count,

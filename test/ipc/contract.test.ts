@@ -53,6 +53,7 @@ const EXAMPLES: { [C in Channel]: RequestOf<C> } = {
   'shares:verifyAll': { opId: 'op-1' },
   'receipts:sign': { ids: [hex(32)], status: 'rejected', reason: 'OTHER', note: 'n' },
   'receipts:export': { receipts: [f] },
+  'receipts:sequence': { receipts: [f], opId: 'op-1' },
   'receipts:send': { receipts: [f] },
   'recovery:show': { request: f },
   'recovery:export': { request: f, confirmation: hex(32), extraFrames: 2, sheet: true, opId: 'op-1' },
