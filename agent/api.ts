@@ -443,6 +443,8 @@ export type SessionState = 'awaiting-approvals' | 'collecting' | 'completed' | '
 export interface SessionView {
   readonly sessionId: string;
   readonly incidentId: string;
+  /** The free-text incident title of the session details (issue 13), when it has one. */
+  readonly incidentTitle?: string;
   readonly keyId: string;
   readonly nodeId: string;
   readonly setId: string;
@@ -465,6 +467,8 @@ export interface SessionView {
 
 export interface OpenSessionInput {
   readonly incidentId: string;
+  /** A free-text title in any script (docs/protocol.md §4.5): normalised to NFC and trimmed, then 1..200 characters. */
+  readonly incidentTitle?: string;
   readonly keyId: string;
   readonly nodeId: string;
   readonly mode: RecoveryMode;

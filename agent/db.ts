@@ -270,6 +270,9 @@ INSERT INTO approver_roster (version, action, target, rule, approvals, operator,
     UNION ALL SELECT fingerprint, 'disable', disabled_at FROM approvers WHERE disabled_at IS NOT NULL
   );
 `,
+  // 6 (issue 13): a session's optional free-text incident title, as in its signed details; NULL
+  // for every session opened before (and without one), so existing databases read unchanged
+  `ALTER TABLE recovery_sessions ADD COLUMN incident_title TEXT CHECK (incident_title IS NULL OR length(incident_title) BETWEEN 1 AND 200);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -419,6 +422,8 @@ export interface RetainedShareRow {
 export interface SessionRow {
   session_id: string;
   incident_id: string;
+  /** The optional free-text title (migration 6); null when the session has none. */
+  incident_title: string | null;
   key_id: string;
   node_id: string;
   set_id: string;

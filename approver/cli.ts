@@ -159,6 +159,7 @@ const sign = command(
             ? {
                 sessionId: toHex(subject.details.session_id),
                 incidentId: subject.details.incident_id,
+                ...(subject.details.incident_title === undefined ? {} : { incidentTitle: subject.details.incident_title }),
                 keyId: subject.details.key_id,
                 nodeId: subject.details.node_id,
                 setId: toHex(subject.details.set_id),

@@ -253,6 +253,8 @@ export function describeSession(d: SessionDetails, nowSeconds: number): [string,
   const remaining = left <= 0 ? 'expired' : left < 3600 ? `in ${String(Math.ceil(left / 60))} min` : `in ${(left / 3600).toFixed(1)} h`;
   return [
     ['incident', d.incident_id],
+    // Issue 13: the incident's name in any script, signed like every line here (absent: none was given).
+    ...(d.incident_title === undefined ? [] : [['incident title', d.incident_title] as [string, string]]),
     ['key', d.key_id],
     ['node', d.node_id],
     ['mode', d.mode === 'mixed' ? 'mixed: server-held shares plus custodian shares' : 'external-only: custodian shares only'],

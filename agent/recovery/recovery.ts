@@ -237,6 +237,7 @@ export class Recovery extends Capability<RecoveryPeers> {
           details: {
             session_id: sid,
             incident_id: row.incident_id,
+            ...(row.incident_title === null ? {} : { incident_title: row.incident_title }),
             mode: row.mode,
             shares_server: sharesUsed.server,
             shares_external: sharesUsed.external,

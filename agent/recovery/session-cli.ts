@@ -15,6 +15,7 @@ import type { Ctx, Group } from '../../node/cli/runner';
 import type { RecoveryOutcome, SessionView } from '../api';
 import { checkNewFile, command, integer, keyNode, mode, need, op, publicOf, resolveId, short, withAgent, writeNew, type AgentCliIo } from '../core/cli-common';
 import type { Agent } from '../service';
+import { incidentTitleProblem } from './sessions';
 
 const SESSION_ID = { 'session-id': { type: 'string' } } as const;
 
@@ -32,6 +33,7 @@ function sessionLines(s: SessionView): string[] {
     `Session ${s.sessionId}: ${s.state}`,
     ...pairs([
       ['incident', s.incidentId],
+      ...(s.incidentTitle === undefined ? [] : ([['incident title', s.incidentTitle]] as const)),
       ['key / node', `${s.keyId} / ${s.nodeId}`],
       ['mode', s.mode],
       ['backup set', `${s.setId} (epoch ${String(s.epoch)}), threshold ${String(s.threshold)}`],
@@ -68,15 +70,19 @@ function outcomeLines(r: RecoveryOutcome): string[] {
 }
 
 const open = command(
-  { 'key-id': { type: 'string' }, 'node-id': { type: 'string' }, incident: { type: 'string' }, mode: { type: 'string' }, ttl: { type: 'string' }, 'set-id': { type: 'string' }, out: { type: 'string' } },
+  { 'key-id': { type: 'string' }, 'node-id': { type: 'string' }, incident: { type: 'string' }, mode: { type: 'string' }, ttl: { type: 'string' }, 'set-id': { type: 'string' }, 'incident-title': { type: 'string' }, out: { type: 'string' } },
   {
     name: 'session open',
-    usage: '--incident ID --key-id K --node-id N --mode mixed|external-only [--ttl 86400] [--set-id S] --out FILE',
-    summary: 'a recovery session for an incident; FILE holds the details two approvers sign',
+    usage: '--incident ID --key-id K --node-id N --mode mixed|external-only [--ttl 86400] [--set-id S] [--incident-title TEXT] --out FILE',
+    summary: 'a recovery session for an incident (ID: letters, digits, . _ : -; TEXT: its name in any script, signed too); FILE holds the details two approvers sign',
     run: (ctx) => {
       const { values } = ctx;
       const { keyId, nodeId } = keyNode(values);
       const incidentId = need(values, 'incident');
+      const title = values['incident-title'];
+      const titleProblem = title === undefined ? undefined : incidentTitleProblem(title);
+      // Wrong input, like a bad --mode: exit 2 before the agent is opened (the agent checks again).
+      if (titleProblem !== undefined) throw usage(`--incident-title ${titleProblem} (after Unicode NFC and trimming).`);
       const m = mode(values);
       const out = need(values, 'out');
       const ttl = integer(values, 'ttl', 1, 10 * 24 * 3600);
@@ -84,7 +90,7 @@ const open = command(
       checkNewFile(out, 'session details');
       return withAgent(ctx, async (a) => {
         const opened = await a.openSession(
-          { incidentId, keyId, nodeId, mode: m, ...(ttl === undefined ? {} : { ttlSeconds: ttl }), ...(values['set-id'] === undefined ? {} : { setId: values['set-id'] }) },
+          { incidentId, ...(title === undefined ? {} : { incidentTitle: title }), keyId, nodeId, mode: m, ...(ttl === undefined ? {} : { ttlSeconds: ttl }), ...(values['set-id'] === undefined ? {} : { setId: values['set-id'] }) },
           op(values),
         );
         const file = writeNew(out, opened.detailsCbor, 0o644);

@@ -13,7 +13,9 @@ import {
   MIN_APPROVALS,
   decodeCanonical,
   encodeCanonical,
+  incidentTitle,
   makeRecoveryRequest,
+  normalizeIncidentTitle,
   openApproval,
   openRecoveryRequest,
   parseWith,
@@ -38,6 +40,23 @@ const MAX_SESSION_TTL_S = 7 * 24 * 3600;
 const MIN_SESSION_TTL_S = 60;
 export const TERMINAL: readonly SessionRow['state'][] = ['completed', 'failed', 'expired', 'cancelled'];
 
+/**
+ * An incident title from outside (CLI, RPC), in the form the session details carry: NFC, trimmed,
+ * then checked by the protocol's rule (docs/protocol.md §4.5). The sentence never repeats the text.
+ */
+export function checkIncidentTitle(value: unknown): string {
+  const problem = incidentTitleProblem(value);
+  if (problem !== undefined) throw new CustosError('INVALID_PARAMETERS', `The incident title ${problem}.`, { details: { field: 'incident_title' } });
+  return normalizeIncidentTitle(value as string);
+}
+
+/** Why `value` is not an incident title once normalised ("must be 1 to 200 characters"), or undefined. */
+export function incidentTitleProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be text';
+  const r = incidentTitle.safeParse(normalizeIncidentTitle(value));
+  return r.success ? undefined : (r.error.issues[0]?.message ?? 'is not valid');
+}
+
 export interface SessionPeers {
   readonly registry: Pick<Registry, 'approver' | 'enabledApproverKeys' | 'enabledApproverFingerprints' | 'approverNames'>;
   readonly keyshare: Pick<Keyshares, 'node'>;
@@ -61,6 +80,7 @@ export class Sessions extends Capability<SessionPeers> {
     const base = { event: 'recover', action: 'session-open', operator: this.core.op(ctx) } as const;
     return this.core.audited(base, async () => {
       const incident = checkIncidentId(input.incidentId);
+      const title = input.incidentTitle === undefined ? undefined : checkIncidentTitle(input.incidentTitle);
       const k = checkKeyId(input.keyId);
       const n = checkNodeId(input.nodeId);
       const mode = checkMode(input.mode);
@@ -79,7 +99,7 @@ export class Sessions extends Capability<SessionPeers> {
       const sessionId = toHex(sessionIdBytes);
       const details: SessionDetails = parseWith(
         sessionDetailsSchema,
-        { session_id: sessionIdBytes, incident_id: incident, key_id: k, node_id: n, set_id: fromHex(set.set_id), epoch: set.epoch, mode, not_after: sec(nowMs) + ttl },
+        { session_id: sessionIdBytes, incident_id: incident, ...(title === undefined ? {} : { incident_title: title }), key_id: k, node_id: n, set_id: fromHex(set.set_id), epoch: set.epoch, mode, not_after: sec(nowMs) + ttl },
         'session details',
       );
       const detailsCbor = encodeCanonical(details);
@@ -88,10 +108,10 @@ export class Sessions extends Capability<SessionPeers> {
       inTransaction(this.core.db, () => {
         this.core.db
           .prepare(
-            "INSERT INTO recovery_sessions (session_id, incident_id, key_id, node_id, set_id, epoch, mode, not_after, details, state, recipient, identity_sealed, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'awaiting-approvals', ?, ?, ?, ?)",
+            "INSERT INTO recovery_sessions (session_id, incident_id, incident_title, key_id, node_id, set_id, epoch, mode, not_after, details, state, recipient, identity_sealed, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'awaiting-approvals', ?, ?, ?, ?)",
           )
-          .run(sessionId, incident, k, n, set.set_id, set.epoch, mode, details.not_after, detailsCbor, age.recipient, sealed, this.core.op(ctx), nowMs);
-        this.core.audit({ ...base, result: 'ok', ...setScope(set), target: `session:${sessionId}`, details: { incident_id: incident, mode, not_after: details.not_after } });
+          .run(sessionId, incident, title ?? null, k, n, set.set_id, set.epoch, mode, details.not_after, detailsCbor, age.recipient, sealed, this.core.op(ctx), nowMs);
+        this.core.audit({ ...base, result: 'ok', ...setScope(set), target: `session:${sessionId}`, details: { incident_id: incident, ...(title === undefined ? {} : { incident_title: title }), mode, not_after: details.not_after } });
       });
       return { session: this.get(sessionId), details, detailsCbor };
     });
@@ -349,6 +369,7 @@ export class Sessions extends Capability<SessionPeers> {
     return {
       sessionId: row.session_id,
       incidentId: row.incident_id,
+      ...(row.incident_title === null ? {} : { incidentTitle: row.incident_title }),
       ...setScope(row),
       mode: row.mode,
       state: row.state,

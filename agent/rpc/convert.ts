@@ -133,6 +133,7 @@ export function session(v: SessionView): MessageInitShape<typeof RecoverySession
   return {
     sessionId: v.sessionId,
     incidentId: v.incidentId,
+    incidentTitle: v.incidentTitle ?? '',
     keyId: v.keyId,
     nodeId: v.nodeId,
     setId: v.setId,

@@ -62,6 +62,8 @@ export const operationRequests = {
   filter,
   openSession: z.object({
     incidentId: z.string().min(1, 'is required').max(200, 'must be at most 200 characters'),
+    // Empty: no title. The protocol's rule (NFC, 1..200 characters, no controls) is the agent's check.
+    incidentTitle: z.string().max(1000, 'must be at most 200 characters'),
     keyId: identifier,
     nodeId: identifier,
     mode: z.union([z.literal(RecoveryMode.MIXED), z.literal(RecoveryMode.EXTERNAL_ONLY)], { error: 'must be RECOVERY_MODE_MIXED or RECOVERY_MODE_EXTERNAL_ONLY' }),
@@ -184,6 +186,7 @@ export function createOperationsHandlers(ops: AgentOps): ServiceImpl<typeof Oper
       const opened = await ops.openSession(
         {
           incidentId: r.incidentId,
+          ...(r.incidentTitle === '' ? {} : { incidentTitle: r.incidentTitle }),
           keyId: r.keyId,
           nodeId: r.nodeId,
           mode: r.mode === RecoveryMode.MIXED ? 'mixed' : 'external-only',

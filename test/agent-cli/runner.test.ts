@@ -77,7 +77,7 @@ describe('CLI runner', () => {
       spawnSync('bash', ['-c', `${r.stdout}\nCOMP_WORDS=(custos-agent ${words.join(' ')}); COMP_CWORD=${String(words.length)}; _custos_agent_complete; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).stdout.trim();
     expect(complete('cust')).toBe('custodian');
     expect(complete('custodian', '')).toBe('add list disable');
-    expect(complete('session', 'open', '--inc')).toBe('--incident');
+    expect(complete('session', 'open', '--inc')).toBe('--incident --incident-title');
     expect(complete('backup', '--q')).toBe('--qr --quiet');
     expect((await cli('completion', 'zsh')).code).toBe(2);
   });

@@ -73,6 +73,7 @@ describe('approver quorum at the agent', () => {
     const card = makeApproverCard(carol, w.clock.seconds);
     try {
       db.exec('DROP TABLE approver_roster');
+      db.exec('ALTER TABLE recovery_sessions DROP COLUMN incident_title'); // migration 6 (issue 13)
       const { openApproverCard } = await import('../../shared/protocol');
       const c = openApproverCard(card);
       db.prepare('INSERT INTO approvers (fingerprint, code, card, name, sign_key, enabled, added_at, disabled_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)').run(

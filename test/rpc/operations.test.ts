@@ -138,6 +138,27 @@ describe('OperationsService for an ops console (grpc-js, the .proto only)', () =
     await grpcRefusal(read('GetRecoverySession', { session_id: '0'.repeat(32) }), grpc.status.NOT_FOUND);
   });
 
+  it('opens a session with a free-text incident title (issue 13): signed in the details, shown in the session, refused when malformed', async () => {
+    const recover = as('recover');
+    const title = '交易所热钱包事故 2026/12';
+    const opened = await recover('OpenRecoverySession', { incident_id: 'INC-OPS-2', incident_title: title, ...K, mode: 'RECOVERY_MODE_EXTERNAL_ONLY' });
+    const session = opened['session'] as Row;
+    expect(session).toMatchObject({ incident_id: 'INC-OPS-2', incident_title: title });
+    expect(sessionDetailsSchema.parse(decodeCanonical(bytes(opened['details']))).incident_title).toBe(title);
+    const sid = session['session_id'] as string;
+    expect((((await as('read')('GetRecoverySession', { session_id: sid }))['session']) as Row)['incident_title']).toBe(title);
+    expect(lastAudit()).toMatchObject({ action: 'session-open', operator: 'console-recover', details: { incident_id: 'INC-OPS-2', incident_title: title } });
+    // Without one the field is empty and the details have none.
+    const plain = await recover('OpenRecoverySession', { incident_id: 'INC-OPS-3', ...K, mode: 'RECOVERY_MODE_EXTERNAL_ONLY' });
+    expect((plain['session'] as Row)['incident_title']).toBe('');
+    expect(Object.keys(decodeCanonical(bytes(plain['details'])) as object)).not.toContain('incident_title');
+    const before = w.agent.listSessions().length;
+    const refused = await grpcRefusal(recover('OpenRecoverySession', { incident_id: 'INC-OPS-4', incident_title: 'a\u202Eb', ...K, mode: 'RECOVERY_MODE_EXTERNAL_ONLY' }), grpc.status.INVALID_ARGUMENT);
+    expect(refused.details).toMatch(/^The incident title must not contain control characters/);
+    expect(w.agent.listSessions()).toHaveLength(before);
+    for (const id of [sid, (plain['session'] as Row)['session_id'] as string]) await recover('CancelRecoverySession', { session_id: id });
+  });
+
   it('runs an inventory round: a challenge, the custodian\'s attestation, the node\'s status', async () => {
     const deliver = as('deliver');
     const custodian = w.custodianOf(3);
