@@ -1,6 +1,8 @@
 /**
  * First run: the vault and the custodian's identity are created, then the enrollment card is
- * shown: a file to save, a QR code, and the 24-digit code to read out to ops.
+ * shown: a file to save, a QR code, and the 24-digit code to read out to ops. Or (issue 13, H2) the
+ * vault is restored from a backup instead (ui/RestoreBackupForm.tsx), and the window opens on the
+ * restored shares; if main could not unlock it right away, the page starts again on the unlock screen.
  */
 import { useCallback, useId, useState, type SubmitEvent, type ReactNode } from 'react';
 import type { IpcError, ResponseOf } from '../../../shared/ipc/contract';
@@ -11,6 +13,7 @@ import { ComparisonCode, Notice, Problem, ProgressBar, QrImage, useProgress } fr
 import { useI18n } from '../ui/i18n-context';
 import { PassphraseField } from '../ui/PassphraseField';
 import { QrPlayer } from '../ui/QrPlayer';
+import { RestoreBackupForm } from '../ui/RestoreBackupForm';
 import { VaultBackupCard } from '../ui/VaultBackupCard';
 
 type State = 'form' | 'creating' | 'error' | 'enrollment';
@@ -24,6 +27,7 @@ export function FirstRun({ onDone, onStation, languageSwitch }: { onDone: (next:
   const [error, setError] = useState<IpcError | null>(null);
   const [opId, setOpId] = useState<string | null>(null);
   const [created, setCreated] = useState<ResponseOf<'vault:create'> | null>(null);
+  const [restoring, setRestoring] = useState(false);
   const progress = useProgress(opId);
   const ids = useId();
 
@@ -61,7 +65,18 @@ export function FirstRun({ onDone, onStation, languageSwitch }: { onDone: (next:
         </p>
         {languageSwitch}
       </div>
-      {created === null ? (
+      {restoring && created === null ? (
+        <RestoreBackupForm
+          onRestored={(unlocked) => {
+            // Unlocked: straight to what came back. Not (main could not unlock it): the app starts again and finds it locked.
+            if (unlocked) onDone('shares');
+            else window.location.reload();
+          }}
+          onBack={() => {
+            setRestoring(false);
+          }}
+        />
+      ) : created === null ? (
         <section className="screen screen-narrow" data-screen="first-run" data-state={state} aria-labelledby="h-first-run">
           <h1 id="h-first-run">{t('firstRunTitle')}</h1>
           <p className="lead">{t('firstRunLead')}</p>
@@ -102,6 +117,12 @@ export function FirstRun({ onDone, onStation, languageSwitch }: { onDone: (next:
               </button>
             </div>
           </form>
+          <p className="aside" data-testid="restore-offer">
+            {t('restore_offer')}{' '}
+            <button type="button" className="link" onClick={() => { setRestoring(true); }} disabled={state === 'creating'} data-testid="restore-open">
+              {t('restore_open')}
+            </button>
+          </p>
           <p className="aside">
             {t('opsNoVault')}{' '}
             <button type="button" className="link" onClick={onStation}>

@@ -3,7 +3,9 @@
  * wrong try (main enforces the wait; the countdown shows it). Shown again when the vault locks
  * itself after the idle time set in Settings, or on "Lock now". While it opens, a progress bar:
  * checking the passphrase (indeterminate), then the record files read of the total (main's
- * `progress` events, phase `reading`: a 100,000-share vault takes seconds).
+ * `progress` events, phase `reading`: a 100,000-share vault takes seconds). Below, how to restore a
+ * backup instead (lost passphrase, damaged vault; opened by itself when the vault is damaged): never
+ * over this vault, only on the first screen once its folder has been moved away (issue 13, H2).
  */
 import { useEffect, useId, useRef, useState, type SubmitEvent, type ReactNode } from 'react';
 import type { EventPayload, IpcError } from '../../../shared/ipc/contract';
@@ -11,6 +13,7 @@ import { custos } from '../api';
 import type { VaultStatus } from '../app-context';
 import { newOpId } from '../lib/ops';
 import { Notice, Problem, ProgressBar, useProgress } from '../ui/core';
+import { CurrentPassphraseField, useRetryWait } from '../ui/CurrentPassphraseField';
 import { useI18n } from '../ui/i18n-context';
 
 type State = 'ready' | 'waiting' | 'unlocking' | 'wrong' | 'error';
@@ -21,25 +24,12 @@ export function Unlock({ status, locked, languageSwitch, onUnlocked, onStation }
   const [state, setState] = useState<State>(() => ((status?.unlockDelayMs ?? 0) > 0 ? 'waiting' : 'ready'));
   const [error, setError] = useState<IpcError | null>(null);
   const [failures, setFailures] = useState(0);
-  const [deadline, setDeadline] = useState<number>(() => Date.now() + (status?.unlockDelayMs ?? 0));
-  const [now, setNow] = useState(() => Date.now());
+  const wait = useRetryWait(status?.unlockDelayMs ?? 0);
+  const { counting, seconds } = wait;
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);
   const input = useRef<HTMLInputElement>(null);
   const id = useId();
-
-  const remainingMs = Math.max(0, deadline - now);
-  const counting = remainingMs > 0;
-
-  useEffect(() => {
-    if (!counting) return undefined;
-    const timer = setInterval(() => {
-      setNow(Date.now());
-    }, 200);
-    return () => {
-      clearInterval(timer);
-    };
-  }, [counting]);
 
   useEffect(() => {
     if (!counting && state === 'waiting') setState('ready');
@@ -64,8 +54,7 @@ export function Unlock({ status, locked, languageSwitch, onUnlocked, onStation }
       const delay = Number(r.error.details['delaySeconds'] ?? 0);
       const n = Number(r.error.details['failures'] ?? failures + 1);
       setFailures(n);
-      setDeadline(Date.now() + delay * 1000);
-      setNow(Date.now());
+      wait.start(delay);
       setPass('');
       setState('wrong');
     } else {
@@ -73,7 +62,6 @@ export function Unlock({ status, locked, languageSwitch, onUnlocked, onStation }
     }
   };
 
-  const seconds = Math.ceil(remainingMs / 1000);
   const reason = locked?.reason;
   return (
     <main className="page" data-state="locked">
@@ -91,10 +79,7 @@ export function Unlock({ status, locked, languageSwitch, onUnlocked, onStation }
         {reason === 'request' ? <Notice kind="info" title={t('lockedRequest')} testId="locked-request" /> : null}
         {reason === 'error' ? <Notice kind="warning" title={t('lockedError')} /> : null}
         <form className="card form" onSubmit={(e) => void submit(e)} noValidate>
-          <div className="field">
-            <label htmlFor={`${id}-pass`}>{t('passphrase')}</label>
-            <input ref={input} id={`${id}-pass`} type="password" value={pass} onChange={(e) => { setPass(e.target.value); }} autoComplete="current-password" autoFocus disabled={state === 'unlocking'} aria-invalid={state === 'wrong'} aria-describedby={`${id}-status`} />
-          </div>
+          <CurrentPassphraseField id={`${id}-pass`} label={t('passphrase')} value={pass} onChange={setPass} inputRef={input} autoFocus disabled={state === 'unlocking'} invalid={state === 'wrong'} describedBy={`${id}-status`} />
           <div id={`${id}-status`} aria-live="polite">
             {state === 'wrong' && error !== null ? (
               <Notice kind="error" title={t('wrongPassphrase')} testId="wrong-passphrase">
@@ -123,6 +108,12 @@ export function Unlock({ status, locked, languageSwitch, onUnlocked, onStation }
           </div>
           <p className="help">{t('unlockHelp')}</p>
         </form>
+        <details className="card restore-elsewhere" data-testid="restore-elsewhere" open={state === 'error' && error?.code === 'VAULT_CORRUPT' ? true : undefined}>
+          <summary>{t('unlock_restoreTitle')}</summary>
+          <p>{t('unlock_restoreNever')}</p>
+          <p>{t('unlock_restoreHow')}</p>
+          <p className="help">{t('unlock_restorePassphrase')}</p>
+        </details>
         <p className="aside">
           {t('opsStationToo')}{' '}
           <button type="button" className="link" onClick={onStation}>

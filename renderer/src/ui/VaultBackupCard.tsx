@@ -15,6 +15,7 @@ import { custos } from '../api';
 import { useApp } from '../app-context';
 import { message, type StringKey } from '../i18n';
 import { Facts, Notice, Problem, ProgressBar } from './core';
+import { CurrentPassphraseField, useRetryWait } from './CurrentPassphraseField';
 import { useI18n } from './i18n-context';
 
 type Status = ResponseOf<'backup:status'>;
@@ -60,25 +61,12 @@ export function VaultBackupCard({ place }: { place: 'settings' | 'first-run' }) 
   const id = useId();
   const { status, problem: statusProblem, reload } = useBackupStatus();
   const [pass, setPass] = useState('');
-  const [shown, setShown] = useState(false);
   const [phase, setPhase] = useState<Phase>('ready');
   const [done, setDone] = useState<Done | null>(null);
   const [problem, setProblem] = useState<IpcError | null>(null);
   const [failures, setFailures] = useState(0);
-  const [deadline, setDeadline] = useState(0);
-  const [now, setNow] = useState(() => Date.now());
-  const waitMs = Math.max(0, deadline - now);
-  const counting = waitMs > 0;
-
-  useEffect(() => {
-    if (!counting) return undefined;
-    const timer = setInterval(() => {
-      setNow(Date.now());
-    }, 200);
-    return () => {
-      clearInterval(timer);
-    };
-  }, [counting]);
+  const wait = useRetryWait();
+  const { counting, seconds } = wait;
 
   const submit = async (e: SubmitEvent): Promise<void> => {
     e.preventDefault();
@@ -91,7 +79,6 @@ export function VaultBackupCard({ place }: { place: 'settings' | 'first-run' }) 
       if (r.value.backup === undefined) setPhase('cancelled');
       else {
         setPass('');
-        setShown(false);
         setFailures(0);
         setDone(r.value.backup);
         setPhase('done');
@@ -99,8 +86,7 @@ export function VaultBackupCard({ place }: { place: 'settings' | 'first-run' }) 
     } else if (r.error.code === 'WRONG_PASSPHRASE') {
       setPass('');
       setFailures(Number(r.error.details['failures'] ?? failures + 1));
-      setDeadline(Date.now() + Number(r.error.details['delaySeconds'] ?? 0) * 1000);
-      setNow(Date.now());
+      wait.start(Number(r.error.details['delaySeconds'] ?? 0));
       setPhase('wrong');
     } else {
       setProblem(explained(r.error));
@@ -111,7 +97,6 @@ export function VaultBackupCard({ place }: { place: 'settings' | 'first-run' }) 
 
   const last = status?.last ?? null;
   const due = status?.due ?? false;
-  const seconds = Math.ceil(waitMs / 1000);
   // Sentences side by side: a space in English, none in Chinese.
   const gap = lang === 'zh-CN' ? '' : ' ';
   return (
@@ -145,31 +130,21 @@ export function VaultBackupCard({ place }: { place: 'settings' | 'first-run' }) 
       </div>
 
       <div className="row row-fields">
-        <div className="field field-grow">
-          <label htmlFor={`${id}-pass`}>{t('backup_passphrase')}</label>
-          <div className="passphrase-row">
-            <input
-              id={`${id}-pass`}
-              type={shown ? 'text' : 'password'}
-              value={pass}
-              onChange={(e) => {
-                setPass(e.target.value);
-                if (phase === 'wrong') setPhase('ready');
-              }}
-              autoComplete="current-password"
-              spellCheck={false}
-              disabled={phase === 'working'}
-              aria-invalid={phase === 'wrong'}
-              aria-describedby={`${id}-pass-help`}
-            />
-            <button type="button" className="btn btn-small" aria-pressed={shown} onClick={() => { setShown(!shown); }} disabled={phase === 'working'}>
-              {shown ? t('pass_hide') : t('pass_show')}
-            </button>
-          </div>
-          <p className={phase === 'wrong' ? 'help help-error' : 'help'} id={`${id}-pass-help`} data-testid={phase === 'wrong' ? 'backup-wrong-passphrase' : undefined}>
-            {phase === 'wrong' ? [t('backup_wrongPassphrase'), failures > 1 ? t('wrongPassphraseMany', { n: failures }) : t('wrongPassphraseOnce'), ...(counting ? [t('tryAgainIn', { s: seconds })] : [])].join(gap) : t('backup_passphraseHelp')}
-          </p>
-        </div>
+        <CurrentPassphraseField
+          id={`${id}-pass`}
+          label={t('backup_passphrase')}
+          value={pass}
+          onChange={(next) => {
+            setPass(next);
+            if (phase === 'wrong') setPhase('ready');
+          }}
+          disabled={phase === 'working'}
+          invalid={phase === 'wrong'}
+          toggle
+          grow
+          help={phase === 'wrong' ? [t('backup_wrongPassphrase'), failures > 1 ? t('wrongPassphraseMany', { n: failures }) : t('wrongPassphraseOnce'), ...(counting ? [t('tryAgainIn', { s: seconds })] : [])].join(gap) : t('backup_passphraseHelp')}
+          {...(phase === 'wrong' ? { helpTestId: 'backup-wrong-passphrase' } : {})}
+        />
         <button type="submit" className="btn btn-primary" disabled={pass.length === 0 || counting || phase === 'working'} data-testid="backup-start">
           {t('backup_start')}
         </button>
