@@ -28,6 +28,7 @@ function summaryLines(s: RecoverySummary, lang: Language): string[] {
   const contact = (c: { name: string; reach: string } | undefined): string => (c === undefined ? t(lang, 'recovery.noContact') : t(lang, 'recovery.callBack', { who: `${c.name}, ${c.reach}` }));
   return [
     t(lang, 'recovery.title', { incident: s.incidentId }),
+    ...(s.incidentTitle === undefined ? [] : [t(lang, 'recovery.incidentTitle', { title: s.incidentTitle })]),
     t(lang, 'recovery.set', { key: s.keyId, node: s.nodeId, set: s.setId, epoch: s.epoch, threshold: s.threshold, total: s.total }),
     t(lang, 'recovery.mode', { mode: s.mode }),
     t(lang, 'recovery.agent', { name: s.agent.name, code: s.agent.code, contact: contact(s.agent.contact) }),

@@ -14,8 +14,12 @@
  * the export is refused (APPROVERS_UNVERIFIED) unless the custodian overrides with a typed reason,
  * which is audited here and carried in the export for the agent's audit. Warnings, each with what to
  * do and the call-back contact, name the patterns social engineering uses (recovery-warnings.ts).
+ *
+ * The incident's free-text title (issue 13, docs/protocol.md §4.5), when the session has one, is
+ * shown beside its id and goes into the export's file name (`exportBaseName`).
  */
 import { constantTimeEqual, toHex } from '../../shared/bytes';
+import { safeFileName, safeFileStem } from '../../shared/file-name';
 import { fileHash } from '../../shared/crypto/hash';
 import { openAgentCard } from '../../shared/protocol/identity';
 import { makeRecoveryExport } from '../../shared/protocol/recovery-export';
@@ -53,6 +57,8 @@ export interface RecoverySummary {
   readonly requestHash: string;
   readonly sessionId: string;
   readonly incidentId: string;
+  /** The session's free-text incident title, any script (absent when the agent was given none). */
+  readonly incidentTitle?: string;
   readonly keyId: string;
   readonly nodeId: string;
   readonly setId: string;
@@ -130,6 +136,7 @@ function summarize(c: Checked, agent: PinnedAgent | null, now: number, policy: R
     requestHash: toHex(c.req.hash),
     sessionId: toHex(s.session_id),
     incidentId: s.incident_id,
+    ...(s.incident_title === undefined ? {} : { incidentTitle: s.incident_title }),
     keyId: s.key_id,
     nodeId: s.node_id,
     setId: toHex(s.set_id),
@@ -244,7 +251,7 @@ export async function exportForRecovery(vault: Vault, bytes: Uint8Array, confirm
           summary: { ...summary, share: { id: record.id, shareIndex: record.shareIndex, status: record.status } },
           bytes: out,
           hash,
-          baseName: `recovery-export-${summary.incidentId}-${summary.keyId}-${summary.nodeId}-s${String(record.shareIndex)}`,
+          baseName: exportBaseName(summary, record.shareIndex),
         },
       };
     } catch (error) {
@@ -263,6 +270,35 @@ export async function exportForRecovery(vault: Vault, bytes: Uint8Array, confirm
   });
   if ('refused' in outcome) throw outcome.refused;
   return outcome.ok;
+}
+
+/**
+ * The most UTF-8 bytes of an export's base name: below the 180 the CLI's files allow for a base
+ * (qr-files.ts `safeName`) less "-sheet", so the sheet, the QR frames and the file keep one name
+ * uncut.
+ */
+export const EXPORT_BASE_BYTES = 170;
+/** A title is left out of the name when less than this room (UTF-8 bytes) is left for it. */
+const MIN_TITLE_BYTES = 12;
+
+/**
+ * The export's base name (issue 13): `recovery-export-<incident_id>-<title>-<key>-<node>-s<n>`.
+ * The incident id stays first, because it is what ops search file names and tickets for; the
+ * title, in any script, follows so a person recognises the incident (`/`, spaces and other unsafe
+ * characters become `_`, shared/file-name.ts). Only the title is shortened (between graphemes) to
+ * keep the name within EXPORT_BASE_BYTES, so the key, node and share index are never cut off; it
+ * is left out when it would add nothing (no title, the same text as the id, or no room).
+ */
+export function exportBaseName(s: Pick<RecoverySummary, 'incidentId' | 'incidentTitle' | 'keyId' | 'nodeId'>, shareIndex: number): string {
+  const head = `recovery-export-${s.incidentId}`;
+  const tail = `-${s.keyId}-${s.nodeId}-s${String(shareIndex)}`;
+  if (s.incidentTitle === undefined) return `${head}${tail}`;
+  const stem = safeFileStem(s.incidentTitle, '');
+  if (stem === '' || stem === safeFileStem(s.incidentId, '')) return `${head}${tail}`;
+  const room = EXPORT_BASE_BYTES - new TextEncoder().encode(`${head}-${tail}`).length;
+  if (room < MIN_TITLE_BYTES) return `${head}${tail}`;
+  const title = safeFileName(stem, '', room).replace(/_+$/, '');
+  return title === '' ? `${head}${tail}` : `${head}-${title}${tail}`;
 }
 
 /** Writes the export as a file, and its QR frames (PNG and/or SVG) on request. */

@@ -47,6 +47,8 @@ export interface StationRequest {
   readonly hash: string;
   readonly verified: boolean;
   readonly incidentId: string;
+  /** The session's free-text incident title (issue 13), when it has one. */
+  readonly incidentTitle?: string;
   readonly mode: 'mixed' | 'external-only';
   readonly threshold: number;
   readonly total: number;
@@ -85,6 +87,7 @@ export interface StationSessionView {
   readonly setId: string;
   readonly epoch: number;
   readonly incidentId?: string;
+  readonly incidentTitle?: string;
   readonly mode?: 'mixed' | 'external-only';
   readonly threshold?: number;
   readonly total?: number;
@@ -200,7 +203,7 @@ export class Station {
   }
 
   #addRequest(m: { name: string; bytes: Uint8Array }, options: { agentKey?: Uint8Array; now: number }): AddOutcome {
-    let facts: { session: { session_id: Uint8Array; incident_id: string; key_id: string; node_id: string; set_id: Uint8Array; epoch: number; mode: 'mixed' | 'external-only'; not_after: number }; manifest: { threshold: number; total: number; shares: readonly { index: number; custodian: Uint8Array | null }[] } };
+    let facts: { session: { session_id: Uint8Array; incident_id: string; incident_title?: string | undefined; key_id: string; node_id: string; set_id: Uint8Array; epoch: number; mode: 'mixed' | 'external-only'; not_after: number }; manifest: { threshold: number; total: number; shares: readonly { index: number; custodian: Uint8Array | null }[] } };
     let verified: boolean;
     if (options.agentKey !== undefined) {
       const req = openRecoveryRequest(m.bytes, options.agentKey, options.now);
@@ -227,6 +230,7 @@ export class Station {
       hash,
       verified,
       incidentId: sess.incident_id,
+      ...(sess.incident_title === undefined ? {} : { incidentTitle: sess.incident_title }),
       mode: sess.mode,
       threshold: facts.manifest.threshold,
       total: facts.manifest.total,
@@ -344,7 +348,7 @@ function viewOf(s: SessionRecord): StationSessionView {
     nodeId: s.nodeId,
     setId: s.setId,
     epoch: s.epoch,
-    ...(r === null ? {} : { incidentId: r.incidentId, mode: r.mode, threshold: r.threshold, total: r.total, notAfter: r.notAfter }),
+    ...(r === null ? {} : { incidentId: r.incidentId, ...(r.incidentTitle === undefined ? {} : { incidentTitle: r.incidentTitle }), mode: r.mode, threshold: r.threshold, total: r.total, notAfter: r.notAfter }),
     request: r === null ? null : { hash: r.hash, verified: r.verified },
     expected: [...expected],
     arrived: s.items.map((i) => ({

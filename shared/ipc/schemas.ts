@@ -283,6 +283,8 @@ export const recoverySummary = z.strictObject({
   requestHash: hex32,
   sessionId: hex16,
   incidentId: z.string(),
+  /** The session's free-text incident title in any script (docs/protocol.md §4.5), when it has one. */
+  incidentTitle: z.string().optional(),
   keyId: identifier,
   nodeId: identifier,
   setId: hex16,
@@ -377,6 +379,7 @@ export const stationSession = z.strictObject({
   epoch,
   /** From the recovery request, when one was added. */
   incidentId: z.string().optional(),
+  incidentTitle: z.string().optional(),
   mode: z.enum(['mixed', 'external-only']).optional(),
   threshold: z.number().int().optional(),
   total: z.number().int().optional(),

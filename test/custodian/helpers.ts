@@ -211,13 +211,14 @@ export interface Session {
 export async function recoveryRequest(
   agent: AgentIdentity,
   set: TestSet,
-  opts: { incident?: string; notAfter?: number; now?: number; mode?: 'mixed' | 'external-only'; approvers?: readonly ApproverIdentity[] } = {},
+  opts: { incident?: string; title?: string; notAfter?: number; now?: number; mode?: 'mixed' | 'external-only'; approvers?: readonly ApproverIdentity[] } = {},
 ): Promise<Session> {
   const key = await generateAgeKeyPair();
   const approvers = opts.approvers ?? TEST_APPROVERS;
   const session: SessionDetails = {
     session_id: randomBytes(16),
     incident_id: opts.incident ?? 'INC-2026-0042',
+    ...(opts.title === undefined ? {} : { incident_title: opts.title }),
     key_id: set.manifest.key_id,
     node_id: set.manifest.node_id,
     set_id: set.setId,
