@@ -130,7 +130,9 @@ export function Recovery() {
       {summary !== null && exported === null ? (
         <>
           <div className="card" data-testid="request-summary">
-            <h2>{t('requestTitle', { incident: summary.incidentId })}</h2>
+            <h2 data-testid="request-title">
+              {summary.incidentTitle === undefined ? t('requestTitle', { incident: summary.incidentId }) : t('requestTitleNamed', { incident: summary.incidentId, title: summary.incidentTitle })}
+            </h2>
             <p className="plain-words" data-testid="plain-words">
               {summary.share === null
                 ? t('requestPlainNoShare', { agent: summary.agent.name, key: summary.keyId, node: summary.nodeId, incident: summary.incidentId })
@@ -139,6 +141,8 @@ export function Recovery() {
             <Facts
               rows={[
                 [t('incident'), <strong key="i">{summary.incidentId}</strong>],
+                // Issue 13: the incident's name as the approvers signed it; <bdi> keeps a right-to-left title from reordering the row.
+                ...(summary.incidentTitle === undefined ? [] : [[t('incidentTitle'), <bdi key="t" data-testid="incident-title">{summary.incidentTitle}</bdi>] as const]),
                 [t('key'), summary.keyId],
                 [t('node'), summary.nodeId],
                 [t('backupSet'), <span key="s"><Hex value={summary.setId} chars={16} /> · {t('epochN', { n: summary.epoch })}</span>],

@@ -181,7 +181,11 @@ function SessionCard({ session: s, result, onSessions, onSubmitting, onSubmitted
   return (
     <article className="card session" data-testid="station-session" data-session={s.sessionId} aria-labelledby={`${id}-h`}>
       <div className="details-head">
-        <h2 id={`${id}-h`}>{s.incidentId === undefined ? t('sessionNoRequest', { id: s.sessionId.slice(0, 8) }) : t('sessionTitle', { incident: s.incidentId })}</h2>
+        <h2 id={`${id}-h`}>{s.incidentId === undefined
+            ? t('sessionNoRequest', { id: s.sessionId.slice(0, 8) })
+            : s.incidentTitle === undefined
+              ? t('sessionTitle', { incident: s.incidentId })
+              : t('sessionTitleNamed', { incident: s.incidentId, title: s.incidentTitle })}</h2>
         <button type="button" className="btn btn-quiet btn-small" onClick={() => void remove()}>
           {t('removeSession')}
         </button>

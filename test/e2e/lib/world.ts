@@ -196,11 +196,12 @@ export class TestAgent {
   }
 
   /** `forge`: names whose approvals are signed with a fresh key (a changed key under a pinned name). */
-  async recoveryRequest(set: IssuedSet, o: { incident?: string; notAfter?: number; mode?: 'mixed' | 'external-only'; approvers?: readonly string[]; forge?: readonly string[] } = {}): Promise<Uint8Array> {
+  async recoveryRequest(set: IssuedSet, o: { incident?: string; title?: string; notAfter?: number; mode?: 'mixed' | 'external-only'; approvers?: readonly string[]; forge?: readonly string[] } = {}): Promise<Uint8Array> {
     const now = nowSeconds() - 30;
     const session: SessionDetails = {
       session_id: randomBytes(16),
       incident_id: o.incident ?? 'INC-2026-0042',
+      ...(o.title === undefined ? {} : { incident_title: o.title }),
       key_id: set.manifest.key_id,
       node_id: set.manifest.node_id,
       set_id: set.setId,
