@@ -77,6 +77,7 @@ export const recoveryHandlers = {
             exportBytes: result.bytes,
             exportHash: result.hash,
             incidentId: s.incidentId,
+            ...(s.incidentTitle === undefined ? {} : { incidentTitle: s.incidentTitle }),
             keyId: s.keyId,
             nodeId: s.nodeId,
             setId: s.setId,

@@ -48,6 +48,7 @@ export const SHEET_LABELS = {
     zh: '本单载有一个密钥分片，仅加密给一个恢复会话：只有该会话的一次性密钥能打开它。恢复完成前请妥善保管，完成后请销毁。',
   },
   incident: { en: 'Incident', zh: '事件编号' },
+  incidentTitle: { en: 'Incident title', zh: '事件名称' },
   key: { en: 'Key', zh: '密钥' },
   node: { en: 'Node', zh: '节点' },
   set: { en: 'Backup set', zh: '备份集' },
@@ -99,6 +100,8 @@ export interface SheetInput {
   /** SHA-256 of the export file, hex. */
   readonly exportHash: string;
   readonly incidentId: string;
+  /** The session's free-text incident title (issue 13), when it has one. */
+  readonly incidentTitle?: string;
   readonly keyId: string;
   readonly nodeId: string;
   readonly setId: string;
@@ -276,6 +279,7 @@ export async function makeRecoverySheet(input: SheetInput, font: Uint8Array): Pr
   type Row = { label: { en: string; zh: string }; values: string[]; font?: PDFFont; size?: number };
   const rows: Row[] = [
     { label: L.incident, values: [input.incidentId] },
+    ...(input.incidentTitle === undefined ? [] : [{ label: L.incidentTitle, values: [input.incidentTitle] }]),
     { label: L.key, values: [input.keyId] },
     { label: L.node, values: [input.nodeId] },
     { label: L.set, values: [input.setId], font: mono },
