@@ -12,14 +12,15 @@ import type { Language } from '../../renderer/src/i18n';
 // machine; the agent linked (URL and token in Settings, reached from the station-only bar); the request and custodians' exports added (files,
 // the camera, a drop), arrived and missing shown, a tampered export refused in words; submitted
 // to the agent, then the recovery completed as a drill (everything verified, nothing written).
+// The Chinese session has a free-text incident title (issue 13), which the session's heading shows.
 // The page itself only ever talks to the test host on loopback (the fixture checks it); the
 // agent is reached by the main-process services.
 const world = await createWorld();
 const server = await serveAgent(world.agent, { logger: { info: () => undefined, warn: () => undefined, error: () => undefined }, recoveryRateLimit: { perMinute: 600, burst: 100 } });
-const sessions: Record<Language, { id: string; request: Uint8Array; exports: Record<3 | 4 | 5, Uint8Array> }> = {} as never;
-for (const [lang, incident] of [['en', 'INC-2026-0101'], ['zh-CN', 'INC-2026-0102']] as const) {
-  const id = await world.openApprovedSession('external-only', incident);
-  sessions[lang] = { id, request: await world.agent.recoveryRequest(id), exports: { 3: await world.exportFor(id, 3), 4: await world.exportFor(id, 4), 5: await world.exportFor(id, 5) } };
+const sessions: Record<Language, { id: string; incident: string; title?: string; request: Uint8Array; exports: Record<3 | 4 | 5, Uint8Array> }> = {} as never;
+for (const [lang, incident, title] of [['en', 'INC-2026-0101', undefined], ['zh-CN', 'INC-2026-0102', '交易所热钱包事故 2026/12']] as const) {
+  const id = await world.openApprovedSession('external-only', incident, title);
+  sessions[lang] = { id, incident, ...(title === undefined ? {} : { title }), request: await world.agent.recoveryRequest(id), exports: { 3: await world.exportFor(id, 3), 4: await world.exportFor(id, 4), 5: await world.exportFor(id, 5) } };
 }
 // The fake camera shows custodian 4's export of the English session.
 const video = tempVideoPath('custos-station-');
@@ -71,6 +72,9 @@ for (const lang of ['en', 'zh-CN'] as const) {
     await station.getByRole('button', { name: say(lang, 'chooseFiles') }).click();
     const card = station.getByTestId('station-session');
     await expect(card).toHaveCount(1);
+    await expect(card.getByRole('heading', { level: 2 })).toHaveText(
+      s.title === undefined ? say(lang, 'sessionTitle', { incident: s.incident }) : say(lang, 'sessionTitleNamed', { incident: s.incident, title: s.title }),
+    );
     await expect(card.locator('[data-index="3"]')).toHaveAttribute('data-arrived', 'yes');
     await expect(card.locator('[data-index="4"]')).toHaveAttribute('data-arrived', 'no');
     await expect(card.getByTestId('session-summary')).toHaveText(say(lang, 'missingList', { list: '#4, #5' }));

@@ -51,7 +51,8 @@ export interface World {
   /** The custodian of `shareIndex` opens its envelope and signs a receipt. */
   receipt(shareIndex: number, reject?: RejectionReason): Promise<Uint8Array>;
   /** Opens a session, has both approvers sign it, issues the recovery request: what the CLI does. */
-  openApprovedSession(mode: RecoveryMode, incident?: string): Promise<string>;
+  /** `incidentTitle`: the session's free-text title (issue 13), signed in its details. */
+  openApprovedSession(mode: RecoveryMode, incident?: string, incidentTitle?: string): Promise<string>;
   /** The share the custodian of `shareIndex` holds, from its opened envelope. */
   heldShare(shareIndex: number): Promise<Uint8Array>;
   /** The custodian of `shareIndex` exports its share for a session. */
@@ -118,8 +119,8 @@ export async function createWorld(options: { keyId?: string; nodeId?: string; de
           slot(i).custodian.signing,
         );
       },
-      openApprovedSession: async (mode, incident = 'INC-2026-0042') => {
-        const s = await agent.openSession({ incidentId: incident, keyId, nodeId, mode });
+      openApprovedSession: async (mode, incident = 'INC-2026-0042', incidentTitle) => {
+        const s = await agent.openSession({ incidentId: incident, ...(incidentTitle === undefined ? {} : { incidentTitle }), keyId, nodeId, mode });
         for (const a of approvers) await agent.addApproval(s.session.sessionId, makeApproval({ session: s.details, approver_name: a.name, approved_at: sec() }, a.signing));
         await agent.recoveryRequest(s.session.sessionId);
         return s.session.sessionId;
