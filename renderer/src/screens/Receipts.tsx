@@ -1,15 +1,17 @@
 /**
  * Receipts: sign `accepted` for shares received, or `rejected` with a reason (a share held, or an
  * envelope the inbox refused), one by one or in a batch; then save the receipts as files, show
- * them as QR codes (one at a time, or the whole batch as one animated sequence: QrPlayer's
- * `messages`), or send them to the linked agent.
+ * them as QR codes (one at a time, or the whole batch as one animated sequence: laid out in main by
+ * receipts:sequence, played by QrPlayer's `messages`, which draws only the code on screen), or send
+ * them to the linked agent.
  */
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { FileOut, IpcError, ResponseOf } from '../../../shared/ipc/contract';
 import type { RejectionReason } from '../../../shared/protocol/receipt';
 import { custos } from '../api';
 import { useApp } from '../app-context';
-import { DateText, Empty, Hex, Notice, Problem, Reason, Screen } from '../ui/core';
+import { newOpId } from '../lib/ops';
+import { DateText, Empty, Hex, Notice, Problem, ProgressBar, Reason, Screen, useProgress } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
 import { QrPlayer, type QrMessage } from '../ui/QrPlayer';
 
@@ -23,8 +25,8 @@ export const REASONS: readonly RejectionReason[] = ['MALFORMED', 'SIGNATURE_INVA
 const SHOW = 200;
 /** Ids per receipts:sign call (the contract takes up to MAX_ITEMS, 20,000). */
 const BATCH = 10_000;
-/** Receipts per receipts:export call (the contract takes up to 1,000). */
-const EXPORT_BATCH = 1000;
+/** Receipts per receipts:sequence call (the contract takes up to MAX_ITEMS, 20,000). */
+const SEQUENCE_BATCH = 10_000;
 
 export function Receipts() {
   const { t } = useI18n();
@@ -268,7 +270,8 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
   const [problem, setProblem] = useState<IpcError | null>(null);
   const [qr, setQr] = useState<{ title: string; svgs: string[]; frames: string[] } | null>(null);
   const [sequence, setSequence] = useState<QrMessage[] | null>(null);
-  const [preparing, setPreparing] = useState(false);
+  const [preparing, setPreparing] = useState<{ opId: string; offset: number } | null>(null);
+  const progress = useProgress(preparing?.opId ?? null);
   const [shown, setShown] = useState(20);
   const [sent, setSent] = useState<Sent | null>(null);
   const [sending, setSending] = useState(false);
@@ -291,21 +294,27 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
     const first = r.value.receipts[0];
     if (first !== undefined) setQr({ title: t('receiptQrTitle', { name: rec.file.name }), svgs: first.qr.svgs, frames: first.qr.frames });
   };
-  /** Every receipt of the batch as one QR sequence (issue 13): exported EXPORT_BATCH at a time. */
+  /**
+   * Every receipt of the batch as one QR sequence (issue 13): main checks the receipts and lays the
+   * sequence out, SEQUENCE_BATCH at a time, with progress; the window gets no pictures, so a
+   * thousand receipts never block it.
+   */
   const showAll = async (): Promise<void> => {
-    setPreparing(true);
     setProblem(null);
+    const op = newOpId('sequence');
     const all: QrMessage[] = [];
-    for (let i = 0; i < files.length; i += EXPORT_BATCH) {
-      const r = await custos().receipts.export({ receipts: files.slice(i, i + EXPORT_BATCH) });
+    for (let i = 0; i < files.length; i += SEQUENCE_BATCH) {
+      const partOp = `${op}-${String(i)}`;
+      setPreparing({ opId: partOp, offset: i });
+      const r = await custos().receipts.sequence({ receipts: files.slice(i, i + SEQUENCE_BATCH), opId: partOp });
       if (!r.ok) {
-        setPreparing(false);
+        setPreparing(null);
         setProblem(r.error);
         return;
       }
-      all.push(...r.value.receipts.map((x) => ({ svgs: x.qr.svgs, frames: x.qr.frames })));
+      all.push(...r.value.messages);
     }
-    setPreparing(false);
+    setPreparing(null);
     setSequence(all);
   };
   const send = async (): Promise<void> => {
@@ -352,10 +361,18 @@ function SignedReceipts({ receipts, onDone }: { receipts: Signed; onDone: () => 
       <p className="help">{receipts.length === 1 ? t('asQrHelp') : t('receipts_asQrHelp')}</p>
       {receipts.length < 2 ? null : (
         <p className="row">
-          <button type="button" className="btn" disabled={preparing} onClick={() => void showAll()} data-testid="receipts-show-all-qr">
+          <button type="button" className="btn" disabled={preparing !== null} onClick={() => void showAll()} data-testid="receipts-show-all-qr">
             {t('receipts_showAllQr', { n: receipts.length })}
           </button>
         </p>
+      )}
+      {preparing === null ? null : (
+        <ProgressBar
+          done={preparing.offset + (progress?.done ?? 0)}
+          total={receipts.length}
+          label={t('receipts_seqPreparing', { n: receipts.length })}
+          testId="receipts-sequence-progress"
+        />
       )}
       <ul className="receipt-list">
         {receipts.slice(0, shown).map((r, i) => (

@@ -8,21 +8,27 @@
  *
  * Several messages (`messages`, e.g. every signed receipt of a batch) play as one sequence in rounds
  * (shared/qr/sequence.ts): first every message's pure frames, message after message, then rounds of
- * each message's mixed frames, each message's frames kept together.
+ * each message's mixed frames, each message's frames kept together. Such a sequence is laid out in
+ * main (receipts:sequence: each message's bytes and its frame count at every density), and the
+ * player cuts and draws only the frame on screen: a thousand messages never block the window
+ * (issue 13), at any density.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { DENSITIES, FrameLoop, densityOfFrames, messageOfFrames } from '../../../shared/qr/loop';
+import { DENSITIES, FrameLoop, STANDARD_DENSITY, densityOfFrames, messageOfFrames } from '../../../shared/qr/loop';
 import { renderSvg } from '../../../shared/qr/render';
-import { placeInSequence } from '../../../shared/qr/sequence';
+import { placeInSequence, type SequencePlace } from '../../../shared/qr/sequence';
 import { svgSrc } from './core';
 import { useI18n } from './i18n-context';
 
 const SPEEDS = [1, 2, 4, 8] as const;
+/** Messages of a sequence whose frame loop is kept while playing (each is cut again when needed). */
+const LOOPS_KEPT = 64;
 
-/** One message of a multi-message sequence: its pictures and the UR text of the same frames. */
+/** One message of a multi-message sequence, laid out in main: its UR type and bytes, and its pure frame count at each density. */
 export interface QrMessage {
-  readonly svgs: readonly string[];
-  readonly frames?: readonly string[];
+  readonly type: string;
+  readonly payload: Uint8Array;
+  readonly lens: readonly { readonly version: number; readonly frames: number }[];
 }
 
 interface Props {
@@ -45,17 +51,13 @@ interface Source {
   readonly version: number | undefined;
 }
 
-interface Track {
-  readonly svgs: readonly string[];
-  readonly frames: readonly string[] | undefined;
-  readonly source: Source | undefined;
-}
-
-/** A track at the chosen density: its loop (when its frames reassemble) and its pure frame count. */
-interface Cut {
-  readonly track: Track;
-  readonly loop: FrameLoop | undefined;
-  readonly len: number;
+/** The sequence at one density: each message's pure frame count, and what to show at a place. */
+interface Layout {
+  readonly lens: readonly number[];
+  /** Some message spans several codes: mixed frames follow the pure ones without end. */
+  readonly endless: boolean;
+  /** The frame at `place`: its UR text, and its picture when one was given. */
+  readonly at: (place: SequencePlace) => { readonly text: string | undefined; readonly svg: string | undefined };
 }
 
 function sourceOf(frames: readonly string[] | undefined): Source | undefined {
@@ -68,45 +70,76 @@ function sourceOf(frames: readonly string[] | undefined): Source | undefined {
   }
 }
 
-function cutAt(tracks: readonly Track[], version: number | undefined): Cut[] {
-  return tracks.map((track) => {
-    const loop = track.source === undefined || version === undefined ? undefined : new FrameLoop(track.source.payload, track.source.type, version);
-    return { track, loop, len: loop?.seqLen ?? track.svgs.length };
-  }).filter((c) => c.len > 0); // a message with nothing to show takes no place in the sequence
+/** One message given as pictures (and their UR text), at `version`. */
+function singleLayout(svgs: readonly string[], frames: readonly string[] | undefined, source: Source | undefined, version: number | undefined): Layout {
+  const loop = source === undefined || version === undefined ? undefined : new FrameLoop(source.payload, source.type, version);
+  const len = loop?.seqLen ?? svgs.length;
+  return {
+    lens: len > 0 ? [len] : [], // nothing to show takes no place
+    endless: loop !== undefined && !loop.isSinglePart,
+    at: ({ j, k }) =>
+      loop === undefined ? { text: frames?.[j], svg: svgs[j] } : { text: loop.frame(k), svg: version === source?.version && k <= len ? svgs[k - 1] : undefined },
+  };
+}
+
+const framesAt = (m: QrMessage, version: number): number => m.lens.find((l) => l.version === version)?.frames ?? 0;
+
+/** Messages laid out in main, at `version`: a message's loop is made only when one of its frames is on screen. */
+function sequenceLayout(messages: readonly QrMessage[], version: number): Layout {
+  const shown = messages.filter((m) => framesAt(m, version) > 0);
+  const lens = shown.map((m) => framesAt(m, version));
+  const loops = new Map<number, FrameLoop>();
+  return {
+    lens,
+    endless: lens.some((l) => l > 1),
+    at: ({ m, k }) => {
+      const msg = shown[m];
+      if (msg === undefined) return { text: undefined, svg: undefined };
+      let loop = loops.get(m);
+      if (loop === undefined) {
+        if (loops.size >= LOOPS_KEPT) loops.clear();
+        loop = new FrameLoop(msg.payload, msg.type, version);
+        loops.set(m, loop);
+      }
+      return { text: loop.frame(k), svg: undefined };
+    },
+  };
 }
 
 export function QrPlayer({ svgs, frames, messages, title, subtitle, onClose }: Props) {
   const { t } = useI18n();
   const multi = messages !== undefined;
-  const tracks = useMemo<Track[]>(
-    () => (messages ?? [{ svgs: svgs ?? [], frames }]).map((x) => ({ svgs: x.svgs, frames: x.frames, source: sourceOf(x.frames) })),
-    [messages, svgs, frames],
-  );
-  const first = tracks.find((x) => x.source?.version !== undefined)?.source?.version;
+  const source = useMemo(() => (multi ? undefined : sourceOf(frames)), [multi, frames]);
+  const first = multi ? (messages.length > 0 ? STANDARD_DENSITY.version : undefined) : source?.version;
   const [version, setVersion] = useState<number | undefined>(first);
-  const cuts = useMemo(() => cutAt(tracks, version), [tracks, version]);
+  const layoutAt = useMemo(
+    () => (v: number | undefined): Layout => (multi ? sequenceLayout(messages, v ?? STANDARD_DENSITY.version) : singleLayout(svgs ?? [], frames, source, v)),
+    [multi, messages, svgs, frames, source],
+  );
+  const layout = useMemo(() => layoutAt(version), [layoutAt, version]);
   const counts = useMemo(
-    () => new Map(first === undefined ? [] : DENSITIES.map((d) => [d.version, cutAt(tracks, d.version).reduce((s, c) => s + c.len, 0)])),
-    [tracks, first],
+    () =>
+      new Map(
+        first === undefined
+          ? []
+          : DENSITIES.map((d) => [d.version, multi ? messages.reduce((n, m) => n + framesAt(m, d.version), 0) : layoutAt(d.version).lens.reduce((n, l) => n + l, 0)]),
+      ),
+    [first, multi, messages, layoutAt],
   );
   // p: the position in the sequence, 1-based; with a loop it runs past the pure frames into mixed ones.
   const [p, setP] = useState(1);
-  const count = cuts.reduce((s, c) => s + c.len, 0);
-  const endless = cuts.some((c) => c.loop !== undefined && !c.loop.isSinglePart);
+  const count = layout.lens.reduce((s, l) => s + l, 0);
+  const endless = layout.endless;
   const [playing, setPlaying] = useState(count > 1);
   const [speed, setSpeed] = useState<number>(2);
   const [drawn, setDrawn] = useState<{ key: string; svg: string } | null>(null);
   const root = useRef<HTMLDivElement>(null);
 
-  const at = count < 1 ? undefined : placeInSequence(cuts.map((c) => c.len), p);
-  const cut = at === undefined ? undefined : cuts[at.m];
-  const frameText = cut === undefined || at === undefined ? undefined : cut.loop === undefined ? cut.track.frames?.[at.j] : cut.loop.frame(at.k);
+  const at = count < 1 ? undefined : placeInSequence(layout.lens, p);
+  const shown = at === undefined ? undefined : layout.at(at);
+  const frameText = shown?.text;
+  const given = shown?.svg;
   const key = `${String(version)}:${String(p)}`;
-  let given: string | undefined;
-  if (cut !== undefined && at !== undefined) {
-    if (cut.loop === undefined) given = cut.track.svgs[at.j];
-    else if (version === cut.track.source?.version && at.k <= cut.len) given = cut.track.svgs[at.k - 1];
-  }
   useEffect(() => {
     if (given !== undefined || frameText === undefined) return undefined;
     let live = true;
@@ -154,11 +187,11 @@ export function QrPlayer({ svgs, frames, messages, title, subtitle, onClose }: P
   };
 
   const k = at?.k ?? 1;
-  const len = cut?.len ?? 0;
+  const len = at === undefined ? 0 : (layout.lens[at.m] ?? 0);
   let label: string;
   if (!multi) label = count < 2 ? t('singleCode') : k <= len ? t('frameOf', { i: k, n: len }) : t('qrMixedFrame', { k: k - len, n: len });
   else {
-    const where = { m: (at?.m ?? 0) + 1, M: cuts.length };
+    const where = { m: (at?.m ?? 0) + 1, M: layout.lens.length };
     if (len < 2) label = t('qrSeq_single', where);
     else label = k <= len ? t('qrSeq_frame', { ...where, i: k, n: len }) : t('qrSeq_mixed', { ...where, k: k - len, n: len });
   }
@@ -177,7 +210,7 @@ export function QrPlayer({ svgs, frames, messages, title, subtitle, onClose }: P
       data-frame={p - 1}
       data-frames={count}
       data-seq={p}
-      data-messages={cuts.length}
+      data-messages={layout.lens.length}
       data-message={(at?.m ?? 0) + 1}
       data-version={version}
       onKeyDown={(e) => {
