@@ -13,6 +13,7 @@ import { AgentLinkSettings, fieldAria, FieldProblem } from '../ui/AgentLink';
 import { ComparisonCode, Notice, Problem, QrImage, Screen } from '../ui/core';
 import { useI18n } from '../ui/i18n-context';
 import { PassphraseField } from '../ui/PassphraseField';
+import { NumberSetting } from '../ui/NumberSetting';
 import { VaultBackupCard } from '../ui/VaultBackupCard';
 
 type Change = RequestOf<'settings:set'>['change'];
@@ -25,9 +26,6 @@ export function SettingsScreen({ onLanguage, stationOnly = false }: { onLanguage
   const app = useApp();
   const s = app.settings;
   const id = useId();
-  const [minutes, setMinutes] = useState(String(s.autoLockMinutes));
-  const [cooling, setCooling] = useState(String(s.deletionCoolingDays));
-  const [minExpiry, setMinExpiry] = useState(String(s.recoveryMinExpiryMinutes));
   const [externalOnly, setExternalOnly] = useState(s.recoveryExpectMode === 'external-only');
   const [state, setState] = useState<State>('ready');
   const [savedWhat, setSavedWhat] = useState<string | null>(null);
@@ -66,26 +64,6 @@ export function SettingsScreen({ onLanguage, stationOnly = false }: { onLanguage
   }, []);
   /** The refusal of `field`, when it is the one refused. */
   const problemOf = (field: Field): IpcError | null => (problem?.field === field ? problem.error : null);
-  const submitMinutes = (e: SubmitEvent): void => {
-    e.preventDefault();
-    const n = Number(minutes);
-    if (minutes.trim() === '' || !Number.isInteger(n) || n < 0 || n > 1440) outOfRange('errMinutesRange', 'autoLockMinutes');
-    else void save({ autoLockMinutes: n }, t('autoLock'), 'autoLockMinutes');
-  };
-  const submitCooling = (e: SubmitEvent): void => {
-    e.preventDefault();
-    const n = Number(cooling);
-    if (cooling.trim() === '' || !Number.isInteger(n) || n < 1 || n > 365) outOfRange('errDaysRange', 'deletionCoolingDays');
-    else void save({ deletionCoolingDays: n }, t('coolingDays'), 'deletionCoolingDays');
-  };
-
-  const submitPolicy = (e: SubmitEvent): void => {
-    e.preventDefault();
-    const n = Number(minExpiry);
-    if (minExpiry.trim() === '' || !Number.isInteger(n) || n < 0 || n > 10080) outOfRange('errPolicyMinutesRange', 'recoveryMinExpiryMinutes');
-    else void save({ recoveryMinExpiryMinutes: n }, t('recoveryPolicy'), 'recoveryMinExpiryMinutes');
-  };
-
   return (
     <Screen name="settings" state={state} title={t('settingsTitle')}>
       <div aria-live="polite">
@@ -113,70 +91,60 @@ export function SettingsScreen({ onLanguage, stationOnly = false }: { onLanguage
 
       {stationOnly ? null : (
         <>
-          <form className="card" onSubmit={submitMinutes} noValidate>
-            <h2>{t('autoLock')}</h2>
-            <div className="row row-fields">
-              <div className="field field-narrow">
-                <label htmlFor={`${id}-min`}>{t('autoLockMinutes')}</label>
-                <input id={`${id}-min`} type="number" min={0} max={1440} value={minutes} onChange={(e) => { setMinutes(e.target.value); }} {...fieldAria(`${id}-min-help`, `${id}-min-err`, problemOf('autoLockMinutes'))} />
-              </div>
-              <button type="submit" className="btn">
-                {t('save')}
-              </button>
-            </div>
-            <FieldRefusal id={`${id}-min-err`} error={problemOf('autoLockMinutes')} />
-            <p className="help" id={`${id}-min-help`}>
-              {t('autoLockHelp')}
-            </p>
-          </form>
+          <NumberSetting
+            title={t('autoLock')}
+            label={t('autoLockMinutes')}
+            initial={s.autoLockMinutes}
+            min={0}
+            max={1440}
+            help={t('autoLockHelp')}
+            error={problemOf('autoLockMinutes')}
+            onSave={(n) => void save({ autoLockMinutes: n }, t('autoLock'), 'autoLockMinutes')}
+            onOutOfRange={() => { outOfRange('errMinutesRange', 'autoLockMinutes'); }}
+          />
 
-          <form className="card" onSubmit={submitCooling} noValidate>
-            <h2>{t('coolingDays')}</h2>
-            <div className="row row-fields">
-              <div className="field field-narrow">
-                <label htmlFor={`${id}-cool`}>{t('coolingDaysLabel')}</label>
-                <input id={`${id}-cool`} type="number" min={1} max={365} value={cooling} onChange={(e) => { setCooling(e.target.value); }} {...fieldAria(`${id}-cool-help`, `${id}-cool-err`, problemOf('deletionCoolingDays'))} />
-              </div>
-              <button type="submit" className="btn">
-                {t('save')}
-              </button>
-            </div>
-            <FieldRefusal id={`${id}-cool-err`} error={problemOf('deletionCoolingDays')} />
-            <p className="help" id={`${id}-cool-help`}>
-              {t('coolingHelp')}
-            </p>
-          </form>
+          <NumberSetting
+            title={t('coolingDays')}
+            label={t('coolingDaysLabel')}
+            initial={s.deletionCoolingDays}
+            min={1}
+            max={365}
+            help={t('coolingHelp')}
+            error={problemOf('deletionCoolingDays')}
+            onSave={(n) => void save({ deletionCoolingDays: n }, t('coolingDays'), 'deletionCoolingDays')}
+            onOutOfRange={() => { outOfRange('errDaysRange', 'deletionCoolingDays'); }}
+          />
 
-          <form className="card" onSubmit={submitPolicy} data-testid="recovery-policy" noValidate>
-            <h2>{t('recoveryPolicy')}</h2>
-            <div className="row row-fields">
-              <div className="field field-narrow">
-                <label htmlFor={`${id}-minexp`}>{t('policyMinExpiry')}</label>
-                <input id={`${id}-minexp`} type="number" min={0} max={10080} value={minExpiry} onChange={(e) => { setMinExpiry(e.target.value); }} {...fieldAria(`${id}-policy-help`, `${id}-minexp-err`, problemOf('recoveryMinExpiryMinutes'))} />
-              </div>
-              <button type="submit" className="btn">
-                {t('save')}
-              </button>
-            </div>
-            <FieldRefusal id={`${id}-minexp-err`} error={problemOf('recoveryMinExpiryMinutes')} />
-            <div className="check">
-              <input
-                id={`${id}-extonly`}
-                type="checkbox"
-                checked={externalOnly}
-                onChange={(e) => {
-                  setExternalOnly(e.target.checked);
-                  void save({ recoveryExpectMode: e.target.checked ? 'external-only' : 'any' }, t('recoveryPolicy'), 'recoveryExpectMode');
-                }}
-                {...fieldAria(`${id}-policy-help`, `${id}-extonly-err`, problemOf('recoveryExpectMode'))}
-              />
-              <label htmlFor={`${id}-extonly`}>{t('policyExternalOnly')}</label>
-            </div>
-            <FieldRefusal id={`${id}-extonly-err`} error={problemOf('recoveryExpectMode')} />
-            <p className="help" id={`${id}-policy-help`}>
-              {t('policyHelp')}
-            </p>
-          </form>
+          <NumberSetting
+            title={t('recoveryPolicy')}
+            label={t('policyMinExpiry')}
+            initial={s.recoveryMinExpiryMinutes}
+            min={0}
+            max={10080}
+            help={t('policyHelp')}
+            error={problemOf('recoveryMinExpiryMinutes')}
+            onSave={(n) => void save({ recoveryMinExpiryMinutes: n }, t('recoveryPolicy'), 'recoveryMinExpiryMinutes')}
+            onOutOfRange={() => { outOfRange('errPolicyMinutesRange', 'recoveryMinExpiryMinutes'); }}
+            testId="recovery-policy"
+            extra={(helpId) => (
+              <>
+                <div className="check">
+                  <input
+                    id={`${id}-extonly`}
+                    type="checkbox"
+                    checked={externalOnly}
+                    onChange={(e) => {
+                      setExternalOnly(e.target.checked);
+                      void save({ recoveryExpectMode: e.target.checked ? 'external-only' : 'any' }, t('recoveryPolicy'), 'recoveryExpectMode');
+                    }}
+                    {...fieldAria(helpId, `${id}-extonly-err`, problemOf('recoveryExpectMode'))}
+                  />
+                  <label htmlFor={`${id}-extonly`}>{t('policyExternalOnly')}</label>
+                </div>
+                <FieldRefusal id={`${id}-extonly-err`} error={problemOf('recoveryExpectMode')} />
+              </>
+            )}
+          />
 
           <VaultBackupCard place="settings" />
           <CardAgain />
