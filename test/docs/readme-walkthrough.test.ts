@@ -59,9 +59,10 @@ describe('README walkthrough', () => {
       expect(existsSync(join(W, 'carol/vault/enrollment-card.custos'))).toBe(true);
       expect(readdirSync(join(W, 'media/envelopes')).sort()).toEqual(['key-1_node-0_e1.manifest.cbor', 'key-1_node-0_e1_share2.envelope.cbor', 'key-1_node-0_e1_share3.envelope.cbor']);
       expect(readdirSync(join(W, 'media/receipts')).every((f) => /^receipt-key-1-node-0-s[23]-[0-9a-f]{12}\.custos$/.test(f))).toBe(true);
-      expect(readdirSync(join(W, 'media/exports'))).toEqual(['recovery-export-INC-1-key-1-node-0-s2.custos']);
+      expect(readdirSync(join(W, 'media/exports'))).toEqual(['recovery-export-INC-1-热钱包事故_2026_12-key-1-node-0-s2.custos']);
       expect(existsSync(join(W, 'alice/approver.card')) && existsSync(join(W, 'alice/approver.key'))).toBe(true);
       for (const name of ['agent-card.cbor', 'enrollment-card.custos', 'approver.card', 'approver.key']) expect(readme).toContain(name);
+      expect(readme).toContain('recovery-export-<incident>-<title>-<key>-<node>-s<i>.custos');
       expect(readme).toContain('recovery-export-<incident>-<key>-<node>-s<i>.custos');
       expect(readme).toContain('receipt-<key>-<node>-s<i>-<id>.custos');
       expect(readme).not.toMatch(/approver-card\.custos|agent\.custos/);
