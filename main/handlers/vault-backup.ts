@@ -132,8 +132,8 @@ export const backupHandlers = {
     try {
       from = await ctx.host.dialogs.chooseFolder('vault-restore', chosenLanguage ?? (await ctx.settings()).language);
       if (from === null) return { restored: false };
-      const kdf = ctx.host.vaultOptions?.kdf;
-      verified = await restoreBackup(from, ctx.host.vaultDir, req.passphrase, kdf === undefined ? {} : { kdf });
+      const { kdf, clock } = ctx.host.vaultOptions ?? {};
+      verified = await restoreBackup(from, ctx.host.vaultDir, req.passphrase, { ...(kdf === undefined ? {} : { kdf }), ...(clock === undefined ? {} : { clock }) });
     } catch (error) {
       if (!(error instanceof ServiceError)) throw error;
       ctx.host.log('vault-restore-refused', { code: error.code, reason: String(error.details['reason'] ?? '') });

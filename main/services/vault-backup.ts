@@ -322,6 +322,8 @@ export type RestoreHook = (step: RestoreStep, file?: string) => void | Promise<v
 
 export interface RestoreOptions {
   readonly kdf?: ScryptKdf;
+  /** Milliseconds since the epoch (default Date.now), for the restored vault's backup.json. */
+  readonly clock?: () => number;
   /** Tests only: called before each step (see `RestoreStep`). */
   readonly onStep?: RestoreHook;
 }
@@ -355,11 +357,12 @@ const isInside = (path: string, folder: string): boolean => path === folder || p
  * the temp folder left by a crash is removed by the next restore. On a refusal nothing is left.
  *
  * A settings.json in `dir` gives way to the backup's (the vault's own settings); when the backup has
- * none, it is kept. Refusals carry `details.reason`: vault-exists, not-empty, same-folder,
+ * none, it is kept. The restored vault's backup.json names the backup it came from (read whole and
+ * verified just now, it holds the vault as it is), so no reminder says it has no backup. Refusals carry `details.reason`: vault-exists, not-empty, same-folder,
  * not-backup, damaged, other-identity, rollback, read-back, not-writable; WRONG_PASSPHRASE has none.
  */
 export async function restoreBackup(backupDir: string, dir: string, passphrase: string, options: RestoreOptions = {}): Promise<VerifiedCopy> {
-  const { kdf = nodeScryptKdf, onStep } = options;
+  const { kdf = nodeScryptKdf, onStep, clock = (): number => Date.now() } = options;
   const from = resolve(backupDir);
   const to = resolve(dir);
   if (isInside(to, from) || isInside(from, to)) {
@@ -408,6 +411,16 @@ export async function restoreBackup(backupDir: string, dir: string, passphrase: 
       throw isCodedError(error) && error.code === 'VAULT_CORRUPT' ? new ServiceError('VAULT_CORRUPT', error.message, { cause: error, details: { reason: 'damaged' } }) : error;
     });
     verified = { ...(await checkRecords(tmp, opened, meta.info)), kdfLogN: scryptLogNOf(idFile) };
+    // The backup it came from was just read whole and verified: it holds the vault as it is now.
+    const record: BackupRecord = {
+      format: 'custos-vault-backup/1',
+      verifiedAt: Math.floor(clock() / 1000),
+      generation: verified.generation,
+      folder: from.slice(-300),
+      files: copied.files.size,
+      bytes: copied.bytes,
+    };
+    await writeFileAtomic(join(tmp, BACKUP_FILE), utf8(JSON.stringify(record, null, 2) + '\n'), { mode: 0o600 });
     await onStep?.('verified');
 
     // Into place: the settings chosen before a vault existed give way to the vault's own.

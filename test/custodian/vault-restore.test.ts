@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Vault } from '../../main/services/vault';
-import { backupVault, restoreBackup, type RestoreStep } from '../../main/services/vault-backup';
+import { backupStatus, backupVault, restoreBackup, type RestoreStep } from '../../main/services/vault-backup';
 import { codeOf, createVault, makeAgent, makeSet, meOf, pinned, PASSPHRASE, storeFiles, tempDir } from './helpers';
 import { importEnvelope } from '../../main/services/inbox';
 
@@ -44,9 +44,12 @@ describe('restoreBackup', () => {
   it('restores a real backup into a new folder, which then unlocks with the shares', async () => {
     const { v, backup } = await backedUp();
     const to = join(tempDir(), 'profile', 'vault');
-    const r = await restoreBackup(backup, to, PASSPHRASE);
+    const r = await restoreBackup(backup, to, PASSPHRASE, { clock: () => 1_800_000_000_000 });
     expect(r).toMatchObject({ generation: v.state.generation, shares: 1 });
     expect(besides(to)).toEqual(['vault']);
+    // The backup it came from counts as its last verified backup: nothing is due.
+    const status = await backupStatus(to);
+    expect(status).toMatchObject({ due: false, last: { folder: backup, generation: v.state.generation, verifiedAt: 1_800_000_000 } });
     const back = await Vault.open(to);
     expect((await back.unlock(PASSPHRASE)).generation).toBe(v.state.generation);
     expect(back.info.fingerprint).toBe(v.info.fingerprint);

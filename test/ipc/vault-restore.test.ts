@@ -55,6 +55,8 @@ describe('backup:restore', () => {
     const shares = await call(h, 'shares:list', {});
     expect(shares.shares.map((s) => s.id)).toEqual((await source.ctx.vault()).state.shares.map((s) => s.id));
     expect((await call(h, 'settings:get', {})).settings.language).toBe('zh-CN');
+    // The backup it came from is its last verified backup (by name only), holding it as it is.
+    expect(await call(h, 'backup:status', {})).toMatchObject({ due: false, last: { folder: copy.split('/').pop(), drive: 'KINGSTON', generation } });
     expect(h.events.some((e) => e.event === 'settings:changed')).toBe(true);
     expect(left(h).beside).toEqual(['downloads', 'vault']);
     // The restored vault is this profile's vault now: a second restore is refused before any dialog.
