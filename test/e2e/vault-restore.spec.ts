@@ -91,6 +91,10 @@ for (const lang of LANGS) {
     expect(status.info?.fingerprint).toBe(fingerprint);
     expect(status.agent?.code).toBe(agent.code);
     await expect(app.locator(`.app[data-lang="${lang}"]`)).toBeAttached();
+    // The backup it came from counts as its verified backup: no reminder.
+    expect((await host.ok('backup:status', {})).due).toBe(false);
+    await expect(shares.getByTestId('shares-count')).toBeVisible();
+    await expect(app.getByTestId('backup-reminder')).toHaveCount(0);
     await shot(app, lang, 'restore-done-shares');
 
     // Locked: the unlock screen says how a backup is restored, and that it never goes over this vault.
