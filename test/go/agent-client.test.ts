@@ -69,7 +69,8 @@ describe('the Go agent client over Connect JSON (net/http only)', () => {
 
   it('recovers through RecoverMPCShare: exports in two calls, then completion', async () => {
     for (const i of [3, 4, 5]) await w.agent.confirmShareDelivery(await w.receipt(i));
-    const sessionId = await w.openApprovedSession('external-only');
+    // A session with a Chinese incident title (issue 13): the Go client reads it back unchanged.
+    const sessionId = await w.openApprovedSession('external-only', 'INC-2026-0042', '交易所热钱包事故 2026/12');
     const files = [];
     for (const i of [3, 4, 5]) {
       const f = join(w.dir, `export-${String(i)}.cbor`);
@@ -101,7 +102,7 @@ describe('the Go agent client over Connect JSON (net/http only)', () => {
       sharesUsed: { external: 3 },
       written: true,
       keydataSha256: w.imported.keydataSha256,
-      session: { sessionId, state: 'SESSION_STATE_COMPLETED', mode: 'RECOVERY_MODE_EXTERNAL_ONLY' },
+      session: { sessionId, incidentId: 'INC-2026-0042', incidentTitle: '交易所热钱包事故 2026/12', state: 'SESSION_STATE_COMPLETED', mode: 'RECOVERY_MODE_EXTERNAL_ONLY' },
     });
     expect(sha256(await w.agent.exportKeydata('key-1', 'node-1'))).toBe(w.imported.keydataSha256);
   });

@@ -72,6 +72,7 @@ type Approval struct {
 type RecoverySession struct {
 	SessionID            string     `json:"sessionId"`
 	IncidentID           string     `json:"incidentId"`
+	IncidentTitle        string     `json:"incidentTitle,omitempty"` // free text in any script; empty: none
 	KeyID                string     `json:"keyId"`
 	NodeID               string     `json:"nodeId"`
 	SetID                string     `json:"setId"`
