@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { serveAgent, type RunningServer } from '../../agent/rpc/server';
-import { TOKENS_FILE } from '../../agent/token/store';
+import { TOKENS_FILE, TOKEN_PATTERN } from '../../agent/token/store';
 import { createWorld, type World } from '../rpc/world';
 import { CountingObserver, RecordingLogger } from '../rpc/helpers';
 import { cli, cliJson, tempDir, removeTempDirs } from '../agent-cli/helpers';
@@ -86,7 +86,10 @@ describe('per-operator API tokens', () => {
     expect(statSync(join(data, TOKENS_FILE)).mode & 0o777).toBe(0o600);
     for (const t of Object.values(tokens)) {
       expect(t.secret).toMatch(/^custos_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
-      expect(stored).not.toContain(t.secret.split('_')[2]);
+      // The secret part is base64url, which may itself hold '_': take it by the pattern, not by split.
+      const secretPart = TOKEN_PATTERN.exec(t.secret)![2]!;
+      expect(secretPart).toHaveLength(43);
+      expect(stored).not.toContain(secretPart);
     }
     const again = await cli('token', 'create', '--data', data, '--operator', 'carol', '--scope', 'read', '--out', join(out, 'carol.token'));
     expect(again.code).toBe(0);
