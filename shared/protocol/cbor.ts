@@ -3,13 +3,15 @@
  *
  * Why CBOR rather than RFC 8785 JSON (docs/protocol.md §2): byte strings are native (no base64
  * growth, which matters for QR codes), integers have one shortest form, and decoding can be made
- * strict. Decoding here is stricter than the RFC requires: after decoding we re-encode and demand
- * the same bytes, so there is exactly one accepted encoding of every message and a signature can
- * never be "moved" onto an equivalent but different byte string.
+ * strict. Decoding here is stricter than the RFC requires: only bytes that are exactly the
+ * canonical encoding of the value they decode to are accepted (what re-encoding and comparing would
+ * accept; cbor-check.ts checks it in one pass over the bytes, before decoding), so there is exactly
+ * one accepted encoding of every message and a signature can never be "moved" onto an equivalent
+ * but different byte string.
  */
 import { decode, encode, rfc8949EncodeOptions } from 'cborg';
-import { constantTimeEqual } from '../bytes';
 import { CustosError } from '../errors';
+import { canonicalProblem, MAX_DEPTH } from './cbor-check';
 
 /** The largest message Custos will decode (an ECDSA envelope is about 4 KB). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -48,36 +50,31 @@ export function decodeCanonical(bytes: unknown, what = 'message'): unknown {
   if (bytes.length > MAX_MESSAGE_BYTES) {
     throw new CustosError('TOO_LARGE', `The ${what} is ${String(bytes.length)} bytes; at most ${String(MAX_MESSAGE_BYTES)} are accepted.`);
   }
-  let value: unknown;
+  // The canonical-form check first (it reads the bytes and makes nothing): a refused input is never decoded.
+  const problem = canonicalProblem(bytes);
+  if (problem === 'invalid') throw new CustosError('MALFORMED', `The ${what} is not valid CBOR: it is damaged or is not a Custos file.`);
+  if (problem === 'feature') throw new CustosError('MALFORMED', `The ${what} uses CBOR features Custos does not accept.`);
+  if (problem === 'form') throw new CustosError('MALFORMED', `The ${what} is not in canonical form: it was altered or written by an incompatible tool.`);
   try {
-    value = decode(bytes, {
-      strict: true,
-      allowIndefinite: false,
-      allowUndefined: false,
-      allowInfinity: false,
-      allowNaN: false,
-      allowBigInt: true,
-      rejectDuplicateMapKeys: true,
-      useMaps: false,
-      tags: [],
-    });
+    return decode(bytes, DECODE_OPTIONS);
   } catch (error) {
     throw new CustosError('MALFORMED', `The ${what} is not valid CBOR: it is damaged or is not a Custos file.`, { cause: error });
   }
-  let again: Uint8Array;
-  try {
-    assertEncodable(value, 0);
-    again = encode(value, rfc8949EncodeOptions);
-  } catch (error) {
-    throw new CustosError('MALFORMED', `The ${what} uses CBOR features Custos does not accept.`, { cause: error });
-  }
-  if (!constantTimeEqual(again, bytes)) {
-    throw new CustosError('MALFORMED', `The ${what} is not in canonical form: it was altered or written by an incompatible tool.`);
-  }
-  return value;
 }
 
-const MAX_DEPTH = 16;
+/** cborg's options for decoding: as strict as it gets (canonicalProblem has refused the rest before). */
+export const DECODE_OPTIONS = Object.freeze({
+  strict: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowInfinity: false,
+  allowNaN: false,
+  allowBigInt: true,
+  rejectDuplicateMapKeys: true,
+  useMaps: false,
+  tags: [],
+});
+
 /** In a `u` regular expression, \p{Cs} matches only surrogates that are not part of a pair. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
