@@ -1,7 +1,7 @@
 /**
- * Custodian vault benchmark (issue 10): `npx tsx bench/custodian.ts [IMPORT_N] [SIZES]`
+ * Custodian vault benchmark (issue 10): `npx tsx bench/custodian.ts [IMPORT_N] [SIZES] [--only import]`
  * (defaults 10000 and "10000,100000"; e.g. `npx tsx bench/custodian.ts 2000 2000,20000` for a quick
- * look). Everything is measured side by side in one run and reported as ratios and medians
+ * look; `--only import` runs phase 2 alone). Everything is measured side by side in one run and reported as ratios and medians
  * (HANDBOOK "Measuring"):
  *
  *   1. the passphrase KDF: typage's own scrypt (synchronous) against ours (node:crypto, thread pool),
@@ -22,7 +22,7 @@
  * is not counted in the next.
  */
 import { execSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +53,19 @@ import { itemToDisk, type ShareRecord } from '../main/services/state';
 import { pinAgent } from '../main/services/trust';
 import { Vault } from '../main/services/vault';
 
+/** `--only import` (anywhere on the command line): run phase 2 alone, printing exactly what the full run prints for it. */
+const ONLY_AT = process.argv.indexOf('--only');
+const ONLY = ONLY_AT > 1 ? process.argv.splice(ONLY_AT, 2)[1] : undefined;
+if (ONLY !== undefined && ONLY !== 'import') throw new Error(`--only takes "import", not ${JSON.stringify(ONLY)}`);
 const IMPORT_N = Number((process.argv[2] === '--phase' ? process.argv[4] : process.argv[2]) ?? process.env['BENCH_N'] ?? 10000);
 const SIZES = (process.argv[2] === '--phase' ? '' : (process.argv[3] ?? process.env['BENCH_SIZES'] ?? '10000,100000')).split(',').filter((x) => x !== '').map(Number);
+/**
+ * Extra node options for the import's child only (not the floor's), e.g.
+ * BENCH_IMPORT_NODE_OPTIONS="--heap-prof --heap-prof-dir=/tmp/prof" to see where its garbage comes from.
+ */
+/** BENCH_KEEP=1: the import's folder is left in place (printed), with a copy of the vault before the import. */
+const KEEP = process.env['BENCH_KEEP'] === '1';
+const IMPORT_NODE_OPTIONS = (process.env['BENCH_IMPORT_NODE_OPTIONS'] ?? '').split(' ').filter((x) => x !== '');
 const KDF_LOG_N = 16;
 /** The passphrase of the benchmark's vaults (bench/renderer-scale.ts unlocks one in the window). */
 export const PASS = 'benchmark passphrase for a measured vault';
@@ -231,11 +242,16 @@ async function importBench(dir: string, now: number): Promise<void> {
   mkdirSync(files);
   for (const [i, e] of envelopes.entries()) writeFileSync(join(files, `envelope-${String(i).padStart(6, '0')}.custos`), e);
   await v.lock();
+  if (KEEP) {
+    // A copy of the vault as it is before the import, to run the import again (`--phase import-run`).
+    cpSync(v.dir, `${v.dir}-before-import`, { recursive: true });
+    console.log(`(kept: vault ${v.dir}-before-import, envelopes ${files}, now ${String(now)})`);
+  }
   // The floor and the import each in a process of its own (the import's holds only what the app's
   // would: the vault and the files given to it), one after the other.
   const floorOut = phaseChild(['import-run', v.dir, files, String(now), 'floor'], true);
   const floor = Number(/^floor ([0-9.]+)$/m.exec(floorOut)?.[1]);
-  phaseChild(['import-run', v.dir, files, String(now), String(floor)]);
+  phaseChild(['import-run', v.dir, files, String(now), String(floor)], false, IMPORT_NODE_OPTIONS);
 }
 
 /** Phase 2b: imports the envelope files in `files` into the vault in `vaultDir` (the app's import reads the files it is given). */
@@ -442,8 +458,8 @@ async function unlockBench(dir: string, size: number): Promise<void> {
 }
 
 /** Runs one phase of this bench in a child process (output passed through, or returned when `capture`). */
-function phaseChild(args: readonly string[], capture = false): string {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--phase', ...args], { stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+function phaseChild(args: readonly string[], capture = false, nodeOptions: readonly string[] = []): string {
+  const r = spawnSync(process.execPath, ['--expose-gc', ...nodeOptions, '--import', 'tsx', fileURLToPath(import.meta.url), '--phase', ...args], { stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bench phase ${args.join(' ')} failed (exit ${String(r.status)})`);
   return typeof r.stdout === 'string' ? r.stdout : '';
 }
@@ -455,9 +471,9 @@ if (process.argv[1] !== undefined && resolvePath(process.argv[1]) === fileURLToP
   const now = Math.floor(Date.now() / 1000);
   const phase = process.argv[2] === '--phase' ? process.argv.slice(3) : undefined;
   if (phase === undefined) {
-    await kdf();
+    if (ONLY === undefined) await kdf();
     phaseChild(['import', String(IMPORT_N)]);
-    for (const size of SIZES) phaseChild(['size', String(size)]);
+    if (ONLY === undefined) for (const size of SIZES) phaseChild(['size', String(size)]);
   } else {
     const [name, arg, arg2] = phase;
     if (name === 'unlock') await unlockBench(arg ?? '', Number(arg2));
@@ -468,7 +484,7 @@ if (process.argv[1] !== undefined && resolvePath(process.argv[1]) === fileURLToP
         if (name === 'import') await importBench(dir, now);
         else await sizeBench(dir, Number(arg), now);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        if (!(KEEP && name === 'import')) rmSync(dir, { recursive: true, force: true });
       }
     }
   }
