@@ -85,6 +85,9 @@ function assertEncodable(value: unknown, depth: number): void {
       // A lone UTF-16 surrogate has no UTF-8 encoding: the encoder would silently write U+FFFD, so
       // the signed bytes would say something other than the text the caller gave.
       if (LONE_SURROGATE.test(value)) throw new CustosError('MALFORMED', 'Text must be valid Unicode; this text contains a lone surrogate code unit.');
+      // A decoder drops a leading byte order mark, so decodeCanonical refuses such text as not
+      // canonical (cbor-check.ts): refuse it here too, so nothing is signed that no reader accepts.
+      if (value.charCodeAt(0) === 0xfeff) throw new CustosError('MALFORMED', 'Text must not start with a byte order mark (U+FEFF), as text pasted from some Windows files does; remove it and try again.');
       return;
     case 'boolean':
     case 'bigint':

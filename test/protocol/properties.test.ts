@@ -404,6 +404,21 @@ describe('canonical CBOR', () => {
       expect(opened).toBe(name);
     }
   });
+
+  it('text starting with a byte order mark is refused at encoding (no reader accepts it: a decoder drops the mark), anywhere else it round-trips', () => {
+    for (const bad of ['\ufeff', '\ufeffAlice', '\ufeff' + 'y'.repeat(300)]) {
+      for (const v of [bad, { name: bad }, { [bad]: 1 }, [1, bad]]) {
+        let error: unknown;
+        try {
+          encodeCanonical(v);
+        } catch (e) {
+          error = e;
+        }
+        expect(isCustosError(error) && error.code === 'MALFORMED' && /byte order mark/.test(error.message)).toBe(true);
+      }
+    }
+    for (const ok of ['Alice\ufeff', 'A\ufeffB', '']) expect(decodeCanonical(encodeCanonical({ name: ok }))).toEqual({ name: ok });
+  });
 });
 
 describe('age sealing', () => {
