@@ -59,12 +59,12 @@ const ONLY = ONLY_AT > 1 ? process.argv.splice(ONLY_AT, 2)[1] : undefined;
 if (ONLY !== undefined && ONLY !== 'import') throw new Error(`--only takes "import", not ${JSON.stringify(ONLY)}`);
 const IMPORT_N = Number((process.argv[2] === '--phase' ? process.argv[4] : process.argv[2]) ?? process.env['BENCH_N'] ?? 10000);
 const SIZES = (process.argv[2] === '--phase' ? '' : (process.argv[3] ?? process.env['BENCH_SIZES'] ?? '10000,100000')).split(',').filter((x) => x !== '').map(Number);
+/** BENCH_KEEP=1: the import's folder is left in place (printed), with a copy of the vault before the import. */
+const KEEP = process.env['BENCH_KEEP'] === '1';
 /**
  * Extra node options for the import's child only (not the floor's), e.g.
  * BENCH_IMPORT_NODE_OPTIONS="--heap-prof --heap-prof-dir=/tmp/prof" to see where its garbage comes from.
  */
-/** BENCH_KEEP=1: the import's folder is left in place (printed), with a copy of the vault before the import. */
-const KEEP = process.env['BENCH_KEEP'] === '1';
 const IMPORT_NODE_OPTIONS = (process.env['BENCH_IMPORT_NODE_OPTIONS'] ?? '').split(' ').filter((x) => x !== '');
 const KDF_LOG_N = 16;
 /** The passphrase of the benchmark's vaults (bench/renderer-scale.ts unlocks one in the window). */
