@@ -23,6 +23,7 @@ import { CONTENT_SECURITY_POLICY, hardenSession, hardenWebContents, secureWebPre
 import { menuTemplate } from './menu';
 import { registerIpc, sendEvent } from './ipc';
 import { installNodeVerifier } from '../node/ed25519';
+import { installNodeSha256 } from '../node/sha256';
 import { installNodeSigner } from '../node/ed25519-sign';
 import { SHEET_FONT_FILE } from './services/sheet';
 
@@ -43,6 +44,7 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   installNodeVerifier();
+  installNodeSha256();
   installNodeSigner();
   const ctx = new AppContext({
     vaultDir: join(app.getPath('userData'), 'vault'),

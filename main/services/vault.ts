@@ -32,7 +32,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AuditFields } from '../../shared/audit/chain';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 import { fromUtf8, toHex, utf8, wipe } from '../../shared/bytes';
 import { AgeResealer, ageOpener, openSealed } from '../../shared/crypto/seal';
 import {
@@ -611,7 +611,7 @@ export class Vault {
         },
         envelope: (share) => session.envelopes.get(share.id),
         addEnvelope: (id, envelope) => {
-          if (toHex(sha256(envelope)) !== id) throw new ServiceError('INTERNAL', 'An envelope was given under an id that is not its SHA-256.');
+          if (createHash('sha256').update(envelope).digest('hex') !== id) throw new ServiceError('INTERNAL', 'An envelope was given under an id that is not its SHA-256.');
           change.dirty = true;
           session.envelopes.pending(id, Uint8Array.from(envelope));
         },

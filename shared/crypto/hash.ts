@@ -10,6 +10,26 @@ import { CustosError } from '../errors';
 
 export const LABEL_PREFIX = 'custos/v1/';
 
+/** A SHA-256 implementation: the bytes in, the 32-byte digest out (a fresh array). */
+export type Sha256 = (bytes: Uint8Array) => Uint8Array;
+
+let sha256Impl: Sha256 = sha256;
+
+/**
+ * Node processes (the app's main process, the CLIs, the agent) install node:crypto's SHA-256
+ * (OpenSSL, node/sha256.ts), several times faster than @noble/hashes' on envelope-sized input
+ * (issue 10: an import hashes every envelope three times); the renderer keeps noble's. Both compute
+ * the same function, checked against each other and the FIPS 180-2 vectors in test/node/sha256.test.ts.
+ */
+export function setSha256(implementation: Sha256): void {
+  sha256Impl = implementation;
+}
+
+/** Plain SHA-256 through the installed implementation. */
+export function sha256Digest(bytes: Uint8Array): Uint8Array {
+  return sha256Impl(bytes);
+}
+
 export type HashPart = Uint8Array | string | number;
 
 function encodePart(part: HashPart): Uint8Array {
@@ -35,11 +55,11 @@ export function domainLabel(purpose: string): Uint8Array {
 
 /** SHA-256 over a purpose label and length-prefixed parts. */
 export function taggedHash(purpose: string, ...parts: readonly HashPart[]): Uint8Array {
-  return sha256(concatBytes(domainLabel(purpose), ...parts.map(encodePart)));
+  return sha256Impl(concatBytes(domainLabel(purpose), ...parts.map(encodePart)));
 }
 
 /** Plain SHA-256 of a whole file, so anyone can recompute it with `sha256sum`. */
 export function fileHash(bytes: Uint8Array): Uint8Array {
   assertBytes(bytes, 'file');
-  return sha256(bytes);
+  return sha256Impl(bytes);
 }
