@@ -17,7 +17,7 @@
  * audit verify). `--debug` adds the stack of an error.
  */
 import { installNodeVerifier } from '../node/ed25519';
-import { installNodeSha256 } from '../node/sha256';
+import { installNodeCrypto } from '../node/crypto-install';
 import { installNodeSigner } from '../node/ed25519-sign';
 import { invokedAs, processIo, runProgram, type Group, type Program } from '../node/cli/runner';
 import { auditGroup } from './audit/cli';
@@ -81,7 +81,7 @@ export const AGENT_PROGRAM: Program<AgentCliIo> = {
     // node:crypto's Ed25519 (OpenSSL) with exactly @noble/ed25519's accept set: 12–17 % of a recovery
     // is signature checking (bench/agent.ts). The module is plain Node, shared with the custodian app.
     installNodeVerifier();
-    installNodeSha256();
+    installNodeCrypto();
     installNodeSigner();
   },
 };

@@ -46,7 +46,7 @@ import {
   type AgentIdentity,
 } from '../shared/protocol';
 import { installNodeVerifier } from '../node/ed25519';
-import { installNodeSha256 } from '../node/sha256';
+import { installNodeCrypto } from '../node/crypto-install';
 import { installNodeSigner, nodeSigner } from '../node/ed25519-sign';
 import { writeFileAtomic } from '../node/fs-atomic';
 import { importEnvelopes } from '../main/services/inbox';
@@ -493,7 +493,7 @@ function phaseChild(args: readonly string[], capture = false, nodeOptions: reado
 // Run as a program only (bench/renderer-scale.ts imports the vault builder above).
 if (process.argv[1] !== undefined && resolvePath(process.argv[1]) === fileURLToPath(import.meta.url)) {
   installNodeVerifier();
-  installNodeSha256();
+  installNodeCrypto();
   installNodeSigner();
   const now = Math.floor(Date.now() / 1000);
   const phase = process.argv[2] === '--phase' ? process.argv.slice(3) : undefined;

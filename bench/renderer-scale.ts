@@ -26,7 +26,7 @@ import { readFileSync } from 'node:fs';
 import type { Channel, RequestOf } from '../shared/ipc/contract';
 import { fromWire, toWire } from '../shared/ipc/wire';
 import { installNodeVerifier } from '../node/ed25519';
-import { installNodeSha256 } from '../node/sha256';
+import { installNodeCrypto } from '../node/crypto-install';
 import { installNodeSigner } from '../node/ed25519-sign';
 import { startHost } from '../test/e2e/host/server';
 import { fill, newVault, PASS } from './custodian';
@@ -102,7 +102,7 @@ async function oneRun(page: Page, url: string): Promise<Run> {
 
 async function main(): Promise<void> {
   installNodeVerifier();
-  installNodeSha256();
+  installNodeCrypto();
   installNodeSigner();
   const dataRoot = mkdtempSync(join(tmpdir(), 'custos-bench-scale-'));
   const host = await startHost({ dataRoot, log: () => undefined });

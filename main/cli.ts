@@ -16,7 +16,7 @@
  * verify-all, audit verify).
  */
 import { installNodeVerifier } from '../node/ed25519';
-import { installNodeSha256 } from '../node/sha256';
+import { installNodeCrypto } from '../node/crypto-install';
 import { installNodeSigner } from '../node/ed25519-sign';
 import { invokedAs, processIo, runProgram, type CliIo, type Group, type Program } from '../node/cli/runner';
 import { auditGroup } from './cli/audit';
@@ -70,7 +70,7 @@ export const CUSTODIAN_PROGRAM: Program = {
   before: (ctx) => {
     checkLanguage(ctx);
     installNodeVerifier();
-    installNodeSha256();
+    installNodeCrypto();
     installNodeSigner();
   },
   describeError: describeCustodianError,

@@ -23,7 +23,7 @@ import { CONTENT_SECURITY_POLICY, hardenSession, hardenWebContents, secureWebPre
 import { menuTemplate } from './menu';
 import { registerIpc, sendEvent } from './ipc';
 import { installNodeVerifier } from '../node/ed25519';
-import { installNodeSha256 } from '../node/sha256';
+import { installNodeCrypto } from '../node/crypto-install';
 import { installNodeSigner } from '../node/ed25519-sign';
 import { SHEET_FONT_FILE } from './services/sheet';
 
@@ -44,7 +44,7 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   installNodeVerifier();
-  installNodeSha256();
+  installNodeCrypto();
   installNodeSigner();
   const ctx = new AppContext({
     vaultDir: join(app.getPath('userData'), 'vault'),

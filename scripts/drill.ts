@@ -29,7 +29,7 @@ import type { CustodianRole, RecoveryOutcome } from '../agent/api';
 import {
   exportForRecovery,
   importEnvelopes,
-  installNodeSha256,
+  installNodeCrypto,
   installNodeVerifier,
   pinAgent,
   pinApprover,
@@ -179,7 +179,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     throw new StepFailed('setup', 'INVALID_PARAMETERS', 'External-only recovery needs at least threshold custodians.');
   }
   installNodeVerifier();
-  installNodeSha256();
+  installNodeCrypto();
   installNodeSigner();
 
   const outFile = opts.out === undefined ? undefined : resolve(opts.out);

@@ -20,5 +20,5 @@ export * from './autolock';
 export * from './qr-files';
 export * from './qr-import';
 export { installNodeVerifier, nodeVerifier } from '../../node/ed25519';
-export { installNodeSha256 } from '../../node/sha256';
+export { installNodeCrypto } from '../../node/crypto-install';
 export { calibrateScryptLogN, countingKdf, nodeScryptKdf, MIN_LOG_N, MAX_LOG_N, scryptLogNOf, type ScryptKdf } from './kdf';

@@ -17,9 +17,9 @@ let sha256Impl: Sha256 = sha256;
 
 /**
  * Node processes (the app's main process, the CLIs, the agent) install node:crypto's SHA-256
- * (OpenSSL, node/sha256.ts), several times faster than @noble/hashes' on envelope-sized input
+ * (OpenSSL, node/crypto-install.ts), several times faster than @noble/hashes' on envelope-sized input
  * (issue 10: an import hashes every envelope three times); the renderer keeps noble's. Both compute
- * the same function, checked against each other and the FIPS 180-2 vectors in test/node/sha256.test.ts.
+ * the same function, checked against each other and the FIPS 180-2 vectors in test/node/crypto-install.test.ts.
  */
 export function setSha256(implementation: Sha256): void {
   sha256Impl = implementation;

@@ -14,6 +14,21 @@ import { assertBytes, concatBytes, randomBytes, utf8, wipe } from '../bytes';
 import { CustosError } from '../errors';
 import { ageRecipient } from '../protocol/schema';
 
+/** ChaCha20-Poly1305 encryption (RFC 8439): key 32 bytes, nonce 12, no associated data; ciphertext || 16-byte tag. */
+export type ChachaSeal = (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array) => Uint8Array;
+
+let chachaSeal: ChachaSeal = (key, nonce, plaintext) => chacha20poly1305(key, nonce).encrypt(plaintext);
+
+/**
+ * Node processes install node:crypto's ChaCha20-Poly1305 (OpenSSL, node/crypto-install.ts) for the age
+ * payloads AgeResealer writes (the vault's records: a save of a 1,000-envelope import seals about
+ * 5 MB); the renderer keeps @noble/ciphers'. test/node/crypto-install.test.ts holds the two equal, and
+ * test/custodian/vault-worker.test.ts reads the files back with the `age` CLI.
+ */
+export function setChachaSeal(implementation: ChachaSeal): void {
+  chachaSeal = implementation;
+}
+
 const AGE_IDENTITY = /^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/;
 const AGE_MAGIC = 'age-encryption.org/v1\n';
 
@@ -214,7 +229,7 @@ export class AgeResealer {
       const n = new Uint8Array(12);
       new DataView(n.buffer).setUint32(7, index);
       if (index === count - 1) n[11] = 1;
-      const enc = chacha20poly1305(key, n).encrypt(buf.subarray(0, used));
+      const enc = chachaSeal(key, n, buf.subarray(0, used));
       out.set(enc, at);
       at += enc.length;
       index++;
@@ -254,7 +269,7 @@ export class AgeResealer {
         const n = new Uint8Array(12);
         new DataView(n.buffer).setUint32(7, i);
         if (i === count - 1) n[11] = 1;
-        out.push(chacha20poly1305(key, n).encrypt(plaintext.subarray(i * CHUNK, (i + 1) * CHUNK)));
+        out.push(chachaSeal(key, n, plaintext.subarray(i * CHUNK, (i + 1) * CHUNK)));
       }
       return concatBytes(...out);
     } finally {
