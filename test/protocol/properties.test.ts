@@ -3,6 +3,7 @@
  * canonical CBOR round-trips, age sealing round-trips, and Shamir split/combine round-trips for
  * random secrets, thresholds and subsets.
  */
+import { encode, rfc8949EncodeOptions } from 'cborg';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../shared/bytes';
@@ -377,6 +378,30 @@ describe('canonical CBOR', () => {
           return;
         }
         expect(decodeCanonical(bytes)).toEqual(v);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('encodes exactly as cborg with RFC 8949 options (bytewise key order), keys of every length class and script', () => {
+    const key = fc.oneof(
+      anyText,
+      fc.constantFrom(23, 24, 25, 255, 256, 257).chain((n) => fc.constantFrom('a', 'é', '中', '😀').map((c) => c.repeat(n))),
+      fc.string({ minLength: 20, maxLength: 300 }),
+    );
+    const withKeys: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
+      v: fc.oneof({ depthSize: 'small', maxDepth: 3 }, fc.maxSafeInteger(), anyText, fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(key, tie('v'), { maxKeys: 8, noNullPrototype: true })),
+    })).v;
+    fc.assert(
+      fc.property(withKeys, (v) => {
+        let bytes: Uint8Array;
+        try {
+          bytes = encodeCanonical(v);
+        } catch (error) {
+          expect(isCustosError(error)).toBe(true);
+          return;
+        }
+        expect(toHex(bytes)).toBe(toHex(encode(v, rfc8949EncodeOptions)));
       }),
       { numRuns: 2000 },
     );
