@@ -16,9 +16,7 @@
  * code says why); 2 wrong usage; 3 done with refusals among the items (receipts, approvals, exports,
  * audit verify). `--debug` adds the stack of an error.
  */
-import { installNodeVerifier } from '../node/ed25519';
 import { installNodeCrypto } from '../node/crypto-install';
-import { installNodeSigner } from '../node/ed25519-sign';
 import { invokedAs, processIo, runProgram, type Group, type Program } from '../node/cli/runner';
 import { auditGroup } from './audit/cli';
 import { backupGroup, sharesGroup, statusGroup } from './backup/cli';
@@ -78,11 +76,9 @@ export const AGENT_PROGRAM: Program<AgentCliIo> = {
     { option: 'pin', message: 'The HSM PIN is never given on the command line (argv is visible to every local user): use --pin-file FILE (0600) or CUSTOS_PKCS11_PIN.' },
   ],
   before: () => {
-    // node:crypto's Ed25519 (OpenSSL) with exactly @noble/ed25519's accept set: 12–17 % of a recovery
-    // is signature checking (bench/agent.ts). The module is plain Node, shared with the custodian app.
-    installNodeVerifier();
+    // node:crypto (OpenSSL): Ed25519 with exactly @noble/ed25519's accept set (12–17 % of a recovery
+    // is signature checking, bench/agent.ts), SHA-256 and ChaCha20-Poly1305. Plain Node, shared with the custodian app.
     installNodeCrypto();
-    installNodeSigner();
   },
 };
 

@@ -45,9 +45,8 @@ import {
   verifyEnvelope,
   type AgentIdentity,
 } from '../shared/protocol';
-import { installNodeVerifier } from '../node/ed25519';
 import { installNodeCrypto } from '../node/crypto-install';
-import { installNodeSigner, nodeSigner } from '../node/ed25519-sign';
+import { nodeSigner } from '../node/ed25519-sign';
 import { writeFileAtomic } from '../node/fs-atomic';
 import { importEnvelopes } from '../main/services/inbox';
 import { ScryptPassphraseIdentity, ScryptPassphraseRecipient } from '../main/services/kdf';
@@ -492,9 +491,7 @@ function phaseChild(args: readonly string[], capture = false, nodeOptions: reado
 
 // Run as a program only (bench/renderer-scale.ts imports the vault builder above).
 if (process.argv[1] !== undefined && resolvePath(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  installNodeVerifier();
   installNodeCrypto();
-  installNodeSigner();
   const now = Math.floor(Date.now() / 1000);
   const phase = process.argv[2] === '--phase' ? process.argv.slice(3) : undefined;
   if (phase === undefined) {

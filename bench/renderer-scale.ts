@@ -25,9 +25,7 @@ import { chromium, type Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import type { Channel, RequestOf } from '../shared/ipc/contract';
 import { fromWire, toWire } from '../shared/ipc/wire';
-import { installNodeVerifier } from '../node/ed25519';
 import { installNodeCrypto } from '../node/crypto-install';
-import { installNodeSigner } from '../node/ed25519-sign';
 import { startHost } from '../test/e2e/host/server';
 import { fill, newVault, PASS } from './custodian';
 
@@ -101,9 +99,7 @@ async function oneRun(page: Page, url: string): Promise<Run> {
 }
 
 async function main(): Promise<void> {
-  installNodeVerifier();
   installNodeCrypto();
-  installNodeSigner();
   const dataRoot = mkdtempSync(join(tmpdir(), 'custos-bench-scale-'));
   const host = await startHost({ dataRoot, log: () => undefined });
   try {

@@ -15,9 +15,7 @@
  * why, and what to do); 2 wrong usage; 3 done with refusals or failures among the items (import,
  * verify-all, audit verify).
  */
-import { installNodeVerifier } from '../node/ed25519';
 import { installNodeCrypto } from '../node/crypto-install';
-import { installNodeSigner } from '../node/ed25519-sign';
 import { invokedAs, processIo, runProgram, type CliIo, type Group, type Program } from '../node/cli/runner';
 import { auditGroup } from './cli/audit';
 import { checkLanguage, CUSTODIAN_GLOBALS, custodianHelpText, describeCustodianError } from './cli/common';
@@ -69,9 +67,7 @@ export const CUSTODIAN_PROGRAM: Program = {
   forbidden: [{ option: 'passphrase', message: 'A passphrase is never accepted on the command line (it would show in `ps` and shell history). Use CUSTOS_PASSPHRASE or --passphrase-fd N.' }],
   before: (ctx) => {
     checkLanguage(ctx);
-    installNodeVerifier();
     installNodeCrypto();
-    installNodeSigner();
   },
   describeError: describeCustodianError,
   // --help in --lang or the vault's language (main/cli/locales/); the English above is en.json's too.

@@ -22,9 +22,7 @@ import { APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, appProtocolHandler } 
 import { CONTENT_SECURITY_POLICY, hardenSession, hardenWebContents, secureWebPreferences, type Logger } from './harden';
 import { menuTemplate } from './menu';
 import { registerIpc, sendEvent } from './ipc';
-import { installNodeVerifier } from '../node/ed25519';
 import { installNodeCrypto } from '../node/crypto-install';
-import { installNodeSigner } from '../node/ed25519-sign';
 import { SHEET_FONT_FILE } from './services/sheet';
 
 const log: Logger = (event, fields) => {
@@ -43,9 +41,7 @@ protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  installNodeVerifier();
   installNodeCrypto();
-  installNodeSigner();
   const ctx = new AppContext({
     vaultDir: join(app.getPath('userData'), 'vault'),
     sheetFontPath: join(app.getAppPath(), 'resources', 'fonts', SHEET_FONT_FILE),

@@ -22,7 +22,6 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent } from '../agent/service';
 import { DRILL_KEK_OPTIONS, drillKek, type DrillKekValues } from '../agent/kek/drill';
-import { installNodeSigner } from '../node/ed25519-sign';
 import { APPROVER_KDF, createApproverKey, readApproverKey, signApproval } from '../approver/key';
 import { assembleQrPngs, UR_TYPES } from '../node/qr-files';
 import type { CustodianRole, RecoveryOutcome } from '../agent/api';
@@ -30,7 +29,6 @@ import {
   exportForRecovery,
   importEnvelopes,
   installNodeCrypto,
-  installNodeVerifier,
   pinAgent,
   pinApprover,
   showRecoveryRequest,
@@ -178,9 +176,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   if (opts.mode === 'external-only' && opts.total - opts.retain < opts.threshold) {
     throw new StepFailed('setup', 'INVALID_PARAMETERS', 'External-only recovery needs at least threshold custodians.');
   }
-  installNodeVerifier();
   installNodeCrypto();
-  installNodeSigner();
 
   const outFile = opts.out === undefined ? undefined : resolve(opts.out);
   if (outFile !== undefined && existsSync(outFile)) {

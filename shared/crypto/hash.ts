@@ -25,11 +25,6 @@ export function setSha256(implementation: Sha256): void {
   sha256Impl = implementation;
 }
 
-/** Plain SHA-256 through the installed implementation. */
-export function sha256Digest(bytes: Uint8Array): Uint8Array {
-  return sha256Impl(bytes);
-}
-
 export type HashPart = Uint8Array | string | number;
 
 function encodePart(part: HashPart): Uint8Array {
