@@ -1,4 +1,8 @@
 /**
+ * (Over 500 lines: every phase and its floor are measured side by side in one run, as the handbook
+ * asks, and bench/renderer-scale.ts builds its vault with this file's `fill`; splitting them would
+ * split what is compared.)
+ *
  * Custodian vault benchmark (issue 10): `npx tsx bench/custodian.ts [IMPORT_N] [SIZES] [--only import]`
  * (defaults 10000 and "10000,100000"; e.g. `npx tsx bench/custodian.ts 2000 2000,20000` for a quick
  * look; `--only import` runs phase 2 alone). Everything is measured side by side in one run and reported as ratios and medians
